@@ -1,0 +1,45 @@
+export { type DescribeOptions, describeManifest } from './describe.ts';
+export { ManifestError, ManifestErrorCode } from './errors.ts';
+export { deviceId, inputId, mountId, stageId } from './ids.ts';
+export {
+  DEFAULT_MAX_MANIFEST_BYTES,
+  detectFormat,
+  type LoadOptions,
+  loadManifest,
+  ManifestValidationError,
+  parseManifestText,
+  type ReadOptions,
+  validateManifest,
+} from './load.ts';
+export * from './model.ts';
+export { checkModuleMeta, LibdirIndex, type ModuleIndex, type ModuleMeta } from './module-index.ts';
+export {
+  compareCodePoints,
+  DEFAULT_MAX_DEPTH,
+  orderedObject,
+  parseJson,
+  pyDumps,
+  pyDumpsMember,
+  pyFloatRepr,
+  pyRepr,
+  pyString,
+  pyTruthy,
+} from './pyjson.ts';
+export { hostRunnerName } from './runner.ts';
+export {
+  MANIFEST_V2_SCHEMA,
+  META_JSON_SCHEMA,
+  MODULE_FOLDERS,
+  type ModuleClass,
+  moduleSchema,
+} from './schema.ts';
+export {
+  type JsonPath,
+  pathId,
+  Schema,
+  VALIDATION_ERROR_TITLE,
+  VALIDATION_ERROR_TYPE,
+  type ValidationError,
+  type ValidationErrorDocument,
+  ValidationResult,
+} from './validation.ts';

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Debian Forge needs and is missing: npm packages (npm ci) and the Debian packages
+# listed in scripts/debian-packages. Idempotent, and quick when nothing is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_major=20
+have_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$have_major" -lt "$need_major" ]; then
+  echo "setup: Node.js $need_major or newer is needed, found $(node --version)" >&2
+  exit 1
+fi
+
+# Debian packages: one name per line, '#' starts a comment.
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' scripts/debian-packages)
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" ||
+      { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+  else
+    echo "setup: missing Debian packages; run this as root, then try again:" >&2
+    echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm packages: reinstall when package-lock.json changed since the last install.
+stamp=node_modules/.debian-forge-setup
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" >"$stamp"
+fi
