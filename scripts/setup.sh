@@ -39,3 +39,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" >"$stamp"
 fi
+
+# The stage libdir (packages/stages/libdir): rebuilt when the stage sources changed.
+src_sum=$(find packages/stages/src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+libdir_stamp=packages/stages/libdir/.source-sum
+if [ ! -f "$libdir_stamp" ] || [ "$(cat "$libdir_stamp")" != "$src_sum" ]; then
+  npm run --silent build -w @debian-forge/stages
+  echo "$src_sum" >"$libdir_stamp"
+fi

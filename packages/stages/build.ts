@@ -1,0 +1,6 @@
+// Builds the libdir: `npm run build -w @debian-forge/stages [-- OUTDIR]`.
+import { buildLibdir, DEFAULT_LIBDIR } from './src/libdir.ts';
+
+const out = process.argv[2] ?? DEFAULT_LIBDIR;
+const { stages } = await buildLibdir(out);
+process.stdout.write(`libdir: ${stages.length} stages in ${out}\n`);

@@ -1,0 +1,71 @@
+/**
+ * A stage's definition: its OSBuild type name, the texts and capabilities of its `.meta.json`, its
+ * options as a zod schema, and the JSON Schemas of the inputs, devices and mounts it accepts. The
+ * build turns it into the `.meta.json` that OSBuild's `META_JSON_SCHEMA` accepts (`schema_2`).
+ */
+import { z } from 'zod';
+
+export interface StageDefinition<Options extends z.ZodType = z.ZodType> {
+  type: string;
+  summary: string;
+  description: string[];
+  capabilities?: string[];
+  options: Options;
+  /** `schema_2.inputs`: JSON Schema of the `inputs` object. Omitted: the stage takes no inputs. */
+  inputs?: Record<string, unknown>;
+  /** `schema_2.devices`; omitted: OSBuild's permissive default. */
+  devices?: Record<string, unknown>;
+  /** `schema_2.mounts`; omitted: OSBuild's permissive default. */
+  mounts?: Record<string, unknown>;
+}
+
+export function defineStage<Options extends z.ZodType>(
+  def: StageDefinition<Options>,
+): StageDefinition<Options> {
+  return def;
+}
+
+export interface MetaJson {
+  summary: string;
+  description: string[];
+  capabilities?: string[];
+  schema_2: Record<string, unknown>;
+}
+
+/** JSON Schema (draft-04) of a zod schema, as it appears inside a `.meta.json`. */
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-4', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+export function metaJsonOf(def: StageDefinition): MetaJson {
+  const schema2: Record<string, unknown> = { options: jsonSchemaOf(def.options) };
+  if (def.inputs) schema2.inputs = def.inputs;
+  if (def.devices) schema2.devices = def.devices;
+  if (def.mounts) schema2.mounts = def.mounts;
+  return {
+    summary: def.summary,
+    description: def.description,
+    ...(def.capabilities && def.capabilities.length > 0 ? { capabilities: def.capabilities } : {}),
+    schema_2: schema2,
+  };
+}
+
+/** JSON Schema for an `org.osbuild.files` input from sources or pipelines, named `name`. */
+export function filesInput(name: string, required = true): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...(required ? { required: [name] } : {}),
+    properties: { [name]: { type: 'object', additionalProperties: true } },
+  };
+}
+
+/** JSON Schema for an `inputs` object accepting any named inputs. */
+export const anyInputs: Record<string, unknown> = {
+  type: 'object',
+  additionalProperties: true,
+};

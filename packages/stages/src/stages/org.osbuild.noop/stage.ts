@@ -1,0 +1,5 @@
+import type { StageArguments } from '../../api/arguments.ts';
+
+export function main(args: StageArguments<Record<string, unknown>>): void {
+  process.stdout.write(`${JSON.stringify(args.options, null, 2)}\n`);
+}
