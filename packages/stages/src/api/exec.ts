@@ -13,6 +13,8 @@ export interface ExecOptions {
   input?: string | Uint8Array;
   /** Capture standard output and return it instead of passing it through. */
   capture?: boolean;
+  /** A file descriptor to send standard output to (for binary output such as `gzip --stdout`). */
+  stdout?: number;
 }
 
 export function exec(argv: string[], options: ExecOptions = {}): string {
@@ -22,7 +24,11 @@ export function exec(argv: string[], options: ExecOptions = {}): string {
     cwd: options.cwd,
     env: options.env ?? process.env,
     input: options.input,
-    stdio: [options.input !== undefined ? 'pipe' : 'ignore', options.capture ? 'pipe' : 'inherit', 'inherit'],
+    stdio: [
+      options.input !== undefined ? 'pipe' : 'ignore',
+      options.stdout ?? (options.capture ? 'pipe' : 'inherit'),
+      'inherit',
+    ],
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
