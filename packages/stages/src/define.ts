@@ -69,3 +69,25 @@ export const anyInputs: Record<string, unknown> = {
   type: 'object',
   additionalProperties: true,
 };
+
+/** JSON Schema for a `devices` object that must hold a device named `name` (as OSBuild's mkfs stages). */
+export function requiredDevice(name: string): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: true,
+    required: [name],
+    properties: { [name]: { type: 'object', additionalProperties: true } },
+  };
+}
+
+/**
+ * A map whose keys must match `pattern`, emitted as OSBuild writes such maps: `patternProperties`
+ * with `additionalProperties: false` (zod's record of a regex-checked key keeps no pattern in a
+ * draft-04 schema).
+ */
+export function patternRecord<Value extends z.ZodType>(pattern: RegExp, value: Value) {
+  return z.record(z.string().regex(pattern), value).meta({
+    additionalProperties: false,
+    patternProperties: { [pattern.source]: jsonSchemaOf(value) },
+  });
+}
