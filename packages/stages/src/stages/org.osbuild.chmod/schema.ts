@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { defineStage, jsonSchemaOf } from '../../define.ts';
+
+/** OSBuild's pattern for an absolute path in the tree without `..` components. */
+export const TREE_PATH = /^\/(?!\.\.)((?!\/\.\.\/).)+$/;
+
+/**
+ * An object keyed by absolute paths in the tree, each holding `item`. Emitted as OSBuild writes it
+ * (`patternProperties`), which draft-04 needs to check the keys.
+ */
+export function pathKeyed<T extends z.ZodType>(item: T) {
+  return z.record(z.string().regex(TREE_PATH), item).meta({
+    additionalProperties: false,
+    patternProperties: { [TREE_PATH.source]: jsonSchemaOf(item) },
+  });
+}
+
+export const options = z.strictObject({
+  items: pathKeyed(
+    z.object({
+      mode: z.string().describe('symbolic (u+x,go-w) or octal (0755) mode, as chmod(1) takes it'),
+      recursive: z.boolean().default(false).describe('also change everything below a directory'),
+    }),
+  ).optional(),
+});
+
+export default defineStage({
+  type: 'org.osbuild.chmod',
+  summary: 'Change the permission bits of files in the tree',
+  description: [
+    '`items` maps absolute paths in the tree to a `mode`, given as chmod(1) accepts it (symbolic or octal),',
+    'and `recursive` to apply it to a whole directory. Every path must exist. Symbolic links are resolved',
+    'inside the tree; a recursive change does not follow the links it meets.',
+  ],
+  options,
+});

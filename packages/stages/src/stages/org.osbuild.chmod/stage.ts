@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import type { z } from 'zod';
+import type { StageArguments } from '../../api/arguments.ts';
+import { StageError } from '../../api/errors.ts';
+import { exec } from '../../api/exec.ts';
+import { inRoot } from '../../api/paths.ts';
+import type { options } from './schema.ts';
+
+export function main(args: StageArguments<z.input<typeof options>>): void {
+  for (const [path, item] of Object.entries(args.options.items ?? {})) {
+    const target = inRoot(args.tree, path);
+    if (!existsSync(target)) throw new StageError(`cannot change the mode of ${path}: it does not exist`);
+    // The mode goes first: chmod reads modes such as `-w` there, and `--` ends the options before the path.
+    exec(['chmod', item.mode, ...(item.recursive ? ['--recursive'] : []), '--', target]);
+  }
+}

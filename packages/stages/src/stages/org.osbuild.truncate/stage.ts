@@ -1,0 +1,10 @@
+import type { z } from 'zod';
+import type { StageArguments } from '../../api/arguments.ts';
+import { exec } from '../../api/exec.ts';
+import { inRoot } from '../../api/paths.ts';
+import type { options } from './schema.ts';
+
+export function main(args: StageArguments<z.input<typeof options>>): void {
+  const { filename, size } = args.options;
+  exec(['truncate', `--size=${size}`, '--', inRoot(args.tree, filename)]);
+}
