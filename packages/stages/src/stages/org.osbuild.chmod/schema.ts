@@ -1,18 +1,12 @@
 import { z } from 'zod';
-import { defineStage, jsonSchemaOf } from '../../define.ts';
+import { defineStage, patternRecord } from '../../define.ts';
 
 /** OSBuild's pattern for an absolute path in the tree without `..` components. */
 export const TREE_PATH = /^\/(?!\.\.)((?!\/\.\.\/).)+$/;
 
-/**
- * An object keyed by absolute paths in the tree, each holding `item`. Emitted as OSBuild writes it
- * (`patternProperties`), which draft-04 needs to check the keys.
- */
+/** An object keyed by absolute paths in the tree, each holding `item`. */
 export function pathKeyed<T extends z.ZodType>(item: T) {
-  return z.record(z.string().regex(TREE_PATH), item).meta({
-    additionalProperties: false,
-    patternProperties: { [TREE_PATH.source]: jsonSchemaOf(item) },
-  });
+  return patternRecord(TREE_PATH, item);
 }
 
 export const options = z.strictObject({

@@ -1,0 +1,9 @@
+import type { z } from 'zod';
+import type { StageArguments } from '../../api/arguments.ts';
+import { compressInto } from './file-input.ts';
+import type { options } from './schema.ts';
+
+export function main(args: StageArguments<z.input<typeof options>>): void {
+  const level = args.options.level ?? 1;
+  compressInto(args, args.options.filename, ['gzip', '--no-name', '--stdout', `-${level}`]);
+}
