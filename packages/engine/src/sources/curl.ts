@@ -1,0 +1,149 @@
+/**
+ * `org.osbuild.curl`: files downloaded with curl (http, https, file, and whatever else curl
+ * speaks), as OSBuild's `sources/org.osbuild.curl` does. An item is a URL string or
+ * `{url, insecure?, secrets?: {name}}`. Failures are retried with backoff (OSBuild retries too:
+ * mirrors fail now and then); an error names the URL and why (the HTTP status, curl's message, or
+ * both checksums).
+ */
+import { machine } from 'node:os';
+import { run } from '../exec.ts';
+import { type FetchOne, removeQuietly, temporaryName, verifyAndCommit, withRetries } from './common.ts';
+
+export const CURL_CONTENT_TYPE = 'org.osbuild.files';
+
+interface CurlItem {
+  url: string;
+  insecure: boolean;
+  secrets?: { name?: unknown };
+}
+
+function parseItem(desc: unknown): CurlItem | string {
+  if (typeof desc === 'string') return { url: desc, insecure: false };
+  if (desc && typeof desc === 'object' && typeof (desc as { url?: unknown }).url === 'string') {
+    const d = desc as { url: string; insecure?: unknown; secrets?: { name?: unknown } };
+    return { url: d.url, insecure: d.insecure === true, ...(d.secrets ? { secrets: d.secrets } : {}) };
+  }
+  return 'an item must be a URL or an object with a url';
+}
+
+const SAFE = /[A-Za-z0-9_.\-~/]/;
+
+/** Python's `urllib.parse.quote(path)` (safe: letters, digits, `_.-~/`), byte by byte in UTF-8. */
+function quotePath(path: string): string {
+  let out = '';
+  for (const ch of path) {
+    if (SAFE.test(ch)) out += ch;
+    else
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+const USES_PARAMS = new Set([
+  '',
+  'http',
+  'https',
+  'ftp',
+  'sftp',
+  'rtsp',
+  'sip',
+  'sips',
+  'tel',
+  'mms',
+  'imap',
+  'shttp',
+  'hdl',
+  'prospero',
+  'rtspu',
+]);
+
+/** OSBuild quotes the path of every URL before handing it to curl (`_quote_url`); so do we. */
+export function quoteUrl(url: string): string {
+  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(\/\/[^/?#]*)?([^?#]*)(.*)$/s.exec(url);
+  if (!m) return url;
+  const [, scheme = '', netloc = '', rawPath = '', rest = ''] = m;
+  let path = rawPath;
+  let params = '';
+  if (USES_PARAMS.has(scheme.toLowerCase())) {
+    const semicolon = path.indexOf(';', path.lastIndexOf('/') + 1);
+    if (semicolon >= 0) {
+      params = path.slice(semicolon);
+      path = path.slice(0, semicolon);
+    }
+  }
+  return `${scheme ? `${scheme}:` : ''}${netloc}${quotePath(path)}${params}${rest}`;
+}
+
+function secretArgs(item: CurlItem): string[] | string {
+  const name = item.secrets?.name;
+  if (item.secrets === undefined) return [];
+  if (name === 'org.osbuild.mtls') {
+    const key = process.env.OSBUILD_SOURCES_CURL_SSL_CLIENT_KEY;
+    const cert = process.env.OSBUILD_SOURCES_CURL_SSL_CLIENT_CERT;
+    const ca = process.env.OSBUILD_SOURCES_CURL_SSL_CA_CERT;
+    if (!key || !cert) {
+      return 'mtls secrets required but OSBUILD_SOURCES_CURL_SSL_CLIENT_KEY or OSBUILD_SOURCES_CURL_SSL_CLIENT_CERT is not set';
+    }
+    return [...(ca ? ['--cacert', ca] : []), '--cert', cert, '--key', key];
+  }
+  if (name === 'org.osbuild.rhsm')
+    return 'the secrets provider org.osbuild.rhsm (Red Hat subscriptions) is not supported';
+  return `unknown secrets provider ${String(name)}`;
+}
+
+const ALL_EXIT_CODES = Array.from({ length: 255 }, (_, i) => i + 1);
+
+export const fetchCurl: FetchOne = async (checksum, desc, ctx) => {
+  const item = parseItem(desc);
+  if (typeof item === 'string') return item;
+  const secrets = secretArgs(item);
+  if (typeof secrets === 'string') return `${item.url}: ${secrets}`;
+  const url = quoteUrl(item.url);
+  const proxy = process.env.OSBUILD_SOURCES_CURL_PROXY;
+  return withRetries(ctx.attempts, ctx.backoffMs, async () => {
+    const tmp = temporaryName(ctx.dir, checksum);
+    try {
+      const r = await run(
+        [
+          'curl',
+          '--silent',
+          '--show-error',
+          '--fail',
+          '--location',
+          '--globoff',
+          '--connect-timeout',
+          '30',
+          '--speed-limit',
+          '1000',
+          '--speed-time',
+          '30',
+          '--user-agent',
+          `debian-forge (Linux.${machine()})`,
+          ...(proxy ? ['--proxy', proxy] : []),
+          ...(item.insecure ? ['--insecure'] : []),
+          ...secrets,
+          '--write-out',
+          '%{http_code}',
+          '--output',
+          tmp,
+          '--url',
+          url,
+        ],
+        { okCodes: ALL_EXIT_CODES },
+      );
+      if (r.exitCode !== 0) {
+        const status = Number.parseInt(r.stdout.trim(), 10);
+        const message = r.stderr.trim().replace(/^curl: \((\d+)\) /, 'curl error $1: ');
+        const why =
+          status > 0 && r.exitCode === 22
+            ? `HTTP status ${status}`
+            : message || `curl exit status ${r.exitCode}`;
+        return `cannot download ${item.url}: ${why}`;
+      }
+      return await verifyAndCommit(tmp, ctx.dir, checksum, item.url);
+    } finally {
+      removeQuietly(tmp);
+    }
+  });
+};

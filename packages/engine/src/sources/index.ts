@@ -1,0 +1,117 @@
+/**
+ * Sources: everything a manifest's `sources` section names is fetched into
+ * `<sourcesDir>/<content type>/<checksum>` before any pipeline runs (OSBuild's `osbuild/sources.py`
+ * and `sources/org.osbuild.*`). A file already there is not fetched again (`cached: true`); a new
+ * file is written under a temporary name in the same directory and renamed only once its checksum
+ * matched, so a crash never leaves a bad file under a good name.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Source } from '@debian-forge/manifest';
+import {
+  CHECKSUM,
+  type FetchOne,
+  type ItemContext,
+  removeStaleTemporaries,
+  type SourceEvent,
+  type SourceItemResult,
+} from './common.ts';
+import { CURL_CONTENT_TYPE, fetchCurl } from './curl.ts';
+import { fetchInline, INLINE_CONTENT_TYPE } from './inline.ts';
+
+export type { SourceEvent, SourceItemResult } from './common.ts';
+export { quoteUrl } from './curl.ts';
+
+export interface SourceResult {
+  type: string;
+  success: boolean;
+  items: SourceItemResult[];
+  /** Set when the whole source failed (an unknown type). */
+  error?: string;
+}
+
+export interface FetchSourcesOptions {
+  /** Items fetched at the same time, per source (default 4). */
+  parallel?: number;
+  /** Attempts per item (default 3). */
+  retries?: number;
+  /** Delay before the second attempt, doubling after (default 500 ms). */
+  backoffMs?: number;
+  onEvent?: (e: SourceEvent) => void;
+}
+
+interface Fetcher {
+  contentType: string;
+  fetchOne: FetchOne;
+}
+
+/** The source types this engine fetches, with the content type their files are stored under. */
+export const SOURCE_TYPES: Readonly<Record<string, Fetcher>> = {
+  'org.osbuild.curl': { contentType: CURL_CONTENT_TYPE, fetchOne: fetchCurl },
+  'org.osbuild.inline': { contentType: INLINE_CONTENT_TYPE, fetchOne: fetchInline },
+};
+
+/** Fetches every item of every source; never throws for a failed item (see `success` and `error`). */
+export async function fetchSources(
+  sources: Source[],
+  sourcesDir: string,
+  opts: FetchSourcesOptions = {},
+): Promise<SourceResult[]> {
+  const results: SourceResult[] = [];
+  for (const source of sources) {
+    results.push(await fetchSource(source, sourcesDir, opts));
+  }
+  return results;
+}
+
+async function fetchSource(
+  source: Source,
+  sourcesDir: string,
+  opts: FetchSourcesOptions,
+): Promise<SourceResult> {
+  const entries = Object.entries(source.items ?? {});
+  const emit = (item: SourceItemResult) => opts.onEvent?.({ type: source.type, ...item });
+  const fetcher = SOURCE_TYPES[source.type];
+  if (!fetcher) {
+    const error = `unknown source type ${source.type} (supported: ${Object.keys(SOURCE_TYPES).join(', ')})`;
+    const items = entries.map(([checksum]) => ({ checksum, cached: false, error }));
+    for (const item of items) emit(item);
+    return { type: source.type, success: false, items, error };
+  }
+  const dir = join(sourcesDir, fetcher.contentType);
+  mkdirSync(dir, { recursive: true });
+  removeStaleTemporaries(dir);
+  const ctx: ItemContext = {
+    dir,
+    attempts: Math.max(1, opts.retries ?? 3),
+    backoffMs: opts.backoffMs ?? 500,
+  };
+
+  const items: SourceItemResult[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const index = next++;
+      const [checksum, desc] = entries[index] as [string, unknown];
+      let item: SourceItemResult;
+      if (!CHECKSUM.test(checksum)) {
+        item = { checksum, cached: false, error: `invalid checksum ${JSON.stringify(checksum)}` };
+      } else if (existsSync(join(dir, checksum))) {
+        item = { checksum, cached: true };
+      } else {
+        let error: string | undefined;
+        try {
+          error = await fetcher.fetchOne(checksum, desc, ctx);
+        } catch (e) {
+          error = e instanceof Error ? e.message : String(e);
+        }
+        item = error === undefined ? { checksum, cached: false } : { checksum, cached: false, error };
+      }
+      items[index] = item;
+      emit(item);
+    }
+  };
+  const parallel = Math.max(1, Math.min(opts.parallel ?? 4, entries.length || 1));
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return { type: source.type, success: items.every((i) => i.error === undefined), items };
+}
