@@ -22,8 +22,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${missing[@]}" ||
-      { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+    apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" ||
+      { apt-get update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}"; }
   else
     echo "setup: missing Debian packages; run this as root, then try again:" >&2
     echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2

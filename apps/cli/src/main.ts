@@ -5,10 +5,11 @@
  */
 import { ManifestError, ManifestValidationError, pyDumps } from '@debian-forge/manifest';
 import { type Command, helpText, type Io, parseCommandLine, UsageError } from './command.ts';
+import { buildCommand } from './commands/build.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { validateCommand } from './commands/validate.ts';
 
-const commands: Command[] = [inspectCommand, validateCommand];
+const commands: Command[] = [buildCommand, inspectCommand, validateCommand];
 
 const VERSION = '0.1.0';
 

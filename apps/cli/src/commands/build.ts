@@ -1,0 +1,265 @@
+import { resolve } from 'node:path';
+import {
+  type BuildResult,
+  buildManifest,
+  EngineError,
+  EngineIndex,
+  makeMonitor,
+  markCheckpoints,
+  parseSize,
+} from '@debian-forge/engine';
+import {
+  describeManifest,
+  getPipeline,
+  hostRunnerName,
+  LibdirIndex,
+  loadManifest,
+  type Manifest,
+  ManifestValidationError,
+  pyDumps,
+  validateManifest,
+} from '@debian-forge/manifest';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages';
+import { type Command, type CommandContext, UsageError } from '../command.ts';
+import { manifestFlags, manifestPath, osReleaseText, readManifest } from '../manifest-input.ts';
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary:
+    'Build an OSBuild manifest, as `osbuild` does: fetch the sources, build the exported pipelines and what they depend on (each stage in bubblewrap), and copy each export to the output directory. Exit 0 on success, 1 when the build fails, 2 for an invalid manifest, 130 when interrupted.',
+  args: [{ name: 'MANIFEST', help: "manifest file (OSBuild format version 2), or '-' for standard input" }],
+  flags: {
+    store: {
+      type: 'string',
+      metavar: 'DIR',
+      help: 'object store: sources and cached trees (default .osbuild); --cache is the same',
+    },
+    cache: { type: 'string', metavar: 'DIR', help: 'same as --store' },
+    libdir: {
+      type: 'string',
+      short: 'l',
+      metavar: 'DIR',
+      help: 'stages and runners in OSBuild layout (default: the libdir built from packages/stages)',
+    },
+    'output-directory': {
+      type: 'string',
+      metavar: 'DIR',
+      help: 'where exported pipelines are written (DIR/<pipeline>)',
+    },
+    export: {
+      type: 'string',
+      multiple: true,
+      metavar: 'NAME',
+      help: 'pipeline to build and export; nothing is built without one',
+    },
+    checkpoint: {
+      type: 'string',
+      multiple: true,
+      metavar: 'PATTERN',
+      help: 'commit matching stages to the cache: a pipeline name (its last stage), stage id or stage type; globs allowed',
+    },
+    'cache-max-size': {
+      type: 'string',
+      metavar: 'SIZE',
+      help: "bound of the cache: bytes, N kB|KiB|MB|MiB|GB|GiB|TB|TiB, or 'unlimited' (kept in the store; 0 caches nothing)",
+    },
+    json: { type: 'boolean', help: "print OSBuild's JSON result object instead of a log" },
+    inspect: {
+      type: 'boolean',
+      help: 'print the manifest with its ids (as `forge inspect`) and build nothing',
+    },
+    monitor: {
+      type: 'string',
+      metavar: 'NAME',
+      help: 'LogMonitor (default), JSONSeqMonitor (RFC 7464 records) or NullMonitor',
+    },
+    'monitor-fd': {
+      type: 'string',
+      metavar: 'FD',
+      help: 'file descriptor the monitor writes to (default 1)',
+    },
+    'stage-timeout': { type: 'string', metavar: 'SECONDS', help: 'kill a stage that runs longer than this' },
+    rundir: {
+      type: 'string',
+      metavar: 'DIR',
+      help: 'runtime records of loop devices and mounts (default /run/osbuild)',
+    },
+    quiet: { type: 'boolean', short: 'q', help: 'print nothing but errors (and the --json result)' },
+    'max-size': manifestFlags['max-size'] as (typeof manifestFlags)[string],
+  },
+  async run(ctx) {
+    const path = manifestPath(ctx);
+    const libdir = resolve(typeof ctx.flags.libdir === 'string' ? ctx.flags.libdir : DEFAULT_LIBDIR);
+    const index = new EngineIndex(new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`)));
+    const desc = await readManifest(ctx, path);
+    const validation = validateManifest(desc, { index });
+    if (!validation.valid) throw new ManifestValidationError(validation);
+    const manifest = loadManifest(desc, { index });
+    const json = ctx.flags.json === true;
+    const quiet = ctx.flags.quiet === true;
+    const say = (s: string) => {
+      if (!json && !quiet) ctx.io.stdout.write(s);
+    };
+
+    const exports = [...new Set(strings(ctx.flags.export))];
+    const unknown = exports.filter((e) => !getPipeline(manifest, e));
+    if (unknown.length > 0) {
+      const names = manifest.pipelines.map((p) => p.name).join(', ');
+      for (const name of unknown) ctx.io.stdout.write(`Export ${name} not found in [${names}]\n`);
+      ctx.io.stdout.write('Failed\n');
+      return 1;
+    }
+    const patterns = strings(ctx.flags.checkpoint);
+    if (patterns.length > 0 && markCheckpoints(manifest, patterns).size === 0) {
+      ctx.io.stdout.write('No checkpoints matched provided patterns!\nFailed\n');
+      return 1;
+    }
+    if (ctx.flags.inspect) {
+      ctx.io.stdout.write(
+        `${pyDumps(describeManifest(manifest, { hostRunner: hostRunnerName(osReleaseText()) }))}\n`,
+      );
+      return 0;
+    }
+    const outputDirectory =
+      typeof ctx.flags['output-directory'] === 'string' ? resolve(ctx.flags['output-directory']) : undefined;
+    if (exports.length > 0 && !outputDirectory) {
+      ctx.io.stdout.write('Need --output-directory for --export\n');
+      return 1;
+    }
+    const monitorName =
+      typeof ctx.flags.monitor === 'string'
+        ? ctx.flags.monitor
+        : json || quiet
+          ? 'NullMonitor'
+          : 'LogMonitor';
+    const monitorFd = integerFlag(ctx, 'monitor-fd') ?? 1;
+    const storeDir = resolve(String(ctx.flags.store ?? ctx.flags.cache ?? '.osbuild'));
+    const cacheMaxSize =
+      typeof ctx.flags['cache-max-size'] === 'string' ? sizeFlag(ctx.flags['cache-max-size']) : undefined;
+
+    // Interrupted: exit 130 at once. bwrap dies with us, and the next build releases the loop
+    // devices and mounts this one recorded and removes its work directories.
+    const interrupted = () => {
+      ctx.io.stderr.write('forge build: interrupted\n');
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+    let result: BuildResult;
+    try {
+      result = await buildManifest(manifest, {
+        storeDir,
+        libdir,
+        index: index.libdir,
+        exports,
+        checkpoints: patterns,
+        cacheMaxSize,
+        outputDirectory,
+        stageTimeout: integerFlag(ctx, 'stage-timeout'),
+        rundir: typeof ctx.flags.rundir === 'string' ? resolve(ctx.flags.rundir) : undefined,
+        hostRunner: hostRunnerName(osReleaseText()),
+        exportNoPreserveOwner: process.env.OSBUILD_EXPORT_FORCE_NO_PRESERVE_OWNER === '1',
+        monitor: (total) => {
+          const m = makeMonitor(monitorName, monitorFd, total);
+          m.log(`starting ${path}\n`, 'osbuild.main_cli');
+          return m;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      ctx.io.stderr.write(`forge build: ${err.message} [${err.code}]\n`);
+      return 1;
+    } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+    }
+    if (json) {
+      ctx.io.stdout.write(`${pyDumps(jsonResult(manifest, result))}\n`);
+    } else {
+      if (result.pipelines.length === 0 && exports.length > 0)
+        say('Nothing to build: every exported pipeline is in the store.\n');
+      for (const [name, dest] of Object.entries(result.exported)) say(`Exported ${name} to ${dest}\n`);
+      say(result.success ? 'Build succeeded\n' : 'Build failed\n');
+    }
+    return result.success ? 0 : 1;
+  },
+};
+
+function integerFlag(ctx: CommandContext, name: string): number | undefined {
+  const raw = ctx.flags[name];
+  if (typeof raw !== 'string') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, not '${raw}'`);
+  return n;
+}
+
+function sizeFlag(raw: string) {
+  try {
+    return parseSize(raw);
+  } catch (err) {
+    throw new UsageError(`--cache-max-size: ${(err as Error).message}`);
+  }
+}
+
+/** OSBuild's `--json` result object (`osbuild/formats/v2.py`, `output`). */
+function jsonResult(manifest: Manifest, r: BuildResult): Record<string, unknown> {
+  let out: Record<string, unknown>;
+  const failedSource = r.sources.find((s) => !s.success);
+  const lastRun = r.pipelines[r.pipelines.length - 1];
+  const failedStage = lastRun?.stages[lastRun.stages.length - 1];
+  if (r.success) {
+    out = { type: 'result', success: true, metadata: r.metadata };
+  } else if (failedSource) {
+    const item = failedSource.items.find((i) => i.error);
+    out = {
+      type: 'error',
+      success: false,
+      error: {
+        type: 'org.osbuild.error.source',
+        details: {
+          source: { type: failedSource.type, output: item?.error ?? 'cannot find failing source item' },
+        },
+      },
+    };
+  } else {
+    out = {
+      type: 'error',
+      success: false,
+      error: {
+        type: 'org.osbuild.error.stage',
+        details: {
+          stage: {
+            id: failedStage?.id ?? null,
+            type: failedStage?.name ?? null,
+            output: failedStage?.output ?? '',
+            error: failedStage?.error ?? null,
+          },
+        },
+      },
+    };
+  }
+  const sources: Record<string, unknown> = { success: r.sources.every((s) => s.success) };
+  for (const s of r.sources) {
+    sources[s.type] = s.items.map((i) => ({
+      cached: i.cached,
+      checksum: i.checksum,
+      ...(i.error ? { error: i.error } : {}),
+    }));
+  }
+  out.sources = sources;
+  const log: Record<string, unknown> = {};
+  for (const p of manifest.pipelines) {
+    const run = r.pipelines.find((x) => x.name === p.name);
+    if (!run || run.stages.length === 0) continue;
+    log[p.name] = run.stages.map((s) => ({
+      id: s.id,
+      type: s.name,
+      output: s.output,
+      ...(s.success ? {} : { success: false, ...(s.error ? { error: s.error } : {}) }),
+    }));
+  }
+  out.log = log;
+  return out;
+}

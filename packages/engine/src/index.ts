@@ -1,0 +1,23 @@
+export {
+  type BuildOptions,
+  type BuildResult,
+  buildManifest,
+  depsolve,
+  fnmatch,
+  markCheckpoints,
+  type PipelineRun,
+} from './build.ts';
+export { bwrapArgv, DEFAULT_CAPABILITIES } from './buildroot.ts';
+export { EngineError, EngineErrorCode } from './errors.ts';
+export { EngineIndex } from './modules.ts';
+export {
+  JSONSeqMonitor,
+  LogMonitor,
+  type Monitor,
+  makeMonitor,
+  NullMonitor,
+  type StageResult,
+} from './monitor.ts';
+export { ResourceRegistry } from './resources.ts';
+export { detectRunner } from './runners.ts';
+export { type CacheSize, ObjectStore, parseSize } from './store.ts';

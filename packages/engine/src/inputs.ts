@@ -1,0 +1,110 @@
+/**
+ * Inputs, mapped for one stage as OSBuild's input services map them: each input gets a directory
+ * `/run/osbuild/inputs/<name>` in the sandbox and an entry in the stage's arguments.
+ *  - org.osbuild.files from sources: the files, hard-linked from the source cache by checksum;
+ *    `data.files` maps each checksum to the reference's `metadata`.
+ *  - org.osbuild.files from pipelines: each reference's `file` from that pipeline's tree.
+ *  - org.osbuild.tree: a pipeline's whole tree.
+ *  - org.osbuild.noop: an empty directory; `data.refs` lists the references.
+ * Trees and pipeline files are bound read-only into the sandbox by bwrap rather than mounted on
+ * the host, so nothing is left mounted whatever happens to the engine.
+ */
+import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Input } from '@debian-forge/manifest';
+import { EngineError, EngineErrorCode } from './errors.ts';
+import type { TreeObject } from './store.ts';
+
+export const INPUTS_IN_SANDBOX = '/run/osbuild/inputs';
+
+export interface MappedInputs {
+  /** `args.inputs` of the stage, paths already as the sandbox sees them. */
+  args: Record<string, { path: string; data?: Record<string, unknown> }>;
+  /** Read-only binds (host path → sandbox path) that bring pipeline trees and files in. */
+  binds: [string, string][];
+}
+
+export interface InputContext {
+  /** Host directory bound as /run/osbuild/inputs. */
+  inputsDir: string;
+  /** STORE/sources. */
+  sourcesDir: string;
+  /** A built pipeline's object, by pipeline id. */
+  pipeline(id: string): Promise<TreeObject | undefined>;
+}
+
+export async function mapInputs(inputs: Map<string, Input>, ctx: InputContext): Promise<MappedInputs> {
+  const out: MappedInputs = { args: {}, binds: [] };
+  for (const [name, input] of inputs) {
+    const hostDir = join(ctx.inputsDir, name);
+    const sandboxDir = `${INPUTS_IN_SANDBOX}/${name}`;
+    mkdirSync(hostDir, { recursive: true });
+    switch (input.type) {
+      case 'org.osbuild.files':
+        out.args[name] = {
+          path: sandboxDir,
+          data: { files: await mapFiles(input, hostDir, sandboxDir, ctx, out) },
+        };
+        break;
+      case 'org.osbuild.tree': {
+        const [ref] = [...input.refs.keys()];
+        const obj = ref && ref !== 'null' ? await ctx.pipeline(ref) : undefined;
+        if (!obj)
+          throw new EngineError(EngineErrorCode.Input, `input '${name}': unknown pipeline '${ref ?? ''}'`);
+        out.binds.push([obj.tree, sandboxDir]);
+        out.args[name] = { path: sandboxDir };
+        break;
+      }
+      case 'org.osbuild.noop':
+        out.args[name] = { path: sandboxDir, data: { refs: Object.fromEntries(input.refs) } };
+        break;
+      default:
+        throw new EngineError(EngineErrorCode.Input, `input '${name}': unsupported input type ${input.type}`);
+    }
+  }
+  return out;
+}
+
+async function mapFiles(
+  input: Input,
+  hostDir: string,
+  sandboxDir: string,
+  ctx: InputContext,
+  out: MappedInputs,
+): Promise<Record<string, unknown>> {
+  const files: Record<string, unknown> = {};
+  for (const [ref, opts] of input.refs) {
+    const metadata = (opts.metadata as Record<string, unknown> | undefined) ?? {};
+    if (input.origin === 'org.osbuild.source') {
+      const source = join(ctx.sourcesDir, 'org.osbuild.files', ref);
+      const target = join(hostDir, ref);
+      try {
+        linkSync(source, target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          throw new EngineError(
+            EngineErrorCode.Input,
+            `input '${input.name}': source file ${ref} was not fetched`,
+          );
+        }
+        if (code !== 'EXDEV' && code !== 'EEXIST') throw err;
+        if (code === 'EXDEV') copyFileSync(source, target);
+      }
+      files[ref] = metadata;
+      continue;
+    }
+    const obj = await ctx.pipeline(ref);
+    if (!obj)
+      throw new EngineError(EngineErrorCode.Input, `input '${input.name}': unknown pipeline '${ref}'`);
+    const file = String(opts.file ?? '').replace(/^\/+/, '');
+    if (!file)
+      throw new EngineError(EngineErrorCode.Input, `input '${input.name}': reference ${ref} names no 'file'`);
+    // The bind needs a mount point inside the read-only inputs directory.
+    mkdirSync(dirname(join(hostDir, file)), { recursive: true });
+    writeFileSync(join(hostDir, file), '');
+    out.binds.push([join(obj.tree, file), `${sandboxDir}/${file}`]);
+    files[file] = metadata;
+  }
+  return files;
+}

@@ -1,0 +1,194 @@
+/**
+ * The schemas of the host-side modules the engine implements itself — sources, inputs, devices,
+ * mounts — with OSBuild's option names, and an index that answers for them and takes stages from
+ * the libdir. Validation with this index checks a whole manifest before anything runs.
+ */
+import {
+  type LibdirIndex,
+  type ModuleClass,
+  type ModuleIndex,
+  moduleSchema,
+  Schema,
+} from '@debian-forge/manifest';
+
+const CHECKSUM = '(md5|sha1|sha256|sha384|sha512):[0-9a-f]{32,128}';
+const options = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  ...(required.length > 0 ? { required } : {}),
+  properties,
+});
+
+/** Three reference forms (list of ids, map id → options, list of {id, options}), for a given count. */
+function references(count?: { min: number; max: number }) {
+  const bounds = count ? { minItems: count.min, maxItems: count.max } : {};
+  const propBounds = count ? { minProperties: count.min, maxProperties: count.max } : {};
+  return {
+    oneOf: [
+      { type: 'array', items: { type: 'string' }, ...bounds },
+      { type: 'object', additionalProperties: { type: 'object' }, ...propBounds },
+      {
+        type: 'array',
+        ...bounds,
+        items: options({ id: { type: 'string' }, options: { type: 'object' } }, ['id']),
+      },
+    ],
+  };
+}
+
+const input = (type: string, origins: string[], refs = references()) => ({
+  additionalProperties: false,
+  required: ['type', 'origin', 'references'],
+  properties: {
+    type: { enum: [type] },
+    origin: { enum: origins },
+    references: refs,
+    options: { type: 'object' },
+  },
+});
+
+const fsMount = (extra: Record<string, unknown> = {}) => ({
+  additionalProperties: false,
+  required: ['name', 'type', 'source', 'target'],
+  properties: {
+    name: { type: 'string' },
+    type: { type: 'string' },
+    source: { type: 'string' },
+    partition: { type: 'number' },
+    target: { type: 'string' },
+    options: options({ readonly: { type: 'boolean' }, norecovery: { type: 'boolean' }, ...extra }),
+  },
+});
+
+/** `schema_2` (or, for sources, `schema`) of each module, keyed by class and name. */
+const MODULES: Record<
+  string,
+  { klass: ModuleClass; schema?: Record<string, unknown>; schema2?: Record<string, unknown> }
+> = {
+  'org.osbuild.curl': {
+    klass: 'Source',
+    schema: {
+      additionalProperties: false,
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          patternProperties: {
+            [CHECKSUM]: {
+              oneOf: [
+                { type: 'string' },
+                options(
+                  {
+                    url: { type: 'string' },
+                    insecure: { type: 'boolean' },
+                    secrets: options({ name: { type: 'string' } }, ['name']),
+                  },
+                  ['url'],
+                ),
+              ],
+            },
+          },
+        },
+        options: { type: 'object' },
+      },
+    },
+  },
+  'org.osbuild.inline': {
+    klass: 'Source',
+    schema: {
+      additionalProperties: false,
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          patternProperties: {
+            [CHECKSUM]: options({ encoding: { enum: ['base64', 'lzma+base64'] }, data: { type: 'string' } }, [
+              'encoding',
+              'data',
+            ]),
+          },
+        },
+        options: { type: 'object' },
+      },
+    },
+  },
+  'org.osbuild.files': {
+    klass: 'Input',
+    schema2: input('org.osbuild.files', ['org.osbuild.source', 'org.osbuild.pipeline']),
+  },
+  'org.osbuild.tree': {
+    klass: 'Input',
+    schema2: input('org.osbuild.tree', ['org.osbuild.pipeline'], references({ min: 1, max: 1 })),
+  },
+  'org.osbuild.noop': {
+    klass: 'Input',
+    schema2: input('org.osbuild.noop', ['org.osbuild.source', 'org.osbuild.pipeline']),
+  },
+  'org.osbuild.loopback': {
+    klass: 'Device',
+    schema2: options(
+      {
+        filename: { type: 'string' },
+        partscan: { type: 'boolean' },
+        start: { type: 'number' },
+        size: { type: 'number' },
+        'sector-size': { type: 'number' },
+        lock: { type: 'boolean' },
+        'read-only': { type: 'boolean' },
+      },
+      ['filename'],
+    ),
+  },
+  'org.osbuild.ext4': { klass: 'Mount', schema2: fsMount() },
+  'org.osbuild.xfs': { klass: 'Mount', schema2: fsMount() },
+  'org.osbuild.btrfs': {
+    klass: 'Mount',
+    schema2: fsMount({ subvol: { type: 'string' }, compress: { type: 'string' } }),
+  },
+  'org.osbuild.fat': {
+    klass: 'Mount',
+    schema2: fsMount({
+      uid: { type: 'integer' },
+      gid: { type: 'integer' },
+      umask: { type: 'string' },
+      shortname: { type: 'string' },
+    }),
+  },
+  'org.osbuild.bind': {
+    klass: 'Mount',
+    schema2: {
+      additionalProperties: false,
+      required: ['name', 'type', 'target'],
+      properties: {
+        name: { type: 'string' },
+        type: { type: 'string' },
+        target: { type: 'string' },
+        options: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } },
+      },
+    },
+  },
+};
+
+/** Stages from the libdir, everything else from the engine's own modules. */
+export class EngineIndex implements ModuleIndex {
+  readonly libdir: LibdirIndex;
+  readonly #compiled = new Map<string, Schema>();
+
+  constructor(libdir: LibdirIndex) {
+    this.libdir = libdir;
+  }
+
+  schemaFor(klass: ModuleClass, name: string): Schema | undefined {
+    if (klass === 'Stage') return this.libdir.schemaFor(klass, name);
+    const mod = MODULES[name];
+    if (!mod || mod.klass !== klass) return undefined;
+    let schema = this.#compiled.get(name);
+    if (!schema) {
+      schema = new Schema(moduleSchema(klass, name, mod.schema, mod.schema2));
+      this.#compiled.set(name, schema);
+    }
+    return schema;
+  }
+}

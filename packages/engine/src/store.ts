@@ -1,0 +1,353 @@
+/**
+ * The object store, laid out as OSBuild's (`osbuild/objectstore.py`, `osbuild/util/fscache.py`):
+ *
+ *   STORE/cache.info           {"version": 1, "maximum-size": N | "unlimited"} (persisted)
+ *   STORE/objects/<id>/data/{tree/, meta/}, object.info {"size", "created"}, object.lock
+ *   STORE/sources/<content-type>/<checksum>
+ *   STORE/stage/<pid>.uuid-*   write area of objects being built or committed
+ *   STORE/tmp/<pid>.*          per-build temporary directories
+ *
+ * Objects built in this run are "floating" (kept in memory, not in the cache) unless a checkpoint
+ * commits them. A commit copies the object to the write area and renames it into `objects/`, so a
+ * reader never sees half an object; if the name exists already the copy is dropped (same id, same
+ * content). Readers hold a shared lock on `object.lock` while they read; eviction takes it
+ * exclusively without waiting, so an object in use is never evicted. The cache is bounded by
+ * `maximum-size` (default 0: nothing is cached, as OSBuild), evicting least recently used objects.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { lutimes, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError, EngineErrorCode } from './errors.ts';
+import { run } from './exec.ts';
+import { type HeldLock, lock, tryLock } from './lock.ts';
+
+export type CacheSize = number | 'unlimited';
+
+/** OSBuild's size syntax: a number of bytes, `N kB|KiB|MB|MiB|GB|GiB|TB|TiB`, or `unlimited`. */
+export function parseSize(text: string): CacheSize {
+  if (text === 'unlimited') return 'unlimited';
+  const m = /^\s*(\d+)\s*(kB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/.exec(text);
+  if (!m) throw new EngineError(EngineErrorCode.Store, `invalid size value: '${text}'`);
+  const units: Record<string, number> = {
+    kB: 1e3,
+    KiB: 1024,
+    MB: 1e6,
+    MiB: 1024 ** 2,
+    GB: 1e9,
+    GiB: 1024 ** 3,
+    TB: 1e12,
+    TiB: 1024 ** 4,
+  };
+  return Number(m[1]) * (m[2] ? (units[m[2]] as number) : 1);
+}
+
+/** An object being built: a directory with `tree/` and `meta/`, not yet in the cache. */
+export class WorkObject {
+  readonly path: string;
+  /** Seconds since the epoch when the object was created; files newer than this get clamped. */
+  readonly created: number;
+  sourceEpoch: number | null = null;
+
+  constructor(path: string) {
+    this.path = path;
+    mkdirSync(join(path, 'tree'), { recursive: true });
+    mkdirSync(join(path, 'meta'), { recursive: true });
+    this.created = Math.floor(Date.now() / 1000);
+  }
+
+  get tree(): string {
+    return join(this.path, 'tree');
+  }
+
+  get metaDir(): string {
+    return join(this.path, 'meta');
+  }
+
+  /** Sets every file and directory modified after this object was created to `source-epoch`. */
+  async clampMtimes(): Promise<void> {
+    if (this.sourceEpoch === null) return;
+    await clampTree(this.tree, this.created, this.sourceEpoch);
+  }
+}
+
+async function clampTree(dir: string, created: number, epoch: number): Promise<void> {
+  const stack = [dir];
+  const newer = (p: string) => lstatSync(p).mtimeMs / 1000 > created;
+  const toClamp: string[] = [];
+  while (stack.length > 0) {
+    const d = stack.pop() as string;
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) stack.push(p);
+      if (newer(p)) toClamp.push(p);
+    }
+  }
+  // Directories last, deepest first, so clamping a file does not bump its directory again.
+  for (const p of toClamp.reverse()) await lutimes(p, epoch, epoch);
+  if (newer(dir)) await lutimes(dir, epoch, epoch);
+}
+
+/** A cached object opened for reading; the shared lock keeps it from eviction until released. */
+export interface StoredObject {
+  id: string;
+  path: string;
+  tree: string;
+  metaDir: string;
+  release(): Promise<void>;
+}
+
+/** Something that holds a tree: a floating work object or a stored one. */
+export type TreeObject = Pick<StoredObject, 'path' | 'tree' | 'metaDir'>;
+
+export class ObjectStore {
+  readonly root: string;
+  readonly #floating = new Map<string, WorkObject>();
+  readonly #held: HeldLock[] = [];
+  readonly #work: string[] = [];
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Opens (creating if needed) the store at `root`, removing work left by builds that died. */
+  static async open(root: string): Promise<ObjectStore> {
+    for (const d of ['objects', 'sources', 'stage', 'tmp']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ['stage', 'tmp']) {
+      for (const name of readdirSync(join(root, d))) {
+        const pid = Number(/^(\d+)\./.exec(name)?.[1]);
+        if (pid && !alive(pid))
+          await run(['rm', '-rf', '--one-file-system', join(root, d, name)], { okCodes: [1] });
+      }
+    }
+    const tag = join(root, 'CACHEDIR.TAG');
+    if (!existsSync(tag)) {
+      writeFileSync(
+        tag,
+        'Signature: 8a477f597d28d172789f06886806bc55\n# a Debian Forge / OSBuild object store\n',
+      );
+    }
+    return new ObjectStore(root);
+  }
+
+  get sourcesDir(): string {
+    return join(this.root, 'sources');
+  }
+
+  get tmpDir(): string {
+    return join(this.root, 'tmp');
+  }
+
+  get maximumSize(): CacheSize {
+    try {
+      const info = JSON.parse(readFileSync(join(this.root, 'cache.info'), 'utf8')) as {
+        'maximum-size'?: CacheSize;
+      };
+      return info['maximum-size'] ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  set maximumSize(size: CacheSize) {
+    const tmp = join(this.root, `cache.info.${randomUUID()}`);
+    writeFileSync(tmp, JSON.stringify({ version: 1, 'maximum-size': size }));
+    renameSync(tmp, join(this.root, 'cache.info'));
+  }
+
+  /** A new temporary directory in the store, removed by `close()` if still there. */
+  tempDir(prefix: string): string {
+    const dir = join(this.tmpDir, `${process.pid}.${prefix}${randomUUID()}`);
+    mkdirSync(dir, { recursive: true });
+    this.#work.push(dir);
+    return dir;
+  }
+
+  /** A new object to build into, in the write area. */
+  newObject(): WorkObject {
+    const dir = join(this.root, 'stage', `${process.pid}.uuid-${randomUUID()}`);
+    this.#work.push(dir);
+    return new WorkObject(dir);
+  }
+
+  /** Keeps a finished object of this run available under `id` (not cached). */
+  setFloating(id: string, obj: WorkObject): void {
+    this.#floating.set(id, obj);
+  }
+
+  /** Whether `id` is available: built in this run, or in the cache and not being evicted. */
+  async contains(id: string | null): Promise<boolean> {
+    if (!id) return false;
+    if (this.#floating.has(id)) return true;
+    const obj = await this.#open(id);
+    if (!obj) return false;
+    await obj.release();
+    return true;
+  }
+
+  /**
+   * The object with this id for reading, or undefined. A cached object stays locked against
+   * eviction until `close()` (or its own `release()`).
+   */
+  async get(id: string): Promise<TreeObject | undefined> {
+    const floating = this.#floating.get(id);
+    if (floating) return floating;
+    const obj = await this.#open(id);
+    if (!obj) return undefined;
+    this.#held.push({ release: () => obj.release() });
+    return obj;
+  }
+
+  async #open(id: string): Promise<StoredObject | undefined> {
+    const dir = join(this.root, 'objects', id);
+    if (!existsSync(join(dir, 'data', 'tree'))) return undefined;
+    const held = await tryLock(join(dir, 'object.lock'), 'shared');
+    if (!held) return undefined;
+    if (!existsSync(join(dir, 'data', 'tree'))) {
+      await held.release();
+      return undefined;
+    }
+    const now = new Date();
+    try {
+      utimesSync(join(dir, 'object.lock'), now, now);
+    } catch {
+      // the access time is only a hint for eviction
+    }
+    return {
+      id,
+      path: join(dir, 'data'),
+      tree: join(dir, 'data', 'tree'),
+      metaDir: join(dir, 'data', 'meta'),
+      release: () => held.release(),
+    };
+  }
+
+  /** Copies `base` (tree and metadata) into `obj`, as `cp -a --reflink=auto`. */
+  async initFrom(obj: WorkObject, base: TreeObject): Promise<void> {
+    await run(['cp', '-a', '--reflink=auto', `${base.path}/.`, `${obj.path}/`]);
+  }
+
+  /**
+   * Stores a copy of `obj` in the cache as `id`, if the cache's maximum size allows; returns
+   * whether it was stored. Least recently used objects are evicted to make room.
+   */
+  async commit(obj: WorkObject, id: string): Promise<boolean> {
+    const max = this.maximumSize;
+    if (max === 0) return false;
+    const final = join(this.root, 'objects', id);
+    if (existsSync(join(final, 'data', 'tree'))) return true;
+    await obj.clampMtimes();
+    const staging = join(this.root, 'stage', `${process.pid}.uuid-${randomUUID()}`);
+    this.#work.push(staging);
+    mkdirSync(staging);
+    await run(['cp', '-a', '--reflink=auto', `${obj.path}/.`, join(staging, 'data')]);
+    const size = await diskUsage(join(staging, 'data'));
+    if (max !== 'unlimited' && size > max) {
+      await rm(staging, { recursive: true, force: true });
+      return false;
+    }
+    writeFileSync(join(staging, 'object.info'), JSON.stringify({ size, created: obj.created }));
+    writeFileSync(join(staging, 'object.lock'), '');
+    const storeLock = await lock(join(this.root, 'cache.lock'), 'exclusive');
+    try {
+      if (max !== 'unlimited') await this.#makeRoom(max - size);
+      try {
+        renameSync(staging, final);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        // Another build committed the same id first; ids name content, so theirs is ours.
+        await rm(staging, { recursive: true, force: true });
+      }
+    } finally {
+      await storeLock.release();
+    }
+    return true;
+  }
+
+  /** Evicts least recently used objects until the cache holds at most `budget` bytes. */
+  async #makeRoom(budget: number): Promise<void> {
+    const objects = this.#cachedObjects();
+    let total = objects.reduce((n, o) => n + o.size, 0);
+    for (const o of objects.sort((a, b) => a.used - b.used)) {
+      if (total <= budget) return;
+      const held = await tryLock(join(o.dir, 'object.lock'), 'exclusive');
+      if (!held) continue;
+      try {
+        const trash = join(this.root, 'stage', `${process.pid}.evict-${randomUUID()}`);
+        renameSync(o.dir, trash);
+        this.#work.push(trash);
+        total -= o.size;
+      } finally {
+        await held.release();
+      }
+    }
+  }
+
+  #cachedObjects(): { dir: string; size: number; used: number }[] {
+    const out: { dir: string; size: number; used: number }[] = [];
+    for (const id of readdirSync(join(this.root, 'objects'))) {
+      const dir = join(this.root, 'objects', id);
+      try {
+        const info = JSON.parse(readFileSync(join(dir, 'object.info'), 'utf8')) as { size: number };
+        out.push({ dir, size: info.size, used: lstatSync(join(dir, 'object.lock')).mtimeMs });
+      } catch {
+        // an object without its info is not accounted (and not evicted)
+      }
+    }
+    return out;
+  }
+
+  /** Total bytes held by cached objects. */
+  cacheSize(): number {
+    return this.#cachedObjects().reduce((n, o) => n + o.size, 0);
+  }
+
+  /** Copies an object's tree to `dest`, as OSBuild's export (`cp -a --reflink=auto`). */
+  async export(obj: TreeObject, dest: string, preserveOwner = true): Promise<void> {
+    mkdirSync(dest, { recursive: true });
+    await run([
+      'cp',
+      '-a',
+      '--reflink=auto',
+      ...(preserveOwner ? [] : ['--no-preserve=ownership']),
+      `${obj.tree}/.`,
+      `${dest}/`,
+    ]);
+  }
+
+  /**
+   * Releases every lock and removes this run's work directories and floating objects. Removal
+   * never crosses into another file system, so a mount left behind by a failure is not emptied.
+   */
+  async close(): Promise<void> {
+    for (const h of this.#held.splice(0)) await h.release();
+    this.#floating.clear();
+    for (const dir of this.#work.splice(0)) {
+      if (existsSync(dir)) await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function diskUsage(path: string): Promise<number> {
+  const { stdout } = await run(['du', '-s', '--block-size=1', path]);
+  return Number(stdout.split(/\s/)[0]);
+}
