@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { main } from './stage.ts';
+
+describe('org.osbuild.hostname', () => {
+  let root: TestRoot;
+  beforeEach(() => {
+    root = testRoot();
+  });
+  afterEach(() => root.cleanup());
+
+  it('writes /etc/hostname, creating /etc', () => {
+    main(root.args({ hostname: 'forge-builder.example.org.' }));
+    assert.equal(readFileSync(join(root.tree, 'etc/hostname'), 'utf8'), 'forge-builder.example.org\n');
+    assert.equal(lstatSync(join(root.tree, 'etc/hostname')).mode & 0o777, 0o644);
+  });
+
+  it('replaces an existing file or link instead of writing through it', () => {
+    const outside = join(root.dir, 'outside');
+    writeFileSync(outside, 'keep\n');
+    mkdirSync(join(root.tree, 'etc'));
+    symlinkSync(outside, join(root.tree, 'etc/hostname'));
+    main(root.args({ hostname: 'debian' }));
+    assert.ok(lstatSync(join(root.tree, 'etc/hostname')).isFile());
+    assert.equal(readFileSync(join(root.tree, 'etc/hostname'), 'utf8'), 'debian\n');
+    assert.equal(readFileSync(outside, 'utf8'), 'keep\n');
+  });
+
+  it('rejects invalid names', () => {
+    for (const bad of ['', 'a..b', '.lead', 'with space', 'x'.repeat(65), 'semi;colon']) {
+      assert.throws(() => main(root.args({ hostname: bad })), /not a valid host name/, bad);
+    }
+  });
+});
