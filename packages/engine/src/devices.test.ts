@@ -162,6 +162,40 @@ describe('openDevices: org.osbuild.loopback', () => {
     assert.deepEqual(await boundTo(image), []);
   });
 
+  it('waits while the device is busy, and gives up with an error, keeping the record, after the timeout', async (t) => {
+    if (!needRoot(t)) return;
+    const image = join(tree, 'busy.img');
+    writeFileSync(image, Buffer.alloc(1 << 20));
+    let devices: Map<string, DeviceHandle> | undefined;
+    let fd: number | undefined;
+    try {
+      devices = await openDevices(new Map([['busy', loopback('busy', { filename: 'busy.img' })]]), {
+        ...ctx(),
+        detachTimeoutMs: 1500,
+      });
+      const busy = devices.get('busy') as DeviceHandle;
+      fd = openSync(busy.path, 'r');
+      const started = Date.now();
+      await assert.rejects(
+        busy.close(),
+        (e: unknown) => e instanceof EngineError && /still busy/.test(e.message),
+      );
+      assert.ok(Date.now() - started >= 1400, 'it waited');
+      assert.ok(registry.entries.some((e) => e.kind === 'loop' && e.device === busy.path));
+      closeSync(fd);
+      fd = undefined;
+      await busy.close(); // now it lets go
+      assert.deepEqual(await boundTo(image), []);
+      assert.equal(
+        registry.entries.some((e) => e.kind === 'loop' && e.device === busy.path),
+        false,
+      );
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      await closeAll(devices);
+    }
+  });
+
   it('refuses an unknown device type by name, and closes what it opened when a later device fails', async (t) => {
     if (!needRoot(t)) return;
     const a = join(tree, 'a.img');
