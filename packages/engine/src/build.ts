@@ -301,6 +301,7 @@ class PipelineBuilder {
       mounts: join(tmp, 'mounts'),
       api: join(tmp, 'api'),
       var: join(tmp, 'var'),
+      dev: join(tmp, 'dev'),
     };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
     const cmdline = join(tmp, 'cmdline');
@@ -318,7 +319,7 @@ class PipelineBuilder {
       });
       devices = await openDevices(stage.devices, {
         tree: obj.tree,
-        devDir: join(tmp, 'dev'),
+        devDir: dirs.dev,
         registry: this.registry,
         log,
       });
