@@ -18,7 +18,11 @@ describe('org.osbuild.sshd.host-keys', () => {
 
   it('removes the host keys, keeps the configuration, and enables key generation at boot', () => {
     const meta = main(root.args({}));
-    assert.deepEqual(meta.removed, ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_rsa_key']);
+    assert.deepEqual(meta.removed, [
+      '/etc/ssh/ssh_host_ed25519_key',
+      '/etc/ssh/ssh_host_ed25519_key.pub',
+      '/etc/ssh/ssh_host_rsa_key',
+    ]);
     assert.ok(existsSync(join(root.tree, 'etc/ssh/sshd_config')));
     assert.ok(!existsSync(join(root.tree, 'etc/ssh/ssh_host_rsa_key')));
     assert.equal(

@@ -1,0 +1,18 @@
+export {
+  type CustomizationsInput,
+  customizationPackages,
+  customizationStages,
+  type StageDesc,
+} from './customizations.ts';
+export { diskLayout } from './disk.ts';
+export { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
+export { getImageType, IMAGE_TYPES, type ImageType, type PipelineDesc } from './image-types.ts';
+export {
+  type BlueprintInput,
+  type ManifestRequest,
+  type ManifestResult,
+  makeManifest,
+  packageSpec,
+} from './manifest.ts';
+export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
+export { seededUuid } from './uuids.ts';

@@ -1,0 +1,163 @@
+/**
+ * Blueprint + distro + image type → a complete OSBuild manifest, every package pinned by SHA256,
+ * so any later build needs no network beyond fetching those exact files (and no stage needs any).
+ *
+ * The `os` pipeline installs packages in three layers, each resolved on top of the ones before:
+ * the minbase system (org.osbuild.debootstrap), the image type's packages, then the blueprint's
+ * (org.osbuild.apt). Adding a package to a blueprint changes only the last layer, so a warm store
+ * rebuilds from there on. Then apt is configured for the running system, the blueprint's
+ * customizations applied, and the image type's boot configuration written.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type CustomizationsInput,
+  customizationPackages,
+  customizationStages,
+  type InlineItems,
+  type StageDesc,
+} from './customizations.ts';
+import type { Distro } from './distros.ts';
+import type { ImageType, PipelineDesc } from './image-types.ts';
+import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
+
+export interface BlueprintInput {
+  name: string;
+  version?: string;
+  packages?: { name: string; version?: string }[];
+  modules?: { name: string; version?: string }[];
+  customizations?: CustomizationsInput;
+}
+
+export interface ManifestRequest {
+  blueprint: BlueprintInput;
+  distro: Distro;
+  imageType: ImageType;
+  arch?: string;
+  /** Image size in bytes; the image type's default when absent. */
+  size?: number;
+  /** Repositories packages come from (and the image's apt sources point to). */
+  repositories: Repository[];
+  /** SOURCE_DATE_EPOCH of every pipeline: file times in the image are clamped to it. */
+  sourceEpoch: number;
+}
+
+export interface ManifestResult {
+  manifest: Record<string, unknown>;
+  /** Every package in the image, with its layer (0 base, 1 image type, 2 blueprint). */
+  packages: (ResolvedPackage & { layer: number })[];
+}
+
+/** A blueprint package as apt understands it: `name`, `name=version`, or `name (op version)`. */
+export function packageSpec(p: { name: string; version?: string }): string {
+  const v = (p.version ?? '').trim();
+  if (v === '' || v === '*') return p.name;
+  if (/^(<<|<=|=|>=|>>|<|>)/.test(v)) return `${p.name} (${v.replace(/^(<<|<=|=|>=|>>|<|>)\s*/, '$1 ')})`;
+  return `${p.name}=${v}`;
+}
+
+export async function makeManifest(req: ManifestRequest, resolver: PackageResolver): Promise<ManifestResult> {
+  const arch = req.arch ?? 'x86_64';
+  const debArch = req.distro.arches[arch];
+  if (!debArch) throw new Error(`${req.distro.name} has no architecture ${arch}`);
+  const c = req.blueprint.customizations;
+  const blueprintPackages = [...(req.blueprint.packages ?? []), ...(req.blueprint.modules ?? [])].map(
+    packageSpec,
+  );
+  const layers: LayerRequest[] = [
+    { packages: ['usr-is-merged'], base: 'minbase' },
+    { packages: [...req.imageType.packages] },
+    { packages: [...blueprintPackages, ...customizationPackages(c)] },
+  ];
+  const resolved = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
+  const size = req.size ?? req.imageType.defaultSize;
+  const seed = createHash('sha256')
+    .update(
+      JSON.stringify([
+        req.blueprint.name,
+        req.blueprint.version ?? '',
+        req.distro.name,
+        req.imageType.name,
+        arch,
+      ]),
+    )
+    .digest('hex');
+  const typeCtx = { size, seed, kernelAppend: c?.kernel?.append ?? '' };
+
+  const inline: InlineItems = {};
+  const osStages: StageDesc[] = [];
+  resolved.forEach((debs, i) => {
+    if (debs.length === 0) return;
+    const refs = debs.map((d) => `sha256:${d.sha256}`);
+    const inputs = {
+      packages: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: refs },
+    };
+    const names = layers[i]?.packages.map((p) => p.split(/[ =(]/)[0] as string) ?? [];
+    if (i === 0) {
+      osStages.push({
+        type: 'org.osbuild.debootstrap',
+        inputs,
+        options: { suite: req.distro.suite, variant: 'custom', arch: debArch, 'merged-usr': true },
+      });
+    } else {
+      const wanted = debs.filter((d) => names.includes(d.name)).map((d) => d.name);
+      osStages.push({
+        type: 'org.osbuild.apt',
+        inputs,
+        options: { packages: wanted.length > 0 ? wanted : debs.map((d) => d.name) },
+      });
+    }
+  });
+  osStages.push(aptConfig(req.repositories));
+  osStages.push(...customizationStages(c, inline));
+  if (resolved.some((debs) => debs.some((d) => d.name === 'openssh-server'))) {
+    // Keys made at build time would be shared by every machine and differ between builds.
+    osStages.push({ type: 'org.osbuild.sshd.host-keys', options: { 'generate-on-boot': true } });
+  }
+  osStages.push(...req.imageType.osStages(typeCtx));
+  osStages.push({ type: 'org.osbuild.machine-id', options: { 'first-boot': 'yes' } });
+
+  const pipelines: PipelineDesc[] = [
+    { name: 'os', runner: req.distro.runner, stages: osStages },
+    ...req.imageType.pipelines(typeCtx),
+  ].map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
+
+  const all = resolved.flatMap((debs, layer) => debs.map((d) => ({ ...d, layer })));
+  const curl: Record<string, string> = {};
+  for (const d of all) curl[`sha256:${d.sha256}`] = d.url;
+  const sources: Record<string, unknown> = { 'org.osbuild.curl': { items: curl } };
+  if (Object.keys(inline).length > 0) sources['org.osbuild.inline'] = { items: inline };
+
+  const manifest = {
+    version: '2',
+    pipelines: pipelines.map(orderPipeline),
+    sources,
+    metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
+  };
+  return { manifest, packages: all };
+}
+
+/** Keys in OSBuild's order, so a manifest reads the way osbuild-composer writes them. */
+function orderPipeline(p: PipelineDesc): Record<string, unknown> {
+  return {
+    name: p.name,
+    ...(p.build ? { build: p.build } : {}),
+    ...(p.runner ? { runner: p.runner } : {}),
+    ...(p['source-epoch'] !== undefined ? { 'source-epoch': p['source-epoch'] } : {}),
+    stages: p.stages,
+  };
+}
+
+/** apt's sources in the image: the repositories the packages came from. */
+function aptConfig(repositories: Repository[]): StageDesc {
+  const sources: Record<string, unknown> = {};
+  for (const r of repositories) {
+    sources[r.id.replace(/[^A-Za-z0-9_.-]/g, '-')] = {
+      types: ['deb'],
+      uris: r.uris,
+      suites: r.suites,
+      components: r.components,
+      ...(r.signedBy && !r.signedBy.includes('BEGIN PGP') ? { 'signed-by': r.signedBy } : {}),
+    };
+  }
+  return { type: 'org.osbuild.apt.config', options: { sources, 'remove-sources-list': true } };
+}

@@ -1,0 +1,45 @@
+/**
+ * What manifest generation works with: resolved packages (exact files, pinned by SHA256), the
+ * repositories they come from, and the request a compose makes.
+ */
+
+export interface ResolvedPackage {
+  name: string;
+  version: string;
+  arch: string;
+  /** Full URL of the .deb. */
+  url: string;
+  sha256: string;
+  size: number;
+}
+
+/** A Debian repository as images use it (`deb` only). */
+export interface Repository {
+  id: string;
+  uris: string[];
+  suites: string[];
+  components: string[];
+  /** Keyring path (on the build host and in the image), or an ASCII-armoured key. */
+  signedBy?: string;
+  trusted?: boolean;
+}
+
+/** One layer of packages to install: the names asked for (with optional Debian constraints). */
+export interface LayerRequest {
+  packages: string[];
+  /** A base set resolved with the layer (only for the first): `minbase` = essential + required. */
+  base?: 'essential' | 'minbase' | 'important' | 'standard';
+}
+
+/**
+ * Resolves layers of packages cumulatively: the result for each layer holds only what that layer
+ * adds to the layers before it, so a change in a later layer leaves earlier layers' files as they were.
+ */
+export interface PackageResolver {
+  resolveLayers(
+    suite: string,
+    arch: string,
+    repositories: Repository[],
+    layers: LayerRequest[],
+  ): Promise<ResolvedPackage[][]>;
+}
