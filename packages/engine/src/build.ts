@@ -17,11 +17,11 @@ import {
   type Stage,
 } from '@debian-forge/manifest';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
-import { type DeviceHandle, openDevices } from './devices.ts';
+import { closeDevices, type DeviceHandle, openDevices } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs.ts';
 import type { Monitor, StageResult } from './monitor.ts';
-import { type MountHandle, mountAll } from './mounts.ts';
+import { type MountHandle, mountAll, unmountAll } from './mounts.ts';
 import { ResourceRegistry } from './resources.ts';
 import { detectRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
@@ -394,8 +394,11 @@ class PipelineBuilder {
         error: { type: err.code, value: err.message },
       };
     } finally {
-      for (const m of [...mounts.values()].reverse()) await m.close();
-      for (const d of [...devices.values()].reverse()) await d.close();
+      try {
+        await unmountAll(mounts, log);
+      } finally {
+        await closeDevices(devices, log);
+      }
       if (existsSync(metaFile)) {
         if (statSync(metaFile).size > 0) renameSync(metaFile, join(obj.metaDir, `${stage.id}.json`));
         else rmSync(metaFile);

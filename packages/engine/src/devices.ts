@@ -23,6 +23,7 @@ import type { Device } from '@debian-forge/manifest';
 import { pyRepr } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
+import { closeInReverse, openInOrder } from './handles.ts';
 import { canonicalPath, type ResourceRegistry } from './resources.ts';
 
 export interface DeviceHandle {
@@ -54,37 +55,16 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
  * Opens the devices in order (parents first: the map is ordered so). If one fails, those opened
  * before it are closed again and the error is thrown.
  */
-export async function openDevices(
+export function openDevices(
   devices: Map<string, Device>,
   ctx: DeviceContext,
 ): Promise<Map<string, DeviceHandle>> {
-  const opened = new Map<string, DeviceHandle>();
-  try {
-    for (const [name, device] of devices) {
-      opened.set(name, await openDevice(name, device, ctx));
-    }
-  } catch (error) {
-    await closeDevices(opened, ctx.log);
-    throw error;
-  }
-  return opened;
+  return openInOrder(devices, (name, device) => openDevice(name, device, ctx), ctx.log, 'device');
 }
 
 /** Closes devices in reverse order; errors are logged, and the first one is thrown at the end. */
-export async function closeDevices(
-  handles: Map<string, DeviceHandle>,
-  log: (line: string) => void,
-): Promise<void> {
-  let first: unknown;
-  for (const handle of [...handles.values()].reverse()) {
-    try {
-      await handle.close();
-    } catch (e) {
-      log(`could not close device ${handle.name}: ${e instanceof Error ? e.message : String(e)}`);
-      first ??= e;
-    }
-  }
-  if (first !== undefined) throw first;
+export function closeDevices(handles: Map<string, DeviceHandle>, log: (line: string) => void): Promise<void> {
+  return closeInReverse(handles, log, 'device');
 }
 
 async function openDevice(name: string, device: Device, ctx: DeviceContext): Promise<DeviceHandle> {

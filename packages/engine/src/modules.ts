@@ -36,6 +36,16 @@ function references(count?: { min: number; max: number }) {
   };
 }
 
+/** A source's schema: `items` keyed by checksum, each item as `item` says. */
+const source = (item: Record<string, unknown>) => ({
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    items: { type: 'object', additionalProperties: false, patternProperties: { [CHECKSUM]: item } },
+    options: { type: 'object' },
+  },
+});
+
 const input = (type: string, origins: string[], refs = references()) => ({
   additionalProperties: false,
   required: ['type', 'origin', 'references'],
@@ -67,52 +77,28 @@ const MODULES: Record<
 > = {
   'org.osbuild.curl': {
     klass: 'Source',
-    schema: {
-      additionalProperties: false,
-      required: ['items'],
-      properties: {
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          patternProperties: {
-            [CHECKSUM]: {
-              oneOf: [
-                { type: 'string' },
-                options(
-                  {
-                    url: { type: 'string' },
-                    insecure: { type: 'boolean' },
-                    secrets: options({ name: { type: 'string' } }, ['name']),
-                  },
-                  ['url'],
-                ),
-              ],
-            },
+    schema: source({
+      oneOf: [
+        { type: 'string' },
+        options(
+          {
+            url: { type: 'string' },
+            insecure: { type: 'boolean' },
+            secrets: options({ name: { type: 'string' } }, ['name']),
           },
-        },
-        options: { type: 'object' },
-      },
-    },
+          ['url'],
+        ),
+      ],
+    }),
   },
   'org.osbuild.inline': {
     klass: 'Source',
-    schema: {
-      additionalProperties: false,
-      required: ['items'],
-      properties: {
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          patternProperties: {
-            [CHECKSUM]: options({ encoding: { enum: ['base64', 'lzma+base64'] }, data: { type: 'string' } }, [
-              'encoding',
-              'data',
-            ]),
-          },
-        },
-        options: { type: 'object' },
-      },
-    },
+    schema: source(
+      options({ encoding: { enum: ['base64', 'lzma+base64'] }, data: { type: 'string' } }, [
+        'encoding',
+        'data',
+      ]),
+    ),
   },
   'org.osbuild.files': {
     klass: 'Input',

@@ -19,6 +19,7 @@ import type { DeviceHandle } from './devices.ts';
 import { attachLoop, detachLoop, type LoopDevice } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run, which } from './exec.ts';
+import { closeInReverse, openInOrder } from './handles.ts';
 import { isMountPoint, type ResourceRegistry, unmount } from './resources.ts';
 
 export interface MountHandle {
@@ -52,38 +53,17 @@ const OTHER_MOUNTS = ['org.osbuild.noop', 'org.osbuild.bind'];
 /**
  * Mounts in order. If one fails, those mounted before it are unmounted again and the error is thrown.
  */
-export async function mountAll(
+export function mountAll(
   mounts: Map<string, Mount>,
   devices: Map<string, DeviceHandle>,
   ctx: MountContext,
 ): Promise<Map<string, MountHandle>> {
-  const done = new Map<string, MountHandle>();
-  try {
-    for (const [name, mount] of mounts) {
-      done.set(name, await mountOne(name, mount, devices, ctx));
-    }
-  } catch (error) {
-    await unmountAll(done, ctx.log);
-    throw error;
-  }
-  return done;
+  return openInOrder(mounts, (name, mount) => mountOne(name, mount, devices, ctx), ctx.log, 'mount');
 }
 
 /** Unmounts in reverse order; errors are logged, and the first one is thrown at the end. */
-export async function unmountAll(
-  handles: Map<string, MountHandle>,
-  log: (line: string) => void,
-): Promise<void> {
-  let first: unknown;
-  for (const handle of [...handles.values()].reverse()) {
-    try {
-      await handle.close();
-    } catch (e) {
-      log(`could not unmount ${handle.name}: ${e instanceof Error ? e.message : String(e)}`);
-      first ??= e;
-    }
-  }
-  if (first !== undefined) throw first;
+export function unmountAll(handles: Map<string, MountHandle>, log: (line: string) => void): Promise<void> {
+  return closeInReverse(handles, log, 'mount');
 }
 
 function mountError(name: string, message: string, cause?: unknown): EngineError {
