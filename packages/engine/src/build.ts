@@ -132,8 +132,16 @@ function need(manifest: Manifest, nameOrId: string): Pipeline {
 
 export async function buildManifest(manifest: Manifest, opts: BuildOptions): Promise<BuildResult> {
   for (const name of opts.exports) need(manifest, name);
-  const store = await ObjectStore.open(opts.storeDir);
+  // The registry first: it unmounts and detaches what dead builds left, before the store removes
+  // their work directories (which would otherwise fail on a still-mounted mount point and stay).
   const registry = await ResourceRegistry.open(opts.rundir);
+  let store: ObjectStore;
+  try {
+    store = await ObjectStore.open(opts.storeDir);
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
   try {
     if (opts.cacheMaxSize !== undefined) store.maximumSize = opts.cacheMaxSize;
     const checkpoints = markCheckpoints(manifest, opts.checkpoints);
