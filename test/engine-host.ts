@@ -15,14 +15,15 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Runs `forge ARGS` asynchronously to completion. */
-export function forgeAsync(args: string[]): Promise<ForgeRun> {
+/** Runs `forge ARGS` asynchronously to completion; `onStdout` sees its output as it comes. */
+export function forgeAsync(args: string[], onStdout?: (all: string) => void): Promise<ForgeRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FORGE, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
+      onStdout?.(stdout);
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
