@@ -1,0 +1,302 @@
+/**
+ * Boots a disk image in QEMU for tests and talks to it over its serial console.
+ *
+ * ```ts
+ * const vm = await bootImage({ image: 'disk.qcow2', format: 'qcow2', firmware: 'uefi' });
+ * if ('skipped' in vm) return t.skip(vm.skipped);
+ * try {
+ *   await vm.login('root', 'secret');
+ *   const { output, exitCode } = await vm.run('cat /proc/cmdline');
+ * } finally {
+ *   await vm.shutdown();
+ * }
+ * ```
+ *
+ * The machine runs `qemu-system-x86_64 -accel tcg -nographic` (KVM is often unusable where tests
+ * run) with `-snapshot`, so the image is never modified, no network and the first serial port on
+ * QEMU's standard input and output. UEFI uses OVMF (Debian package ovmf) with a private copy of
+ * its variable store. Everything the console prints is appended to `vm.logFile`. QEMU is killed
+ * by `shutdown()`, and in any case when the test process exits.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+export interface BootOptions {
+  image: string;
+  format: 'qcow2' | 'raw';
+  firmware: 'bios' | 'uefi';
+  /** Guest memory; default 1024 MiB. */
+  memoryMiB?: number;
+  /** Default timeout of `waitFor`, `login` and `run`, in seconds; default 300. */
+  timeoutSeconds?: number;
+  /**
+   * Where the console log goes; default `<tmpdir>/forge-vm-logs/<name>.log`, replaced by the next
+   * boot of the same name (so logs do not pile up, and the last one is there to read).
+   */
+  logFile?: string;
+  /** Name of the default log file; default the image's file name and the firmware. */
+  name?: string;
+  /** Virtual CPUs; default 2. */
+  cpus?: number;
+  /** More QEMU arguments. */
+  extraArgs?: string[];
+}
+
+export interface RunResult {
+  /** What the command printed (standard output and error), with `\n` line ends. */
+  output: string;
+  exitCode: number;
+}
+
+export interface Vm {
+  /** File with everything the console printed. */
+  logFile: string;
+  /** `Date.now()` when QEMU started. */
+  startedAt: number;
+  /** The whole console output so far (`\r\n` turned into `\n`). */
+  console(): string;
+  /** Sends text to the serial console as typed. */
+  send(text: string): void;
+  /**
+   * Waits until console output not matched before matches `pattern`, then returns the match; later
+   * waits look only after it. Rejects on timeout or when QEMU exits, quoting the console's tail.
+   */
+  waitFor(pattern: RegExp, timeoutSeconds?: number): Promise<RegExpExecArray>;
+  /** Logs in on the serial console's getty and prepares the shell for `run`. */
+  login(user: string, password: string, timeoutSeconds?: number): Promise<void>;
+  /** Runs a shell command in the logged-in shell; resolves with its output and exit status. */
+  run(command: string, timeoutSeconds?: number): Promise<RunResult>;
+  /** Powers the machine off when logged in (waiting up to 20 s for that), then kills QEMU. */
+  shutdown(): Promise<void>;
+  /** Kills QEMU at once. */
+  kill(): void;
+}
+
+export interface VmSkipped {
+  skipped: string;
+}
+
+/** Firmware files of the ovmf package: code and variable-store template, as pairs. */
+const OVMF_PAIRS: [string, string][] = [
+  ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
+  ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
+];
+
+const QEMU = 'qemu-system-x86_64';
+
+/** Why a VM with this firmware cannot boot here, or undefined when it can. */
+export function vmUnavailable(firmware: 'bios' | 'uefi' = 'bios'): string | undefined {
+  if (spawnSync(QEMU, ['--version']).error)
+    return `${QEMU} is not installed (Debian package qemu-system-x86)`;
+  if (firmware === 'uefi' && !ovmfPair()) return 'OVMF is not installed (Debian package ovmf)';
+  return undefined;
+}
+
+function ovmfPair(): [string, string] | undefined {
+  return OVMF_PAIRS.find(([code, vars]) => existsSync(code) && existsSync(vars));
+}
+
+const running = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+let hooked = false;
+/** Kills every QEMU still running when this process exits or is told to stop. */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      // Then die of the signal as if nobody had been listening.
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+/** The QEMU command line for `options` (exported for tests and for reading). */
+export function qemuArgv(options: BootOptions, varsFile?: string): string[] {
+  const argv = [
+    QEMU,
+    '-accel',
+    'tcg',
+    '-nographic',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-no-reboot',
+    '-snapshot',
+    '-m',
+    String(options.memoryMiB ?? 1024),
+    '-smp',
+    String(options.cpus ?? 2),
+    '-nic',
+    'none',
+    '-drive',
+    `file=${options.image},format=${options.format},if=virtio`,
+  ];
+  if (options.firmware === 'uefi') {
+    const pair = ovmfPair();
+    if (!pair || !varsFile) throw new Error('OVMF is not installed');
+    argv.push(
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${pair[0]}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${varsFile}`,
+    );
+  }
+  argv.push(...(options.extraArgs ?? []));
+  return argv;
+}
+
+/** Starts QEMU on `options.image`; resolves once it runs (it has not booted yet). */
+export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
+  const reason = vmUnavailable(options.firmware);
+  if (reason) return { skipped: reason };
+  if (!existsSync(options.image)) throw new Error(`no image ${options.image}`);
+  const defaultTimeout = options.timeoutSeconds ?? 300;
+  const work = mkdtempSync(join(tmpdir(), 'forge-vm-'));
+  let varsFile: string | undefined;
+  if (options.firmware === 'uefi') {
+    varsFile = join(work, 'OVMF_VARS.fd');
+    copyFileSync((ovmfPair() as [string, string])[1], varsFile);
+  }
+  const name = options.name ?? `${basename(options.image)}-${options.firmware}`;
+  const logFile = options.logFile ?? join(tmpdir(), 'forge-vm-logs', `${name}.log`);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const argv = qemuArgv(options, varsFile);
+  writeFileSync(logFile, `# ${argv.join(' ')}\n`);
+  const [program, ...args] = argv;
+  hookExit();
+  const child = spawn(program as string, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  const startedAt = Date.now();
+
+  let text = '';
+  let cursor = 0;
+  let exited: string | undefined;
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
+  const onData = (chunk: Buffer) => {
+    const s = chunk.toString('latin1');
+    appendFileSync(logFile, s);
+    text += s.replace(/\r\n/g, '\n').replace(/\r/g, '');
+    wake();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = signal ? `signal ${signal}` : `exit status ${code}`;
+      running.delete(child);
+      rmSync(work, { recursive: true, force: true });
+      wake();
+      resolve();
+    });
+  });
+  child.once('error', (err) => {
+    exited = err.message;
+    wake();
+  });
+  child.stdin?.on('error', () => {
+    // QEMU went away while we were typing; the waits report it.
+  });
+
+  const tail = () => `${text.slice(-2000)}\n(whole console in ${logFile})`;
+
+  function waitFor(pattern: RegExp, timeoutSeconds = defaultTimeout): Promise<RegExpExecArray> {
+    const re = new RegExp(pattern.source, pattern.flags.replace('g', ''));
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
+        const m = re.exec(text.slice(cursor));
+        if (m) {
+          cursor += m.index + m[0].length;
+          done();
+          resolve(m);
+        } else if (exited !== undefined) {
+          done();
+          reject(new Error(`QEMU ended (${exited}) before ${pattern} appeared; console tail:\n${tail()}`));
+        }
+      };
+      const done = () => {
+        waiters.delete(check);
+        if (timer) clearTimeout(timer);
+      };
+      timer = setTimeout(() => {
+        done();
+        reject(new Error(`${pattern} did not appear within ${timeoutSeconds} s; console tail:\n${tail()}`));
+      }, timeoutSeconds * 1000);
+      waiters.add(check);
+      check();
+    });
+  }
+
+  function send(s: string): void {
+    if (exited === undefined) child.stdin?.write(s);
+  }
+
+  let commands = 0;
+  let loggedIn = false;
+  async function run(command: string, timeoutSeconds = defaultTimeout): Promise<RunResult> {
+    const n = ++commands;
+    // The markers are printed with printf so that the echo of the typed line never matches them.
+    send(`printf '\\n@@S%s@@\\n' ${n}; ${command}; printf '\\n@@E%s:%s@@\\n' ${n} $?\n`);
+    await waitFor(new RegExp(`@@S${n}@@\\n`), timeoutSeconds);
+    const from = cursor;
+    const end = await waitFor(new RegExp(`\\n@@E${n}:(\\d+)@@`), timeoutSeconds);
+    const output = text.slice(from, cursor - end[0].length);
+    return { output, exitCode: Number(end[1]) };
+  }
+
+  async function login(user: string, password: string, timeoutSeconds = defaultTimeout): Promise<void> {
+    await waitFor(/ login: $/m, timeoutSeconds);
+    send(`${user}\n`);
+    await waitFor(/Password: $/m, 60);
+    send(`${password}\n`);
+    await waitFor(/[#$] $/m, 120);
+    loggedIn = true;
+    // Quiet the kernel on the console and widen the terminal so long command lines do not wrap.
+    const setup = await run('stty cols 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true', 60);
+    if (setup.exitCode !== 0) throw new Error(`shell set-up failed: ${setup.output}`);
+  }
+
+  function kill(): void {
+    if (exited === undefined) child.kill('SIGKILL');
+  }
+
+  async function shutdown(): Promise<void> {
+    if (exited === undefined && loggedIn) {
+      send('\npoweroff\n');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 20_000))]);
+    }
+    kill();
+    await gone;
+  }
+
+  return {
+    logFile,
+    startedAt,
+    console: () => text,
+    send,
+    waitFor,
+    login,
+    run,
+    shutdown,
+    kill,
+  };
+}
