@@ -12,6 +12,7 @@ import {
   makeManifest,
   type PackageResolver,
   packageSpec,
+  type Repository,
   type ResolvedPackage,
 } from '@debian-forge/composer';
 import { EngineIndex } from '@debian-forge/engine';
@@ -48,8 +49,14 @@ const catalogue: PackageResolver = {
 
 const index = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR));
 const distro = getDistro('debian-12');
-const repositories = [
-  { id: 'debian', uris: ['http://repo.invalid/debian'], suites: ['bookworm'], components: ['main'] },
+const repositories: Repository[] = [
+  {
+    id: 'debian',
+    types: ['deb'],
+    uris: ['http://repo.invalid/debian'],
+    suites: ['bookworm'],
+    components: ['main'],
+  },
 ];
 
 const blueprint = {

@@ -6,10 +6,12 @@
 import { ManifestError, ManifestValidationError, pyDumps } from '@debian-forge/manifest';
 import { type Command, helpText, type Io, parseCommandLine, UsageError } from './command.ts';
 import { buildCommand } from './commands/build.ts';
+import { composeCommand } from './commands/compose.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { manifestCommand } from './commands/manifest.ts';
 import { validateCommand } from './commands/validate.ts';
 
-const commands: Command[] = [buildCommand, inspectCommand, validateCommand];
+const commands: Command[] = [buildCommand, composeCommand, inspectCommand, manifestCommand, validateCommand];
 
 const VERSION = '0.1.0';
 

@@ -62,7 +62,7 @@ export function diskPipelines(ctx: ImageTypeContext): { osStages: StageDesc[]; i
       options: {
         root_fs_uuid: rootUuid,
         kernel_opts: kernelOpts,
-        bios: { platform: 'i386-pc' },
+        legacy: 'i386-pc',
         uefi: { vendor: 'debian' },
         config: {
           timeout: 1,

@@ -1,3 +1,4 @@
+export { type AptResolver, aptResolver } from './apt-resolver.ts';
 export {
   type CustomizationsInput,
   customizationPackages,

@@ -13,16 +13,7 @@ export interface ResolvedPackage {
   size: number;
 }
 
-/** A Debian repository as images use it (`deb` only). */
-export interface Repository {
-  id: string;
-  uris: string[];
-  suites: string[];
-  components: string[];
-  /** Keyring path (on the build host and in the image), or an ASCII-armoured key. */
-  signedBy?: string;
-  trusted?: boolean;
-}
+export type { Repository } from '@debian-forge/apt';
 
 /** One layer of packages to install: the names asked for (with optional Debian constraints). */
 export interface LayerRequest {
@@ -35,6 +26,8 @@ export interface LayerRequest {
  * Resolves layers of packages cumulatively: the result for each layer holds only what that layer
  * adds to the layers before it, so a change in a later layer leaves earlier layers' files as they were.
  */
+import type { Repository } from '@debian-forge/apt';
+
 export interface PackageResolver {
   resolveLayers(
     suite: string,

@@ -35,6 +35,8 @@ export interface BuildOptions {
   exports: string[];
   checkpoints: string[];
   cacheMaxSize?: CacheSize;
+  /** Set as the cache size when neither `cacheMaxSize` nor the store says one. */
+  defaultCacheMaxSize?: CacheSize;
   outputDirectory?: string;
   stageTimeout?: number;
   rundir?: string;
@@ -144,6 +146,8 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
   }
   try {
     if (opts.cacheMaxSize !== undefined) store.maximumSize = opts.cacheMaxSize;
+    else if (opts.defaultCacheMaxSize !== undefined && !store.hasMaximumSize)
+      store.maximumSize = opts.defaultCacheMaxSize;
     const checkpoints = markCheckpoints(manifest, opts.checkpoints);
     const plan = await depsolve(manifest, store, opts.exports);
     const monitor = opts.monitor(manifest.sources.length + plan.length);

@@ -158,6 +158,11 @@ export class ObjectStore {
     }
   }
 
+  /** Whether the store records a maximum size of its own (`cache.info`). */
+  get hasMaximumSize(): boolean {
+    return existsSync(join(this.root, 'cache.info'));
+  }
+
   set maximumSize(size: CacheSize) {
     const tmp = join(this.root, `cache.info.${randomUUID()}`);
     writeFileSync(tmp, JSON.stringify({ version: 1, 'maximum-size': size }));

@@ -1,5 +1,6 @@
 import {
   describeManifest,
+  detectRunner,
   hostRunnerName,
   loadManifest,
   ManifestValidationError,
@@ -22,7 +23,9 @@ export const inspectCommand: Command = {
     const result = validateManifest(desc, { index });
     if (!result.valid) throw new ManifestValidationError(result);
     const manifest = loadManifest(desc, { index });
-    const description = describeManifest(manifest, { hostRunner: hostRunnerName(osReleaseText()) });
+    // OSBuild names the host's runner after the runner file it picks (Debian 12: org.osbuild.debian).
+    const host = hostRunnerName(osReleaseText());
+    const description = describeManifest(manifest, { hostRunner: detectRunner(host) ?? host });
     ctx.io.stdout.write(`${pyDumps(description)}\n`);
     return 0;
   },

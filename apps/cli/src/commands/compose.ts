@@ -1,0 +1,101 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildManifest, EngineError, EngineIndex, makeMonitor, parseSize } from '@debian-forge/engine';
+import {
+  hostRunnerName,
+  LibdirIndex,
+  loadManifest,
+  ManifestValidationError,
+  validateManifest,
+} from '@debian-forge/manifest';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages';
+import { type Command, UsageError } from '../command.ts';
+import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
+import { osReleaseText } from '../manifest-input.ts';
+
+/** Stages worth keeping between composes: the package layers and the finished system. */
+const CHECKPOINTS = ['org.osbuild.debootstrap', 'org.osbuild.apt', 'os'];
+
+export const composeCommand: Command = {
+  name: 'compose',
+  summary:
+    'Build an image from a blueprint on this machine: make the manifest (as `forge manifest`), build it (as `forge build`) with progress, and put the image in the output directory. The store under the state directory keeps the package layers and the finished system, so the next compose of a similar blueprint starts from there.',
+  args: [{ name: 'BLUEPRINT', help: 'blueprint file in osbuild-composer format (.toml or .json)' }],
+  flags: {
+    ...composeFlags,
+    output: { type: 'string', metavar: 'DIR', help: 'where the image (and manifest.json) are written' },
+    store: { type: 'string', metavar: 'DIR', help: 'object store (default STATE-DIR/store)' },
+    'cache-max-size': {
+      type: 'string',
+      metavar: 'SIZE',
+      help: "bound of the store's cache (default: what the store has, else 20 GiB)",
+    },
+    monitor: { type: 'string', metavar: 'NAME', help: 'LogMonitor (default), JSONSeqMonitor or NullMonitor' },
+    'monitor-fd': {
+      type: 'string',
+      metavar: 'FD',
+      help: 'file descriptor the monitor writes to (default 1)',
+    },
+  },
+  async run(ctx) {
+    const output = ctx.flags.output;
+    if (typeof output !== 'string') throw new UsageError('--output is required');
+    let plan: Awaited<ReturnType<typeof planCompose>>;
+    try {
+      plan = await planCompose(ctx);
+    } catch (err) {
+      const message = composeErrorMessage(err);
+      if (!message) throw err;
+      ctx.io.stderr.write(`forge compose: ${message}\n`);
+      return String((err as { code?: string }).code).startsWith('FORGE_ERR_BLUEPRINT') ? 2 : 1;
+    }
+    const outDir = resolve(output);
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(plan.manifest, null, 2)}\n`);
+    const index = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => ctx.io.stderr.write(`${m}\n`)));
+    const validation = validateManifest(plan.manifest, { index });
+    if (!validation.valid) throw new ManifestValidationError(validation);
+    const manifest = loadManifest(plan.manifest, { index });
+    const stateDir = stateDirOf(ctx);
+    const storeDir = resolve(typeof ctx.flags.store === 'string' ? ctx.flags.store : join(stateDir, 'store'));
+    const sizeFlag = ctx.flags['cache-max-size'];
+    const exportDir = join(outDir, `.export-${process.pid}`);
+    const pipeline = plan.imageType.exportPipeline;
+    ctx.io.stdout.write(
+      `Composing ${plan.imageType.name} for ${plan.distroName}: ${plan.packages.length} packages\n`,
+    );
+    try {
+      const result = await buildManifest(manifest, {
+        storeDir,
+        libdir: DEFAULT_LIBDIR,
+        index: index.libdir,
+        exports: [pipeline],
+        checkpoints: CHECKPOINTS,
+        cacheMaxSize: typeof sizeFlag === 'string' ? parseSize(sizeFlag) : undefined,
+        defaultCacheMaxSize: parseSize('20 GiB'),
+        outputDirectory: exportDir,
+        hostRunner: hostRunnerName(osReleaseText()),
+        monitor: (total) =>
+          makeMonitor(
+            typeof ctx.flags.monitor === 'string' ? ctx.flags.monitor : 'LogMonitor',
+            typeof ctx.flags['monitor-fd'] === 'string' ? Number(ctx.flags['monitor-fd']) : 1,
+            total,
+          ),
+      });
+      if (!result.success) {
+        ctx.io.stdout.write('Compose failed\n');
+        return 1;
+      }
+      const image = join(outDir, plan.imageType.filename);
+      renameSync(join(exportDir, pipeline, plan.imageType.filename), image);
+      ctx.io.stdout.write(`Image: ${image}\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      ctx.io.stderr.write(`forge compose: ${err.message} [${err.code}]\n`);
+      return 1;
+    } finally {
+      rmSync(exportDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * What `forge manifest` and `forge compose` share: read a blueprint, pick the distro and image type,
+ * resolve packages with apt against the host's Debian mirror, and make the manifest.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AptError, debianRepositories } from '@debian-forge/apt';
+import { BlueprintError, parseBlueprint, parseDataSize } from '@debian-forge/blueprint';
+import {
+  aptResolver,
+  DEFAULT_DISTRO,
+  DISTROS,
+  getDistro,
+  getImageType,
+  IMAGE_TYPES,
+  type ImageType,
+  type ManifestResult,
+  makeManifest,
+} from '@debian-forge/composer';
+import { type CommandContext, type Flag, UsageError } from './command.ts';
+
+export const composeFlags: Record<string, Flag> = {
+  type: {
+    type: 'string',
+    short: 't',
+    metavar: 'TYPE',
+    help: `image type: ${IMAGE_TYPES.map((t) => t.name).join(', ')}`,
+  },
+  distro: {
+    type: 'string',
+    metavar: 'DISTRO',
+    help: `distribution: ${DISTROS.map((d) => d.name).join(', ')} (default: the blueprint's, else ${DEFAULT_DISTRO})`,
+  },
+  arch: { type: 'string', metavar: 'ARCH', help: 'architecture (default x86_64)' },
+  size: { type: 'string', metavar: 'SIZE', help: "disk size: bytes or '8 GiB' (default: the image type's)" },
+  'source-epoch': {
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'SOURCE_DATE_EPOCH of the image (default: the date of the newest repository release file)',
+  },
+  'state-dir': {
+    type: 'string',
+    metavar: 'DIR',
+    help: 'apt roots and the object store (default $FORGE_STATE_DIR, else /var/lib/debian-forge as root, else ~/.cache/debian-forge)',
+  },
+};
+
+export function stateDirOf(ctx: CommandContext): string {
+  const flag = ctx.flags['state-dir'];
+  if (typeof flag === 'string') return flag;
+  if (process.env.FORGE_STATE_DIR) return process.env.FORGE_STATE_DIR;
+  return process.getuid?.() === 0 ? '/var/lib/debian-forge' : join(homedir(), '.cache', 'debian-forge');
+}
+
+export interface ComposePlan extends ManifestResult {
+  imageType: ImageType;
+  distroName: string;
+}
+
+export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
+  const [path, ...rest] = ctx.positionals;
+  if (!path) throw new UsageError('the BLUEPRINT argument is missing (a .toml or .json file)');
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const typeName = ctx.flags.type;
+  if (typeof typeName !== 'string') throw new UsageError('--type is required');
+  const imageType = getImageType(typeName);
+  if (!imageType) {
+    throw new UsageError(`unknown image type '${typeName}' (${IMAGE_TYPES.map((t) => t.name).join(', ')})`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  const blueprint = parseBlueprint(
+    text,
+    path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : 'auto',
+  );
+  const distroName =
+    typeof ctx.flags.distro === 'string' ? ctx.flags.distro : blueprint.distro || DEFAULT_DISTRO;
+  const distro = getDistro(distroName);
+  if (!distro)
+    throw new UsageError(`unknown distro '${distroName}' (${DISTROS.map((d) => d.name).join(', ')})`);
+  const arch = typeof ctx.flags.arch === 'string' ? ctx.flags.arch : 'x86_64';
+  const debArch = distro.arches[arch];
+  if (!debArch) throw new UsageError(`${distro.name} has no architecture '${arch}'`);
+  let size: number | undefined;
+  try {
+    size = typeof ctx.flags.size === 'string' ? parseDataSize(ctx.flags.size) : undefined;
+  } catch (err) {
+    throw new UsageError(`--size: ${(err as Error).message}`);
+  }
+  if (size !== undefined && imageType.defaultSize === 0) {
+    throw new UsageError(`image type ${imageType.name} has no size`);
+  }
+  const repositories = debianRepositories(distro.suite);
+  const resolver = aptResolver(stateDirOf(ctx));
+  const epochFlag = ctx.flags['source-epoch'];
+  const sourceEpoch =
+    typeof epochFlag === 'string' ? Number(epochFlag) : await resolver.releaseEpoch(debArch, repositories);
+  if (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0) {
+    throw new UsageError(`--source-epoch takes whole seconds, not '${String(epochFlag)}'`);
+  }
+  const result = await makeManifest(
+    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch },
+    resolver,
+  );
+  return { ...result, imageType, distroName: distro.name };
+}
+
+/** Blueprint and apt errors as one line with their code; undefined for anything else. */
+export function composeErrorMessage(err: unknown): string | undefined {
+  if (err instanceof BlueprintError || err instanceof AptError) return `${err.message} [${err.code}]`;
+  return undefined;
+}
