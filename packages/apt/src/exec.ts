@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { AptError, AptErrorCode } from './errors.ts';
 
 export interface RunOptions {
+  cwd?: string;
   env?: Record<string, string>;
   input?: string | Uint8Array;
   /** Milliseconds; the process is killed (SIGKILL) after it. */
@@ -27,6 +28,7 @@ export function run(argv: string[], options: RunOptions = {}): Promise<RunResult
   if (!program) throw new AptError(AptErrorCode.Command, 'empty command');
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
+      cwd: options.cwd,
       env: { ...process.env, LC_ALL: 'C', LANGUAGE: '', ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])],
       timeout: options.timeout,

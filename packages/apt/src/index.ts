@@ -1,0 +1,58 @@
+export {
+  BASE_SETS,
+  type BaseSet,
+  type DepsolveRequest,
+  depsolve,
+  depsolveLayers,
+  type PackageRequest,
+  parsePackageRequest,
+  type ResolvedPackage,
+} from './depsolve.ts';
+export { AptError, AptErrorCode } from './errors.ts';
+export { buildLocalRepository, type LocalPackage } from './local-repo.ts';
+export {
+  clearIndexCache,
+  type IndexOptions,
+  loadIndex,
+  type PackageIndex,
+  type PackageRecord,
+} from './packages.ts';
+export {
+  AptRoot,
+  type AptRootOptions,
+  type IndexTarget,
+  openRoot,
+  rootKey,
+  type UpdateResult,
+} from './root.ts';
+export {
+  globToRegExp,
+  info,
+  infoMany,
+  type PackageInfo,
+  type PackageSummary,
+  type SearchQuery,
+  type SearchResult,
+  search,
+} from './search.ts';
+export {
+  DEBIAN_ARCHIVE_KEYRING,
+  DEBIAN_RELEASES,
+  debianCodename,
+  debianRepositories,
+  type HostSourcePaths,
+  isDebianRepository,
+  isDebianSuite,
+  parseDeb822Sources,
+  parseOneLineSources,
+  type Repository,
+  type RepositoryType,
+  readHostSources,
+} from './sources.ts';
+export {
+  compareDebianVersions,
+  isValidDebianVersion,
+  parseDebianVersion,
+  satisfiesRelation,
+  type VersionRelation,
+} from './version.ts';

@@ -1,0 +1,82 @@
+/**
+ * Local flat repositories for offline use and tests: .deb files built with `dpkg-deb --build` from a
+ * control file (and optional payload files), indexed with `apt-ftparchive packages`. The result is a
+ * `Repository` with `trusted: true` (no Release file, no signature), which an apt root can update
+ * from and depsolve against with no network at all.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { runChecked } from './exec.ts';
+import type { Repository } from './sources.ts';
+
+export interface LocalPackage {
+  name: string;
+  version: string;
+  /** Default "all". */
+  architecture?: string;
+  depends?: string;
+  recommends?: string;
+  conflicts?: string;
+  provides?: string;
+  priority?: string;
+  section?: string;
+  essential?: boolean;
+  /** Default "NAME, a package of a local test repository". */
+  summary?: string;
+  /** Lines of the long description. */
+  description?: string[];
+  /** Files of the package: path inside the tree → content. */
+  files?: Record<string, string>;
+}
+
+function controlFile(p: LocalPackage): string {
+  const lines = [
+    `Package: ${p.name}`,
+    `Version: ${p.version}`,
+    `Architecture: ${p.architecture ?? 'all'}`,
+    'Maintainer: Debian Forge <forge@example.org>',
+  ];
+  if (p.priority) lines.push(`Priority: ${p.priority}`);
+  if (p.section) lines.push(`Section: ${p.section}`);
+  if (p.essential) lines.push('Essential: yes');
+  if (p.depends) lines.push(`Depends: ${p.depends}`);
+  if (p.recommends) lines.push(`Recommends: ${p.recommends}`);
+  if (p.conflicts) lines.push(`Conflicts: ${p.conflicts}`);
+  if (p.provides) lines.push(`Provides: ${p.provides}`);
+  lines.push(`Description: ${p.summary ?? `${p.name}, a package of a local test repository`}`);
+  for (const l of p.description ?? []) lines.push(l === '' ? ' .' : ` ${l}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Builds the packages into `dir` (created if needed) and writes its `Packages` index. Returns the
+ * repository: `file:` URI, suite "./", no components, trusted.
+ */
+export async function buildLocalRepository(
+  dir: string,
+  packages: LocalPackage[],
+  id = 'local',
+): Promise<Repository> {
+  const repo = resolve(dir);
+  mkdirSync(repo, { recursive: true });
+  const work = mkdtempSync(join(repo, '.build-'));
+  try {
+    for (const p of packages) {
+      const tree = join(work, `${p.name}_${p.version}`);
+      mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
+      writeFileSync(join(tree, 'DEBIAN/control'), controlFile(p));
+      for (const [path, content] of Object.entries(p.files ?? {})) {
+        const target = join(tree, path.replace(/^\/+/, ''));
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, content);
+      }
+      const deb = join(repo, `${p.name}_${p.version.replace(/^\d+:/, '')}_${p.architecture ?? 'all'}.deb`);
+      await runChecked(['dpkg-deb', '--root-owner-group', '--build', tree, deb]);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const index = await runChecked(['apt-ftparchive', 'packages', '.'], { cwd: repo });
+  writeFileSync(join(repo, 'Packages'), index.stdout);
+  return { id, types: ['deb'], uris: [`file:${repo}`], suites: ['./'], components: [], trusted: true };
+}
