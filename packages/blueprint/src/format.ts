@@ -5,6 +5,7 @@
  */
 import { parse as parseToml, TomlDate, TomlError } from 'smol-toml';
 import { BlueprintError, BlueprintErrorCode, type BlueprintIssue, type JsonPath } from './errors.ts';
+import { jsonError } from './json-position.ts';
 import { type Blueprint, checkBlueprint } from './schema.ts';
 
 export type BlueprintFormat = 'toml' | 'json';
@@ -102,17 +103,10 @@ export function parseDocument(text: string, format: BlueprintFormat | 'auto' = '
     try {
       data = JSON.parse(source);
     } catch (e) {
-      const message = (e as Error).message;
-      const at = message.match(/at position (\d+)/);
-      const pos = at
-        ? lineAndColumn(source, Number(at[1]))
-        : /end of JSON/i.test(message)
-          ? lineAndColumn(source, source.length)
-          : undefined;
-      const reason = message
-        .replace(/ in JSON at position \d+.*$/s, '')
-        .replace(/, ".*" is not valid JSON$/s, '');
-      throw syntaxError('json', reason, pos?.line, pos?.column);
+      const found = jsonError(source);
+      if (!found) throw e;
+      const pos = lineAndColumn(source, found.offset);
+      throw syntaxError('json', found.reason, pos.line, pos.column);
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw BlueprintError.invalid([{ path: [], message: 'a blueprint must be a JSON object' }]);

@@ -793,7 +793,7 @@ function readableIssues(issues: readonly ZodIssueLike[]): BlueprintIssue[] {
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys ?? []) {
-          const hint = KEY_HINTS[key];
+          const hint = Object.hasOwn(KEY_HINTS, key) ? KEY_HINTS[key] : undefined;
           add([...path, key], `unknown key "${key}"${hint ? `: ${hint}` : ''}`);
         }
         break;
