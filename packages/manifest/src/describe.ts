@@ -14,10 +14,11 @@ export interface DescribeOptions {
 
 export function describeManifest(manifest: Manifest, options: DescribeOptions): Record<string, unknown> {
   // In OSBuild a build pipeline's runner is recorded on the pipelines it builds; undo that pairing.
+  // Pipelines with equal ids are one entry in OSBuild's map by id: the last of them gives the runner.
   const runners = new Map<string, string>();
   for (const p of manifest.pipelines) {
     if (!p.build) continue;
-    const build = manifest.pipelines.find((b) => b.id === p.build);
+    const build = manifest.pipelines.findLast((b) => b.id === p.build);
     runners.set(p.build, build?.runner ?? options.hostRunner);
   }
   const out: Record<string, unknown> = {

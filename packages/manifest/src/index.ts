@@ -21,11 +21,12 @@ export {
   pyDumps,
   pyDumpsMember,
   pyFloatRepr,
+  pyKeys,
   pyRepr,
   pyString,
   pyTruthy,
 } from './pyjson.ts';
-export { hostRunnerName } from './runner.ts';
+export { detectRunner, hostRunnerName, OSBUILD_RUNNERS } from './runner.ts';
 export {
   MANIFEST_V2_SCHEMA,
   META_JSON_SCHEMA,

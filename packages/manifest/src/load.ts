@@ -22,7 +22,7 @@ import type {
   Stage,
 } from './model.ts';
 import type { ModuleIndex } from './module-index.ts';
-import { DEFAULT_MAX_DEPTH, parseJson, pyDumpsMember, pyRepr, pyTruthy } from './pyjson.ts';
+import { DEFAULT_MAX_DEPTH, parseJson, pyDumpsMember, pyKeys, pyRepr, pyTruthy } from './pyjson.ts';
 import { LEGACY_ITEM_KEYS, MANIFEST_V2_SCHEMA, type ModuleClass } from './schema.ts';
 import { type JsonPath, Schema, type ValidationResult } from './validation.ts';
 
@@ -293,7 +293,7 @@ class Loader {
   /** Devices in dependency order: parents before children; cycles and missing parents refused. */
   #loadDevices(descs: JsonObject, path: JsonPath): Map<string, Device> {
     const devices = new Map<string, Device>();
-    let todo = Object.keys(descs);
+    let todo = pyKeys(descs);
     while (todo.length > 0) {
       const remaining: string[] = [];
       for (const name of todo) {
@@ -330,13 +330,17 @@ class Loader {
     const origin = desc.origin as InputOrigin;
     const options = optionsOr(desc.options);
     const raw = desc.references ?? {};
-    const entries: [string, JsonObject][] = Array.isArray(raw)
-      ? raw.map((r) =>
-          typeof r === 'string'
-            ? [r, {}]
-            : [(r as JsonObject).id as string, optionsOr((r as JsonObject).options)],
-        )
-      : Object.entries(raw as JsonObject).map(([k, v]) => [k, optionsOr(v)]);
+    // A dict in OSBuild: a repeated reference keeps its first position and its last options, and
+    // only then are pipeline names resolved (two names may resolve to one id).
+    const entries = new Map<string, JsonObject>(
+      Array.isArray(raw)
+        ? raw.map((r) =>
+            typeof r === 'string'
+              ? [r, {}]
+              : [(r as JsonObject).id as string, optionsOr((r as JsonObject).options)],
+          )
+        : Object.entries(raw as JsonObject).map(([k, v]) => [k, optionsOr(v)]),
+    );
     const refs = new Map<string, JsonObject>();
     if (origin === 'org.osbuild.pipeline') {
       for (const [ref, opts] of entries) {
@@ -346,12 +350,11 @@ class Loader {
         if (id !== undefined) refs.set(String(id), opts);
       }
     } else {
-      const unknown = entries.map(([ref]) => ref).filter((ref) => !this.#sourceRefs.has(ref));
+      const unknown = [...entries.keys()].filter((ref) => !this.#sourceRefs.has(ref));
       if (unknown.length > 0) {
-        this.#fail(`Unknown source reference(s) ${unknown.map((r) => pyRepr(r)).join(', ')}`, [
-          ...path,
-          'references',
-        ]);
+        // Worded as OSBuild's error, which prints the Python set of unknown references.
+        const set = unknown.map((r) => pyRepr(r)).join(', ');
+        this.#fail(`Unknown source reference(s) {${set}}`, [...path, 'references']);
       }
       for (const [ref, opts] of entries) refs.set(ref, opts);
     }

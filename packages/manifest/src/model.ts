@@ -88,9 +88,12 @@ export function getPipeline(manifest: Manifest, nameOrId: string): Pipeline | un
   );
 }
 
-/** The runner a pipeline's stages run with: its build pipeline's runner, else the host's. */
+/**
+ * The runner a pipeline's stages run with: its build pipeline's runner, else the host's. When
+ * several pipelines have the build's id, OSBuild takes the last of them.
+ */
 export function runnerFor(manifest: Manifest, pipeline: Pipeline, hostRunner: string): string {
   if (!pipeline.build) return hostRunner;
-  const build = manifest.pipelines.find((p) => p.id === pipeline.build);
+  const build = manifest.pipelines.findLast((p) => p.id === pipeline.build);
   return build?.runner ?? hostRunner;
 }

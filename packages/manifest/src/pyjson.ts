@@ -109,7 +109,7 @@ export function parseJson(text: string, options: ParseOptions = {}): unknown {
           break;
         case 'u': {
           const hex = text.slice(p + 2, p + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('invalid \\uXXXX escape', p);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('invalid \\uXXXX escape', p + 1); // at the 'u', as Python
           out += String.fromCharCode(Number.parseInt(hex, 16));
           p += 4;
           break;
@@ -352,6 +352,16 @@ export function pyDumps(value: unknown, options: DumpOptions = {}): string {
   return parts.join('');
 }
 
+/** An object's keys in Python's order: insertion order, also for keys like "10" that JavaScript moves. */
+export function pyKeys(obj: object): string[] {
+  return keyOrders.get(obj) ?? Object.keys(obj);
+}
+
+/** The Python JSON text recorded for the number at `container[key]` (`1.0`, `1e+20`, …), if any. */
+export function numberFormOf(container: object, key: string | number): string | undefined {
+  return numberForms.get(container)?.get(String(key));
+}
+
 /** Like `pyDumps(container[key])`, but honouring the recorded Python form of a number there. */
 export function pyDumpsMember(container: object, key: string | number, options: DumpOptions = {}): string {
   const parts: string[] = [];
@@ -415,7 +425,7 @@ export function pyRepr(value: unknown, form?: string): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'number')
-    return form ?? pyNumber(value).replace('Infinity', 'inf').replace('NaN', 'nan');
+    return (form ?? pyNumber(value)).replace('Infinity', 'inf').replace('NaN', 'nan');
   if (typeof value === 'string') return pyStrRepr(value);
   if (Array.isArray(value)) {
     const forms = numberForms.get(value);

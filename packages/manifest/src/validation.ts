@@ -6,8 +6,9 @@
  * worded as Python's jsonschema words them so that users of OSBuild read what they know.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import AjvDraft04 from 'ajv-draft-04';
-import { pyRepr } from './pyjson.ts';
+import { compareCodePoints, numberFormOf, pyRepr } from './pyjson.ts';
 
 export type JsonPath = (string | number)[];
 
@@ -79,7 +80,7 @@ export class Schema {
   readonly #validate: ValidateFunction;
 
   constructor(schema: object) {
-    this.#validate = ajv.compile(schema);
+    this.#validate = ajv.compile(withPythonIntegers(schema) as object);
   }
 
   validate(data: unknown): ValidationResult {
@@ -107,14 +108,55 @@ const ajv = new AjvDraft04({
   strict: false,
   validateSchema: true,
   addUsedSchema: false,
+  // Patterns are Python regular expressions; without the u flag JavaScript accepts the same
+  // redundant escapes Python does (`\_` in org.osbuild.kickstart's schema).
+  unicodeRegExp: false,
 });
 
-function resolvePointer(data: unknown, pointer: string): { value: unknown; path: JsonPath } {
+/**
+ * Draft-04 `integer` as Python's jsonschema checks it: a number written with a fraction or an
+ * exponent (`1.0`, `1e2`, `1e400`) is a Python float and never an integer, where Ajv only looks at
+ * the value. Every schema gets a `pyInteger` keyword beside a `type` that allows integers but not
+ * numbers; it fails for numbers that `parseJson` recorded with a float form.
+ */
+ajv.addKeyword({
+  keyword: 'pyInteger',
+  schemaType: 'array',
+  validate: (_types: string[], data: unknown, _parent?: unknown, cxt?: DataValidationCxt) => {
+    if (typeof data !== 'number' || !cxt || typeof cxt.parentData !== 'object') return true;
+    const form = numberFormOf(cxt.parentData, cxt.parentDataProperty);
+    return form === undefined || /^-?[0-9]+$/.test(form);
+  },
+});
+
+const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', 'dependencies']);
+const SUBSCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf', 'items']);
+const SUBSCHEMAS = new Set(['additionalProperties', 'additionalItems', 'items', 'not']);
+
+function withPythonIntegers(schema: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return schema;
+  const entries = Object.entries(schema).map(([k, v]): [string, unknown] => {
+    if (SUBSCHEMA_MAPS.has(k) && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      return [k, Object.fromEntries(Object.entries(v).map(([n, s]) => [n, withPythonIntegers(s)]))];
+    }
+    if (SUBSCHEMA_LISTS.has(k) && Array.isArray(v)) return [k, v.map(withPythonIntegers)];
+    return [k, SUBSCHEMAS.has(k) ? withPythonIntegers(v) : v];
+  });
+  const type = (schema as { type?: unknown }).type;
+  const types = typeof type === 'string' ? [type] : Array.isArray(type) ? type : [];
+  if (types.includes('integer') && !types.includes('number')) entries.push(['pyInteger', types]);
+  return Object.fromEntries(entries);
+}
+
+/** The value at a JSON pointer, its path, and the Python form recorded for it when it is a number. */
+function resolvePointer(data: unknown, pointer: string): { value: unknown; path: JsonPath; form?: string } {
   const path: JsonPath = [];
   let value = data;
+  let form: string | undefined;
   if (pointer === '') return { value, path };
   for (const raw of pointer.slice(1).split('/')) {
     const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    form = typeof value === 'object' && value !== null ? numberFormOf(value, seg) : undefined;
     if (Array.isArray(value)) {
       const idx = Number(seg);
       path.push(idx);
@@ -124,7 +166,7 @@ function resolvePointer(data: unknown, pointer: string): { value: unknown; path:
       value = (value as Record<string, unknown> | undefined)?.[seg];
     }
   }
-  return { value, path };
+  return { value, path, form };
 }
 
 const COMBINATORS = new Set(['oneOf', 'anyOf', 'not']);
@@ -139,7 +181,7 @@ function toPythonErrors(errors: ErrorObject[], data: unknown): ValidationError[]
   const out: ValidationError[] = [];
   const extras = new Map<string, { path: JsonPath; names: string[]; patterns: string[] | undefined }>();
   for (const e of kept) {
-    const { value, path } = resolvePointer(data, e.instancePath);
+    const { value, path, form } = resolvePointer(data, e.instancePath);
     const params = e.params as Record<string, unknown>;
     if (e.keyword === 'additionalProperties') {
       const key = `${e.instancePath}\u0000${e.schemaPath}`;
@@ -148,10 +190,14 @@ function toPythonErrors(errors: ErrorObject[], data: unknown): ValidationError[]
       extras.set(key, entry);
       continue;
     }
-    out.push({ message: pythonMessage(e, value), path });
+    out.push({ message: pythonMessage(e, pyRepr(value, form)), path });
   }
   for (const { path, names, patterns } of extras.values()) {
-    const quoted = names.map((n) => pyRepr(n)).join(', ');
+    // Python's jsonschema lists the unexpected names sorted.
+    const quoted = [...names]
+      .sort(compareCodePoints)
+      .map((n) => pyRepr(n))
+      .join(', ');
     let message: string;
     if (patterns && patterns.length > 0) {
       const sorted = [...names].sort().map((n) => pyRepr(n));
@@ -170,10 +216,11 @@ function patternsOf(e: ErrorObject): string[] | undefined {
   return parent?.patternProperties ? Object.keys(parent.patternProperties) : undefined;
 }
 
-function pythonMessage(e: ErrorObject, value: unknown): string {
+function pythonMessage(e: ErrorObject, v: string): string {
   const params = e.params as Record<string, unknown>;
-  const v = pyRepr(value);
   switch (e.keyword) {
+    case 'pyInteger':
+      return `${v} is not of type ${(e.schema as string[]).map((t) => pyRepr(t)).join(', ')}`;
     case 'required':
       return `${pyRepr(params.missingProperty)} is a required property`;
     case 'type': {
@@ -191,8 +238,13 @@ function pythonMessage(e: ErrorObject, value: unknown): string {
         : `${v} is not valid under any of the given schemas`;
     case 'anyOf':
       return `${v} is not valid under any of the given schemas`;
-    case 'not':
-      return `${v} should not be valid under ${pyRepr(e.schema)}`;
+    case 'not': {
+      // The schema as written, without the keyword `withPythonIntegers` added.
+      const schema: unknown = JSON.parse(
+        JSON.stringify(e.schema, (k, x) => (k === 'pyInteger' ? undefined : x)),
+      );
+      return `${v} should not be valid under ${pyRepr(schema)}`;
+    }
     case 'pattern':
       return `${v} does not match ${pyRepr(params.pattern)}`;
     case 'minLength':
