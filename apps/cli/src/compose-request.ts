@@ -9,6 +9,7 @@ import { AptError, debianRepositories } from '@debian-forge/apt';
 import { BlueprintError, parseBlueprint, parseDataSize } from '@debian-forge/blueprint';
 import {
   aptResolver,
+  blueprintRepositories,
   DEFAULT_DISTRO,
   DISTROS,
   getDistro,
@@ -95,7 +96,10 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
   if (size !== undefined && imageType.defaultSize === 0) {
     throw new UsageError(`image type ${imageType.name} has no size`);
   }
-  const repositories = debianRepositories(distro.suite);
+  const repositories = [
+    ...debianRepositories(distro.suite),
+    ...blueprintRepositories(blueprint.customizations?.repositories, distro),
+  ];
   const resolver = aptResolver(stateDirOf(ctx));
   const epochFlag = ctx.flags['source-epoch'];
   const sourceEpoch =

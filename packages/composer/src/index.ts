@@ -15,5 +15,6 @@ export {
   makeManifest,
   packageSpec,
 } from './manifest.ts';
+export { type BlueprintRepository, blueprintRepositories } from './repositories.ts';
 export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 export { seededUuid } from './uuids.ts';
