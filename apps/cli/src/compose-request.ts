@@ -10,6 +10,7 @@ import { BlueprintError, parseBlueprint, parseDataSize } from '@debian-forge/blu
 import {
   aptResolver,
   blueprintRepositories,
+  ComposerError,
   DEFAULT_DISTRO,
   DISTROS,
   getDistro,
@@ -116,6 +117,8 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
 
 /** Blueprint and apt errors as one line with their code; undefined for anything else. */
 export function composeErrorMessage(err: unknown): string | undefined {
-  if (err instanceof BlueprintError || err instanceof AptError) return `${err.message} [${err.code}]`;
+  if (err instanceof BlueprintError || err instanceof AptError || err instanceof ComposerError) {
+    return `${err.message} [${err.code}]`;
+  }
   return undefined;
 }

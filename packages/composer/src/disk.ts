@@ -6,6 +6,7 @@
  * the root by file system UUID, never by a device name.
  */
 import type { StageDesc } from './customizations.ts';
+import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageTypeContext, PipelineDesc } from './image-types.ts';
 import { seededUuid, seededVolid } from './uuids.ts';
 
@@ -32,6 +33,13 @@ export function diskLayout(bytes: number): DiskLayout {
   const rootStart = esp.start + esp.size;
   // Leave room for the backup GPT at the end (33 sectors), aligned down to 1 MiB.
   const rootSize = Math.floor((sectors - rootStart - 34) / MiB_SECTORS) * MiB_SECTORS;
+  if (rootSize < 64 * MiB_SECTORS) {
+    const need = Math.ceil(((rootStart + 64 * MiB_SECTORS + 34) * SECTOR) / 1024 ** 2);
+    throw new ComposerError(
+      ComposerErrorCode.Size,
+      `a disk of ${bytes} bytes is too small: the boot partitions take ${Math.ceil((rootStart * SECTOR) / 1024 ** 2)} MiB and the root file system needs at least 64 MiB (at least ${need} MiB in all)`,
+    );
+  }
   return { sectors, bios, esp, root: { start: rootStart, size: rootSize } };
 }
 

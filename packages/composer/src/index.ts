@@ -7,6 +7,7 @@ export {
 } from './customizations.ts';
 export { diskLayout } from './disk.ts';
 export { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
+export { ComposerError, ComposerErrorCode } from './errors.ts';
 export { getImageType, IMAGE_TYPES, type ImageType, type PipelineDesc } from './image-types.ts';
 export {
   type BlueprintInput,

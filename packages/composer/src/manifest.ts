@@ -17,6 +17,7 @@ import {
   type StageDesc,
 } from './customizations.ts';
 import type { Distro } from './distros.ts';
+import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, PipelineDesc } from './image-types.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
@@ -58,7 +59,8 @@ export function packageSpec(p: { name: string; version?: string }): string {
 export async function makeManifest(req: ManifestRequest, resolver: PackageResolver): Promise<ManifestResult> {
   const arch = req.arch ?? 'x86_64';
   const debArch = req.distro.arches[arch];
-  if (!debArch) throw new Error(`${req.distro.name} has no architecture ${arch}`);
+  if (!debArch)
+    throw new ComposerError(ComposerErrorCode.Arch, `${req.distro.name} has no architecture ${arch}`);
   const c = req.blueprint.customizations;
   const blueprintPackages = [...(req.blueprint.packages ?? []), ...(req.blueprint.modules ?? [])].map(
     packageSpec,

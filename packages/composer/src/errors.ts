@@ -1,0 +1,19 @@
+/** Errors of manifest generation, each with a stable code. */
+export const ComposerErrorCode = {
+  /** The requested size cannot hold the image's partitions. */
+  Size: 'FORGE_ERR_COMPOSE_SIZE',
+  /** The distro has no such architecture. */
+  Arch: 'FORGE_ERR_COMPOSE_ARCH',
+} as const;
+
+export type ComposerErrorCode = (typeof ComposerErrorCode)[keyof typeof ComposerErrorCode];
+
+export class ComposerError extends Error {
+  override readonly name = 'ComposerError';
+  readonly code: ComposerErrorCode;
+
+  constructor(code: ComposerErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `forge compose blueprints/server.toml --type qcow2`, booted with QEMU (TCG) twice, BIOS and UEFI:
+ * log in on the serial console as the blueprint's user and check the hostname, a package, an
+ * enabled service, the root file system by UUID, and that systemd reports no failed unit. A disk
+ * too small for the packages fails with a message that says so.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { forge, REPO, sandboxUnavailable, tempDir } from './engine-helpers.ts';
+import { bootImage, vmUnavailable } from './vm.ts';
+
+const skip = sandboxUnavailable() ?? vmUnavailable('uefi');
+if (skip) console.log(`# skipping qcow2 compose and boot tests: ${skip}`);
+
+/** The test password of the server blueprint's user (see blueprints/server.toml). */
+const PASSWORD = 'forge-test-password';
+
+describe('forge compose qcow2 of blueprints/server.toml', { skip }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let image: string;
+  before(() => {
+    dir = tempDir('forge-qcow2-');
+    const out = join(dir.path, 'out');
+    const r = forge([
+      'compose',
+      join(REPO, 'blueprints/server.toml'),
+      '--type',
+      'qcow2',
+      '--size',
+      '3 GiB',
+      '--state-dir',
+      join(dir.path, 'state'),
+      '--output',
+      out,
+    ]);
+    assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr);
+    image = join(out, 'disk.qcow2');
+  });
+  after(() => dir.cleanup());
+
+  for (const firmware of ['bios', 'uefi'] as const) {
+    it(`boots under ${firmware.toUpperCase()} and runs what the blueprint asked for`, async () => {
+      const vm = await bootImage({ image, format: 'qcow2', firmware, memoryMiB: 1536 });
+      assert.ok(!('skipped' in vm), 'skipped' in vm ? vm.skipped : '');
+      try {
+        await vm.login('forge', PASSWORD);
+        const host = await vm.run('hostname');
+        assert.equal(host.output.trim(), 'forge-server');
+        const nginx = await vm.run('dpkg-query -W nginx');
+        assert.equal(nginx.exitCode, 0, nginx.output);
+        assert.match(nginx.output, /^nginx\t\S+/m);
+        const ssh = await vm.run('systemctl is-enabled ssh.service');
+        assert.equal(ssh.output.trim(), 'enabled');
+        const state = await vm.run('systemctl is-system-running --wait');
+        assert.match(state.output, /running|degraded/);
+        const failed = await vm.run('systemctl --failed --no-legend --plain');
+        assert.equal(failed.output.trim(), '', `failed units:\n${failed.output}`);
+        const cmdline = await vm.run('cat /proc/cmdline');
+        assert.match(cmdline.output, /root=UUID=[0-9a-f-]{36}/);
+        assert.doesNotMatch(cmdline.output, /loop/);
+        const efi = await vm.run('test -d /sys/firmware/efi');
+        assert.equal(efi.exitCode, firmware === 'uefi' ? 0 : 1);
+      } finally {
+        await vm.shutdown();
+      }
+    });
+  }
+
+  it('says the disk is too small when the packages do not fit', () => {
+    const r = forge([
+      'compose',
+      join(REPO, 'blueprints/server.toml'),
+      '--type',
+      'raw',
+      '--size',
+      '300 MiB',
+      '--state-dir',
+      join(dir.path, 'state'),
+      '--output',
+      join(dir.path, 'small'),
+    ]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /No space left on device|too small/);
+  });
+});
