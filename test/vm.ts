@@ -70,10 +70,15 @@ export interface Vm {
   /**
    * Waits until console output not matched before matches `pattern`, then returns the match; later
    * waits look only after it. Rejects on timeout or when QEMU exits, quoting the console's tail.
+   * Output is matched as it arrives, possibly in the middle of a line: end a pattern that captures
+   * with something definite, such as `\n`.
    */
   waitFor(pattern: RegExp, timeoutSeconds?: number): Promise<RegExpExecArray>;
-  /** Logs in on the serial console's getty and prepares the shell for `run`. */
-  login(user: string, password: string, timeoutSeconds?: number): Promise<void>;
+  /**
+   * Waits for the getty's login prompt, logs in and prepares the shell for `run`. Resolves with the
+   * seconds from QEMU's start to the login prompt.
+   */
+  login(user: string, password: string, timeoutSeconds?: number): Promise<{ promptSeconds: number }>;
   /** Runs a shell command in the logged-in shell; resolves with its output and exit status. */
   run(command: string, timeoutSeconds?: number): Promise<RunResult>;
   /** Powers the machine off when logged in (waiting up to 20 s for that), then kills QEMU. */
@@ -263,8 +268,13 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
     return { output, exitCode: Number(end[1]) };
   }
 
-  async function login(user: string, password: string, timeoutSeconds = defaultTimeout): Promise<void> {
+  async function login(
+    user: string,
+    password: string,
+    timeoutSeconds = defaultTimeout,
+  ): Promise<{ promptSeconds: number }> {
     await waitFor(/ login: $/m, timeoutSeconds);
+    const promptSeconds = (Date.now() - startedAt) / 1000;
     send(`${user}\n`);
     await waitFor(/Password: $/m, 60);
     send(`${password}\n`);
@@ -273,6 +283,7 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
     // Quiet the kernel on the console and widen the terminal so long command lines do not wrap.
     const setup = await run('stty cols 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true', 60);
     if (setup.exitCode !== 0) throw new Error(`shell set-up failed: ${setup.output}`);
+    return { promptSeconds };
   }
 
   function kill(): void {

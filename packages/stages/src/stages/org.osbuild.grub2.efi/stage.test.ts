@@ -32,7 +32,7 @@ const ROOT_START = ESP_START + ESP_SIZE;
  * A 96 MiB GPT disk image in the tree: an ESP holding a FAT file system (with a file of its own)
  * and an ext4 root file system whose /boot/grub/grub.cfg prints `marker` on the serial port.
  */
-function makeDisk(root: TestRoot, marker: string): string {
+function makeDisk(root: TestRoot, marker: string, emptyEsp = false): string {
   const image = join(root.tree, 'disk.raw');
   writeFileSync(image, '');
   truncateSync(image, 96 * 1024 * 1024);
@@ -46,9 +46,11 @@ function makeDisk(root: TestRoot, marker: string): string {
   writeFileSync(esp, '');
   truncateSync(esp, ESP_SIZE * 512);
   execFileSync('mkfs.fat', ['-i', '7B7795E7', esp], { stdio: 'ignore' });
-  writeFileSync(join(root.dir, 'keep.txt'), 'keep me\n');
-  execFileSync('mmd', ['-i', esp, '::/EFI']);
-  execFileSync('mcopy', ['-i', esp, join(root.dir, 'keep.txt'), '::/EFI/keep.txt']);
+  if (!emptyEsp) {
+    writeFileSync(join(root.dir, 'keep.txt'), 'keep me\n');
+    execFileSync('mmd', ['-i', esp, '::/EFI']);
+    execFileSync('mcopy', ['-i', esp, join(root.dir, 'keep.txt'), '::/EFI/keep.txt']);
+  }
   const fd = openSync(image, 'r+');
   writeSync(fd, readFileSync(esp), 0, ESP_SIZE * 512, ESP_START * 512);
   const fs = join(root.dir, 'fs');
@@ -134,6 +136,18 @@ describe('org.osbuild.grub2.efi', { skip }, () => {
     assert.ok(espFiles(image).includes('::/EFI/debian/grubx64.efi'));
   });
 
+  it('writes into an empty FAT file system', () => {
+    const image = makeDisk(root, 'x', true);
+    main(root.args({ filename: 'disk.raw', start: ESP_START, size: ESP_SIZE, root_fs_uuid: ROOT_UUID }));
+    assert.deepEqual(espFiles(image).sort(), [
+      '::/EFI/',
+      '::/EFI/BOOT/',
+      '::/EFI/BOOT/BOOTX64.EFI',
+      '::/EFI/debian/',
+      '::/EFI/debian/grubx64.efi',
+    ]);
+  });
+
   it('refuses a partition without a FAT file system, too small for it, or beyond the image', () => {
     const image = makeDisk(root, 'x');
     const args = (start: number, size: number) =>
@@ -155,7 +169,7 @@ describe('org.osbuild.grub2.efi', { skip }, () => {
     const vm = await bootImage({ image, format: 'raw', firmware: 'uefi', memoryMiB: 256, name: 'grub2.efi' });
     if ('skipped' in vm) return t.skip(vm.skipped);
     try {
-      const m = await vm.waitFor(new RegExp(`${marker} root=(\\S+) dir=(\\S+)`), 180);
+      const m = await vm.waitFor(new RegExp(`${marker} root=(\\S+) dir=(\\S+)\\n`), 180);
       assert.equal(m[1], 'hd0,gpt2');
       assert.equal(m[2], '(hd0,gpt2)/boot/grub');
     } finally {

@@ -1,7 +1,9 @@
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fstatSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readSync,
@@ -9,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { StageArguments } from '../../api/arguments.ts';
 import { StageError } from '../../api/errors.ts';
@@ -118,15 +120,17 @@ export function main(args: StageArguments<Options>): Record<string, unknown> {
       `boot/grub/grub.cfg=${early}`,
     ]);
 
-    const drive = `${image}@@${offset}`;
-    const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
-    const listing = exec(['mdir', '-/', '-b', '-i', drive, '::/'], { capture: true, env });
-    const have = new Set(listing.split('\n').map((l) => l.trim().toLowerCase()));
-    for (const dir of ['EFI', 'EFI/BOOT', `EFI/${vendor}`]) {
-      if (!have.has(`::/${dir}/`.toLowerCase())) exec(['mmd', '-i', drive, `::/${dir}`], { env });
-    }
+    // The files as they go into the ESP, copied in one go: mcopy -s creates missing directories,
+    // merges into existing ones and (-o) replaces files of the same name.
+    const stage = join(work, 'esp');
     const written = [`/EFI/BOOT/${names.removable}`, `/EFI/${vendor}/${names.vendor}`];
-    for (const target of written) exec(['mcopy', '-o', '-i', drive, binary, `::${target}`], { env });
+    for (const target of written) {
+      mkdirSync(join(stage, dirname(target)), { recursive: true });
+      copyFileSync(binary, join(stage, target));
+    }
+    exec(['mcopy', '-s', '-o', '-i', `${image}@@${offset}`, join(stage, 'EFI'), '::/'], {
+      env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+    });
     return { fat: fat.type, files: written, config: earlyConfig(o) };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -163,7 +163,7 @@ describe('org.osbuild.grub2.inst', { skip }, () => {
       });
       if ('skipped' in vm) return t.skip(vm.skipped);
       try {
-        const m = await vm.waitFor(new RegExp(`${marker} prefix=(\\S+) root=(\\S+)`), 120);
+        const m = await vm.waitFor(new RegExp(`${marker} prefix=(\\S+) root=(\\S+)\\n`), 120);
         assert.equal(m[1], label === 'gpt' ? '(hd0,gpt2)/boot/grub' : '(hd0,msdos1)/boot/grub');
       } finally {
         await vm.shutdown();
