@@ -24,7 +24,7 @@
  */
 import { basename } from 'node:path';
 import { AptError, AptErrorCode } from './errors.ts';
-import { loadIndex, type PackageIndex, type PackageRecord } from './packages.ts';
+import { loadIndex, type PackageIndex, type PackageRecord, recordByUrl } from './packages.ts';
 import type { AptRoot } from './root.ts';
 import { globToRegExp } from './search.ts';
 import { isValidDebianVersion, satisfiesRelation, type VersionRelation } from './version.ts';
@@ -279,7 +279,7 @@ export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise
 
   const resolved: ResolvedPackage[] = [];
   for (const uri of parsePrintUris(r.stdout)) {
-    const rec = index.byUrl.get(unquote(uri.url));
+    const rec = recordByUrl(index, unquote(uri.url));
     if (!rec) {
       fail(
         AptErrorCode.Command,

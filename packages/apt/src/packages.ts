@@ -56,8 +56,6 @@ export interface PackageIndex {
   byName: Map<string, PackageRecord[]>;
   /** All names, sorted. */
   names: string[];
-  /** Records by their unquoted URL. */
-  byUrl: Map<string, PackageRecord>;
   /** Number of records parsed. */
   records: number;
   /** Seconds spent reading and parsing the Packages files. */
@@ -329,7 +327,6 @@ async function buildIndex(root: AptRoot, generation: string): Promise<PackageInd
   const t0 = performance.now();
   const files = await readTargets(root, 'Packages');
   const byName = new Map<string, PackageRecord[]>();
-  const byUrl = new Map<string, PackageRecord>();
   let records = 0;
   for (const { target, text } of files) {
     for (const rec of parsePackages(text, { ...target, repository: target.repository.id })) {
@@ -337,14 +334,13 @@ async function buildIndex(root: AptRoot, generation: string): Promise<PackageInd
       const list = byName.get(rec.name);
       if (list) list.push(rec);
       else byName.set(rec.name, [rec]);
-      if (!byUrl.has(rec.url)) byUrl.set(rec.url, rec);
     }
   }
   for (const list of byName.values()) {
     if (list.length > 1) list.sort((a, b) => compareDebianVersions(b.version, a.version));
   }
   const names = [...byName.keys()].sort();
-  return { generation, byName, names, byUrl, records, loadSeconds: (performance.now() - t0) / 1000 };
+  return { generation, byName, names, records, loadSeconds: (performance.now() - t0) / 1000 };
 }
 
 function entryFor(root: AptRoot): CacheEntry {
@@ -420,6 +416,19 @@ export function parseTranslations(text: string, map: Map<string, string>): void 
     if (name && md5 && long) map.set(`${name}\0${md5}`, plainDescription(long));
     pos = end + 2;
   }
+}
+
+/** The record of a .deb URL (unquoted), found through the package name that starts a pool file name. */
+export function recordByUrl(index: PackageIndex, url: string): PackageRecord | undefined {
+  const file = url.slice(url.lastIndexOf('/') + 1);
+  const name = file.slice(0, file.indexOf('_'));
+  const hit = index.byName.get(name)?.find((r) => r.url === url);
+  if (hit) return hit;
+  // A repository whose file names do not follow name_version_arch.deb: look through everything.
+  for (const list of index.byName.values()) {
+    for (const r of list) if (r.url === url) return r;
+  }
+  return undefined;
 }
 
 /** Forgets every cached index (tests). */

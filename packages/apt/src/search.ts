@@ -131,17 +131,20 @@ export async function search(root: AptRoot, query: SearchQuery = {}): Promise<Se
         ? [...exact].filter((n) => index.byName.has(n)).sort()
         : index.names.filter((n) => exact.has(n) || patterns.some((p) => p.test(n)));
   }
-  let hits = names.map((n) => (index.byName.get(n) as PackageRecord[])[0] as PackageRecord);
-  if (query.text) {
-    const text = query.text.toLowerCase();
-    hits = hits.filter((r) => r.name.includes(text) || r.summary.toLowerCase().includes(text));
+  const newest = (n: string) => (index.byName.get(n) as PackageRecord[])[0] as PackageRecord;
+  if (!query.text) {
+    return {
+      total: names.length,
+      offset,
+      limit,
+      packages: names.slice(offset, offset + limit).map((n) => summaryOf(newest(n))),
+    };
   }
-  return {
-    total: hits.length,
-    offset,
-    limit,
-    packages: hits.slice(offset, offset + limit).map(summaryOf),
-  };
+  const text = query.text.toLowerCase();
+  const hits = names
+    .map(newest)
+    .filter((r) => r.name.includes(text) || r.summary.toLowerCase().includes(text));
+  return { total: hits.length, offset, limit, packages: hits.slice(offset, offset + limit).map(summaryOf) };
 }
 
 /**
