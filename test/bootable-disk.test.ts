@@ -311,6 +311,14 @@ describe('a bootable Debian disk image', { skip }, () => {
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.status, 0, `forge build failed:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}`);
     timings.push(`forge build (os, image, qcow2): ${seconds.toFixed(1)} s`);
+    // The slow stages, from the build log.
+    let stage = '';
+    for (const line of r.stdout.split('\n')) {
+      const started = /^\[\d+\/\d+\] (\S+):/.exec(line);
+      if (started?.[1]) stage = started[1];
+      const took = /Duration: ([\d.]+)s/.exec(line);
+      if (took?.[1] && Number(took[1]) >= 2) timings.push(`  ${stage}: ${took[1]} s`);
+    }
     qcow2 = join(dir.path, 'out', 'qcow2', 'disk.qcow2');
   });
 

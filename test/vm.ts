@@ -79,7 +79,10 @@ export interface Vm {
    * seconds from QEMU's start to the login prompt.
    */
   login(user: string, password: string, timeoutSeconds?: number): Promise<{ promptSeconds: number }>;
-  /** Runs a shell command in the logged-in shell; resolves with its output and exit status. */
+  /**
+   * Runs a one-line shell command in the logged-in shell; resolves with what it printed and the exit
+   * status of its last command (wrap it in `( … )` for the status of the whole line).
+   */
   run(command: string, timeoutSeconds?: number): Promise<RunResult>;
   /** Powers the machine off when logged in (waiting up to 20 s for that), then kills QEMU. */
   shutdown(): Promise<void>;

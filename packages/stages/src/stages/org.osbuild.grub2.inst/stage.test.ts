@@ -125,6 +125,14 @@ describe('org.osbuild.grub2.inst', { skip }, () => {
     assert.throws(() => main(args(131070)), /does not fit/);
     assert.deepEqual(readFileSync(image), before);
     assert.throws(
+      () => main(root.args({ ...args(2048).options, platform: '../..' })),
+      /invalid GRUB platform/,
+    );
+    assert.throws(
+      () => main(root.args({ ...args(2048).options, platform: 'mips-nowhere' })),
+      /no GRUB modules for mips-nowhere/,
+    );
+    assert.throws(
       () => main(root.args({ filename: 'missing.raw', platform: 'i386-pc', location: 2048, core, prefix })),
       /cannot open the image missing.raw/,
     );

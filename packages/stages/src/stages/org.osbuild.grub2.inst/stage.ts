@@ -141,7 +141,11 @@ export function main(args: StageArguments<Options>): Record<string, unknown> {
   const o = args.options;
   const sectorSize = o['sector-size'] ?? 512;
   const image = inRoot(args.tree, o.filename);
+  if (!/^[a-z0-9_-]+$/.test(o.platform)) throw new StageError(`invalid GRUB platform '${o.platform}'`);
   const moduleDir = `/usr/lib/grub/${o.platform}`;
+  if (!existsSync(moduleDir)) {
+    throw new StageError(`the build root has no GRUB modules for ${o.platform} (${moduleDir})`);
+  }
   const prefix = corePrefix(o.prefix);
   const { modules, format } = coreModules(o.platform, o.core);
   const work = mkdtempSync(join(tmpdir(), 'grub2-inst-'));
