@@ -4,8 +4,8 @@
  * gives the URLs; the SHA256 and size of each file come from the root's Packages index (apt prints
  * only MD5 there, which is never used).
  *
- * Requests use the forms blueprints allow: "name", "name:arch", "name=1.2-3", "name=1.2*" (a
- * version glob: the newest matching version), "name (>= 1.2)" or "name >= 1.2" with Debian's
+ * Requests use the forms blueprints allow: "name", "name:arch", "name=1.2-3" (the epoch may be left
+ * out when only one version fits), "name=1.2*" (a version glob: the newest matching version), "name (>= 1.2)" or "name >= 1.2" with Debian's
  * relations `<< <= = >= >>` (resolved here to the newest version that satisfies it, then given to
  * apt as name=version), "name/suite" (apt's target release), and raw apt patterns ("?essential").
  *
@@ -151,7 +151,18 @@ function aptArgument(index: PackageIndex, req: PackageRequest, text: string): st
   // An unknown name goes to apt unchanged, so the error is apt's own ("Unable to locate package").
   if (versions.length === 0) return base;
   if (req.relation === '=') {
-    if (!/[*?[]/.test(req.version)) return `${base}=${req.version}`;
+    if (!/[*?[]/.test(req.version)) {
+      // Blueprints often leave the epoch out ("9.2p1-2" for "1:9.2p1-2"): take the one version that fits.
+      if (!req.version.includes(':') && !versions.some((r) => r.version === req.version)) {
+        const fits = [
+          ...new Set(
+            versions.filter((r) => r.version.replace(/^\d+:/, '') === req.version).map((r) => r.version),
+          ),
+        ];
+        if (fits.length === 1) return `${base}=${fits[0]}`;
+      }
+      return `${base}=${req.version}`;
+    }
     const re = globToRegExp(req.version);
     const pick = versions.find((r) => re.test(r.version));
     if (!pick)
