@@ -49,13 +49,15 @@ function controlFile(p: LocalPackage): string {
 }
 
 /**
- * Builds the packages into `dir` (created if needed) and writes its `Packages` index. Returns the
- * repository: `file:` URI, suite "./", no components, trusted.
+ * Builds the packages into `dir` (created if needed) and writes its `Packages` index (and, with
+ * `release`, an unsigned `Release` file). Returns the repository: `file:` URI, suite "./", no
+ * components, trusted.
  */
 export async function buildLocalRepository(
   dir: string,
   packages: LocalPackage[],
   id = 'local',
+  options: { release?: boolean } = {},
 ): Promise<Repository> {
   const repo = resolve(dir);
   mkdirSync(repo, { recursive: true });
@@ -78,5 +80,10 @@ export async function buildLocalRepository(
   }
   const index = await runChecked(['apt-ftparchive', 'packages', '.'], { cwd: repo });
   writeFileSync(join(repo, 'Packages'), index.stdout);
+  if (options.release) {
+    // An unsigned Release file: apt then needs `trusted: true` and says "not signed" without it.
+    const release = await runChecked(['apt-ftparchive', 'release', '.'], { cwd: repo });
+    writeFileSync(join(repo, 'Release'), release.stdout);
+  }
   return { id, types: ['deb'], uris: [`file:${repo}`], suites: ['./'], components: [], trusted: true };
 }

@@ -152,14 +152,34 @@ describe('apt root with a local flat repository (offline)', () => {
     assert.equal(res.length, 2);
   });
 
-  it('refuses an unsigned repository that is not marked trusted', async () => {
-    const root = await openRoot({ stateDir, repositories: [{ ...repo, id: 'untrusted', trusted: false }] });
+  it('refuses an unsigned repository that is not marked trusted (FORGE_ERR_APT_SIGNATURE)', async () => {
+    const unsigned = await buildLocalRepository(
+      join(work, 'unsigned'),
+      [{ name: 'forge-u', version: '1' }],
+      'unsigned',
+      {
+        release: true,
+      },
+    );
+    const root = await openRoot({ stateDir, repositories: [{ ...unsigned, trusted: false }] });
     await assert.rejects(root.update(), (e: unknown) => {
-      isAptError(AptErrorCode.Signature, /'untrusted'[\s\S]*does not have a Release file/)(e);
-      assert.equal((e as AptError).repository, 'untrusted');
+      isAptError(AptErrorCode.Signature, /'unsigned'[\s\S]*is not signed/)(e);
+      assert.equal((e as AptError).repository, 'unsigned');
       return true;
     });
     assert.equal(root.lastUpdate(), undefined);
+    const trusted = await openRoot({ stateDir, repositories: [unsigned] });
+    assert.equal((await trusted.update()).updated, true);
+  });
+
+  it('fails with FORGE_ERR_APT_UPDATE naming the repository when it does not exist', async () => {
+    const missing = { ...repo, id: 'missing', uris: [`file:${join(work, 'no-such-repo')}`] };
+    const root = await openRoot({ stateDir, repositories: [missing] });
+    await assert.rejects(root.update(), (e: unknown) => {
+      isAptError(AptErrorCode.Update, /'missing'[\s\S]*(File not found|does not have a Release file)/)(e);
+      assert.equal((e as AptError).repository, 'missing');
+      return true;
+    });
   });
 
   it('fails on a keyring file that does not exist', async () => {

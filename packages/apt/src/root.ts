@@ -66,7 +66,11 @@ interface Stamp {
 
 const ARMOUR_BEGIN = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 
-/** Words in apt's output that mean a repository's signature did not verify. */
+/**
+ * Words in apt's output that mean a repository's signature did not verify. ("does not have a Release
+ * file" is not among them: apt says it both for a suite that does not exist and for an unsigned flat
+ * repository without a Release file, so it is an update error; an unsigned Release is "not signed".)
+ */
 const SIGNATURE_FAILURES = [
   'NO_PUBKEY',
   'EXPKEYSIG',
@@ -77,7 +81,6 @@ const SIGNATURE_FAILURES = [
   'The following signatures were invalid',
   'is not signed',
   'GPG error',
-  'does not have a Release file',
   'OpenPGP signature verification failed',
 ];
 
@@ -326,7 +329,12 @@ export class AptRoot {
       const line = lines[i] ?? '';
       if (/^(E|W|Err):/.test(line) && !line.includes('unsandboxed')) {
         messages.push(line);
-        while (i + 1 < lines.length && /^\s+\S/.test(lines[i + 1] ?? '')) messages.push(lines[++i] ?? '');
+        // An "Err:" line's reason follows on indented lines; they count with it.
+        const keep = line.startsWith('Err:');
+        while (i + 1 < lines.length && /^\s+\S/.test(lines[i + 1] ?? '')) {
+          const next = lines[++i] ?? '';
+          if (keep) messages.push(next);
+        }
       }
     }
     const signature = messages.filter((m) => SIGNATURE_FAILURES.some((s) => m.includes(s)));
