@@ -5,13 +5,38 @@
  */
 import { ManifestError, ManifestValidationError, pyDumps } from '@debian-forge/manifest';
 import { type Command, helpText, type Io, parseCommandLine, UsageError } from './command.ts';
-import { buildCommand } from './commands/build.ts';
-import { composeCommand } from './commands/compose.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { manifestCommand } from './commands/manifest.ts';
-import { validateCommand } from './commands/validate.ts';
 
-const commands: Command[] = [buildCommand, composeCommand, inspectCommand, manifestCommand, validateCommand];
+/**
+ * The verbs, each loaded only when it runs: `forge inspect` need not load the engine, apt and the
+ * composer, which keeps start-up short.
+ */
+const commands: { name: string; summary: string; load(): Promise<Command> }[] = [
+  {
+    name: 'build',
+    summary: 'Build an OSBuild manifest, as `osbuild` does',
+    load: async () => (await import('./commands/build.ts')).buildCommand,
+  },
+  {
+    name: 'compose',
+    summary: 'Build an image from a blueprint on this machine',
+    load: async () => (await import('./commands/compose.ts')).composeCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'Print a manifest with the content id of every stage, as `osbuild --inspect` does',
+    load: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  },
+  {
+    name: 'manifest',
+    summary: 'Make the OSBuild manifest of a blueprint for a distro and image type',
+    load: async () => (await import('./commands/manifest.ts')).manifestCommand,
+  },
+  {
+    name: 'validate',
+    summary: 'Check a manifest and report every error with its JSON path',
+    load: async () => (await import('./commands/validate.ts')).validateCommand,
+  },
+];
 
 const VERSION = '0.1.0';
 
@@ -22,7 +47,7 @@ function overview(): string {
     'Debian Forge: build Debian images from OSBuild manifests and blueprints.',
     '',
     'verbs:',
-    ...commands.map((c) => `  ${c.name.padEnd(12)}${c.summary.split('. ')[0]}`),
+    ...commands.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
     '',
     "Run 'forge VERB --help' for a verb's arguments and options.",
   ];
@@ -43,18 +68,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
     const topic = verb === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    io.stdout.write(topic ? helpText(topic) : overview());
+    io.stdout.write(topic ? helpText(await topic.load()) : overview());
     return 0;
   }
   if (verb === '--version') {
     io.stdout.write(`forge ${VERSION}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === verb);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === verb);
+  if (!entry) {
     io.stderr.write(`forge: unknown verb '${verb}'\n\n${overview()}`);
     return 2;
   }
+  const cmd = await entry.load();
   try {
     const parsed = parseCommandLine(cmd, rest);
     if (parsed.flags.help) {

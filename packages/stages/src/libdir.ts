@@ -5,13 +5,11 @@
  * does the engine. The result is written to a temporary directory and renamed into place.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { loadCatalog, RUNNER_NAMES, RUNNERS_DIR } from './catalog.ts';
 import { metaJsonOf } from './define.ts';
-
-/** Where `npm run build -w @debian-forge/stages` puts the libdir, and the engine looks by default. */
-export const DEFAULT_LIBDIR = resolve(import.meta.dirname, '..', 'libdir');
+import { DEFAULT_LIBDIR } from './location.ts';
 
 const FORBIDDEN_SUFFIXES = ['.node', '.json', '.mjs', '.cjs', '.js'];
 

@@ -19,7 +19,7 @@ import {
   pyDumps,
   validateManifest,
 } from '@debian-forge/manifest';
-import { DEFAULT_LIBDIR } from '@debian-forge/stages';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
 import { manifestFlags, manifestPath, osReleaseText, readManifest } from '../manifest-input.ts';
 

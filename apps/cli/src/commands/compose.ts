@@ -8,7 +8,7 @@ import {
   ManifestValidationError,
   validateManifest,
 } from '@debian-forge/manifest';
-import { DEFAULT_LIBDIR } from '@debian-forge/stages';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, UsageError } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
 import { osReleaseText } from '../manifest-input.ts';
