@@ -24,6 +24,7 @@
  */
 import { basename } from 'node:path';
 import { AptError, AptErrorCode } from './errors.ts';
+import type { RunResult } from './exec.ts';
 import { loadIndex, type PackageIndex, type PackageRecord, recordByUrl } from './packages.ts';
 import type { AptRoot } from './root.ts';
 import { globToRegExp } from './search.ts';
@@ -230,18 +231,14 @@ function unquote(url: string): string {
   }
 }
 
-/** Resolves a request to the exact .deb files a fresh system needs, sorted by name. */
-export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise<ResolvedPackage[]> {
-  const arch = request.arch ?? root.arch;
-  if (arch !== root.arch) {
-    fail(AptErrorCode.Request, `architecture '${arch}' requested from an apt root for '${root.arch}'`);
-  }
-  const base = request.base ?? 'none';
-  if (!Object.hasOwn(BASE_SETS, base)) {
-    fail(AptErrorCode.Request, `unknown base set '${base}' (${Object.keys(BASE_SETS).join(', ')})`);
-  }
-  const parsed = request.packages.map((p) => ({ text: p, req: parsePackageRequest(p) }));
-  const index = await loadIndex(root, { update: request.update ?? true });
+/** Builds apt's arguments from the request and runs it under the shared lock. */
+async function runApt(
+  root: AptRoot,
+  index: PackageIndex,
+  request: DepsolveRequest,
+  parsed: { text: string; req: PackageRequest }[],
+  base: BaseSet,
+): Promise<RunResult | 'stale' | 'empty'> {
   const requestedNames = new Set(parsed.map(({ req }) => (req.kind === 'package' ? req.name : '')));
 
   const excludes = [...new Set(request.excludes ?? [])];
@@ -265,10 +262,11 @@ export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise
     ...parsed.map(({ text, req }) => aptArgument(index, req, text)),
     ...removals.map((x) => `${x}-`),
   ];
-  if (args.length === 0) return [];
+  if (args.length === 0) return 'empty';
 
-  const r = await root.withLock('shared', () =>
-    root.apt('apt-get', [
+  return root.withLock('shared', async () => {
+    if (root.lastUpdate()?.generation !== index.generation) return 'stale' as const;
+    return root.apt('apt-get', [
       '-q',
       '--print-uris',
       '-y',
@@ -278,8 +276,31 @@ export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise
       'APT::Install-Suggests=false',
       'install',
       ...args,
-    ]),
-  );
+    ]);
+  });
+}
+
+/** Resolves a request to the exact .deb files a fresh system needs, sorted by name. */
+export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise<ResolvedPackage[]> {
+  const arch = request.arch ?? root.arch;
+  if (arch !== root.arch) {
+    fail(AptErrorCode.Request, `architecture '${arch}' requested from an apt root for '${root.arch}'`);
+  }
+  const base = request.base ?? 'none';
+  if (!Object.hasOwn(BASE_SETS, base)) {
+    fail(AptErrorCode.Request, `unknown base set '${base}' (${Object.keys(BASE_SETS).join(', ')})`);
+  }
+  const parsed = request.packages.map((p) => ({ text: p, req: parsePackageRequest(p) }));
+  // The index and the lists apt reads must be of the same update: if another process updated the
+  // root between loading the index and running apt, load the index again and rerun.
+  let index = await loadIndex(root, { update: request.update ?? true });
+  let r = await runApt(root, index, request, parsed, base);
+  for (let attempt = 0; r === 'stale'; attempt++) {
+    if (attempt === 3) fail(AptErrorCode.Command, `the apt root ${root.dir} kept changing while resolving`);
+    index = await loadIndex(root, { update: false });
+    r = await runApt(root, index, request, parsed, base);
+  }
+  if (r === 'empty') return [];
   if (r.exitCode !== 0) {
     const explanation = aptExplanation(r.stdout, r.stderr);
     throw new AptError(

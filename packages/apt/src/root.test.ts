@@ -182,6 +182,19 @@ describe('apt root with a local flat repository (offline)', () => {
     });
   });
 
+  it('keeps the time of the last good update after a failed one, with a new generation', async () => {
+    const dir = join(work, 'vanishing');
+    const vanishing = await buildLocalRepository(dir, [{ name: 'forge-v', version: '1' }], 'vanishing');
+    const root = await openRoot({ stateDir, repositories: [vanishing] });
+    await root.update();
+    const good = root.lastUpdate();
+    rmSync(dir, { recursive: true, force: true });
+    await assert.rejects(root.update({ force: true }), isAptError(AptErrorCode.Update, /'vanishing'/));
+    const later = root.lastUpdate();
+    assert.deepEqual(later?.at, good?.at);
+    assert.notEqual(later?.generation, good?.generation);
+  });
+
   it('fails on a keyring file that does not exist', async () => {
     await assert.rejects(
       openRoot({

@@ -249,24 +249,38 @@ export class AptRoot {
         return { updated: false, at: now.at, seconds: seconds() };
       }
       const r = await this.apt('apt-get', ['-q', 'update']);
-      this.checkUpdate(r);
-      // Build apt's binary cache now, under the exclusive lock, so that readers (which hold the
-      // lock shared and may run at the same time) find it ready and never write it themselves.
-      const g = await this.apt('apt-cache', ['gencaches']);
-      if (g.exitCode !== 0) {
-        throw new AptError(
-          AptErrorCode.Command,
-          `apt-cache gencaches failed (${g.exitCode}): ${g.stderr.trim()}`,
-        );
+      try {
+        this.checkUpdate(r);
+        // Build apt's binary cache now, under the exclusive lock, so that readers (which hold the
+        // lock shared and may run at the same time) find it ready and never write it themselves.
+        const g = await this.apt('apt-cache', ['gencaches']);
+        if (g.exitCode !== 0) {
+          throw new AptError(
+            AptErrorCode.Command,
+            `apt-cache gencaches failed (${g.exitCode}): ${g.stderr.trim()}`,
+          );
+        }
+      } catch (e) {
+        // apt may have replaced the lists of the repositories that did work: keep the old time (the
+        // root is as stale as before) but a new generation, so cached indices are read again.
+        if (now) {
+          await this.apt('apt-cache', ['gencaches']);
+          this.writeStamp(now.at);
+        }
+        throw e;
       }
       const at = new Date();
-      const stamp: Stamp = {
-        at: at.toISOString(),
-        generation: `${at.getTime()}-${process.pid}-${randomBytes(4).toString('hex')}`,
-      };
-      writeAtomic(join(this.dir, 'updated.json'), `${JSON.stringify(stamp)}\n`);
+      this.writeStamp(at);
       return { updated: true, at, seconds: seconds() };
     });
+  }
+
+  private writeStamp(at: Date): void {
+    const stamp: Stamp = {
+      at: at.toISOString(),
+      generation: `${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    };
+    writeAtomic(join(this.dir, 'updated.json'), `${JSON.stringify(stamp)}\n`);
   }
 
   /** The list files of the last update with the repository each comes from (apt's own mapping). */
