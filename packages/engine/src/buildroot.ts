@@ -11,7 +11,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineError, EngineErrorCode } from './errors.ts';
 import { start } from './exec.ts';
 
 export const DEFAULT_CAPABILITIES = [
@@ -150,6 +149,8 @@ export function bwrapArgv(s: SandboxSpec): string[] {
     ['--proc', '/proc'],
     ['--ro-bind', '/sys', '/sys'],
     ['--ro-bind-try', '/sys/fs/selinux', '/sys/fs/selinux'],
+    // The build root's own library cache, so the runner need not rebuild it for every stage.
+    ['--ro-bind-try', `${root}/etc/ld.so.cache`, '/etc/ld.so.cache'],
   );
   if (s.fromBuildPipeline) {
     rows.push(
@@ -188,9 +189,12 @@ export async function runSandboxed(
   env: Record<string, string>,
   opts: { timeoutSeconds?: number; onOutput(chunk: string): void },
 ): Promise<StageProcessResult> {
-  const child = start(bwrapArgv(spec), { env });
   let output = '';
   let timedOut = false;
+  const { child, done } = start(bwrapArgv(spec), { env }, (chunk) => {
+    output += chunk;
+    opts.onOutput(chunk);
+  });
   const timer =
     opts.timeoutSeconds !== undefined
       ? setTimeout(() => {
@@ -198,22 +202,17 @@ export async function runSandboxed(
           child.kill('SIGKILL');
         }, opts.timeoutSeconds * 1000)
       : undefined;
-  child.all?.setEncoding('utf8');
-  child.all?.on('data', (chunk: string) => {
-    output += chunk;
-    opts.onOutput(chunk);
-  });
-  const r = await child;
-  if (timer) clearTimeout(timer);
-  if (r.failed && r.exitCode === undefined && !timedOut && r.signal === undefined) {
-    throw new EngineError(EngineErrorCode.Host, `cannot run bwrap: ${r.shortMessage}`);
+  try {
+    const { exitCode, signal } = await done;
+    if (timedOut) {
+      const note = `stage timed out after ${opts.timeoutSeconds} s and was killed\n`;
+      output += note;
+      opts.onOutput(note);
+    }
+    return { exitCode: exitCode ?? 128 + signalNumber(signal ?? undefined), output, timedOut };
+  } finally {
+    if (timer) clearTimeout(timer);
   }
-  if (timedOut) {
-    const note = `stage timed out after ${opts.timeoutSeconds} s and was killed\n`;
-    output += note;
-    opts.onOutput(note);
-  }
-  return { exitCode: r.exitCode ?? 128 + signalNumber(r.signal), output, timedOut };
 }
 
 function signalNumber(signal: string | undefined): number {

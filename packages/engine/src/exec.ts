@@ -1,13 +1,17 @@
 /**
  * The one place the engine starts programs. Argument vectors only (never a shell); each option and
- * its value on one line at the call site. `run` waits and returns the output; `start` returns the
- * running process for streaming (the stage runner). A failure becomes an `EngineError` naming the
- * command, its exit status and the end of its output.
+ * its value on one line at the call site. `run` waits and returns the output; `start` runs a
+ * process whose merged output is streamed (the stage runner); `spawnPiped` starts a helper that
+ * lives beside the engine (lock holders). A failure becomes an `EngineError` naming the command,
+ * its exit status and the end of its output.
+ *
+ * Built on node:child_process directly rather than execa: a build starts hundreds of short
+ * programs, and execa's per-call work (option normalisation, verbose and signal tables) cost more
+ * CPU than the programs themselves in the engine's benchmark.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { EngineError, EngineErrorCode } from './errors.ts';
 
 export interface RunOptions {
@@ -28,30 +32,50 @@ export interface RunResult {
   exitCode: number;
 }
 
-export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+const MAX_OUTPUT = 256 * 1024 * 1024;
+
+export function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
   const [program, ...args] = argv;
-  if (!program) throw new EngineError(EngineErrorCode.Command, 'empty command');
-  const r = await execa(program, args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: options.extendEnv ?? true,
-    input: options.input,
-    timeout: options.timeout,
-    killSignal: 'SIGKILL',
-    reject: false,
-    stripFinalNewline: false,
-    maxBuffer: 256 * 1024 * 1024,
+  if (!program) return Promise.reject(new EngineError(EngineErrorCode.Command, 'empty command'));
+  return new Promise((resolve, reject) => {
+    const env = options.extendEnv === false ? options.env : { ...process.env, ...options.env };
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env,
+      stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_OUTPUT) into.push(chunk);
+    };
+    child.stdout?.on('data', collect(out));
+    child.stderr?.on('data', collect(err));
+    const timer =
+      options.timeout !== undefined ? setTimeout(() => child.kill('SIGKILL'), options.timeout) : undefined;
+    child.once('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(new EngineError(EngineErrorCode.Command, `${argv.join(' ')}: could not start: ${e.message}`));
+    });
+    child.once('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
+      if (exitCode !== 0 && !(options.okCodes ?? []).includes(exitCode)) {
+        const why = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
+        const tail = `${stderr}${stdout}`.trim().split('\n').slice(-5).join('\n');
+        reject(
+          new EngineError(EngineErrorCode.Command, `${argv.join(' ')}: ${why}${tail ? `\n${tail}` : ''}`),
+        );
+        return;
+      }
+      resolve({ stdout, stderr, exitCode });
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
-  const exitCode = r.exitCode ?? -1;
-  if (exitCode !== 0 && !(options.okCodes ?? []).includes(exitCode)) {
-    const why =
-      r.failed && r.exitCode === undefined
-        ? (r.shortMessage ?? 'could not start')
-        : `exit status ${exitCode}`;
-    const tail = `${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join('\n');
-    throw new EngineError(EngineErrorCode.Command, `${argv.join(' ')}: ${why}${tail ? `\n${tail}` : ''}`);
-  }
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode };
 }
 
 export interface StartOptions {
@@ -59,19 +83,35 @@ export interface StartOptions {
   cwd?: string;
 }
 
-/** Starts a long-running process with stdout and stderr merged into one stream, stdin closed. */
-export function start(argv: string[], options: StartOptions): ResultPromise {
+export interface Started {
+  child: ChildProcess;
+  /** Resolves when the process has exited and its output is drained. */
+  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts a long-running process with a clean environment, standard input closed, and stdout and
+ * stderr both delivered, in order of arrival, to `onOutput`.
+ */
+export function start(argv: string[], options: StartOptions, onOutput: (chunk: string) => void): Started {
   const [program, ...args] = argv;
   if (!program) throw new EngineError(EngineErrorCode.Command, 'empty command');
-  return execa(program, args, {
+  const child = spawn(program, args, {
     env: options.env,
-    extendEnv: false,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    all: true,
-    buffer: false,
-    reject: false,
   });
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (e) =>
+      reject(new EngineError(EngineErrorCode.Host, `cannot run ${program}: ${e.message}`)),
+    );
+    child.once('close', (exitCode, signal) => resolve({ exitCode, signal }));
+  });
+  return { child, done };
 }
 
 /** The full path of a program found on `PATH` (plus the sbin directories), or undefined. */

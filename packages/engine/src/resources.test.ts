@@ -54,9 +54,9 @@ function recordFiles(rundir: string): string[] {
 
 /** A pid that belongs to no process now. */
 async function deadPid(): Promise<number> {
-  const child = start(['true'], { env: {} });
+  const { child, done } = start(['true'], { env: {} }, () => {});
   const pid = child.pid as number;
-  await child;
+  await done;
   return pid;
 }
 
@@ -252,28 +252,35 @@ setInterval(() => {}, 1000);
     const root = join(dir, 'mounts');
     let device = '';
     try {
-      const child = start(
+      let output = '';
+      let ready: () => void = () => {};
+      const started = new Promise<void>((resolve) => {
+        ready = resolve;
+      });
+      const { child, done } = start(
         ['node', '--import', 'tsx', script, rundir, join(dir, 'tree'), join(dir, 'dev'), root],
         {
           env: { ...process.env } as Record<string, string>,
           cwd: fileURLToPath(new URL('../../..', import.meta.url)),
         },
-      );
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        child.all?.on('data', (d: Buffer) => {
-          output += d.toString();
+        (chunk) => {
+          output += chunk;
           const m = /READY (\S+)/.exec(output);
-          if (m) {
+          if (m && !device) {
             device = m[1] as string;
-            resolve();
+            ready();
           }
-        });
-        child.then(() => reject(new Error(`the engine exited early:\n${output}`)), reject);
-      });
+        },
+      );
+      await Promise.race([
+        started,
+        done.then(() => {
+          throw new Error(`the engine exited early:\n${output}`);
+        }),
+      ]);
       assert.ok(isMountPoint(root), 'the engine mounted');
       child.kill('SIGKILL');
-      await child;
+      await done;
       // The engine is gone; what it held is still there.
       assert.ok(isMountPoint(root), 'the mount outlives the killed engine');
       assert.ok((await listLoops()).some((l) => l.device === device && l.backingFile === image));
