@@ -48,6 +48,7 @@ const GiB = 1024 ** 3;
 /** Packages of a system that boots: init, devices, kernel, bootloader files, basic tools. */
 const BOOTABLE_PACKAGES = [
   'systemd-sysv',
+  'dbus',
   'udev',
   'kmod',
   'linux-image-amd64',
