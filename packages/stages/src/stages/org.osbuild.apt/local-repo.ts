@@ -256,7 +256,7 @@ export function keepLogs(tree: string): () => void {
     for (const [rel, content] of saved) {
       const path = join(tree, rel);
       if (content === undefined) rmSync(path, { force: true });
-      else if (existsSync(path)) writeFileSync(path, content);
+      else if (existsSync(path) && !readFileSync(path).equals(content)) writeFileSync(path, content);
     }
     rmSync(join(tree, 'var/cache/ldconfig/aux-cache'), { force: true });
     const dbusId = join(tree, 'var/lib/dbus/machine-id');
