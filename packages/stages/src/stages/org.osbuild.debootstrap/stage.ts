@@ -20,6 +20,7 @@ import type { options } from './schema.ts';
 type Options = z.input<typeof options>;
 
 const HOOKS = '/usr/share/mmdebstrap/hooks';
+const DPKG_OPTION = 'force-unsafe-io';
 
 /** What mmdebstrap puts into /dev (as nodes, links or directories); removed so /dev ends up empty. */
 const DEV_ENTRIES = [
@@ -86,6 +87,8 @@ export function main(args: StageArguments<Options>): { packages: DebPackage[] } 
       `--variant=${variant}`,
       `--architectures=${arch}`,
       '--skip=check/signed-by',
+      // no fsync for every unpacked file: a build that fails is thrown away anyway
+      `--dpkgopt=${DPKG_OPTION}`,
       `--hook-dir=${HOOKS}/${mergedUsr ? 'merged-usr' : 'no-merged-usr'}`,
     ];
     if (include.length > 0) argv.push(`--include=${include.join(',')}`);
@@ -114,6 +117,9 @@ export function main(args: StageArguments<Options>): { packages: DebPackage[] } 
       if (readFileSync(path).equals(content)) rmSync(path);
     }
   }
+  // mmdebstrap keeps --dpkgopt settings in the tree; this one is only for the build
+  const dpkgCfg = join(tree, 'etc/dpkg/dpkg.cfg.d/99mmdebstrap');
+  if (existsSync(dpkgCfg) && readFileSync(dpkgCfg, 'utf8').trim() === DPKG_OPTION) rmSync(dpkgCfg);
   for (const name of DEV_ENTRIES) rmSync(join(tree, 'dev', name), { recursive: true, force: true });
   cleanAptState(tree, keepCache);
   if (epoch !== undefined) clampMtimes(tree, epoch);
