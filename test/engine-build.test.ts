@@ -178,7 +178,7 @@ describe('forge build', { skip }, () => {
     let r = forge(['build', manifest, ...flags]);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /something broke/);
-    assert.match(r.stdout, /Build failed/);
+    assert.match(r.stdout, /^Failed$/m);
     r = forge(['build', manifest, ...flags, '--json']);
     assert.equal(r.status, 1);
     const result = JSON.parse(r.stdout) as {

@@ -5,6 +5,7 @@
  */
 import { ManifestError, ManifestValidationError, pyDumps } from '@debian-forge/manifest';
 import { type Command, helpText, type Io, parseCommandLine, UsageError } from './command.ts';
+import { validationText } from './manifest-input.ts';
 
 /**
  * The verbs, each loaded only when it runs: `forge inspect` need not load the engine, apt and the
@@ -81,8 +82,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 2;
   }
   const cmd = await entry.load();
+  let parsed: ReturnType<typeof parseCommandLine> | undefined;
   try {
-    const parsed = parseCommandLine(cmd, rest);
+    parsed = parseCommandLine(cmd, rest);
     if (parsed.flags.help) {
       io.stdout.write(helpText(cmd));
       return 0;
@@ -94,7 +96,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 2;
     }
     if (err instanceof ManifestValidationError) {
-      io.stdout.write(`${pyDumps(err.result.toJSON())}\n`);
+      // As osbuild: JSON for --json and --inspect (and `inspect`), the readable form otherwise.
+      const json = cmd.name === 'inspect' || parsed?.flags.json === true || parsed?.flags.inspect === true;
+      io.stdout.write(
+        json
+          ? `${pyDumps(err.result.toJSON())}\n`
+          : validationText(err.result, parsed?.positionals[0] ?? '-'),
+      );
       return 2;
     }
     if (err instanceof ManifestError) {

@@ -11,6 +11,8 @@ import {
   ManifestErrorCode,
   type ModuleIndex,
   parseManifestText,
+  pathId,
+  type ValidationResult,
 } from '@debian-forge/manifest';
 import type { CommandContext, Flag } from './command.ts';
 import { UsageError } from './command.ts';
@@ -91,4 +93,11 @@ export function osReleaseText(): string {
     }
   }
   return '';
+}
+
+/** A validation result for people, as osbuild prints it: "NAME is valid", or each error by path. */
+export function validationText(result: ValidationResult, path: string): string {
+  const name = path === '-' ? '<stdin>' : path;
+  if (result.valid) return `${name} is valid\n`;
+  return `${name} has errors:\n\n${result.errors.map((e) => `${pathId(e.path)}:\n  ${e.message}\n\n`).join('')}`;
 }

@@ -63,6 +63,8 @@ export interface BuildResult {
   metadata: Record<string, Record<string, unknown>>;
   /** Where each exported pipeline was written. */
   exported: Record<string, string>;
+  /** Each checkpointed stage id, and whether the cache holds it now. */
+  checkpoints: Record<string, boolean>;
 }
 
 /** Python's fnmatch.fnmatchcase: `*`, `?`, `[seq]`, `[!seq]`. */
@@ -151,7 +153,14 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
     const checkpoints = markCheckpoints(manifest, opts.checkpoints);
     const plan = await depsolve(manifest, store, opts.exports);
     const monitor = opts.monitor(manifest.sources.length + plan.length);
-    const result: BuildResult = { success: true, sources: [], pipelines: [], metadata: {}, exported: {} };
+    const result: BuildResult = {
+      success: true,
+      sources: [],
+      pipelines: [],
+      metadata: {},
+      exported: {},
+      checkpoints: {},
+    };
 
     for (const source of manifest.sources) {
       monitor.begin({
@@ -213,6 +222,8 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
       }
       if (Object.keys(data).length > 0) result.metadata[p.name] = data;
     }
+
+    for (const id of checkpoints) result.checkpoints[id] = await store.isCached(id);
 
     if (result.success && opts.outputDirectory) {
       for (const name of new Set(opts.exports)) {

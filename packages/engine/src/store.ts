@@ -199,6 +199,14 @@ export class ObjectStore {
     return true;
   }
 
+  /** Whether the cache (not this run's floating objects) holds `id`. */
+  async isCached(id: string): Promise<boolean> {
+    const obj = await this.#open(id);
+    if (!obj) return false;
+    await obj.release();
+    return true;
+  }
+
   /**
    * The object with this id for reading, or undefined. A cached object stays locked against
    * eviction until `close()` (or its own `release()`).

@@ -181,7 +181,15 @@ export const buildCommand: Command = {
       if (result.pipelines.length === 0 && exports.length > 0)
         say('Nothing to build: every exported pipeline is in the store.\n');
       for (const [name, dest] of Object.entries(result.exported)) say(`Exported ${name} to ${dest}\n`);
-      say(result.success ? 'Build succeeded\n' : 'Build failed\n');
+      if (result.success) {
+        // The summary osbuild prints: every pipeline's id, then whether each checkpoint is cached.
+        say('\nPipelines\n');
+        for (const p of manifest.pipelines) say(`  ${`${p.name}:`.padEnd(10)}\t${p.id ?? ''}\n`);
+        say('\nCheckpoints\n');
+        for (const [id, cached] of Object.entries(result.checkpoints))
+          say(`  ${id}: ${cached ? 'cached' : 'not cached'}\n`);
+      }
+      say(result.success ? 'Build succeeded\n' : 'Failed\n');
     }
     return result.success ? 0 : 1;
   },

@@ -1,6 +1,6 @@
-import { pathId, pyDumps, validateManifest } from '@debian-forge/manifest';
+import { pyDumps, validateManifest } from '@debian-forge/manifest';
 import type { Command } from '../command.ts';
-import { indexOf, manifestFlags, manifestPath, readManifest } from '../manifest-input.ts';
+import { indexOf, manifestFlags, manifestPath, readManifest, validationText } from '../manifest-input.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -19,11 +19,8 @@ export const validateCommand: Command = {
     const name = path === '-' ? '<stdin>' : path;
     if (ctx.flags.json) {
       ctx.io.stdout.write(`${pyDumps(result.valid ? { success: true } : result.toJSON())}\n`);
-    } else if (result.valid) {
-      ctx.io.stdout.write(`${name} is valid\n`);
     } else {
-      ctx.io.stdout.write(`${name} has errors:\n\n`);
-      for (const e of result.errors) ctx.io.stdout.write(`${pathId(e.path)}:\n  ${e.message}\n\n`);
+      ctx.io.stdout.write(validationText(result, name));
     }
     return result.valid ? 0 : 2;
   },
