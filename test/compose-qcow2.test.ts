@@ -56,6 +56,7 @@ describe('forge compose qcow2 of blueprints/server.toml', { skip }, () => {
         assert.match(state.output, /running|degraded/);
         const failed = await vm.run('systemctl --failed --no-legend --plain --no-pager | cat');
         // The serial console is a terminal: drop its control sequences before comparing.
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the sequences removed here
         const units = failed.output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
         assert.equal(units, '', `failed units:\n${units}`);
         const cmdline = await vm.run('cat /proc/cmdline');
