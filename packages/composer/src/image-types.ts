@@ -53,6 +53,8 @@ const BOOTABLE_PACKAGES = [
   'kmod',
   'linux-image-amd64',
   'initramfs-tools',
+  // initramfs-tools only recommends it; without it the initramfs falls back to gzip.
+  'zstd',
   'grub-pc-bin',
   'grub-efi-amd64-bin',
   'grub2-common',

@@ -149,17 +149,43 @@ function orderPipeline(p: PipelineDesc): Record<string, unknown> {
   };
 }
 
-/** apt's sources in the image: the repositories the packages came from. */
+/** A file stem the apt.config stage accepts, from a repository id (`debian.sources#1` → `debian.sources-1`). */
+function sourceStem(id: string): string {
+  const stem = id
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+/, '');
+  return stem || 'repository';
+}
+
+/**
+ * apt's sources in the image: the repositories the packages came from. A repository whose key is
+ * an ASCII-armoured block gets it as a keyring file in /etc/apt/keyrings.
+ */
 function aptConfig(repositories: Repository[]): StageDesc {
   const sources: Record<string, unknown> = {};
+  const keyrings: Record<string, string> = {};
   for (const r of repositories) {
-    sources[r.id.replace(/[^A-Za-z0-9_.-]/g, '-')] = {
+    const stem = sourceStem(r.id);
+    let signedBy = r.signedBy;
+    if (signedBy?.includes('BEGIN PGP PUBLIC KEY BLOCK')) {
+      keyrings[`${stem}.asc`] = signedBy;
+      signedBy = `/etc/apt/keyrings/${stem}.asc`;
+    }
+    sources[stem] = {
       types: ['deb'],
       uris: r.uris,
       suites: r.suites,
       components: r.components,
-      ...(r.signedBy && !r.signedBy.includes('BEGIN PGP') ? { 'signed-by': r.signedBy } : {}),
+      ...(signedBy ? { 'signed-by': signedBy } : {}),
     };
   }
-  return { type: 'org.osbuild.apt.config', options: { sources, 'remove-sources-list': true } };
+  return {
+    type: 'org.osbuild.apt.config',
+    options: {
+      sources,
+      ...(Object.keys(keyrings).length > 0 ? { keyrings } : {}),
+      'remove-sources-list': true,
+    },
+  };
 }
