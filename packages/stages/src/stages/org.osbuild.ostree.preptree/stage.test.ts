@@ -25,6 +25,9 @@ const hasTmpfiles = (() => {
   }
 })();
 
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+const canChroot = process.getuid?.() === 0;
+
 const KVER = '6.1.0-test';
 
 /** A small Debian-like tree: merged /usr, a kernel, a dpkg database and a little of everything. */
@@ -219,6 +222,30 @@ describe('org.osbuild.ostree.preptree', () => {
     assert.equal(lstatSync(at('var/roothome')).mode & 0o7777, 0o700);
     assert.equal(lstatSync(at('var/tmp')).mode & 0o7777, 0o1777);
     assert.equal(readlinkSync(at('var/run')), '/run');
+  });
+
+  it('builds the initramfs with the tree’s dracut, chrooted, with the ostree module', {
+    skip:
+      (!BUSYBOX &&
+        'a static busybox is needed for a shell in the test tree (apt-get install busybox-static)') ||
+      (!canChroot && 'chroot needs root'),
+  }, () => {
+    debianTree(root.tree);
+    // A stand-in dracut: a static shell in the tree, and a script recording how it was called.
+    execFileSync('cp', [BUSYBOX as string, at('usr/bin/busybox')]);
+    symlinkSync('busybox', at('usr/bin/sh'));
+    writeFileSync(
+      at('usr/bin/dracut'),
+      '#!/bin/sh\nfor a; do out=$a; done\necho "$@" > "$out"\n[ -f /etc/os-release ] && echo etc-present >> "$out"\n',
+      { mode: 0o755 },
+    );
+    main(root.args({ 'initramfs-args': ['--zstd', '--add', 'ostree-extra'] }));
+    assert.equal(
+      readFileSync(at(`usr/lib/modules/${KVER}/initramfs.img`), 'utf8'),
+      `--force --no-hostonly --reproducible --add ostree --zstd --add ostree-extra --kver ${KVER} /usr/lib/modules/${KVER}/initramfs.img\netc-present\n`,
+    );
+    assert.equal(existsSync(at(`boot/initrd.img-${KVER}`)), false);
+    assert.deepEqual(readdirSync(at('boot')), []);
   });
 
   it('moves the modules of a tree without merged /usr, and makes /tmp a link on request', () => {
