@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { StoreError, StoreErrorCode } from './errors.ts';
+import { latestVersion, MIGRATIONS, type Migration, schemaVersion } from './migrations.ts';
+import { openStore } from './store.ts';
+import { tempDb } from './testing.fixture.ts';
+
+test('an empty file gets every migration, recorded in schema_migrations; reopening applies nothing', (t) => {
+  const path = tempDb(t);
+  openStore(path).close();
+  const db = new Database(path, { readonly: true });
+  const rows = db
+    .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+    .all() as {
+    version: number;
+    applied_at: string;
+  }[];
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    MIGRATIONS.map((m) => m.version),
+  );
+  assert.equal(schemaVersion(db), latestVersion());
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+  for (const name of [
+    'artifacts',
+    'blueprint_changes',
+    'blueprint_workspace',
+    'blueprints',
+    'compose_logs',
+    'composes',
+    'schema_migrations',
+    'sources',
+  ]) {
+    assert.ok(tables.includes(name), `table ${name}`);
+  }
+  db.close();
+
+  const store = openStore(path);
+  store.close();
+  const again = new Database(path, { readonly: true });
+  assert.equal(
+    (again.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n,
+    MIGRATIONS.length,
+  );
+  again.close();
+});
+
+test('WAL, foreign keys and the busy timeout are set', (t) => {
+  const path = tempDb(t);
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.deepEqual(store.info(), {
+    schemaVersion: latestVersion(),
+    journalMode: 'wal',
+    foreignKeys: true,
+    busyTimeoutMs: 5000,
+  });
+  const reader = openStore(path, { readonly: true, busyTimeoutMs: 250 });
+  t.after(() => reader.close());
+  assert.deepEqual(reader.info(), {
+    schemaVersion: latestVersion(),
+    journalMode: 'wal',
+    foreignKeys: true,
+    busyTimeoutMs: 250,
+  });
+});
+
+test('a database newer than the code is refused with a clear error, and left as it is', (t) => {
+  const path = tempDb(t);
+  openStore(path).close();
+  const db = new Database(path);
+  db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 'x')").run(
+    latestVersion() + 1,
+  );
+  db.close();
+  assert.throws(
+    () => openStore(path),
+    (e: unknown) =>
+      e instanceof StoreError &&
+      e.code === StoreErrorCode.Schema &&
+      e.message.includes(`schema version ${latestVersion() + 1}`) &&
+      e.message.includes(`newer than ${latestVersion()}`),
+  );
+  assert.throws(() => openStore(path, { readonly: true }), { code: StoreErrorCode.Schema });
+  const check = new Database(path, { readonly: true });
+  assert.equal(schemaVersion(check), latestVersion() + 1);
+  check.close();
+});
+
+test('an older database is migrated forward; a failing step rolls back every step of that open', (t) => {
+  const path = tempDb(t);
+  const first: Migration[] = [{ version: 1, name: 'one', sql: 'CREATE TABLE one (x INTEGER)' }];
+  openStore(path, { migrations: [...MIGRATIONS] }).close();
+  // A second program version with two more steps, the last broken: nothing of it may stay.
+  const broken: Migration[] = [
+    ...MIGRATIONS,
+    { version: MIGRATIONS.length + 1, name: 'two', sql: 'CREATE TABLE two (x INTEGER)' },
+    { version: MIGRATIONS.length + 2, name: 'bad', sql: 'CREATE TABLE broken (' },
+  ];
+  assert.throws(
+    () => openStore(path, { migrations: broken }),
+    (e: unknown) => {
+      return (
+        e instanceof StoreError &&
+        e.code === StoreErrorCode.Schema &&
+        /migration \d+ \(bad\) failed/.test(e.message)
+      );
+    },
+  );
+  let db = new Database(path, { readonly: true });
+  assert.equal(schemaVersion(db), MIGRATIONS.length);
+  assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'two'").get(), undefined);
+  db.close();
+
+  const fixed = [...broken.slice(0, -1)];
+  openStore(path, { migrations: fixed }).close();
+  db = new Database(path, { readonly: true });
+  assert.equal(schemaVersion(db), MIGRATIONS.length + 1);
+  db.close();
+
+  // Steps must be numbered 1, 2, … in order.
+  const other = tempDb(t, 'other.sqlite');
+  assert.throws(
+    () => openStore(other, { migrations: [{ ...first[0], version: 2 } as Migration] }),
+    /expected 1/,
+  );
+});
+
+test('a read-only connection needs a migrated database', (t) => {
+  const path = tempDb(t);
+  assert.throws(() => openStore(path, { readonly: true }));
+  new Database(path).close();
+  assert.throws(() => openStore(path, { readonly: true }), { code: StoreErrorCode.Schema });
+});
