@@ -14,6 +14,8 @@ import {
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { main as commit } from '../org.osbuild.ostree.commit/stage.ts';
+import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { main, tmpfilesArgument, tmpfilesPath } from './stage.ts';
 
 const hasTmpfiles = (() => {
@@ -27,6 +29,15 @@ const hasTmpfiles = (() => {
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 const canChroot = process.getuid?.() === 0;
+
+const hasOstree = (() => {
+  try {
+    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const KVER = '6.1.0-test';
 
@@ -267,6 +278,60 @@ describe('org.osbuild.ostree.preptree', () => {
     main(root.args({}));
     mkdirSync(at('etc'));
     assert.throws(() => main(root.args({})), /\/usr\/etc exists already/);
+  });
+
+  it('gives a tree that ostree commits as a bootable commit', {
+    skip: !hasOstree && 'ostree is not installed',
+  }, () => {
+    debianTree(root.tree);
+    main(root.args({}));
+    const out = testRoot();
+    try {
+      init(out.args({ mode: 'bare-user' }));
+      const input = { path: root.tree };
+      const meta = commit(
+        out.args({ ref: 'debian/12/x86_64/atomic', os_version: '12.0.1' }, { inputs: { tree: input } }),
+      );
+      const id = meta.compose['ostree-commit'] as string;
+      const ostree = (...argv: string[]) =>
+        execFileSync('ostree', [...argv, `--repo=${join(out.tree, 'repo')}`], { encoding: 'utf8' });
+      assert.equal(ostree('refs').trim(), 'debian/12/x86_64/atomic');
+      assert.match(ostree('log', 'debian/12/x86_64/atomic'), /Version: 12\.0\.1/);
+      assert.equal(ostree('show', '--print-metadata-key=ostree.bootable', id).trim(), 'true');
+      // ostree ls: type, mode, uid, gid, size, path (and -> target for links) of the toplevel.
+      const top = ostree('ls', id, '/')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).filter((_, i) => i === 0 || i >= 4))
+        // ostree lists files and links before directories: order by path.
+        .sort((a, b) => ((a[1] as string) < (b[1] as string) ? -1 : 1))
+        .map((fields) => fields.join(' '));
+      assert.deepEqual(top, [
+        'd00755 /',
+        'l00777 /bin -> usr/bin',
+        'd00755 /boot',
+        'd00755 /dev',
+        'l00777 /home -> var/home',
+        'l00777 /lib -> usr/lib',
+        'l00777 /media -> run/media',
+        'l00777 /mnt -> var/mnt',
+        'l00777 /opt -> var/opt',
+        'l00777 /ostree -> sysroot/ostree',
+        'd00755 /proc',
+        'l00777 /root -> var/roothome',
+        'd00755 /run',
+        'l00777 /srv -> var/srv',
+        'd00755 /sys',
+        'd00755 /sysroot',
+        'd01777 /tmp',
+        'd00755 /usr',
+        'd00755 /var',
+      ]);
+      assert.equal(ostree('cat', id, '/usr/etc/os-release'), 'ID=debian\n');
+      assert.match(ostree('ls', id, `/usr/lib/modules/${KVER}`), /initramfs\.img[\s\S]*vmlinuz/);
+    } finally {
+      out.cleanup();
+    }
   });
 
   it('escapes tmpfiles fields', () => {
