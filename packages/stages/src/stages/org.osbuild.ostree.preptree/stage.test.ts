@@ -180,6 +180,7 @@ describe('org.osbuild.ostree.preptree', () => {
     const factory = 'usr/share/factory/var';
     assert.equal(readFileSync(at(`${factory}/home/alice/.profile`), 'utf8'), 'PATH=$PATH\n');
     assert.equal(readFileSync(at(`${factory}/roothome/.bashrc`), 'utf8'), 'PS1=#\n');
+    assert.deepEqual(readdirSync(at(`${factory}/lib`)), []);
     assert.equal(
       readFileSync(at('usr/lib/tmpfiles.d/ostree-preptree-var.conf'), 'utf8'),
       [

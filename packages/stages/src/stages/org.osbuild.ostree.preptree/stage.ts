@@ -231,6 +231,10 @@ function reshapeVar(tree: string): void {
   if (exists(factory)) throw new StageError(`/${FACTORY} exists already`);
   mkdirSync(posix.dirname(factory), { recursive: true, mode: 0o755 });
   renameSync(variable, factory);
+  // The dpkg link is in the tmpfiles lines; in the factory it would point nowhere.
+  if (lstatSync(join(factory, 'lib/dpkg'), { throwIfNoEntry: false })?.isSymbolicLink()) {
+    rmSync(join(factory, 'lib/dpkg'));
+  }
   mkdirSync(variable, { mode: 0o755 });
   chmodSync(variable, 0o755);
 
