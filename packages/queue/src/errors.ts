@@ -1,0 +1,43 @@
+/**
+ * Error codes of the queue. A failed BullMQ job carries its reason as a string; ours is
+ * `CODE: message`, so the API matches on the code (never on `instanceof`, which does not cross
+ * processes) with `parseFailedReason`.
+ */
+export const QueueErrorCode = {
+  /** The payload or result does not match its contract. */
+  INVALID_JOB: 'FORGE_ERR_INVALID_JOB',
+  /** The job was cancelled while a worker ran it. */
+  CANCELLED: 'FORGE_ERR_CANCELLED',
+  /** The worker stopped renewing its lock (it died or hung) and the job was failed, not retried. */
+  WORKER_LOST: 'FORGE_ERR_WORKER_LOST',
+  /** The processor threw. */
+  JOB_FAILED: 'FORGE_ERR_JOB_FAILED',
+} as const;
+export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
+
+export class QueueError extends Error {
+  override name = 'QueueError';
+  constructor(
+    readonly code: QueueErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function formatFailedReason(code: string, message: string): string {
+  return `${code}: ${message}`;
+}
+
+/** BullMQ's own reason when a stalled job exceeds `maxStalledCount` (0 for us: fail at once). */
+const STALLED = /stalled more than allowable limit/;
+
+export function parseFailedReason(reason: string | undefined): { code: string; message: string } {
+  const text = reason ?? '';
+  const m = /^(FORGE_ERR_[A-Z_]+): ([\s\S]*)$/.exec(text);
+  if (m) return { code: m[1] as string, message: m[2] as string };
+  if (STALLED.test(text)) {
+    return { code: QueueErrorCode.WORKER_LOST, message: `the worker stopped sending heartbeats (${text})` };
+  }
+  return { code: QueueErrorCode.JOB_FAILED, message: text };
+}

@@ -1,0 +1,37 @@
+export {
+  type BuildJob,
+  type BuildResult,
+  buildJobSchema,
+  buildResultSchema,
+  type JobError,
+  type JobPayload,
+  type JobResult,
+  type JobResults,
+  type JobType,
+  jobIdOf,
+  jobPayloadSchema,
+  type Resources,
+  resourcesSchema,
+  type WorkerEvent,
+  workerEventSchema,
+} from './contracts.ts';
+export { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
+export { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, type QueueLocation, redisOptionsFromUrl } from './options.ts';
+export {
+  DEFAULT_PRIORITY,
+  fromBullPriority,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  toBullPriority,
+} from './priority.ts';
+export {
+  ForgeQueue,
+  type ForgeQueueOptions,
+  type JobInfo,
+  type JobOutcome,
+  type JobStatus,
+  type QueueEventMap,
+  STALL_POLICY,
+} from './queue.ts';
+export { fits, machineResources } from './resources.ts';
+export { ForgeWorker, type ForgeWorkerOptions, type JobContext, type Processors } from './worker.ts';

@@ -1,0 +1,294 @@
+/**
+ * The queue on a real redis-server (one per file, on a unix socket) with real BullMQ workers;
+ * every test has its own queue name.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { BuildJob, BuildResult, Resources } from './contracts.ts';
+import { QueueErrorCode } from './errors.ts';
+import { DEFAULT_PRIORITY } from './priority.ts';
+import { ForgeQueue } from './queue.ts';
+import { randomQueueName, startRedis, type TestRedis } from './testing.ts';
+import { ForgeWorker, type ForgeWorkerOptions, type Processors } from './worker.ts';
+
+const PREFIX = 'forge-test';
+const SMALL: Resources = { cpus: 2, memoryMiB: 2048, diskGiB: 10 };
+const BIG: Resources = { cpus: 16, memoryMiB: 65536, diskGiB: 200 };
+const OK: BuildResult = {
+  success: true,
+  artifact: { filename: 'disk.qcow2', size: 3, sha256: 'a'.repeat(64) },
+};
+
+let redis: TestRedis;
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+function build(composeId: string, overrides: Partial<BuildJob> = {}): BuildJob {
+  return {
+    type: 'build',
+    composeId,
+    manifest: { version: '2', pipelines: [] },
+    exports: ['qcow2'],
+    imageType: 'qcow2',
+    filename: 'disk.qcow2',
+    priority: DEFAULT_PRIORITY,
+    resources: SMALL,
+    ...overrides,
+  };
+}
+
+/** A producer and a way to start workers on a fresh queue; everything is closed after the test. */
+async function setup() {
+  const queueName = randomQueueName();
+  const queue = new ForgeQueue({ redis: redis.options, prefix: PREFIX, queueName });
+  await queue.ready();
+  const workers: ForgeWorker[] = [];
+  const startWorker = async (processors: Processors, opts: Partial<ForgeWorkerOptions> = {}) => {
+    const w = await ForgeWorker.start({
+      redis: redis.options,
+      prefix: PREFIX,
+      queueName,
+      resources: SMALL,
+      pollIntervalMs: 50,
+      cancelPollMs: 50,
+      processors,
+      ...opts,
+    });
+    workers.push(w);
+    return w;
+  };
+  const close = async () => {
+    await Promise.all(workers.map((w) => w.close(true)));
+    await queue.close();
+  };
+  return { queue, queueName, startWorker, close };
+}
+
+test('a job that does not match its contract is refused at enqueue', async (t) => {
+  const { queue, close } = await setup();
+  t.after(close);
+  await assert.rejects(queue.add({ ...build('bad'), exports: [] }), { code: QueueErrorCode.INVALID_JOB });
+  await assert.rejects(queue.add(build('bad/../name')), { code: QueueErrorCode.INVALID_JOB });
+  await assert.rejects(queue.add(build('x', { priority: 5000 })), { code: QueueErrorCode.INVALID_JOB });
+  assert.deepEqual(await queue.counts(), { queued: 0, active: 0, completed: 0, failed: 0 });
+});
+
+test('a higher priority queued later is taken before a lower one queued earlier', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  await queue.add(build('low', { priority: 100 }));
+  await queue.add(build('default'));
+  await queue.add(build('high', { priority: 900 }));
+  await queue.add(build('also-low', { priority: 100 }));
+  const order: string[] = [];
+  await startWorker({
+    build: async ({ payload }) => {
+      order.push(payload.composeId);
+      return OK;
+    },
+  });
+  await queue.waitForOutcome('build-also-low', 10_000);
+  assert.deepEqual(order, ['high', 'default', 'low', 'also-low']);
+});
+
+test('setPriority moves a waiting job ahead', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  await queue.add(build('first', { priority: 600 }));
+  await queue.add(build('second', { priority: 500 }));
+  assert.equal(await queue.setPriority('build-second', 700), true);
+  assert.equal((await queue.getJob('build-second'))?.payload.priority, 700);
+  const order: string[] = [];
+  await startWorker({
+    build: async ({ payload }) => {
+      order.push(payload.composeId);
+      return OK;
+    },
+  });
+  await queue.waitForOutcome('build-first', 10_000);
+  assert.deepEqual(order, ['second', 'first']);
+  assert.equal(await queue.setPriority('build-first', 900), false);
+});
+
+test('each job goes to a worker it fits; a job that fits no worker stays queued and blocks nobody', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  // Most urgent first: a job no worker can run, then one only the big worker can run, then a small one.
+  await queue.add(build('huge', { priority: 1000, resources: { cpus: 64, memoryMiB: 65536, diskGiB: 10 } }));
+  await queue.add(build('big', { priority: 900, resources: { cpus: 8, memoryMiB: 16384, diskGiB: 50 } }));
+  await queue.add(build('small', { priority: 100, resources: SMALL }));
+  // Each processor waits until both jobs run, so neither worker can finish early and take the other's.
+  const ranBy = new Map<string, string>();
+  let release: () => void = () => {};
+  const bothRunning = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const processorFor = (worker: string): Processors => ({
+    build: async ({ payload }) => {
+      ranBy.set(payload.composeId, worker);
+      if (ranBy.size === 2) release();
+      await Promise.race([bothRunning, new Promise((r) => setTimeout(r, 5000))]);
+      return OK;
+    },
+  });
+  await startWorker(processorFor('small'), { name: 'small', resources: SMALL });
+  await startWorker(processorFor('big'), { name: 'big', resources: BIG });
+  const [big, small] = await Promise.all([
+    queue.waitForOutcome('build-big', 10_000),
+    queue.waitForOutcome('build-small', 10_000),
+  ]);
+  assert.equal(big.status, 'completed');
+  assert.equal(small.status, 'completed');
+  assert.deepEqual(Object.fromEntries(ranBy), { big: 'big', small: 'small' });
+  assert.equal((await queue.getJob('build-big'))?.worker, 'big');
+  await new Promise((r) => setTimeout(r, 300)); // several more rounds of both workers
+  assert.equal((await queue.getJob('build-huge'))?.status, 'queued');
+  assert.equal(ranBy.has('huge'), false);
+});
+
+test('a worker with room for two runs two jobs at once, within its resources', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  for (const id of ['a', 'b', 'c'])
+    await queue.add(build(id, { resources: { cpus: 2, memoryMiB: 1024, diskGiB: 5 } }));
+  let running = 0;
+  let most = 0;
+  await startWorker(
+    {
+      build: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 200));
+        running--;
+        return OK;
+      },
+    },
+    { resources: { cpus: 5, memoryMiB: 4096, diskGiB: 100 }, maxJobs: 3 },
+  );
+  await Promise.all(['a', 'b', 'c'].map((id) => queue.waitForOutcome(`build-${id}`, 10_000)));
+  assert.equal(most, 2, '5 CPUs hold two 2-CPU jobs, not three');
+});
+
+test('progress and log lines reach the producer; the result is validated and kept', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  const seen: string[] = [];
+  queue.on('active', (id) => seen.push(`active ${id}`));
+  queue.on('progress', (id, p) => seen.push(`progress ${id} ${p.done}/${p.total} ${p.message ?? ''}`));
+  queue.on('log', (id, line) => seen.push(`log ${id} ${line}`));
+  await startWorker({
+    build: async (ctx) => {
+      await ctx.progress(1, 2, 'org.osbuild.debootstrap');
+      await ctx.log('Get:1 bookworm InRelease');
+      await ctx.progress(2, 2);
+      return OK;
+    },
+  });
+  await queue.add(build('p1'));
+  const outcome = await queue.waitForOutcome('build-p1', 10_000);
+  assert.deepEqual(outcome, { status: 'completed', result: OK });
+  await new Promise((r) => setTimeout(r, 100)); // events arrive on their own connection
+  assert.deepEqual(seen, [
+    'active build-p1',
+    'progress build-p1 1/2 org.osbuild.debootstrap',
+    'log build-p1 Get:1 bookworm InRelease',
+    'progress build-p1 2/2 ',
+  ]);
+  assert.deepEqual(await queue.getLogs('build-p1'), ['Get:1 bookworm InRelease']);
+  const info = await queue.getJob('build-p1');
+  assert.equal(info?.status, 'completed');
+  assert.deepEqual(info?.result, OK);
+});
+
+test('a processor that throws or returns a bad result fails the job with a code', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  await startWorker({
+    build: async ({ payload }) => {
+      if (payload.composeId === 'throws')
+        throw Object.assign(new Error('stage failed'), { code: 'FORGE_ERR_STAGE' });
+      return { success: 'yes' } as unknown as BuildResult;
+    },
+  });
+  await queue.add(build('throws'));
+  await queue.add(build('bad-result'));
+  assert.deepEqual(await queue.waitForOutcome('build-throws', 10_000), {
+    status: 'failed',
+    error: { code: 'FORGE_ERR_STAGE', message: 'stage failed' },
+  });
+  const bad = await queue.waitForOutcome('build-bad-result', 10_000);
+  assert.equal(bad.status === 'failed' && bad.error.code, QueueErrorCode.INVALID_JOB);
+});
+
+test('cancel removes a queued job and aborts an active one', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  await queue.add(build('queued', { resources: BIG })); // fits no worker here: it stays queued
+  assert.equal(await queue.cancel('build-queued'), 'removed');
+  assert.equal(await queue.getJob('build-queued'), undefined);
+  assert.equal(await queue.cancel('build-queued'), 'unknown');
+
+  let aborted = false;
+  const worker = await startWorker({
+    build: ({ signal }) =>
+      new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          reject(new Error('build killed'));
+        });
+      }),
+  });
+  const active = once(queue, 'active');
+  await queue.add(build('active'));
+  await active;
+  const started = Date.now();
+  assert.equal(await queue.cancel('build-active'), 'signalled');
+  const outcome = await queue.waitForOutcome('build-active', 10_000);
+  assert.equal(outcome.status === 'failed' && outcome.error.code, QueueErrorCode.CANCELLED);
+  assert.equal(aborted, true);
+  assert.ok(Date.now() - started < 2000, 'cancel takes effect within a few cancel polls');
+  for (let i = 0; i < 20 && worker.activeJobs().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(worker.activeJobs(), []);
+  assert.equal(await queue.cancel('build-active'), 'finished');
+});
+
+test('a worker killed mid-job: the job ends FAILED (worker lost), never stuck active', async (t) => {
+  const { queue, queueName, close } = await setup();
+  t.after(close);
+  const lockMs = 1000;
+  await queue.superviseStalledJobs({ stalledIntervalMs: 250, lockDurationMs: lockMs });
+  const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dying-worker.ts');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fixture, redis.socket, PREFIX, queueName, String(lockMs)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const took = new Promise<string>((resolve) => {
+    child.stdout.on('data', (b: Buffer) => {
+      if (b.toString().includes('took')) resolve(b.toString());
+    });
+  });
+  await queue.add(build('doomed'));
+  assert.match(await took, /took build-doomed/);
+  assert.equal((await queue.getJob('build-doomed'))?.status, 'active');
+  child.kill('SIGKILL');
+  const killed = Date.now();
+  const outcome = await queue.waitForOutcome('build-doomed', 10_000);
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, QueueErrorCode.WORKER_LOST);
+  assert.ok(Date.now() - killed < lockMs + 3000);
+  assert.equal((await queue.getJob('build-doomed'))?.status, 'failed');
+});

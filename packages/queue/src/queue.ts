@@ -1,0 +1,370 @@
+/**
+ * The producer side, used by the API: enqueue typed jobs, change their priority, cancel them,
+ * read their state, and follow what workers report (progress, log lines, results) as typed events.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  type JobError,
+  type JobPayload,
+  type JobResult,
+  type JobType,
+  jobIdOf,
+  jobPayloadSchema,
+  resultSchemas,
+  type WorkerEvent,
+  workerEventSchema,
+} from './contracts.ts';
+import { parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
+import { cancelKey, type QueueLocation, resolveLocation } from './options.ts';
+import { toBullPriority } from './priority.ts';
+import { encodeJobName } from './resources.ts';
+
+/** Where a job is, in the words of the compose states (QUEUED, BUILDING, then an end state). */
+export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'unknown';
+
+export interface JobInfo {
+  id: string;
+  status: JobStatus;
+  payload: JobPayload;
+  /** Worker that took the job (its name), if any. */
+  worker?: string;
+  result?: JobResult;
+  error?: JobError;
+  enqueuedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export type JobOutcome = { status: 'completed'; result: JobResult } | { status: 'failed'; error: JobError };
+
+export interface QueueEventMap {
+  active: [jobId: string];
+  progress: [jobId: string, event: Extract<WorkerEvent, { kind: 'progress' }>];
+  log: [jobId: string, line: string];
+  completed: [jobId: string, result: JobResult];
+  failed: [jobId: string, error: JobError];
+  removed: [jobId: string];
+}
+
+export interface ForgeQueueOptions extends QueueLocation {
+  /** Keep finished jobs this long (seconds) so a restarted API can reconcile; default 7 days. */
+  keepFinishedSeconds?: number;
+}
+
+/**
+ * Stall handling, shared by workers and the supervisor so every stalled check agrees: a job whose
+ * worker stops renewing its lock (crash, SIGKILL, lost network) is FAILED with FORGE_ERR_WORKER_LOST
+ * at the first check that sees it (BullMQ maxStalledCount 0), never put back to run again,
+ * as osbuild-composer fails stale jobs. A build that half ran may have left state behind, and
+ * the user decides whether to compose again.
+ */
+export const STALL_POLICY = { maxStalledCount: 0 } as const;
+
+export class ForgeQueue extends EventEmitter<QueueEventMap> {
+  readonly prefix: string;
+  readonly queueName: string;
+  readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly client: Redis;
+  private readonly keepFinishedSeconds: number;
+  private supervisor: Worker | undefined;
+
+  constructor(options: ForgeQueueOptions) {
+    super();
+    const loc = resolveLocation(options);
+    this.prefix = loc.prefix;
+    this.queueName = loc.queueName;
+    this.keepFinishedSeconds = options.keepFinishedSeconds ?? 7 * 24 * 3600;
+    this.queue = new Queue(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
+    this.events = new QueueEvents(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
+    this.client = new Redis(loc.redis);
+    this.queue.on('error', (e) => this.emitError(e));
+    this.events.on('error', (e) => this.emitError(e));
+    this.client.on('error', (e) => this.emitError(e));
+    this.events.on('active', ({ jobId }) => this.emit('active', jobId));
+    this.events.on('removed', ({ jobId }) => this.emit('removed', jobId));
+    this.events.on('progress', ({ jobId, data }) => {
+      const ev = workerEventSchema.safeParse(data);
+      if (!ev.success) return;
+      if (ev.data.kind === 'log') this.emit('log', jobId, ev.data.line);
+      else this.emit('progress', jobId, ev.data);
+    });
+    this.events.on('completed', ({ jobId, returnvalue }) => {
+      const result = parseResult(returnvalue);
+      if (result) this.emit('completed', jobId, result);
+      else
+        this.emit('failed', jobId, {
+          code: QueueErrorCode.INVALID_JOB,
+          message: 'the worker returned no valid result',
+        });
+    });
+    this.events.on('failed', ({ jobId, failedReason }) =>
+      this.emit('failed', jobId, parseFailedReason(failedReason)),
+    );
+  }
+
+  private emitError(e: Error): void {
+    if (this.listenerCount('error' as never) > 0) (this as EventEmitter).emit('error', e);
+  }
+
+  /** Resolves when the queue and its event stream are connected. */
+  async ready(): Promise<void> {
+    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+  }
+
+  /** Validates the payload and queues it; returns the job id (one per compose: `build-<composeId>`). */
+  async add(payload: JobPayload): Promise<string> {
+    const parsed = jobPayloadSchema.safeParse(payload);
+    if (!parsed.success) {
+      throw new QueueError(
+        QueueErrorCode.INVALID_JOB,
+        `invalid ${String(payload?.type)} job: ${parsed.error.message}`,
+      );
+    }
+    const data = parsed.data;
+    const jobId = jobIdOf(data);
+    const job = await this.queue.add(encodeJobName(data.type, data.resources), data, {
+      jobId,
+      priority: toBullPriority(data.priority),
+      attempts: 1,
+      removeOnComplete: { age: this.keepFinishedSeconds },
+      removeOnFail: { age: this.keepFinishedSeconds },
+    });
+    if (job.id !== jobId) throw new Error(`BullMQ gave job id ${job.id}, expected ${jobId}`);
+    return jobId;
+  }
+
+  /** Changes the priority of a job that still waits; false when it is no longer waiting. */
+  async setPriority(jobId: string, priority: number): Promise<boolean> {
+    const bull = toBullPriority(priority);
+    const job = await Job.fromId(this.queue, jobId);
+    if (!job || !isQueuedState(await job.getState())) return false;
+    try {
+      await job.changePriority({ priority: bull });
+      await job.updateData({ ...(job.data as JobPayload), priority });
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Cancels a job. A queued job is removed ("removed"); an active one gets a cancel flag that its
+   * worker polls and turns into an AbortSignal for the processor, after which the job fails with
+   * FORGE_ERR_CANCELLED ("signalled"). A finished job is left alone ("finished").
+   */
+  async cancel(jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const job = await Job.fromId(this.queue, jobId);
+      if (!job) return 'unknown';
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') return 'finished';
+      if (isQueuedState(state)) {
+        try {
+          await job.remove();
+          return 'removed';
+        } catch {
+          continue; // a worker took it meanwhile (it is locked): look again
+        }
+      }
+      if (state === 'active') {
+        await this.client.set(cancelKey(this.prefix, this.queueName, jobId), '1', 'EX', 24 * 3600);
+        return 'signalled';
+      }
+      return 'unknown';
+    }
+    await this.client.set(cancelKey(this.prefix, this.queueName, jobId), '1', 'EX', 24 * 3600);
+    return 'signalled';
+  }
+
+  async getJob(jobId: string): Promise<JobInfo | undefined> {
+    const job = await Job.fromId(this.queue, jobId);
+    if (!job) return undefined;
+    const state = await job.getState();
+    const payload = jobPayloadSchema.safeParse(job.data);
+    if (!payload.success)
+      throw new QueueError(QueueErrorCode.INVALID_JOB, `job ${jobId}: ${payload.error.message}`);
+    const info: JobInfo = {
+      id: jobId,
+      status: toStatus(state),
+      payload: payload.data,
+      enqueuedAt: job.timestamp,
+    };
+    if (job.processedBy) info.worker = job.processedBy;
+    if (job.processedOn) info.startedAt = job.processedOn;
+    if (job.finishedOn) info.finishedAt = job.finishedOn;
+    if (state === 'completed') {
+      const result = parseResult(job.returnvalue, payload.data.type);
+      if (result) info.result = result;
+      else info.error = { code: QueueErrorCode.INVALID_JOB, message: 'the worker returned no valid result' };
+    }
+    if (state === 'failed') info.error = parseFailedReason(job.failedReason);
+    return info;
+  }
+
+  /** Log lines a worker wrote for a job (kept with the job until it is removed). */
+  async getLogs(jobId: string): Promise<string[]> {
+    const { logs } = await this.queue.getJobLogs(jobId, 0, -1, true);
+    return logs;
+  }
+
+  /** Resolves when the job completes or fails (at once if it already has). */
+  async waitForOutcome(jobId: string, timeoutMs = 0): Promise<JobOutcome> {
+    return new Promise<JobOutcome>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (outcome: JobOutcome | Error) => {
+        this.off('completed', onCompleted);
+        this.off('failed', onFailed);
+        this.off('removed', onRemoved);
+        if (timer) clearTimeout(timer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const onCompleted = (id: string, result: JobResult) =>
+        id === jobId && done({ status: 'completed', result });
+      const onFailed = (id: string, error: JobError) => id === jobId && done({ status: 'failed', error });
+      const onRemoved = (id: string) => id === jobId && done(new Error(`job ${jobId} was removed`));
+      this.on('completed', onCompleted);
+      this.on('failed', onFailed);
+      this.on('removed', onRemoved);
+      if (timeoutMs > 0)
+        timer = setTimeout(
+          () => done(new Error(`job ${jobId}: no outcome within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      this.getJob(jobId).then((info) => {
+        if (!info) done(new Error(`no job ${jobId}`));
+        else if (info.status === 'completed' && info.result)
+          done({ status: 'completed', result: info.result });
+        else if (info.status === 'failed' || info.error) {
+          done({ status: 'failed', error: info.error ?? { code: QueueErrorCode.JOB_FAILED, message: '' } });
+        }
+      }, done);
+    });
+  }
+
+  /** How many jobs are queued, active, completed and failed. */
+  async counts(): Promise<{ queued: number; active: number; completed: number; failed: number }> {
+    const c = await this.queue.getJobCounts(
+      'wait',
+      'prioritized',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+    );
+    return {
+      queued: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0),
+      active: c.active ?? 0,
+      completed: c.completed ?? 0,
+      failed: c.failed ?? 0,
+    };
+  }
+
+  /**
+   * Supervises stalled jobs from this process (the API calls it once), so a job whose worker died
+   * ends FAILED even when no other worker is alive. Two parts:
+   * - BullMQ's stalled-job check, run by a Worker that takes no work. With maxStalledCount 0,
+   *   BullMQ 6 does not fail a stalled job itself: it marks it for failure ("deferred failure") and
+   *   puts it back at the head of the wait list, where the next worker to take it fails it at once;
+   * - so on every `stalled` event, and every `stalledIntervalMs`, the supervisor takes such marked
+   *   jobs itself (moving each to the head first) and lets BullMQ fail them with that reason.
+   * `stalledIntervalMs` must be the workers' value too.
+   */
+  async superviseStalledJobs(
+    opts: { stalledIntervalMs?: number; lockDurationMs?: number } = {},
+  ): Promise<void> {
+    if (this.supervisor) return;
+    const interval = opts.stalledIntervalMs ?? 30_000;
+    const loc = resolveLocation({
+      redis: this.client.options,
+      prefix: this.prefix,
+      queueName: this.queueName,
+    });
+    const supervisor = new Worker(this.queueName, null, {
+      connection: loc.connection,
+      prefix: this.prefix,
+      autorun: false,
+      name: 'forge-supervisor',
+      stalledInterval: interval,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      ...STALL_POLICY,
+    });
+    this.supervisor = supervisor;
+    supervisor.on('error', (e) => this.emitError(e));
+    await supervisor.waitUntilReady();
+    await supervisor.startStalledCheckTimer();
+    const sweep = () => {
+      this.sweeping = (this.sweeping ?? Promise.resolve())
+        .then(() => this.failMarkedJobs(supervisor))
+        .catch((e) => this.emitError(e as Error));
+    };
+    this.events.on('stalled', sweep);
+    this.sweepTimer = setInterval(sweep, interval);
+    sweep();
+  }
+
+  private sweeping: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  /** Fails the waiting jobs BullMQ marked for failure after a stall (see superviseStalledJobs). */
+  private async failMarkedJobs(supervisor: Worker): Promise<void> {
+    const ids = await this.queue.getRanges(['wait'], 0, -1, true);
+    for (const id of ids) {
+      if (!(await this.client.hexists(this.queue.toKey(id), 'defa'))) continue;
+      const job = await Job.fromId(this.queue, id);
+      if (!job) continue;
+      try {
+        await job.changePriority({ priority: 0, lifo: true }); // to the head
+      } catch {
+        continue; // taken meanwhile: whoever took it fails it
+      }
+      const token = randomUUID();
+      const got = await supervisor.getNextJob(token, { block: false });
+      if (!got) continue;
+      if (!got.deferredFailure) {
+        await got.moveToWait(token); // another job reached the head first: put it back
+        continue;
+      }
+      await supervisor.processJob(got, token, () => false); // fails it with the deferred reason
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.events.removeAllListeners('stalled');
+    await this.sweeping;
+    await this.supervisor?.close();
+    await Promise.all([this.events.close(), this.queue.close()]);
+    this.client.disconnect();
+  }
+}
+
+function isQueuedState(state: string): boolean {
+  return (
+    state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'waiting-children'
+  );
+}
+
+function toStatus(state: string): JobStatus {
+  if (isQueuedState(state)) return 'queued';
+  if (state === 'active' || state === 'completed' || state === 'failed') return state;
+  return 'unknown';
+}
+
+function parseResult(value: unknown, type?: JobType): JobResult | undefined {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return undefined;
+    }
+  }
+  const schema = resultSchemas[type ?? 'build'];
+  const r = schema.safeParse(v);
+  return r.success ? r.data : undefined;
+}

@@ -1,0 +1,333 @@
+/**
+ * The worker side: take the most urgent job that fits this machine, run its processor with an
+ * AbortSignal, report progress and log lines, keep the job's lock alive, and finish it.
+ *
+ * How a worker chooses (a manual fetch loop, not BullMQ's own run loop): BullMQ hands out only the
+ * job at the head of the queue, and has no notion of resources. A worker that cannot run the head
+ * job must still be able to take a smaller job behind it, and the head job must stay queued for a
+ * worker big enough (or forever, if none is). So each round the worker
+ *   1. peeks at the first PEEK_DEPTH waiting job ids in the order BullMQ would hand them out and
+ *      reads their resource requests from the job names (`build 4c 8192m 20g`, no payloads);
+ *   2. picks the first one that fits what it has free; none → sleeps `pollIntervalMs`, peeks again;
+ *   3. if that job is not at the head, moves it to the head (BullMQ priority 0, which BullMQ takes
+ *      before any prioritised job; the Forge priority stays in the payload), so jobs ahead of it
+ *      that this worker cannot run keep their place for the workers that can;
+ *   4. takes the head with `Worker.getNextJob` (which locks it and marks it active) and checks the
+ *      payload's resources again; if another worker moved a different job to the head meanwhile
+ *      and it does not fit, it goes back with `job.moveToWait` (its priority kept) and the round
+ *      starts over;
+ *   5. runs it through `Worker.processJob`, so BullMQ's lock renewal (the heartbeat), completion,
+ *      failure and the stalled-job check stay BullMQ's.
+ * Workers only take the head when the head fits them, so nobody takes a job it cannot run, and a
+ * job that fits no worker never blocks the jobs behind it. The cost: a job beyond PEEK_DEPTH is not
+ * seen until the jobs ahead of it move, and between two workers choosing at the same moment the
+ * order among their chosen jobs can differ from strict priority order.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  type BuildJob,
+  type JobPayload,
+  type JobResults,
+  jobPayloadSchema,
+  type Resources,
+  resultSchemas,
+  type WorkerEvent,
+} from './contracts.ts';
+import { formatFailedReason, QueueErrorCode } from './errors.ts';
+import { cancelKey, type QueueLocation, resolveLocation } from './options.ts';
+import { STALL_POLICY } from './queue.ts';
+import { decodeJobName, fits, machineResources, subtract } from './resources.ts';
+
+const PEEK_DEPTH = 100;
+
+/** What a processor gets: the validated payload, a signal that fires on cancel, and reporting. */
+export interface JobContext<P extends JobPayload = JobPayload> {
+  jobId: string;
+  payload: P;
+  /** Aborted when the job is cancelled or the worker closes with `force`. */
+  signal: AbortSignal;
+  /** Progress of the job, e.g. stage `done` of `total`. */
+  progress(done: number, total: number, message?: string): Promise<void>;
+  /** One log line, sent to the producer and kept with the job. */
+  log(line: string): Promise<void>;
+}
+
+/** One processor per job type; the worker dispatches with an exhaustive switch. */
+export interface Processors {
+  build(ctx: JobContext<BuildJob>): Promise<JobResults['build']>;
+}
+
+export interface ForgeWorkerOptions extends QueueLocation {
+  processors: Processors;
+  /** This worker's name, stored on the jobs it takes; default host name and pid. */
+  name?: string;
+  /** What this worker has; each value missing is read from the machine (os.availableParallelism,
+   *  os.totalmem, free space of `workDir`). */
+  resources?: Partial<Resources>;
+  /** Where builds write; its file system's free space is the worker's disk. Default os.tmpdir(). */
+  workDir?: string;
+  /** Jobs run at the same time, within the resources; default 1. */
+  maxJobs?: number;
+  /** Sleep between looks at the queue when nothing fits; default 500 ms. */
+  pollIntervalMs?: number;
+  /** How often an active job's cancel flag is read; default 1000 ms. */
+  cancelPollMs?: number;
+  /** Lock (heartbeat) duration: a job whose worker stops renewing it for this long is stalled;
+   *  renewed every half of it. Default 30 s. */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs (any worker's); default 30 s. Use one value for
+   *  every worker and the supervisor of a queue: each check blocks all others for this long. */
+  stalledIntervalMs?: number;
+}
+
+/** BullMQ's Worker with its lock manager reachable: a manual fetch loop must start lock renewal. */
+class ManualWorker extends Worker {
+  startLockRenewal(): void {
+    this.lockManager.start();
+  }
+}
+
+export class ForgeWorker {
+  readonly name: string;
+  readonly resources: Resources;
+  private readonly bull: ManualWorker;
+  private readonly peekQueue: Queue;
+  private readonly client: Redis;
+  private readonly prefix: string;
+  private readonly queueName: string;
+  private readonly opts: ForgeWorkerOptions;
+  private readonly running = new Map<string, { resources: Resources; done: Promise<void> }>();
+  private closing = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  private constructor(opts: ForgeWorkerOptions, resources: Resources) {
+    const loc = resolveLocation(opts);
+    this.opts = opts;
+    this.prefix = loc.prefix;
+    this.queueName = loc.queueName;
+    this.resources = resources;
+    this.name = opts.name ?? `${os.hostname()}-${process.pid}`;
+    const lockDuration = opts.lockDurationMs ?? 30_000;
+    // Three parameters: BullMQ then makes an AbortController per job (Worker.cancelJob fires it).
+    const processor = (job: Job, _token?: string, signal?: AbortSignal) => this.process(job, signal);
+    this.bull = new ManualWorker(loc.queueName, processor, {
+      connection: loc.connection,
+      prefix: loc.prefix,
+      name: this.name,
+      autorun: false,
+      concurrency: opts.maxJobs ?? 1,
+      lockDuration,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      ...STALL_POLICY,
+    });
+    this.peekQueue = new Queue(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
+    this.client = new Redis(loc.redis);
+  }
+
+  /** Starts a worker: resources read from the machine where not given, then the fetch loop. */
+  static async start(opts: ForgeWorkerOptions): Promise<ForgeWorker> {
+    const given = opts.resources ?? {};
+    const needMachine =
+      given.cpus === undefined || given.memoryMiB === undefined || given.diskGiB === undefined;
+    const machine = needMachine ? await machineResources(opts.workDir ?? os.tmpdir()) : undefined;
+    const resources: Resources = {
+      cpus: given.cpus ?? (machine as Resources).cpus,
+      memoryMiB: given.memoryMiB ?? (machine as Resources).memoryMiB,
+      diskGiB: given.diskGiB ?? (machine as Resources).diskGiB,
+    };
+    const w = new ForgeWorker(opts, resources);
+    await Promise.all([w.bull.waitUntilReady(), w.peekQueue.waitUntilReady()]);
+    await w.bull.startStalledCheckTimer();
+    w.bull.startLockRenewal();
+    w.loop = w.fetchLoop();
+    return w;
+  }
+
+  /** Listen for BullMQ worker errors (connection trouble); they are otherwise dropped. */
+  onError(listener: (err: Error) => void): void {
+    this.bull.on('error', listener);
+    this.client.on('error', listener);
+  }
+
+  /** Ids of the jobs this worker runs now. */
+  activeJobs(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** What is free now: the worker's resources minus those of the jobs it runs. */
+  free(): Resources {
+    let free = this.resources;
+    for (const { resources } of this.running.values()) free = subtract(free, resources);
+    return free;
+  }
+
+  /**
+   * Stops taking jobs. Without `force`, waits for running jobs to finish; with it, aborts their
+   * signals and lets them fail (FORGE_ERR_CANCELLED).
+   */
+  async close(force = false): Promise<void> {
+    this.closing = true;
+    this.wake?.();
+    await this.loop;
+    if (force) this.bull.cancelAllJobs('the worker is closing');
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.bull.close();
+    await this.peekQueue.close();
+    this.client.disconnect();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.closing) {
+      let took = false;
+      if (this.running.size < (this.opts.maxJobs ?? 1)) {
+        try {
+          took = await this.takeOne();
+        } catch (err) {
+          if (!this.closing) this.bull.emit('error', err as Error);
+        }
+      }
+      if (!took && !this.closing) await this.sleep(this.opts.pollIntervalMs ?? 500);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** One round of the choice described at the top; true when a job was taken. */
+  private async takeOne(): Promise<boolean> {
+    const free = this.free();
+    const ids = [
+      ...(await this.peekQueue.getRanges(['wait'], 0, PEEK_DEPTH - 1, true)),
+      ...(await this.peekQueue.getRanges(['prioritized'], 0, PEEK_DEPTH - 1, true)),
+    ];
+    if (ids.length === 0) return false;
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.hget(this.peekQueue.toKey(id), 'name');
+    const names = ((await pipeline.exec()) ?? []).map(([, name]) => name as string | null);
+    const index = names.findIndex((name) => {
+      const decoded = name ? decodeJobName(name) : undefined;
+      return decoded ? fits(decoded.resources, free) : name !== null; // unknown shape: take it, check the payload
+    });
+    if (index < 0) return false;
+    if (index > 0) {
+      const chosen = await this.peekQueue.getJob(ids[index] as string);
+      if (!chosen) return false;
+      try {
+        await chosen.changePriority({ priority: 0, lifo: true });
+      } catch {
+        return false; // taken or removed meanwhile
+      }
+    }
+    const token = randomUUID();
+    const job = await this.bull.getNextJob(token, { block: false });
+    if (!job?.id) return false;
+    const payload = jobPayloadSchema.safeParse(job.data);
+    const request = payload.success ? payload.data.resources : undefined;
+    if (request && !fits(request, free)) {
+      await job.moveToWait(token);
+      return false;
+    }
+    const jobId = job.id;
+    const done = this.bull
+      .processJob(job, token, () => false)
+      .then(
+        () => undefined,
+        (err) => void this.bull.emit('error', err as Error),
+      )
+      .finally(() => {
+        this.running.delete(jobId);
+        this.wake?.();
+      });
+    this.running.set(jobId, { resources: request ?? { cpus: 0, memoryMiB: 0, diskGiB: 0 }, done });
+    return true;
+  }
+
+  /** BullMQ's processor: validate, watch the cancel flag, dispatch, validate the result. */
+  private async process(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
+    const jobId = job.id as string;
+    const parsed = jobPayloadSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(formatFailedReason(QueueErrorCode.INVALID_JOB, parsed.error.message));
+    }
+    const payload = parsed.data;
+    const controller = new AbortController();
+    const abort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const flag = cancelKey(this.prefix, this.queueName, jobId);
+    const pollCancel = async () => {
+      if (controller.signal.aborted) return;
+      try {
+        if ((await this.client.exists(flag)) === 1) controller.abort(new Error('cancelled'));
+      } catch {
+        // Redis trouble: the lock renewal reports it; try again at the next tick
+      }
+    };
+    await pollCancel();
+    const timer = setInterval(pollCancel, this.opts.cancelPollMs ?? 1000);
+    const send = (event: WorkerEvent) => job.updateProgress(event);
+    const ctx = {
+      jobId,
+      signal: controller.signal,
+      progress: (done: number, total: number, message?: string) =>
+        send(
+          message === undefined
+            ? { kind: 'progress', done, total }
+            : { kind: 'progress', done, total, message },
+        ),
+      log: async (line: string) => {
+        await job.log(line);
+        await send({ kind: 'log', line });
+      },
+    };
+    try {
+      let result: unknown;
+      try {
+        switch (payload.type) {
+          case 'build':
+            result = await this.opts.processors.build({ ...ctx, payload });
+            break;
+        }
+      } catch (err) {
+        if (controller.signal.aborted) throw cancelled(controller.signal);
+        const e = err as { code?: unknown; message?: unknown };
+        const code =
+          typeof e?.code === 'string' && e.code.startsWith('FORGE_ERR_') ? e.code : QueueErrorCode.JOB_FAILED;
+        throw new UnrecoverableError(formatFailedReason(code, String(e?.message ?? err)));
+      }
+      if (controller.signal.aborted) throw cancelled(controller.signal);
+      const checked = resultSchemas[payload.type].safeParse(result);
+      if (!checked.success) {
+        throw new UnrecoverableError(
+          formatFailedReason(
+            QueueErrorCode.INVALID_JOB,
+            `invalid ${payload.type} result: ${checked.error.message}`,
+          ),
+        );
+      }
+      return checked.data;
+    } finally {
+      clearInterval(timer);
+      signal?.removeEventListener('abort', abort);
+      await this.client.del(flag).catch(() => {});
+    }
+  }
+}
+
+function cancelled(signal: AbortSignal): UnrecoverableError {
+  const reason =
+    signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
+  return new UnrecoverableError(formatFailedReason(QueueErrorCode.CANCELLED, reason));
+}
