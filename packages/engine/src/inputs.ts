@@ -6,13 +6,18 @@
  *  - org.osbuild.files from pipelines: each reference's `file` from that pipeline's tree.
  *  - org.osbuild.tree: a pipeline's whole tree.
  *  - org.osbuild.noop: an empty directory; `data.refs` lists the references.
+ *  - org.osbuild.ostree: a new archive repository `repo` holding the referenced commits, pulled
+ *    (`ostree pull-local`) from the source cache STORE/sources/org.osbuild.ostree/repo or from a
+ *    pipeline's `/repo`, whose commit `/compose.json` names (`ostree-commit`); a reference's `ref`
+ *    option becomes a ref of the commit. `data.refs` maps each commit id to its options.
  * Trees and pipeline files are bound read-only into the sandbox by bwrap rather than mounted on
  * the host, so nothing is left mounted whatever happens to the engine.
  */
-import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Input } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
+import { run } from './exec.ts';
 import type { TreeObject } from './store.ts';
 
 export const INPUTS_IN_SANDBOX = '/run/osbuild/inputs';
@@ -57,6 +62,12 @@ export async function mapInputs(inputs: Map<string, Input>, ctx: InputContext): 
       }
       case 'org.osbuild.noop':
         out.args[name] = { path: sandboxDir, data: { refs: Object.fromEntries(input.refs) } };
+        break;
+      case 'org.osbuild.ostree':
+        out.args[name] = {
+          path: `${sandboxDir}/repo`,
+          data: { refs: await pullCommits(input, hostDir, ctx) },
+        };
         break;
       default:
         throw new EngineError(EngineErrorCode.Input, `input '${name}': unsupported input type ${input.type}`);
@@ -107,4 +118,45 @@ async function mapFiles(
     files[file] = metadata;
   }
   return files;
+}
+
+async function pullCommits(
+  input: Input,
+  hostDir: string,
+  ctx: InputContext,
+): Promise<Record<string, unknown>> {
+  const repo = join(hostDir, 'repo');
+  await run(['ostree', 'init', '--mode=archive', `--repo=${repo}`]);
+  const refs: Record<string, unknown> = {};
+  for (const [ref, opts] of input.refs) {
+    let from: string;
+    let commit: string;
+    if (input.origin === 'org.osbuild.pipeline') {
+      const obj = await ctx.pipeline(ref);
+      if (!obj)
+        throw new EngineError(EngineErrorCode.Input, `input '${input.name}': unknown pipeline '${ref}'`);
+      let compose: { 'ostree-commit'?: unknown };
+      try {
+        compose = JSON.parse(readFileSync(join(obj.tree, 'compose.json'), 'utf8'));
+      } catch {
+        throw new EngineError(
+          EngineErrorCode.Input,
+          `input '${input.name}': pipeline '${ref}' has no /compose.json naming its commit`,
+        );
+      }
+      commit = String(compose['ostree-commit'] ?? '');
+      from = join(obj.tree, 'repo');
+    } else {
+      commit = ref;
+      from = join(ctx.sourcesDir, 'org.osbuild.ostree', 'repo');
+    }
+    if (!/^[0-9a-f]{64}$/.test(commit))
+      throw new EngineError(EngineErrorCode.Input, `input '${input.name}': '${commit}' is not a commit id`);
+    await run(['ostree', 'pull-local', `--repo=${repo}`, from, commit]);
+    if (typeof opts.ref === 'string' && opts.ref) {
+      await run(['ostree', 'refs', `--repo=${repo}`, `--create=${opts.ref}`, commit]);
+    }
+    refs[commit] = opts;
+  }
+  return refs;
 }

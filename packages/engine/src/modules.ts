@@ -112,6 +112,10 @@ const MODULES: Record<
     klass: 'Input',
     schema2: input('org.osbuild.noop', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
+  'org.osbuild.ostree': {
+    klass: 'Input',
+    schema2: input('org.osbuild.ostree', ['org.osbuild.source', 'org.osbuild.pipeline']),
+  },
   'org.osbuild.loopback': {
     klass: 'Device',
     schema2: options(
