@@ -1,0 +1,8 @@
+import type { z } from 'zod';
+import type { StageArguments } from '../../api/arguments.ts';
+import { exec } from '../../api/exec.ts';
+import type { options } from './schema.ts';
+
+export function main(args: StageArguments<z.input<typeof options>>): void {
+  exec(['ostree', 'admin', 'init-fs', '--modern', `--sysroot=${args.tree}`, args.tree]);
+}
