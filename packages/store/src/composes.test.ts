@@ -294,3 +294,23 @@ test('artifacts are indexed per compose; deleting a compose takes its log and ar
   assert.equal((db.prepare('SELECT count(*) AS n FROM artifacts').get() as { n: number }).n, 0);
   db.close();
 });
+
+test('active composes come highest priority first, then oldest; a compose can be found by its job', (t) => {
+  const store = openStore(tempDb(t), { now: steppingClock() });
+  t.after(() => store.close());
+  const low = inState(store, 'QUEUED');
+  const done = inState(store, 'COMPLETED');
+  const building = inState(store, 'BUILDING');
+  const high = inState(store, 'PENDING');
+  store.composes.setPriority(high, 100);
+  store.composes.setPriority(low, 1);
+  inState(store, 'CANCELLED');
+  assert.deepEqual(
+    store.composes.active().map((c) => c.uuid),
+    [high, building, low],
+  );
+  store.composes.setJob(building, 'job-7');
+  assert.equal(store.composes.byJob('job-7')?.uuid, building);
+  assert.equal(store.composes.byJob('job-8'), undefined);
+  assert.ok(store.composes.get(done));
+});

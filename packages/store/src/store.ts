@@ -612,6 +612,10 @@ export function openStore(path: string, options: StoreOptions = {}) {
     setManifest: db.prepare('UPDATE composes SET manifest = ? WHERE uuid = ?'),
     setPriority: db.prepare('UPDATE composes SET priority = ? WHERE uuid = ?'),
     setJob: db.prepare('UPDATE composes SET job_id = ? WHERE uuid = ?'),
+    active: db.prepare(
+      "SELECT * FROM composes WHERE state IN ('PENDING', 'QUEUED', 'BUILDING') ORDER BY priority DESC, created_at, uuid",
+    ),
+    byJob: db.prepare('SELECT * FROM composes WHERE job_id = ?'),
     logNext: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS n FROM compose_logs WHERE uuid = ?'),
     logInsert: db.prepare('INSERT INTO compose_logs (uuid, seq, line) VALUES (?, ?, ?)'),
     logRead: db.prepare('SELECT seq, line FROM compose_logs WHERE uuid = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -711,6 +715,18 @@ export function openStore(path: string, options: StoreOptions = {}) {
         });
         return composeOf(c.get.get(uuid) as ComposeRow);
       });
+    },
+    /**
+     * Every compose not yet finished (PENDING, QUEUED, BUILDING), highest priority first, then
+     * oldest: what the API reconciles with the queue when it starts.
+     */
+    active(): Compose[] {
+      return (c.active.all() as ComposeRow[]).map(composeOf);
+    },
+    /** The compose of a queue job, or undefined. */
+    byJob(jobId: string): Compose | undefined {
+      const r = c.byJob.get(jobId) as ComposeRow | undefined;
+      return r === undefined ? undefined : composeOf(r);
     },
     setManifest(uuid: string, manifest: unknown): void {
       tx(() => {
