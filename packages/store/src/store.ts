@@ -613,7 +613,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
     setPriority: db.prepare('UPDATE composes SET priority = ? WHERE uuid = ?'),
     setJob: db.prepare('UPDATE composes SET job_id = ? WHERE uuid = ?'),
     active: db.prepare(
-      "SELECT * FROM composes WHERE state IN ('PENDING', 'QUEUED', 'BUILDING') ORDER BY priority DESC, created_at, uuid",
+      "SELECT * FROM composes WHERE state IN ('PENDING', 'QUEUED', 'BUILDING') ORDER BY priority DESC, created_at, rowid",
     ),
     byJob: db.prepare('SELECT * FROM composes WHERE job_id = ?'),
     logNext: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS n FROM compose_logs WHERE uuid = ?'),
@@ -682,7 +682,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
         limit === 0
           ? []
           : (db
-              .prepare(`SELECT * FROM composes ${w} ORDER BY created_at DESC, uuid LIMIT ? OFFSET ?`)
+              .prepare(`SELECT * FROM composes ${w} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
               .all(...args, limit, offset) as ComposeRow[]);
       return { items: rows.map(composeOf), total, offset, limit };
     },
