@@ -34,4 +34,10 @@ export {
   STALL_POLICY,
 } from './queue.ts';
 export { fits, machineResources } from './resources.ts';
-export { ForgeWorker, type ForgeWorkerOptions, type JobContext, type Processors } from './worker.ts';
+export {
+  ForgeWorker,
+  type ForgeWorkerOptions,
+  type JobContext,
+  type Processors,
+  type WorkerInfo,
+} from './worker.ts';

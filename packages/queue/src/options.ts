@@ -36,6 +36,11 @@ export function cancelKey(prefix: string, queueName: string, jobId: string): str
   return `${prefix}:${queueName}:forge-cancel:${jobId}`;
 }
 
+/** Where a worker announces itself (resources, load), refreshed with each heartbeat, with a TTL. */
+export function workerKey(prefix: string, queueName: string, workerName: string): string {
+  return `${prefix}:${queueName}:forge-worker:${workerName}`;
+}
+
 /**
  * ioredis options from a URL: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or
  * `unix:///path/to/redis.sock` (also `redis+unix://` and a bare absolute path).

@@ -142,6 +142,16 @@ test('each job goes to a worker it fits; a job that fits no worker stays queued 
   });
   await startWorker(processorFor('small'), { name: 'small', resources: SMALL });
   await startWorker(processorFor('big'), { name: 'big', resources: BIG });
+  await bothRunning;
+  const workers = await queue.listWorkers();
+  assert.deepEqual(
+    workers.map((w) => [w.name, w.resources, w.activeJobs]),
+    [
+      ['big', BIG, ['build-big']],
+      ['small', SMALL, ['build-small']],
+    ],
+  );
+  assert.deepEqual(workers[0]?.free, { cpus: 8, memoryMiB: 65536 - 16384, diskGiB: 150 });
   const [big, small] = await Promise.all([
     queue.waitForOutcome('build-big', 10_000),
     queue.waitForOutcome('build-small', 10_000),

@@ -18,9 +18,10 @@ import {
   workerEventSchema,
 } from './contracts.ts';
 import { parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
-import { cancelKey, type QueueLocation, resolveLocation } from './options.ts';
+import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
+import type { WorkerInfo } from './worker.ts';
 
 /** Where a job is, in the words of the compose states (QUEUED, BUILDING, then an end state). */
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'unknown';
@@ -244,6 +245,23 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
         }
       }, done);
     });
+  }
+
+  /** The workers alive on this queue (each announces itself with its heartbeat), by name. */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const match = workerKey(this.prefix, this.queueName, '*');
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const values = await this.client.mget(keys);
+    return values
+      .flatMap((v) => (v ? [JSON.parse(v) as WorkerInfo] : []))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** How many jobs are queued, active, completed and failed. */

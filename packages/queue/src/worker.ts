@@ -37,7 +37,7 @@ import {
   type WorkerEvent,
 } from './contracts.ts';
 import { formatFailedReason, QueueErrorCode } from './errors.ts';
-import { cancelKey, type QueueLocation, resolveLocation } from './options.ts';
+import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { STALL_POLICY } from './queue.ts';
 import { decodeJobName, fits, machineResources, subtract } from './resources.ts';
 
@@ -53,6 +53,16 @@ export interface JobContext<P extends JobPayload = JobPayload> {
   progress(done: number, total: number, message?: string): Promise<void>;
   /** One log line, sent to the producer and kept with the job. */
   log(line: string): Promise<void>;
+}
+
+/** A live worker as it announces itself (see ForgeQueue.listWorkers). */
+export interface WorkerInfo {
+  name: string;
+  resources: Resources;
+  free: Resources;
+  activeJobs: string[];
+  /** When it last announced itself (ms since the epoch). */
+  seenAt: number;
 }
 
 /** One processor per job type; the worker dispatches with an exhaustive switch. */
@@ -103,6 +113,7 @@ export class ForgeWorker {
   private closing = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private announceTimer: NodeJS.Timeout | undefined;
 
   private constructor(opts: ForgeWorkerOptions, resources: Resources) {
     const loc = resolveLocation(opts);
@@ -143,6 +154,9 @@ export class ForgeWorker {
     await Promise.all([w.bull.waitUntilReady(), w.peekQueue.waitUntilReady()]);
     await w.bull.startStalledCheckTimer();
     w.bull.startLockRenewal();
+    await w.announce();
+    const every = (opts.lockDurationMs ?? 30_000) / 2;
+    w.announceTimer = setInterval(() => void w.announce().catch(() => {}), every);
     w.loop = w.fetchLoop();
     return w;
   }
@@ -165,6 +179,19 @@ export class ForgeWorker {
     return free;
   }
 
+  /** What `ForgeQueue.listWorkers` shows; the key lives three heartbeats unless refreshed. */
+  private async announce(): Promise<void> {
+    const info: WorkerInfo = {
+      name: this.name,
+      resources: this.resources,
+      free: this.free(),
+      activeJobs: this.activeJobs(),
+      seenAt: Date.now(),
+    };
+    const ttl = Math.ceil(((this.opts.lockDurationMs ?? 30_000) / 2) * 3);
+    await this.client.set(workerKey(this.prefix, this.queueName, this.name), JSON.stringify(info), 'PX', ttl);
+  }
+
   /**
    * Stops taking jobs. Without `force`, waits for running jobs to finish; with it, aborts their
    * signals and lets them fail (FORGE_ERR_CANCELLED).
@@ -175,6 +202,8 @@ export class ForgeWorker {
     await this.loop;
     if (force) this.bull.cancelAllJobs('the worker is closing');
     await Promise.all([...this.running.values()].map((r) => r.done));
+    clearInterval(this.announceTimer);
+    await this.client.del(workerKey(this.prefix, this.queueName, this.name)).catch(() => {});
     await this.bull.close();
     await this.peekQueue.close();
     this.client.disconnect();
@@ -249,8 +278,10 @@ export class ForgeWorker {
       .finally(() => {
         this.running.delete(jobId);
         this.wake?.();
+        void this.announce().catch(() => {});
       });
     this.running.set(jobId, { resources: request ?? { cpus: 0, memoryMiB: 0, diskGiB: 0 }, done });
+    void this.announce().catch(() => {});
     return true;
   }
 
