@@ -95,27 +95,21 @@ describe('forge compose tar', { skip }, () => {
   }
 
   it('gives byte-identical archives from two empty stores', () => {
-    const manifest = join(dir.path, 'repro.json');
-    const file = join(dir.path, 'repro.toml');
-    writeFileSync(file, blueprint());
-    const m = forge(['manifest', file, '--type', 'tar', '--state-dir', state, '--out', manifest]);
-    assert.equal(m.status, 0, m.stderr);
-    const sums = ['a', 'b'].map((n) => {
-      const out = join(dir.path, `repro-${n}`);
-      const r = forge([
-        'build',
-        manifest,
-        '--store',
-        join(dir.path, `repro-store-${n}`),
-        '--export',
-        'archive',
-        '--output-directory',
-        out,
-      ]);
-      assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
-      return sha256(join(out, 'archive', 'root.tar'));
-    });
-    assert.equal(sums[0], sums[1]);
+    // The debian-12 compose above ran in an empty store; build its manifest once more in another.
+    const first = join(dir.path, 'debian-12');
+    const out = join(dir.path, 'repro');
+    const r = forge([
+      'build',
+      join(first, 'manifest.json'),
+      '--store',
+      join(dir.path, 'repro-store'),
+      '--export',
+      'archive',
+      '--output-directory',
+      out,
+    ]);
+    assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
+    assert.equal(sha256(join(out, 'archive', 'root.tar')), sha256(join(first, 'root.tar')));
   });
 
   it('rebuilds only from the last package layer on when a package is added', () => {
