@@ -125,8 +125,7 @@ export class ObjectStore {
     for (const d of ['stage', 'tmp']) {
       for (const name of readdirSync(join(root, d))) {
         const pid = Number(/^(\d+)\./.exec(name)?.[1]);
-        if (pid && !alive(pid))
-          await run(['rm', '-rf', '--one-file-system', join(root, d, name)], { okCodes: [1] });
+        if (pid && !alive(pid)) await removeTree(join(root, d, name));
       }
     }
     const tag = join(root, 'CACHEDIR.TAG');
@@ -346,9 +345,22 @@ export class ObjectStore {
     for (const h of this.#held.splice(0)) await h.release();
     this.#floating.clear();
     for (const dir of this.#work.splice(0)) {
-      if (existsSync(dir)) await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
+      await removeTree(dir);
     }
   }
+}
+
+/**
+ * Removes a work directory without crossing into another file system. `ostree admin deploy` marks
+ * deployments immutable (chattr +i); when plain removal leaves something, the flag is cleared and
+ * removal tried once more.
+ */
+async function removeTree(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
+  if (!existsSync(dir)) return;
+  await run(['chattr', '-R', '-i', dir], { okCodes: [1] });
+  await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
 }
 
 function alive(pid: number): boolean {
