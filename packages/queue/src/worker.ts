@@ -151,10 +151,15 @@ export class ForgeWorker {
       diskGiB: given.diskGiB ?? (machine as Resources).diskGiB,
     };
     const w = new ForgeWorker(opts, resources);
-    await Promise.all([w.bull.waitUntilReady(), w.peekQueue.waitUntilReady()]);
-    await w.bull.startStalledCheckTimer();
-    w.bull.startLockRenewal();
-    await w.announce();
+    try {
+      await Promise.all([w.bull.waitUntilReady(), w.peekQueue.waitUntilReady()]);
+      await w.bull.startStalledCheckTimer();
+      w.bull.startLockRenewal();
+      await w.announce();
+    } catch (err) {
+      await w.close().catch(() => {}); // leave no connection open behind a failed start
+      throw err;
+    }
     const every = (opts.lockDurationMs ?? 30_000) / 2;
     w.announceTimer = setInterval(() => void w.announce().catch(() => {}), every);
     w.loop = w.fetchLoop();
