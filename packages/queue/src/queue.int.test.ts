@@ -155,7 +155,6 @@ test('each job goes to a worker it fits; a job that fits no worker stays queued 
   // Most urgent first: a job no worker can run, then one only the big worker can run, then a small one.
   await queue.add(build('huge', { priority: 1000, resources: { cpus: 64, memoryMiB: 65536, diskGiB: 10 } }));
   await queue.add(build('big', { priority: 900, resources: { cpus: 8, memoryMiB: 16384, diskGiB: 50 } }));
-  await queue.add(build('small', { priority: 100, resources: SMALL }));
   // Each processor waits until both jobs run, so neither worker can finish early and take the other's.
   const ranBy = new Map<string, string>();
   let release: () => void = () => {};
@@ -170,7 +169,14 @@ test('each job goes to a worker it fits; a job that fits no worker stays queued 
       return OK;
     },
   });
+  // The small worker alone, idle, for several rounds: it takes neither job.
   await startWorker(processorFor('small'), { name: 'small', resources: SMALL });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await queue.getJob('build-big'))?.status, 'queued');
+  // A small job queued behind them: the small worker takes it, past the two it cannot run.
+  const smallActive = once(queue, 'active');
+  await queue.add(build('small', { priority: 100, resources: SMALL }));
+  assert.deepEqual(await smallActive, ['build-small']);
   await startWorker(processorFor('big'), { name: 'big', resources: BIG });
   await bothRunning;
   // Workers announce a change of load right after it (not in the same round trip): look a few times.
