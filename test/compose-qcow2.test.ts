@@ -70,12 +70,13 @@ describe('forge compose qcow2 of blueprints/server.toml', { skip }, () => {
     });
   }
 
+  // The same blueprint and type: the os tree comes from the store, only the disk is made again.
   it('says the disk is too small when the packages do not fit', () => {
     const r = forge([
       'compose',
       join(REPO, 'blueprints/server.toml'),
       '--type',
-      'raw',
+      'qcow2',
       '--size',
       '300 MiB',
       '--state-dir',
