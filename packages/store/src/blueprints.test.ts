@@ -217,7 +217,7 @@ test('sources: put, replace, list, delete; system sources are protected', (t) =>
   t.after(() => store.close());
   const debian = store.sources.put({
     name: 'debian',
-    url: 'http://deb.debian.org/debian',
+    url: 'http://mirror.example.invalid/debian',
     suites: ['bookworm', 'bookworm-updates'],
     components: ['main'],
     signedBy: ['/usr/share/keyrings/debian-archive-keyring.gpg'],
@@ -252,5 +252,5 @@ test('sources: put, replace, list, delete; system sources are protected', (t) =>
   assert.equal(store.sources.delete('mine'), true);
   assert.equal(store.sources.delete('mine'), false);
   assert.equal(store.sources.get('mine'), undefined);
-  assert.equal(store.sources.get('debian')?.url, 'http://deb.debian.org/debian');
+  assert.equal(store.sources.get('debian')?.url, 'http://mirror.example.invalid/debian');
 });

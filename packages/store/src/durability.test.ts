@@ -40,7 +40,7 @@ test('restart loses nothing: close and reopen gives back every row', (t) => {
   store.blueprints.workspace.put({ name: 'draft' });
   store.sources.put({
     name: 'debian',
-    url: 'http://deb.debian.org/debian',
+    url: 'http://mirror.example.invalid/debian',
     suites: ['trixie'],
     system: true,
   });
