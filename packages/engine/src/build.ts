@@ -23,7 +23,7 @@ import { mapInputs } from './inputs.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts.ts';
 import { ResourceRegistry } from './resources.ts';
-import { detectRunner } from './runners.ts';
+import { libdirRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
 import { type CacheSize, ObjectStore, type TreeObject, type WorkObject } from './store.ts';
 
@@ -261,7 +261,7 @@ class PipelineBuilder {
   ) {}
 
   async build(p: Pipeline): Promise<PipelineRun> {
-    const runner = detectRunner(this.opts.libdir, runnerFor(this.manifest, p, this.opts.hostRunner));
+    const runner = libdirRunner(this.opts.libdir, runnerFor(this.manifest, p, this.opts.hostRunner));
     this.monitor.begin({
       name: p.name,
       id: p.id,

@@ -19,5 +19,5 @@ export {
   type StageResult,
 } from './monitor.ts';
 export { ResourceRegistry } from './resources.ts';
-export { detectRunner } from './runners.ts';
+export { libdirRunner } from './runners.ts';
 export { type CacheSize, ObjectStore, parseSize } from './store.ts';

@@ -1,35 +1,25 @@
 /**
- * Picking a runner as OSBuild does (`Index.detect_runner`): a name is a distribution plus an
- * optional version (`org.osbuild.debian12` = `org.osbuild.debian`, 12); the best runner in the
- * libdir is the one of the same distribution with the highest version not above the one asked for.
+ * The runner a pipeline runs with: OSBuild's choice (`detectRunner` of the manifest package: same
+ * distribution, highest version not above the one asked for) among the runners in the libdir.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { detectRunner } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 
-export function parseRunnerName(name: string): { distro: string; version: number } {
-  const m = /^(.*?)(\d*)$/.exec(name) as RegExpExecArray;
-  return { distro: m[1] as string, version: m[2] ? Number(m[2]) : 0 };
-}
-
-export function detectRunner(libdir: string, name: string): string {
-  const want = parseRunnerName(name);
-  let runners: string[] = [];
+export function libdirRunner(libdir: string, name: string): string {
+  let available: string[] = [];
   try {
-    runners = readdirSync(join(libdir, 'runners'));
+    available = readdirSync(join(libdir, 'runners'));
   } catch {
     // no runners directory: no candidate
   }
-  const candidates = runners
-    .map((r) => ({ file: r, ...parseRunnerName(r) }))
-    .filter((r) => r.distro === want.distro && r.version <= want.version)
-    .sort((a, b) => b.version - a.version);
-  const best = candidates[0];
-  if (!best) {
+  const runner = detectRunner(name, available);
+  if (!runner) {
     throw new EngineError(
       EngineErrorCode.NotFound,
       `No suitable runner for ${name} in ${join(libdir, 'runners')}`,
     );
   }
-  return best.file;
+  return runner;
 }
