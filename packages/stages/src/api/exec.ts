@@ -15,6 +15,8 @@ export interface ExecOptions {
   capture?: boolean;
   /** A file descriptor to send standard output to (for binary output such as `gzip --stdout`). */
   stdout?: number;
+  /** Exit statuses that count as success besides 0. */
+  okCodes?: number[];
 }
 
 export function exec(argv: string[], options: ExecOptions = {}): string {
@@ -33,7 +35,7 @@ export function exec(argv: string[], options: ExecOptions = {}): string {
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) throw new StageError(`${program}: ${r.error.message}`);
-  if (r.status !== 0) {
+  if (r.status !== 0 && !(r.status !== null && options.okCodes?.includes(r.status))) {
     throw new StageError(
       `${argv.join(' ')} failed with ${r.signal ? `signal ${r.signal}` : `exit status ${r.status}`}`,
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deployment as ostreeDeployment } from '../../api/ostree.ts';
 import { defineStage } from '../../define.ts';
 
 export const filesystem = z
@@ -19,23 +20,7 @@ export const filesystem = z
   })
   .describe('one file system');
 
-const deployment = z
-  .strictObject({
-    osname: z.string().optional().describe('stateroot of the deployment'),
-    ref: z.string().optional().describe('ostree ref (or commit) of the deployment'),
-    serial: z.number().default(0).describe('deployment serial'),
-    default: z.boolean().default(false).describe('use the only deployment found in the tree'),
-  })
-  .meta({
-    oneOf: [
-      { properties: { default: { enum: [false] } }, required: ['osname', 'ref'] },
-      {
-        properties: { default: { enum: [true] } },
-        not: { anyOf: [{ required: ['osname'] }, { required: ['ref'] }, { required: ['serial'] }] },
-      },
-    ],
-  })
-  .describe('the ostree deployment whose /etc/fstab is written');
+const deployment = ostreeDeployment.describe('the ostree deployment whose /etc/fstab is written');
 
 export const options = z.strictObject({
   filesystems: z.array(filesystem).describe('the file systems, in mount order'),
