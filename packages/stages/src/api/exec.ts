@@ -42,3 +42,18 @@ export function exec(argv: string[], options: ExecOptions = {}): string {
   }
   return options.capture ? (r.stdout ?? '') : '';
 }
+
+export interface Attempt {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program whose failure the caller judges: never throws for a non-zero exit status. */
+export function attempt(argv: string[]): Attempt {
+  const [program, ...args] = argv;
+  if (!program) throw new StageError('exec: empty command');
+  const r = spawnSync(program, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.error) throw new StageError(`${program}: ${r.error.message}`);
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
