@@ -70,13 +70,18 @@ const fsMount = (extra: Record<string, unknown> = {}) => ({
   },
 });
 
-/** `schema_2` (or, for sources, `schema`) of each module, keyed by class and name. */
-const MODULES: Record<
-  string,
-  { klass: ModuleClass; schema?: Record<string, unknown>; schema2?: Record<string, unknown> }
-> = {
-  'org.osbuild.curl': {
+interface ModuleSchemas {
+  klass: ModuleClass;
+  name: string;
+  schema?: Record<string, unknown>;
+  schema2?: Record<string, unknown>;
+}
+
+/** `schema_2` (or, for sources, `schema`) of each module; a name may stand in several classes. */
+const MODULES: ModuleSchemas[] = [
+  {
     klass: 'Source',
+    name: 'org.osbuild.curl',
     schema: source({
       oneOf: [
         { type: 'string' },
@@ -91,8 +96,9 @@ const MODULES: Record<
       ],
     }),
   },
-  'org.osbuild.inline': {
+  {
     klass: 'Source',
+    name: 'org.osbuild.inline',
     schema: source(
       options({ encoding: { enum: ['base64', 'lzma+base64'] }, data: { type: 'string' } }, [
         'encoding',
@@ -100,24 +106,61 @@ const MODULES: Record<
       ]),
     ),
   },
-  'org.osbuild.files': {
+  {
+    klass: 'Source',
+    name: 'org.osbuild.ostree',
+    // OSBuild's item pattern is unanchored; the fetcher itself takes whole commit checksums only.
+    schema: {
+      additionalProperties: false,
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          patternProperties: {
+            '[0-9a-f]{5,64}': options(
+              {
+                remote: options(
+                  {
+                    url: { type: 'string' },
+                    contenturl: { type: 'string' },
+                    gpgkeys: { type: 'array', items: { type: 'string' } },
+                    secrets: options({ name: { type: 'string' } }, ['name']),
+                  },
+                  ['url'],
+                ),
+              },
+              ['remote'],
+            ),
+          },
+        },
+        options: { type: 'object' },
+      },
+    },
+  },
+  {
     klass: 'Input',
+    name: 'org.osbuild.files',
     schema2: input('org.osbuild.files', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
-  'org.osbuild.tree': {
+  {
     klass: 'Input',
+    name: 'org.osbuild.tree',
     schema2: input('org.osbuild.tree', ['org.osbuild.pipeline'], references({ min: 1, max: 1 })),
   },
-  'org.osbuild.noop': {
+  {
     klass: 'Input',
+    name: 'org.osbuild.noop',
     schema2: input('org.osbuild.noop', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
-  'org.osbuild.ostree': {
+  {
     klass: 'Input',
+    name: 'org.osbuild.ostree',
     schema2: input('org.osbuild.ostree', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
-  'org.osbuild.loopback': {
+  {
     klass: 'Device',
+    name: 'org.osbuild.loopback',
     schema2: options(
       {
         filename: { type: 'string' },
@@ -131,14 +174,16 @@ const MODULES: Record<
       ['filename'],
     ),
   },
-  'org.osbuild.ext4': { klass: 'Mount', schema2: fsMount() },
-  'org.osbuild.xfs': { klass: 'Mount', schema2: fsMount() },
-  'org.osbuild.btrfs': {
+  { klass: 'Mount', name: 'org.osbuild.ext4', schema2: fsMount() },
+  { klass: 'Mount', name: 'org.osbuild.xfs', schema2: fsMount() },
+  {
     klass: 'Mount',
+    name: 'org.osbuild.btrfs',
     schema2: fsMount({ subvol: { type: 'string' }, compress: { type: 'string' } }),
   },
-  'org.osbuild.fat': {
+  {
     klass: 'Mount',
+    name: 'org.osbuild.fat',
     schema2: fsMount({
       uid: { type: 'integer' },
       gid: { type: 'integer' },
@@ -146,8 +191,9 @@ const MODULES: Record<
       shortname: { type: 'string' },
     }),
   },
-  'org.osbuild.bind': {
+  {
     klass: 'Mount',
+    name: 'org.osbuild.bind',
     schema2: {
       additionalProperties: false,
       required: ['name', 'type', 'target'],
@@ -159,7 +205,9 @@ const MODULES: Record<
       },
     },
   },
-};
+];
+
+const BY_CLASS = new Map(MODULES.map((m) => [`${m.klass}/${m.name}`, m]));
 
 /** Stages from the libdir, everything else from the engine's own modules. */
 export class EngineIndex implements ModuleIndex {
@@ -172,12 +220,13 @@ export class EngineIndex implements ModuleIndex {
 
   schemaFor(klass: ModuleClass, name: string): Schema | undefined {
     if (klass === 'Stage') return this.libdir.schemaFor(klass, name);
-    const mod = MODULES[name];
-    if (!mod || mod.klass !== klass) return undefined;
-    let schema = this.#compiled.get(name);
+    const key = `${klass}/${name}`;
+    const mod = BY_CLASS.get(key);
+    if (!mod) return undefined;
+    let schema = this.#compiled.get(key);
     if (!schema) {
       schema = new Schema(moduleSchema(klass, name, mod.schema, mod.schema2));
-      this.#compiled.set(name, schema);
+      this.#compiled.set(key, schema);
     }
     return schema;
   }

@@ -18,6 +18,7 @@ import {
 } from './common.ts';
 import { CURL_CONTENT_TYPE, fetchCurl } from './curl.ts';
 import { fetchInline, INLINE_CONTENT_TYPE } from './inline.ts';
+import { COMMIT, fetchOstree, hasCommit, initOstreeCache, OSTREE_CONTENT_TYPE } from './ostree.ts';
 
 export type { SourceEvent, SourceItemResult } from './common.ts';
 export { quoteUrl } from './curl.ts';
@@ -43,12 +44,29 @@ export interface FetchSourcesOptions {
 interface Fetcher {
   contentType: string;
   fetchOne: FetchOne;
+  /** Item keys it accepts (default: checksums). */
+  key?: RegExp;
+  /** Whether the cache holds the item already (default: a file named by the checksum). */
+  has?(dir: string, checksum: string): Promise<boolean>;
+  /** Sets up the content type's directory before the first item. */
+  prepare?(dir: string): Promise<void>;
+  /** Items fetched at the same time at most. */
+  parallel?: number;
 }
 
 /** The source types this engine fetches, with the content type their files are stored under. */
 export const SOURCE_TYPES: Readonly<Record<string, Fetcher>> = {
   'org.osbuild.curl': { contentType: CURL_CONTENT_TYPE, fetchOne: fetchCurl },
   'org.osbuild.inline': { contentType: INLINE_CONTENT_TYPE, fetchOne: fetchInline },
+  // One pull at a time: each adds and deletes a remote in the one repository's config.
+  'org.osbuild.ostree': {
+    contentType: OSTREE_CONTENT_TYPE,
+    fetchOne: fetchOstree,
+    key: COMMIT,
+    has: hasCommit,
+    prepare: initOstreeCache,
+    parallel: 1,
+  },
 };
 
 /** Fetches every item of every source; never throws for a failed item (see `success` and `error`). */
@@ -81,6 +99,18 @@ async function fetchSource(
   const dir = join(sourcesDir, fetcher.contentType);
   mkdirSync(dir, { recursive: true });
   removeStaleTemporaries(dir);
+  const key = fetcher.key ?? CHECKSUM;
+  const has = fetcher.has ?? (async (d: string, checksum: string) => existsSync(join(d, checksum)));
+  if (fetcher.prepare && entries.length > 0) {
+    try {
+      await fetcher.prepare(dir);
+    } catch (e) {
+      const error = `cannot set up ${dir}: ${e instanceof Error ? e.message : String(e)}`;
+      const items = entries.map(([checksum]) => ({ checksum, cached: false, error }));
+      for (const item of items) emit(item);
+      return { type: source.type, success: false, items, error };
+    }
+  }
   const ctx: ItemContext = {
     dir,
     attempts: Math.max(1, opts.retries ?? 3),
@@ -94,9 +124,9 @@ async function fetchSource(
       const index = next++;
       const [checksum, desc] = entries[index] as [string, unknown];
       let item: SourceItemResult;
-      if (!CHECKSUM.test(checksum)) {
+      if (!key.test(checksum)) {
         item = { checksum, cached: false, error: `invalid checksum ${JSON.stringify(checksum)}` };
-      } else if (existsSync(join(dir, checksum))) {
+      } else if (await has(dir, checksum)) {
         item = { checksum, cached: true };
       } else {
         let error: string | undefined;
@@ -111,7 +141,10 @@ async function fetchSource(
       emit(item);
     }
   };
-  const parallel = Math.max(1, Math.min(opts.parallel ?? 4, entries.length || 1));
+  const parallel = Math.max(
+    1,
+    Math.min(opts.parallel ?? 4, fetcher.parallel ?? Infinity, entries.length || 1),
+  );
   await Promise.all(Array.from({ length: parallel }, worker));
   return { type: source.type, success: items.every((i) => i.error === undefined), items };
 }

@@ -131,7 +131,7 @@ describe('fetchSources', () => {
     const events: SourceEvent[] = [];
     const results = await fetchSources(
       [
-        { type: 'org.osbuild.ostree', items: { abc: { remote: { url: 'x' } } }, options: {} },
+        { type: 'org.osbuild.skopeo', items: { abc: { image: { name: 'x' } } }, options: {} },
         inline({ '../../etc/passwd': { encoding: 'base64', data: '' } }),
         inline({}),
       ],
@@ -139,8 +139,8 @@ describe('fetchSources', () => {
       { onEvent: (e) => events.push(e) },
     );
     assert.equal(results[0]?.success, false);
-    assert.match(results[0]?.error ?? '', /unknown source type org\.osbuild\.ostree/);
-    assert.match(results[0]?.items[0]?.error ?? '', /unknown source type org\.osbuild\.ostree/);
+    assert.match(results[0]?.error ?? '', /unknown source type org\.osbuild\.skopeo/);
+    assert.match(results[0]?.items[0]?.error ?? '', /unknown source type org\.osbuild\.skopeo/);
     assert.equal(results[1]?.success, false);
     assert.match(results[1]?.items[0]?.error ?? '', /invalid checksum/);
     assert.deepEqual(results[2], { type: 'org.osbuild.inline', success: true, items: [] });
