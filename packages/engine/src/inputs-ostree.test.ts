@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -30,6 +40,8 @@ describe('input org.osbuild.ostree', { skip: !hasOstree && 'ostree is not instal
     const content = join(dir, 'content');
     mkdirSync(join(content, 'usr/etc'), { recursive: true });
     writeFileSync(join(content, 'usr/etc/os-release'), 'ID=debian\n');
+    writeFileSync(join(content, 'usr/etc/shadow'), 'root:*:1::::::\n', { mode: 0o640 });
+    symlinkSync('os-release', join(content, 'usr/etc/release'));
     mkdirSync(pipelineTree);
     ostree(join(pipelineTree, 'repo'), 'init', '--mode=archive');
     commit = ostree(join(pipelineTree, 'repo'), 'commit', '--branch=debian/test', `--tree=dir=${content}`);
@@ -50,9 +62,13 @@ describe('input org.osbuild.ostree', { skip: !hasOstree && 'ostree is not instal
         ? { path: pipelineTree, tree: pipelineTree, metaDir: join(dir, 'meta') }
         : undefined,
   });
-  const input = (origin: Input['origin'], refs: [string, Record<string, string>][]): Input => ({
+  const input = (
+    origin: Input['origin'],
+    refs: [string, Record<string, string>][],
+    type = 'org.osbuild.ostree',
+  ): Input => ({
     name: 'commits',
-    type: 'org.osbuild.ostree',
+    type,
     origin,
     options: {},
     refs: new Map(refs),
@@ -85,6 +101,32 @@ describe('input org.osbuild.ostree', { skip: !hasOstree && 'ostree is not instal
     await assert.rejects(
       mapInputs(new Map([['bad', input('org.osbuild.source', [['main', {}]])]]), ctx()),
       /'main' is not a commit id/,
+    );
+  });
+
+  it('checks out the commit of a source or a pipeline into a directory named by the commit', async () => {
+    const checkout = 'org.osbuild.ostree.checkout';
+    const mapped = await mapInputs(
+      new Map([
+        ['src', { ...input('org.osbuild.source', [[commit, {}]], checkout), name: 'src' }],
+        ['pl', { ...input('org.osbuild.pipeline', [['p'.repeat(64), {}]], checkout), name: 'pl' }],
+      ]),
+      ctx(),
+    );
+    for (const name of ['src', 'pl']) {
+      assert.deepEqual(mapped.args[name], {
+        path: `${INPUTS_IN_SANDBOX}/${name}`,
+        data: { refs: { [commit]: { path: commit } } },
+      });
+      const tree = join(dir, 'inputs', name, commit);
+      assert.deepEqual(readdirSync(join(dir, 'inputs', name)), [commit]);
+      assert.equal(readFileSync(join(tree, 'usr/etc/os-release'), 'utf8'), 'ID=debian\n');
+      assert.equal(lstatSync(join(tree, 'usr/etc/shadow')).mode & 0o777, 0o640);
+      assert.equal(readlinkSync(join(tree, 'usr/etc/release')), 'os-release');
+    }
+    await assert.rejects(
+      mapInputs(new Map([['bad', input('org.osbuild.source', [['f'.repeat(64), {}]], checkout)]]), ctx()),
+      /ostree checkout/,
     );
   });
 });

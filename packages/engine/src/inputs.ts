@@ -10,6 +10,9 @@
  *    (`ostree pull-local`) from the source cache STORE/sources/org.osbuild.ostree/repo or from a
  *    pipeline's `/repo`, whose commit `/compose.json` names (`ostree-commit`); a reference's `ref`
  *    option becomes a ref of the commit. `data.refs` maps each commit id to its options.
+ *  - org.osbuild.ostree.checkout: each commit, from the same places, checked out (`ostree
+ *    checkout`) into the directory `<commit>` of the input; `data.refs` maps each commit id to
+ *    `{path: <commit>}`, the directory relative to the input's path.
  * Trees and pipeline files are bound read-only into the sandbox by bwrap rather than mounted on
  * the host, so nothing is left mounted whatever happens to the engine.
  */
@@ -69,6 +72,9 @@ export async function mapInputs(inputs: Map<string, Input>, ctx: InputContext): 
           data: { refs: await pullCommits(input, hostDir, ctx) },
         };
         break;
+      case 'org.osbuild.ostree.checkout':
+        out.args[name] = { path: sandboxDir, data: { refs: await checkoutCommits(input, hostDir, ctx) } };
+        break;
       default:
         throw new EngineError(EngineErrorCode.Input, `input '${name}': unsupported input type ${input.type}`);
     }
@@ -120,6 +126,38 @@ async function mapFiles(
   return files;
 }
 
+/** The repository holding a reference's commit, and the commit: the source cache's, or a pipeline's /repo. */
+async function commitOf(
+  input: Input,
+  ref: string,
+  ctx: InputContext,
+): Promise<{ from: string; commit: string }> {
+  let from: string;
+  let commit: string;
+  if (input.origin === 'org.osbuild.pipeline') {
+    const obj = await ctx.pipeline(ref);
+    if (!obj)
+      throw new EngineError(EngineErrorCode.Input, `input '${input.name}': unknown pipeline '${ref}'`);
+    let compose: { 'ostree-commit'?: unknown };
+    try {
+      compose = JSON.parse(readFileSync(join(obj.tree, 'compose.json'), 'utf8'));
+    } catch {
+      throw new EngineError(
+        EngineErrorCode.Input,
+        `input '${input.name}': pipeline '${ref}' has no /compose.json naming its commit`,
+      );
+    }
+    commit = String(compose['ostree-commit'] ?? '');
+    from = join(obj.tree, 'repo');
+  } else {
+    commit = ref;
+    from = join(ctx.sourcesDir, 'org.osbuild.ostree', 'repo');
+  }
+  if (!/^[0-9a-f]{64}$/.test(commit))
+    throw new EngineError(EngineErrorCode.Input, `input '${input.name}': '${commit}' is not a commit id`);
+  return { from, commit };
+}
+
 async function pullCommits(
   input: Input,
   hostDir: string,
@@ -129,34 +167,28 @@ async function pullCommits(
   await run(['ostree', 'init', '--mode=archive', `--repo=${repo}`]);
   const refs: Record<string, unknown> = {};
   for (const [ref, opts] of input.refs) {
-    let from: string;
-    let commit: string;
-    if (input.origin === 'org.osbuild.pipeline') {
-      const obj = await ctx.pipeline(ref);
-      if (!obj)
-        throw new EngineError(EngineErrorCode.Input, `input '${input.name}': unknown pipeline '${ref}'`);
-      let compose: { 'ostree-commit'?: unknown };
-      try {
-        compose = JSON.parse(readFileSync(join(obj.tree, 'compose.json'), 'utf8'));
-      } catch {
-        throw new EngineError(
-          EngineErrorCode.Input,
-          `input '${input.name}': pipeline '${ref}' has no /compose.json naming its commit`,
-        );
-      }
-      commit = String(compose['ostree-commit'] ?? '');
-      from = join(obj.tree, 'repo');
-    } else {
-      commit = ref;
-      from = join(ctx.sourcesDir, 'org.osbuild.ostree', 'repo');
-    }
-    if (!/^[0-9a-f]{64}$/.test(commit))
-      throw new EngineError(EngineErrorCode.Input, `input '${input.name}': '${commit}' is not a commit id`);
+    const { from, commit } = await commitOf(input, ref, ctx);
     await run(['ostree', 'pull-local', `--repo=${repo}`, from, commit]);
     if (typeof opts.ref === 'string' && opts.ref) {
       await run(['ostree', 'refs', `--repo=${repo}`, `--create=${opts.ref}`, commit]);
     }
     refs[commit] = opts;
+  }
+  return refs;
+}
+
+/** Each referenced commit checked out (`ostree checkout`) into `hostDir/<commit>`. */
+async function checkoutCommits(
+  input: Input,
+  hostDir: string,
+  ctx: InputContext,
+): Promise<Record<string, { path: string }>> {
+  const refs: Record<string, { path: string }> = {};
+  for (const ref of input.refs.keys()) {
+    const { from, commit } = await commitOf(input, ref, ctx);
+    if (refs[commit]) continue;
+    await run(['ostree', 'checkout', `--repo=${from}`, commit, join(hostDir, commit)]);
+    refs[commit] = { path: commit };
   }
   return refs;
 }

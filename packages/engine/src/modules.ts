@@ -159,6 +159,11 @@ const MODULES: ModuleSchemas[] = [
     schema2: input('org.osbuild.ostree', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
   {
+    klass: 'Input',
+    name: 'org.osbuild.ostree.checkout',
+    schema2: input('org.osbuild.ostree.checkout', ['org.osbuild.source', 'org.osbuild.pipeline']),
+  },
+  {
     klass: 'Device',
     name: 'org.osbuild.loopback',
     schema2: options(
