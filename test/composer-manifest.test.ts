@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ComposerError,
   getDistro,
   getImageType,
   type LayerRequest,
+  listImageTypes,
   makeManifest,
   type PackageResolver,
   packageSpec,
@@ -78,7 +80,7 @@ const blueprint = {
 };
 
 describe('composer manifests', () => {
-  for (const type of ['tar', 'qcow2', 'raw']) {
+  for (const type of ['tar', 'qcow2', 'raw', 'debian-atomic-commit', 'debian-atomic-qcow2']) {
     it(`${type}: valid for the engine's stages, every package pinned`, async () => {
       const imageType = getImageType(type);
       assert.ok(distro && imageType);
@@ -122,5 +124,149 @@ describe('composer manifests', () => {
     assert.equal(packageSpec({ name: 'curl', version: '*' }), 'curl');
     assert.equal(packageSpec({ name: 'curl', version: '7.88.1-10+deb12u5' }), 'curl=7.88.1-10+deb12u5');
     assert.equal(packageSpec({ name: 'curl', version: '>=7.0' }), 'curl (>= 7.0)');
+  });
+
+  const stagesOf = (manifest: Record<string, unknown>, name: string) =>
+    (
+      manifest.pipelines as { name: string; stages: { type: string; options?: Record<string, unknown> }[] }[]
+    ).find((p) => p.name === name)?.stages ?? [];
+
+  it('debian-atomic-commit: edge-commit pipelines, the ref, parent and version of the commit', async () => {
+    const imageType = getImageType('debian-atomic-commit');
+    assert.ok(distro && imageType);
+    const parent = 'a'.repeat(64);
+    const req = { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 };
+    const { manifest, packages, ostreeRef } = await makeManifest(req, catalogue);
+    const loaded = loadManifest(manifest, { index });
+    assert.deepEqual(
+      loaded.pipelines.map((p) => p.name),
+      ['os', 'ostree-commit', 'commit-archive'],
+    );
+    assert.equal(ostreeRef, 'debian/12/x86_64/atomic');
+    const names = packages.map((p) => p.name);
+    for (const p of [
+      'linux-image-amd64',
+      'dracut',
+      'ostree',
+      'ostree-boot',
+      'systemd-sysv',
+      'openssh-server',
+    ]) {
+      assert.ok(names.includes(p), p);
+    }
+    assert.ok(!names.includes('initramfs-tools'));
+    assert.equal(stagesOf(manifest, 'os').at(-1)?.type, 'org.osbuild.ostree.preptree');
+    const commit = stagesOf(manifest, 'ostree-commit').find((s) => s.type === 'org.osbuild.ostree.commit');
+    assert.deepEqual(commit?.options, { ref: 'debian/12/x86_64/atomic', os_version: '12' });
+    assert.deepEqual(stagesOf(manifest, 'commit-archive')[0]?.options, { filename: 'commit.tar' });
+
+    const child = await makeManifest({ ...req, ostree: { ref: 'forge/v', parent } }, catalogue);
+    const childCommit = stagesOf(child.manifest, 'ostree-commit').find(
+      (s) => s.type === 'org.osbuild.ostree.commit',
+    );
+    assert.deepEqual(childCommit?.options, { ref: 'forge/v', os_version: '12', parent });
+    // Only the commit changes: the os tree is the same, so a store builds it once.
+    const a = loadManifest(manifest, { index }).pipelines;
+    const b = loadManifest(child.manifest, { index }).pipelines;
+    assert.equal(a[0]?.id, b[0]?.id);
+    assert.notEqual(a[1]?.id, b[1]?.id);
+  });
+
+  it('debian-atomic-qcow2: the commit of the same os tree, deployed with the remote, on the GPT disk', async () => {
+    const qcow2 = getImageType('debian-atomic-qcow2');
+    const commitType = getImageType('debian-atomic-commit');
+    assert.ok(distro && qcow2 && commitType);
+    const ostree = { url: 'http://10.0.2.2:8000/repo' };
+    const req = { blueprint, distro, repositories, sourceEpoch: 1700000000, ostree };
+    const { manifest } = await makeManifest({ ...req, imageType: qcow2 }, catalogue);
+    const loaded = loadManifest(manifest, { index });
+    assert.deepEqual(
+      loaded.pipelines.map((p) => p.name),
+      ['os', 'ostree-commit', 'ostree-deployment', 'image', 'qcow2'],
+    );
+    const commit = loadManifest((await makeManifest({ ...req, imageType: commitType }, catalogue)).manifest, {
+      index,
+    });
+    assert.deepEqual(
+      loaded.pipelines.slice(0, 2).map((p) => p.id),
+      commit.pipelines.slice(0, 2).map((p) => p.id),
+    );
+    const deployment = stagesOf(manifest, 'ostree-deployment');
+    assert.deepEqual(
+      deployment.map((s) => s.type),
+      [
+        'org.osbuild.ostree.init-fs',
+        'org.osbuild.ostree.os-init',
+        'org.osbuild.ostree.config',
+        'org.osbuild.ostree.remotes',
+        'org.osbuild.ostree.deploy',
+        'org.osbuild.ostree.grub2.config',
+        'org.osbuild.ostree.config',
+      ],
+    );
+    assert.deepEqual(deployment[3]?.options, {
+      repo: '/ostree/repo',
+      remotes: [{ name: 'debian', url: 'http://10.0.2.2:8000/repo' }],
+    });
+    const deploy = deployment[4]?.options as { osname: string; remote: string; rootfs: { uuid: string } };
+    assert.equal(deploy.osname, 'debian');
+    assert.equal(deploy.remote, 'debian');
+    assert.deepEqual(deployment[6]?.options, {
+      repo: '/ostree/repo',
+      config: { sysroot: { bootloader: 'grub2' } },
+    });
+    const copy = stagesOf(manifest, 'image').find((s) => s.type === 'org.osbuild.copy') as unknown as {
+      inputs: { 'root-tree': { references: string[] } };
+    };
+    assert.deepEqual(copy.inputs['root-tree'].references, ['name:ostree-deployment']);
+    const mkfs = stagesOf(manifest, 'image').find((s) => s.type === 'org.osbuild.mkfs.ext4');
+    assert.equal(mkfs?.options?.uuid, deploy.rootfs.uuid);
+  });
+
+  it('refuses bad OSTree options, and OSTree options for a type without a commit', async () => {
+    const imageType = getImageType('debian-atomic-commit');
+    const tar = getImageType('tar');
+    assert.ok(distro && imageType && tar);
+    const req = { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 };
+    for (const ostree of [{ ref: '/bad ref' }, { parent: 'abc' }, { url: 'ftp://example.invalid/' }]) {
+      await assert.rejects(makeManifest({ ...req, ostree }, catalogue), (err: unknown) => {
+        assert.ok(err instanceof ComposerError);
+        assert.equal(err.code, 'FORGE_ERR_COMPOSE_OSTREE');
+        return true;
+      });
+    }
+    await assert.rejects(
+      makeManifest({ ...req, imageType: tar, ostree: { ref: 'a/b' } }, catalogue),
+      /no OSTree commit/,
+    );
+  });
+
+  it('lists the image types with file names, MIME types, exports and OSTree refs', () => {
+    assert.ok(distro);
+    const types = listImageTypes(distro);
+    const byName = new Map(types.map((t) => [t.name, t]));
+    assert.deepEqual(byName.get('debian-atomic-commit'), {
+      name: 'debian-atomic-commit',
+      description: byName.get('debian-atomic-commit')?.description,
+      filename: 'commit.tar',
+      mimeType: 'application/x-tar',
+      exports: ['commit-archive'],
+      bootable: false,
+      defaultSize: 0,
+      ostree: true,
+      defaultOstreeRef: 'debian/12/x86_64/atomic',
+    });
+    const qcow2 = byName.get('debian-atomic-qcow2');
+    assert.deepEqual(
+      [qcow2?.filename, qcow2?.mimeType, qcow2?.exports, qcow2?.ostree],
+      ['disk.qcow2', 'application/x-qemu-disk', ['qcow2'], true],
+    );
+    assert.equal(byName.get('qcow2')?.ostree, false);
+    assert.equal(byName.get('tar')?.filename, 'root.tar');
+    assert.equal(
+      listImageTypes(getDistro('debian-13') as never)[3]?.defaultOstreeRef,
+      'debian/13/x86_64/atomic',
+    );
+    assert.deepEqual(listImageTypes(distro, 'aarch64'), []);
   });
 });

@@ -41,6 +41,17 @@ export const composeFlags: Record<string, Flag> = {
     metavar: 'SECONDS',
     help: 'SOURCE_DATE_EPOCH of the image (default: the date of the newest repository release file)',
   },
+  ref: {
+    type: 'string',
+    metavar: 'REF',
+    help: "OSTree types: the commit's branch (default debian/RELEASE/ARCH/atomic)",
+  },
+  parent: { type: 'string', metavar: 'COMMIT', help: 'OSTree types: the checksum of the parent commit' },
+  url: {
+    type: 'string',
+    metavar: 'URL',
+    help: 'OSTree types: the repository a deployed machine updates from',
+  },
   'state-dir': {
     type: 'string',
     metavar: 'DIR',
@@ -108,8 +119,10 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
   if (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0) {
     throw new UsageError(`--source-epoch takes whole seconds, not '${String(epochFlag)}'`);
   }
+  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? ctx.flags[name] : undefined);
+  const ostree = { ref: flag('ref'), parent: flag('parent'), url: flag('url') };
   const result = await makeManifest(
-    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch },
+    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch, ostree },
     resolver,
   );
   return { ...result, imageType, distroName: distro.name };

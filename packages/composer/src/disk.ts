@@ -48,12 +48,29 @@ const loop = (start: number, size: number) => ({
   options: { filename: 'disk.raw', start, size },
 });
 
-export function diskPipelines(ctx: ImageTypeContext): { osStages: StageDesc[]; image: PipelineDesc } {
+/** The kernel's consoles (screen and first serial port) and the blueprint's arguments. */
+export function kernelOptions(ctx: ImageTypeContext): string[] {
+  return ['console=tty0', 'console=ttyS0,115200n8', ...ctx.kernelAppend.split(/\s+/)].filter(Boolean);
+}
+
+/** The UUID of the root file system of a disk made with `seed`. */
+export function rootFsUuid(seed: string): string {
+  return seededUuid(seed, 'root-fs');
+}
+
+/**
+ * The stages that boot the `os` tree from the disk, and the `image` pipeline: the disk, its file
+ * systems filled from the tree of the pipeline `tree` (default `os`) and GRUB's boot code.
+ */
+export function diskPipelines(
+  ctx: ImageTypeContext,
+  tree = 'os',
+): { osStages: StageDesc[]; image: PipelineDesc } {
   const layout = diskLayout(ctx.size);
-  const rootUuid = seededUuid(ctx.seed, 'root-fs');
+  const rootUuid = rootFsUuid(ctx.seed);
   const volid = seededVolid(ctx.seed, 'esp-fs');
   const espUuid = `${volid.slice(0, 4)}-${volid.slice(4)}`.toUpperCase();
-  const kernelOpts = ['console=tty0', 'console=ttyS0,115200n8', ctx.kernelAppend].filter(Boolean).join(' ');
+  const kernelOpts = kernelOptions(ctx).join(' ');
 
   const osStages: StageDesc[] = [
     {
@@ -120,7 +137,11 @@ export function diskPipelines(ctx: ImageTypeContext): { osStages: StageDesc[]; i
       {
         type: 'org.osbuild.copy',
         inputs: {
-          'root-tree': { type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: ['name:os'] },
+          'root-tree': {
+            type: 'org.osbuild.tree',
+            origin: 'org.osbuild.pipeline',
+            references: [`name:${tree}`],
+          },
         },
         devices: { root: loop(layout.root.start, layout.root.size) },
         mounts: [{ name: 'root', type: 'org.osbuild.ext4', source: 'root', target: '/' }],
@@ -149,4 +170,24 @@ export function diskPipelines(ctx: ImageTypeContext): { osStages: StageDesc[]; i
     ],
   };
   return { osStages, image };
+}
+
+/** The `qcow2` pipeline: the raw disk of the `image` pipeline converted to qcow2. */
+export function qcow2Pipeline(): PipelineDesc {
+  return {
+    name: 'qcow2',
+    stages: [
+      {
+        type: 'org.osbuild.qemu',
+        inputs: {
+          image: {
+            type: 'org.osbuild.files',
+            origin: 'org.osbuild.pipeline',
+            references: { 'name:image': { file: 'disk.raw' } },
+          },
+        },
+        options: { filename: 'disk.qcow2', format: { type: 'qcow2', compat: '1.1' } },
+      },
+    ],
+  };
 }

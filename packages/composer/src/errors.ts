@@ -4,6 +4,8 @@ export const ComposerErrorCode = {
   Size: 'FORGE_ERR_COMPOSE_SIZE',
   /** The distro has no such architecture. */
   Arch: 'FORGE_ERR_COMPOSE_ARCH',
+  /** The OSTree options (ref, parent, url) are invalid, or given for a type without a commit. */
+  Ostree: 'FORGE_ERR_COMPOSE_OSTREE',
 } as const;
 
 export type ComposerErrorCode = (typeof ComposerErrorCode)[keyof typeof ComposerErrorCode];

@@ -2,10 +2,13 @@
  * The image types, each a readable definition: what it is, its file name and MIME type, the
  * pipeline it exports, its default size and packages, and the pipelines that make it from the `os`
  * tree. osbuild-composer's pipeline names are kept: `os`, `archive` (tar), `image` (a partitioned
- * raw disk) and `qcow2`.
+ * raw disk) and `qcow2`; the atomic types (atomic.ts) add `ostree-commit`, `commit-archive` and
+ * `ostree-deployment`.
  */
-import type { StageDesc } from './customizations.ts';
-import { diskPipelines } from './disk.ts';
+import { atomicCommit, atomicQcow2 } from './atomic.ts';
+import type { InlineItems, StageDesc } from './customizations.ts';
+import { diskPipelines, qcow2Pipeline } from './disk.ts';
+import type { Distro } from './distros.ts';
 
 export interface PipelineDesc {
   name: string;
@@ -22,6 +25,23 @@ export interface ImageTypeContext {
   seed: string;
   /** Kernel command line additions from the blueprint. */
   kernelAppend: string;
+  distro: Distro;
+  /** Composer's architecture name, e.g. `x86_64`. */
+  arch: string;
+  /** The compose's OSTree options, for the types that make or deploy a commit. */
+  ostree: OstreeOptions;
+  /** Inline sources of the manifest: stages that write files add their contents here. */
+  inline: InlineItems;
+}
+
+/** A compose's OSTree options, as composer-cli's `compose start-ostree` names them. */
+export interface OstreeOptions {
+  /** The branch of the commit; the image type's default when absent. */
+  ref?: string;
+  /** The commit the new commit follows (its checksum). */
+  parent?: string;
+  /** The repository machines update from. */
+  url?: string;
 }
 
 /** What an image type contributes to the `os` pipeline, and the pipelines after it. */
@@ -39,6 +59,10 @@ export interface ImageType {
   packages: string[];
   /** Stages appended to the `os` pipeline (boot configuration). */
   osStages(ctx: ImageTypeContext): StageDesc[];
+  /** Stages that end the `os` pipeline, after every other (the OSTree reshaping). */
+  osFinalStages?(ctx: ImageTypeContext): StageDesc[];
+  /** For the types that make an OSTree commit: the ref a compose gets when it names none. */
+  defaultOstreeRef?(distro: Distro, arch: string): string;
   /** Pipelines after `os`. */
   pipelines(ctx: ImageTypeContext): PipelineDesc[];
 }
@@ -117,29 +141,43 @@ const qcow2: ImageType = {
   defaultSize: 4 * GiB,
   packages: BOOTABLE_PACKAGES,
   osStages: (ctx) => diskPipelines(ctx).osStages,
-  pipelines: (ctx) => [
-    diskPipelines(ctx).image,
-    {
-      name: 'qcow2',
-      stages: [
-        {
-          type: 'org.osbuild.qemu',
-          inputs: {
-            image: {
-              type: 'org.osbuild.files',
-              origin: 'org.osbuild.pipeline',
-              references: { 'name:image': { file: 'disk.raw' } },
-            },
-          },
-          options: { filename: 'disk.qcow2', format: { type: 'qcow2', compat: '1.1' } },
-        },
-      ],
-    },
-  ],
+  pipelines: (ctx) => [diskPipelines(ctx).image, qcow2Pipeline()],
 };
 
-export const IMAGE_TYPES: readonly ImageType[] = [tar, qcow2, raw];
+export const IMAGE_TYPES: readonly ImageType[] = [tar, qcow2, raw, atomicCommit, atomicQcow2];
 
 export function getImageType(name: string): ImageType | undefined {
   return IMAGE_TYPES.find((t) => t.name === name);
+}
+
+/** An image type as a service lists it (osbuild/images' ImageType: name, file, MIME type, exports). */
+export interface ImageTypeInfo {
+  name: string;
+  description: string;
+  filename: string;
+  mimeType: string;
+  exports: string[];
+  bootable: boolean;
+  /** Bytes; 0 for images without a size. */
+  defaultSize: number;
+  /** Whether a compose of this type makes an OSTree commit and so takes a ref (and parent, url). */
+  ostree: boolean;
+  /** The ref a compose for this distro and architecture gets when it names none. */
+  defaultOstreeRef?: string;
+}
+
+/** The image types a distro offers for an architecture (every type, for every distro today). */
+export function listImageTypes(distro: Distro, arch = 'x86_64'): ImageTypeInfo[] {
+  if (!distro.arches[arch]) return [];
+  return IMAGE_TYPES.map((t) => ({
+    name: t.name,
+    description: t.description,
+    filename: t.filename,
+    mimeType: t.mimeType,
+    exports: [t.exportPipeline],
+    bootable: t.bootable,
+    defaultSize: t.defaultSize,
+    ostree: t.defaultOstreeRef !== undefined,
+    ...(t.defaultOstreeRef ? { defaultOstreeRef: t.defaultOstreeRef(distro, arch) } : {}),
+  }));
 }

@@ -1,4 +1,5 @@
 export { type AptResolver, aptResolver } from './apt-resolver.ts';
+export { ATOMIC_OSNAME, ATOMIC_REMOTE, defaultOstreeRef } from './atomic.ts';
 export {
   type CustomizationsInput,
   customizationPackages,
@@ -8,7 +9,15 @@ export {
 export { diskLayout } from './disk.ts';
 export { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
 export { ComposerError, ComposerErrorCode } from './errors.ts';
-export { getImageType, IMAGE_TYPES, type ImageType, type PipelineDesc } from './image-types.ts';
+export {
+  getImageType,
+  IMAGE_TYPES,
+  type ImageType,
+  type ImageTypeInfo,
+  listImageTypes,
+  type OstreeOptions,
+  type PipelineDesc,
+} from './image-types.ts';
 export {
   type BlueprintInput,
   type ManifestRequest,

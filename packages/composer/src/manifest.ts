@@ -9,6 +9,7 @@
  * customizations applied, and the image type's boot configuration written.
  */
 import { createHash } from 'node:crypto';
+import { ostreeRef as checkOstree } from './atomic.ts';
 import {
   type CustomizationsInput,
   customizationPackages,
@@ -18,7 +19,7 @@ import {
 } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
-import type { ImageType, PipelineDesc } from './image-types.ts';
+import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-types.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export interface BlueprintInput {
@@ -40,12 +41,16 @@ export interface ManifestRequest {
   repositories: Repository[];
   /** SOURCE_DATE_EPOCH of every pipeline: file times in the image are clamped to it. */
   sourceEpoch: number;
+  /** Ref, parent commit and update URL, for the image types that make an OSTree commit. */
+  ostree?: OstreeOptions;
 }
 
 export interface ManifestResult {
   manifest: Record<string, unknown>;
   /** Every package in the image, with its layer (0 base, 1 image type, 2 blueprint). */
   packages: (ResolvedPackage & { layer: number })[];
+  /** The ref of the OSTree commit the image holds, for the types that make one. */
+  ostreeRef?: string;
 }
 
 /** A blueprint package as apt understands it: `name`, `name=version`, or `name (op version)`. */
@@ -62,6 +67,16 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   if (!debArch)
     throw new ComposerError(ComposerErrorCode.Arch, `${req.distro.name} has no architecture ${arch}`);
   const c = req.blueprint.customizations;
+  const ostree = req.ostree ?? {};
+  const asked = Object.entries(ostree).filter(([, v]) => v !== undefined && v !== '');
+  if (!req.imageType.defaultOstreeRef && asked.length > 0) {
+    throw new ComposerError(
+      ComposerErrorCode.Ostree,
+      `image type ${req.imageType.name} makes no OSTree commit: it takes no ${asked.map(([k]) => k).join(', ')}`,
+    );
+  }
+  // Checked before the packages are resolved: a bad ref should not wait for apt.
+  const ostreeRef = req.imageType.defaultOstreeRef ? checkOstree(ostree, req.distro, arch) : undefined;
   const blueprintPackages = [...(req.blueprint.packages ?? []), ...(req.blueprint.modules ?? [])].map(
     packageSpec,
   );
@@ -83,9 +98,16 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
       ]),
     )
     .digest('hex');
-  const typeCtx = { size, seed, kernelAppend: c?.kernel?.append ?? '' };
-
   const inline: InlineItems = {};
+  const typeCtx: ImageTypeContext = {
+    size,
+    seed,
+    kernelAppend: c?.kernel?.append ?? '',
+    distro: req.distro,
+    arch,
+    ostree,
+    inline,
+  };
   const osStages: StageDesc[] = [];
   resolved.forEach((debs, i) => {
     if (debs.length === 0) return;
@@ -117,6 +139,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   }
   osStages.push(...req.imageType.osStages(typeCtx));
   osStages.push({ type: 'org.osbuild.machine-id', options: { 'first-boot': 'yes' } });
+  osStages.push(...(req.imageType.osFinalStages?.(typeCtx) ?? []));
 
   const pipelines: PipelineDesc[] = [
     { name: 'os', runner: req.distro.runner, stages: osStages },
@@ -135,7 +158,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     sources,
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
-  return { manifest, packages: all };
+  return { manifest, packages: all, ...(ostreeRef ? { ostreeRef } : {}) };
 }
 
 /** Keys in OSBuild's order, so a manifest reads the way osbuild-composer writes them. */

@@ -13,8 +13,22 @@ import { type Command, UsageError } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
 import { osReleaseText } from '../manifest-input.ts';
 
-/** Stages worth keeping between composes: the package layers and the finished system. */
-const CHECKPOINTS = ['org.osbuild.debootstrap', 'org.osbuild.apt', 'os'];
+/**
+ * Stages worth keeping between composes: the package layers, the finished system and its OSTree
+ * commit (which the commit and the disk of the same system share).
+ */
+const CHECKPOINTS = ['org.osbuild.debootstrap', 'org.osbuild.apt', 'os', 'ostree-commit'];
+
+/** The commit id and ref that org.osbuild.ostree.commit reported, when the build made a commit. */
+function ostreeCommitOf(
+  metadata: Record<string, Record<string, unknown>>,
+): { id: string; ref: string } | undefined {
+  const stage = metadata['ostree-commit']?.['org.osbuild.ostree.commit'] as
+    | { compose?: { 'ostree-commit'?: string; ref?: string } }
+    | undefined;
+  const id = stage?.compose?.['ostree-commit'];
+  return id ? { id, ref: stage?.compose?.ref ?? '' } : undefined;
+}
 
 export const composeCommand: Command = {
   name: 'compose',
@@ -89,6 +103,8 @@ export const composeCommand: Command = {
       const image = join(outDir, plan.imageType.filename);
       renameSync(join(exportDir, pipeline, plan.imageType.filename), image);
       ctx.io.stdout.write(`Image: ${image}\n`);
+      const commit = ostreeCommitOf(result.metadata);
+      if (commit) ctx.io.stdout.write(`OSTree commit: ${commit.id} (ref ${commit.ref})\n`);
       return 0;
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;

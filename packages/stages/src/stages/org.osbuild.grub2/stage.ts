@@ -330,7 +330,7 @@ export function efiRedirect(bootfs: FsSpec, separateBoot: boolean): string {
 }
 
 /** Copies GRUB's modules for `platform` and the unicode font from the build root into /boot/grub. */
-function copyModules(grubDir: string, platform: string): number {
+export function copyModules(grubDir: string, platform: string): number {
   if (!/^[a-z0-9_-]+$/.test(platform)) throw new StageError(`invalid GRUB platform '${platform}'`);
   const source = `/usr/lib/grub/${platform}`;
   if (!existsSync(source))
