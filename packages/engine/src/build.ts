@@ -360,7 +360,10 @@ class PipelineBuilder {
         ),
         inputs: inputs.args,
         mounts: Object.fromEntries(
-          [...mounts].map(([n, m]) => [n, { path: `/run/osbuild/mounts/${relative(dirs.mounts, m.path)}` }]),
+          [...mounts].map(([n, m]) => [
+            n,
+            m.hidden ? {} : { path: `/run/osbuild/mounts/${relative(dirs.mounts, m.path)}` },
+          ]),
         ),
         options: stage.options,
         meta: { id: stage.id, ...(p.sourceEpoch !== null ? { 'source-epoch': p.sourceEpoch } : {}) },

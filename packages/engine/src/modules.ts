@@ -198,6 +198,42 @@ const MODULES: ModuleSchemas[] = [
   },
   {
     klass: 'Mount',
+    name: 'org.osbuild.ostree.deployment',
+    schema2: {
+      additionalProperties: false,
+      required: ['name', 'type'],
+      properties: {
+        name: { type: 'string' },
+        type: { type: 'string' },
+        options: {
+          type: 'object',
+          required: ['deployment'],
+          properties: {
+            source: { type: 'string', pattern: '^(mount|tree)$', default: 'tree' },
+            deployment: {
+              type: 'object',
+              additionalProperties: false,
+              oneOf: [
+                { properties: { default: { enum: [false] } }, required: ['osname', 'ref'] },
+                {
+                  properties: { default: { enum: [true] } },
+                  not: { anyOf: [{ required: ['osname'] }, { required: ['ref'] }, { required: ['serial'] }] },
+                },
+              ],
+              properties: {
+                osname: { type: 'string' },
+                ref: { type: 'string' },
+                serial: { type: 'number', default: 0 },
+                default: { type: 'boolean', default: false },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  {
+    klass: 'Mount',
     name: 'org.osbuild.bind',
     schema2: {
       additionalProperties: false,

@@ -20,6 +20,7 @@ import { attachLoop, detachLoop, type LoopDevice } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run, which } from './exec.ts';
 import { closeInReverse, openInOrder } from './handles.ts';
+import { mountDeployment, OSTREE_DEPLOYMENT_MOUNT } from './mounts-ostree.ts';
 import { isMountPoint, type ResourceRegistry, unmount } from './resources.ts';
 
 export interface MountHandle {
@@ -27,6 +28,8 @@ export interface MountHandle {
   name: string;
   /** Host path of the mount point. */
   path: string;
+  /** The stage gets no path for it (`{}` in its arguments), as OSBuild's deployment mount. */
+  hidden?: boolean;
   /** Syncs and unmounts (lazily if it stays busy); idempotent. */
   close(): Promise<void>;
 }
@@ -48,7 +51,7 @@ export const FILESYSTEM_MOUNTS: Readonly<Record<string, string>> = {
   'org.osbuild.fat': 'vfat',
 };
 
-const OTHER_MOUNTS = ['org.osbuild.noop', 'org.osbuild.bind'];
+const OTHER_MOUNTS = ['org.osbuild.noop', 'org.osbuild.bind', OSTREE_DEPLOYMENT_MOUNT];
 
 /**
  * Mounts in order. If one fails, those mounted before it are unmounted again and the error is thrown.
@@ -84,6 +87,7 @@ async function mountOne(
     return { name, path, close: async () => {} };
   }
   if (mount.type === 'org.osbuild.bind') return mountBind(name, mount, ctx);
+  if (mount.type === OSTREE_DEPLOYMENT_MOUNT) return mountDeployment(name, mount, ctx);
   const known = [...Object.keys(FILESYSTEM_MOUNTS), ...OTHER_MOUNTS].join(', ');
   throw mountError(name, `unsupported mount type ${mount.type} (supported: ${known})`);
 }
