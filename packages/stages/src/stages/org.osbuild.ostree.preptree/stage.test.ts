@@ -268,6 +268,21 @@ describe('org.osbuild.ostree.preptree', () => {
     assert.equal(readlinkSync(at('tmp')), 'sysroot/tmp');
   });
 
+  it('joins /opt to an existing /var/opt, as Debian’s base system has both', () => {
+    debianTree(root.tree);
+    mkdirSync(at('var/opt'), { recursive: true });
+    mkdirSync(at('opt/tool'), { recursive: true });
+    main(root.args({}));
+    assert.equal(readlinkSync(at('opt')), 'var/opt');
+    assert.ok(existsSync(at('usr/share/factory/var/opt/tool')));
+    root.cleanup();
+    root = testRoot();
+    debianTree(root.tree);
+    mkdirSync(at('var/opt/tool'), { recursive: true });
+    mkdirSync(at('opt/tool'), { recursive: true });
+    assert.throws(() => main(root.args({})), /cannot move \/opt\/tool to \/var\/opt: it exists already/);
+  });
+
   it('refuses a prepared tree, a tree without /usr and a full /media', () => {
     assert.throws(() => main(root.args({})), /no \/usr directory/);
     debianTree(root.tree);

@@ -212,7 +212,18 @@ function reshapeVar(tree: string): void {
     }
     if (!st.isDirectory()) throw new StageError(`/${name} is not a directory`);
     const into = join(variable, target);
-    if (exists(into)) throw new StageError(`cannot move /${name} to /var/${target}: it exists already`);
+    if (exists(into)) {
+      // Debian's base system has an empty /var/opt beside /opt: the contents join it.
+      if (!isDir(into)) throw new StageError(`cannot move /${name} to /var/${target}: it is not a directory`);
+      for (const entry of readdirSync(dir)) {
+        if (exists(join(into, entry))) {
+          throw new StageError(`cannot move /${name}/${entry} to /var/${target}: it exists already`);
+        }
+        renameSync(join(dir, entry), join(into, entry));
+      }
+      rmdirSync(dir);
+      continue;
+    }
     // Only a directory with contents (or an unusual mode or owner) needs recreating in /var.
     const plain = (st.mode & 0o7777) === 0o755 && st.uid === 0 && st.gid === 0;
     if (readdirSync(dir).length > 0 || !plain) renameSync(dir, into);
