@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { EngineIndex } from '@debian-forge/engine';
 import {
   DEFAULT_MAX_MANIFEST_BYTES,
   LibdirIndex,
@@ -22,7 +23,7 @@ export const manifestFlags: Record<string, Flag> = {
     type: 'string',
     short: 'l',
     metavar: 'DIR',
-    help: 'OSBuild-layout libdir whose .meta.json schemas validate stages, inputs, devices, mounts, sources',
+    help: 'OSBuild-layout libdir whose .meta.json schemas validate stages (sources, inputs, devices and mounts: the engine’s)',
   },
   'max-size': {
     type: 'string',
@@ -48,7 +49,8 @@ export function indexOf(ctx: CommandContext): ModuleIndex | undefined {
   } catch {
     throw new UsageError(`--libdir ${libdir}: not a directory`);
   }
-  return new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`));
+  // Stages from the libdir; sources, inputs, devices and mounts as the engine implements them.
+  return new EngineIndex(new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`)));
 }
 
 export function manifestPath(ctx: CommandContext): string {

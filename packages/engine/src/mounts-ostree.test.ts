@@ -40,11 +40,12 @@ describe('mount org.osbuild.ostree.deployment', { skip }, () => {
     work = mkdtempSync(join(tmpdir(), 'forge-mount-ostree-'));
     // A deployed system root, made with the ostree command as the ostree stages make it.
     const content = join(work, 'content');
-    commit = commitFiles(join(work, 'repo'), content, REF, {
+    commitFiles(join(work, 'repo'), content, REF, {
       'usr/lib/modules/6.1.0-test/vmlinuz': 'kernel',
       'usr/lib/modules/6.1.0-test/initramfs.img': 'initramfs',
       'usr/etc/os-release': 'ID=debian\n',
     });
+    // Committed again with the empty directories and the link a deployment needs.
     for (const dir of ['boot', 'sysroot', 'var']) mkdirSync(join(content, dir));
     symlinkSync('sysroot/ostree', join(content, 'ostree'));
     commit = ostree(join(work, 'repo'), 'commit', `--branch=${REF}`, `--tree=dir=${content}`);

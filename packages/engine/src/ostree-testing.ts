@@ -30,6 +30,7 @@ export function commitFiles(repo: string, dir: string, ref: string, files: Recor
   try {
     statSync(join(repo, 'config'));
   } catch {
+    mkdirSync(dirname(repo), { recursive: true });
     ostree(repo, 'init', '--mode=archive');
   }
   return ostree(repo, 'commit', `--branch=${ref}`, `--tree=dir=${dir}`);
