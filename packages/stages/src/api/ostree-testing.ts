@@ -9,20 +9,12 @@ import { dirname, join } from 'node:path';
 import { main as deploy } from '../stages/org.osbuild.ostree.deploy/stage.ts';
 import { main as initFs } from '../stages/org.osbuild.ostree.init-fs/stage.ts';
 import { main as osInit } from '../stages/org.osbuild.ostree.os-init/stage.ts';
-import type { TestRoot } from './testing.ts';
-
-const has = (program: string) => {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { hasProgram, type TestRoot } from './testing.ts';
 
 /** Why a deployment cannot be made here, or false. */
 export const deploymentUnavailable: string | false =
-  (!has('ostree') && 'ostree is not installed') || (!has('bwrap') && 'bubblewrap is not installed');
+  (!hasProgram('ostree') && 'ostree is not installed') ||
+  (!hasProgram('bwrap') && 'bubblewrap is not installed');
 
 export const TEST_REF = 'debian/12/x86_64/test';
 

@@ -2,6 +2,7 @@
  * For stage tests: arguments as the engine would write them, pointing at real directories, so a
  * test calls a stage's `main` directly on a real tree (as OSBuild's stage tests do).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,4 +48,14 @@ export function testRoot(prefix = 'forge-stage-'): TestRoot {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether `program --version` runs here (tests skip with a reason when a tool is missing). */
+export function hasProgram(program: string): boolean {
+  try {
+    execFileSync(program, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,21 +4,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as initFs } from '../org.osbuild.ostree.init-fs/stage.ts';
 import { main as osInit } from '../org.osbuild.ostree.os-init/stage.ts';
 import { main } from './stage.ts';
 
-const has = (program: string) => {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
-  (!has('ostree') && 'ostree is not installed') || (!has('bwrap') && 'bubblewrap is not installed');
+  (!hasProgram('ostree') && 'ostree is not installed') ||
+  (!hasProgram('bwrap') && 'bubblewrap is not installed');
 
 const REF = 'debian/12/x86_64/atomic';
 

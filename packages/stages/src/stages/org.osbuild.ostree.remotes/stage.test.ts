@@ -3,20 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { main } from './stage.ts';
 
-const has = (program: string) => {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-describe('org.osbuild.ostree.remotes', { skip: !has('ostree') && 'ostree is not installed' }, () => {
+describe('org.osbuild.ostree.remotes', { skip: !hasProgram('ostree') && 'ostree is not installed' }, () => {
   let root: TestRoot;
   beforeEach(() => {
     root = testRoot();
@@ -57,7 +48,7 @@ describe('org.osbuild.ostree.remotes', { skip: !has('ostree') && 'ostree is not 
     );
   });
 
-  it('imports armored keys', { skip: !has('gpg') && 'gpg is not installed' }, () => {
+  it('imports armored keys', { skip: !hasProgram('gpg') && 'gpg is not installed' }, () => {
     const home = join(root.dir, 'gnupg');
     mkdirSync(home, { mode: 0o700 });
     const gpg = (...argv: string[]) =>
