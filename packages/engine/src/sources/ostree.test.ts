@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +90,26 @@ describe('source org.osbuild.ostree', { skip: !hasOstree && 'ostree is not insta
     const again = await fetch('sources', { [plain]: { remote: { url: `${served.url}/repo` } } });
     assert.deepEqual(again?.items, [{ checksum: plain, cached: true }]);
     assert.equal(served.requests.length, before);
+  });
+
+  it('takes the objects from contenturl and only the metadata from url', async () => {
+    // The url's repository has nothing but its config.
+    mkdirSync(join(work, 'meta/repo'), { recursive: true });
+    copyFileSync(join(work, 'www/repo/config'), join(work, 'meta/repo/config'));
+    const meta = await serveDirectory(join(work, 'meta'));
+    try {
+      const before = served.requests.length;
+      const r = await fetch('content', {
+        [plain]: { remote: { url: `${meta.url}/repo`, contenturl: `${served.url}/repo` } },
+      });
+      assert.deepEqual(r?.items, [{ checksum: plain, cached: false }]);
+      // The url answers for the detached metadata (signatures), contenturl for everything else.
+      const object = `/repo/objects/${plain.slice(0, 2)}/${plain.slice(2)}`;
+      assert.deepEqual(meta.requests, [`${object}.commitmeta`]);
+      assert.ok(served.requests.slice(before).includes(`${object}.commit`));
+    } finally {
+      await meta.close();
+    }
   });
 
   it('verifies the signature when gpgkeys are given', {
