@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { listen } from './server.ts';
+import { startTestApi } from './testing.ts';
+
+function get(
+  target: { socketPath?: string; url?: string },
+  path: string,
+  headers: Record<string, string> = {},
+) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const url = new URL(path, target.url ?? 'http://localhost');
+    const opts = target.socketPath
+      ? { socketPath: target.socketPath, path, headers }
+      : { hostname: url.hostname, port: url.port, path, headers };
+    const req = request(opts, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('GET /api/status answers as osbuild-composer does', async (t) => {
+  const { app } = await startTestApi(t);
+  const res = await app.inject({ method: 'GET', url: '/api/status' });
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^application\/json; charset=utf-8/);
+  const body = res.json();
+  assert.equal(body.api, '1');
+  assert.equal(body.backend, 'osbuild-composer');
+  assert.equal(body.db_supported, true);
+  assert.deepEqual(body.msgs, []);
+});
+
+test('unknown routes and API versions get the Weldr 404 body; the Cloud and Forge APIs their own', async (t) => {
+  const { app } = await startTestApi(t);
+  for (const url of ['/api/v2/blueprints/list', '/api/v0/no/such/route', '/nothing']) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 404, url);
+    assert.deepEqual(res.json(), {
+      status: false,
+      errors: [{ code: 404, id: 'HTTPError', msg: 'Not Found' }],
+    });
+  }
+  const cloud = await app.inject({ method: 'GET', url: '/api/image-builder-composer/v2/nothing' });
+  assert.equal(cloud.statusCode, 404);
+  assert.equal(cloud.json().kind, 'Error');
+  const forge = await app.inject({ method: 'GET', url: '/api/forge/v1/nothing' });
+  assert.equal(forge.statusCode, 404);
+  assert.equal(forge.json().code, 'NotFound');
+});
+
+test('TCP needs a bearer token; the unix socket does not', async (t) => {
+  const { app, config } = await startTestApi(t, (dir) => ({
+    tokens: ['s3cret-token'],
+    socket: { path: join(dir, 'api.socket'), mode: 0o660 },
+    tcp: { host: '127.0.0.1', port: 0 },
+  }));
+  const where = await listen(app, config);
+  assert.ok(where.socket && where.url);
+  assert.equal((await get({ url: where.url }, '/api/status')).status, 401);
+  assert.equal((await get({ url: where.url }, '/api/status', { authorization: 'Bearer wrong' })).status, 401);
+  const ok = await get({ url: where.url }, '/api/status', { authorization: 'Bearer s3cret-token' });
+  assert.equal(ok.status, 200);
+  assert.equal(JSON.parse(ok.body).backend, 'osbuild-composer');
+  const viaSocket = await get({ socketPath: where.socket }, '/api/status');
+  assert.equal(viaSocket.status, 200);
+});

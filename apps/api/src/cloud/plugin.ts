@@ -1,0 +1,39 @@
+/**
+ * The subset of osbuild-composer's Cloud API (v2) that weldr-client and image-builder clients use,
+ * at /api/image-builder-composer/v2, with its error object.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { ApiError, WeldrError } from '../errors.ts';
+
+export const CLOUD_PREFIX = '/api/image-builder-composer/v2';
+
+/** The Cloud API's error object. */
+export function cloudError(status: number, code: string, reason: string, details?: unknown) {
+  return {
+    id: code,
+    kind: 'Error',
+    href: `${CLOUD_PREFIX}/errors/${code}`,
+    code: `IMAGE-BUILDER-COMPOSER-${code}`,
+    reason,
+    operation_id: '',
+    ...(details === undefined ? {} : { details }),
+    status,
+  };
+}
+
+export async function cloudPlugin(app: FastifyInstance, _deps: AppDeps): Promise<void> {
+  app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.status).send(cloudError(err.status, err.code, err.message, err.details));
+    }
+    if (err instanceof WeldrError) {
+      return reply.code(err.status).send(cloudError(err.status, err.id, err.message));
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'cloud route failed');
+    return reply
+      .code(status)
+      .send(cloudError(status, status >= 500 ? 'InternalServerError' : 'BadRequest', err.message));
+  });
+}

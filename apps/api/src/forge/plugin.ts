@@ -1,0 +1,25 @@
+/**
+ * The Forge API at /api/forge/v1: what Weldr and the Cloud API lack (raw manifests, priorities,
+ * cancel, workers, queue statistics, the live event stream, artifact uploads by workers). Errors are
+ * `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { ApiError, WeldrError } from '../errors.ts';
+
+export const FORGE_PREFIX = '/api/forge/v1';
+
+export function forgeError(code: string, message: string, details?: unknown) {
+  return { code, message, ...(details === undefined ? {} : { details }) };
+}
+
+export async function forgePlugin(app: FastifyInstance, _deps: AppDeps): Promise<void> {
+  app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
+    if (err instanceof ApiError)
+      return reply.code(err.status).send(forgeError(err.code, err.message, err.details));
+    if (err instanceof WeldrError) return reply.code(err.status).send(forgeError(err.id, err.message));
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'forge route failed');
+    return reply.code(status).send(forgeError(err.code ?? 'FORGE_ERR_HTTP', err.message, err.validation));
+  });
+}

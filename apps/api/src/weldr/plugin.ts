@@ -1,0 +1,46 @@
+/**
+ * The Weldr API (lorax-composer compatible) at /api/status and /api/v0|v1: its own body parsing
+ * (routes read JSON or TOML bodies as text and parse them themselves, to answer with Weldr's
+ * messages), its error envelope, and its 404 body.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { ApiError, WeldrError } from '../errors.ts';
+import { blueprintRoutes } from './blueprints.ts';
+import { errorBody } from './common.ts';
+import { composeRoutes } from './compose.ts';
+import { projectRoutes } from './projects.ts';
+import { WeldrRouter } from './router.ts';
+import { sourceRoutes } from './sources.ts';
+import { statusRoute } from './status.ts';
+
+export async function weldrPlugin(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError | WeldrError | ApiError, request, reply) => {
+    if (err instanceof WeldrError) {
+      return reply.code(err.status).send(errorBody(err.status, err.id, err.message));
+    }
+    if (err instanceof ApiError) {
+      return reply.code(err.status).send(errorBody(err.status, err.code, err.message));
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'weldr route failed');
+      return reply.code(500).send(errorBody(500, 'InternalServerError', err.message));
+    }
+    return reply.code(status).send(errorBody(status, 'HTTPError', err.message));
+  });
+
+  const router = new WeldrRouter(app);
+  statusRoute(app, deps);
+  blueprintRoutes(router, deps);
+  projectRoutes(router, deps);
+  sourceRoutes(router, deps);
+  composeRoutes(router, deps);
+  router.finish();
+}
+
+/** The body of a Weldr 404 (unknown route or API version). */
+export const WELDR_NOT_FOUND = errorBody(404, 'HTTPError', 'Not Found');
