@@ -5,20 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AptError, debianRepositories } from '@debian-forge/apt';
+import { AptError } from '@debian-forge/apt';
 import { BlueprintError, parseBlueprint, parseDataSize } from '@debian-forge/blueprint';
 import {
   aptResolver,
-  blueprintRepositories,
+  type ComposePlan,
   ComposerError,
+  ComposerErrorCode,
   DEFAULT_DISTRO,
   DISTROS,
-  getDistro,
-  getImageType,
   IMAGE_TYPES,
-  type ImageType,
-  type ManifestResult,
-  makeManifest,
+  planCompose as planComposeTarget,
+  resolveComposeTarget,
 } from '@debian-forge/composer';
 import { type CommandContext, type Flag, UsageError } from './command.ts';
 
@@ -66,10 +64,15 @@ export function stateDirOf(ctx: CommandContext): string {
   return process.getuid?.() === 0 ? '/var/lib/debian-forge' : join(homedir(), '.cache', 'debian-forge');
 }
 
-export interface ComposePlan extends ManifestResult {
-  imageType: ImageType;
-  distroName: string;
-}
+export type { ComposePlan } from '@debian-forge/composer';
+
+/** Checked before anything is resolved; bad requests are usage errors (exit 2). */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  ComposerErrorCode.ImageType,
+  ComposerErrorCode.Distro,
+  ComposerErrorCode.Arch,
+  ComposerErrorCode.Size,
+]);
 
 export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
   const [path, ...rest] = ctx.positionals;
@@ -77,55 +80,42 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const typeName = ctx.flags.type;
   if (typeof typeName !== 'string') throw new UsageError('--type is required');
-  const imageType = getImageType(typeName);
-  if (!imageType) {
-    throw new UsageError(`unknown image type '${typeName}' (${IMAGE_TYPES.map((t) => t.name).join(', ')})`);
-  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code}`);
   }
-  const blueprint = parseBlueprint(
-    text,
-    path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : 'auto',
-  );
-  const distroName =
-    typeof ctx.flags.distro === 'string' ? ctx.flags.distro : blueprint.distro || DEFAULT_DISTRO;
-  const distro = getDistro(distroName);
-  if (!distro)
-    throw new UsageError(`unknown distro '${distroName}' (${DISTROS.map((d) => d.name).join(', ')})`);
-  const arch = typeof ctx.flags.arch === 'string' ? ctx.flags.arch : 'x86_64';
-  const debArch = distro.arches[arch];
-  if (!debArch) throw new UsageError(`${distro.name} has no architecture '${arch}'`);
+  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? ctx.flags[name] : undefined);
   let size: number | undefined;
   try {
     size = typeof ctx.flags.size === 'string' ? parseDataSize(ctx.flags.size) : undefined;
   } catch (err) {
     throw new UsageError(`--size: ${(err as Error).message}`);
   }
-  if (size !== undefined && imageType.defaultSize === 0) {
-    throw new UsageError(`image type ${imageType.name} has no size`);
+  const epochFlag = flag('source-epoch');
+  const sourceEpoch = epochFlag === undefined ? undefined : Number(epochFlag);
+  if (sourceEpoch !== undefined && (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0)) {
+    throw new UsageError(`--source-epoch takes whole seconds, not '${epochFlag}'`);
   }
-  const repositories = [
-    ...debianRepositories(distro.suite),
-    ...blueprintRepositories(blueprint.customizations?.repositories, distro),
-  ];
-  const resolver = aptResolver(stateDirOf(ctx));
-  const epochFlag = ctx.flags['source-epoch'];
-  const sourceEpoch =
-    typeof epochFlag === 'string' ? Number(epochFlag) : await resolver.releaseEpoch(debArch, repositories);
-  if (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0) {
-    throw new UsageError(`--source-epoch takes whole seconds, not '${String(epochFlag)}'`);
+  const target = {
+    blueprint: parseBlueprint(
+      text,
+      path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : 'auto',
+    ),
+    imageType: typeName,
+    distro: flag('distro'),
+    arch: flag('arch'),
+    size,
+    ostree: { ref: flag('ref'), parent: flag('parent'), url: flag('url') },
+  };
+  try {
+    resolveComposeTarget(target);
+  } catch (err) {
+    if (err instanceof ComposerError && USAGE_CODES.has(err.code)) throw new UsageError(err.message);
+    throw err;
   }
-  const flag = (name: string) => (typeof ctx.flags[name] === 'string' ? ctx.flags[name] : undefined);
-  const ostree = { ref: flag('ref'), parent: flag('parent'), url: flag('url') };
-  const result = await makeManifest(
-    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch, ostree },
-    resolver,
-  );
-  return { ...result, imageType, distroName: distro.name };
+  return planComposeTarget(target, { resolver: aptResolver(stateDirOf(ctx)), sourceEpoch });
 }
 
 /** Blueprint and apt errors as one line with their code; undefined for anything else. */

@@ -6,6 +6,10 @@ export const ComposerErrorCode = {
   Arch: 'FORGE_ERR_COMPOSE_ARCH',
   /** The OSTree options (ref, parent, url) are invalid, or given for a type without a commit. */
   Ostree: 'FORGE_ERR_COMPOSE_OSTREE',
+  /** No image type of that name. */
+  ImageType: 'FORGE_ERR_COMPOSE_IMAGE_TYPE',
+  /** No distro of that name. */
+  Distro: 'FORGE_ERR_COMPOSE_DISTRO',
 } as const;
 
 export type ComposerErrorCode = (typeof ComposerErrorCode)[keyof typeof ComposerErrorCode];

@@ -25,6 +25,15 @@ export {
   makeManifest,
   packageSpec,
 } from './manifest.ts';
+export {
+  type ComposePlan,
+  type ComposeTarget,
+  type ComposeTargetResolved,
+  type PlanOptions,
+  type PlanResolver,
+  planCompose,
+  resolveComposeTarget,
+} from './plan.ts';
 export { type BlueprintRepository, blueprintRepositories } from './repositories.ts';
 export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 export { seededUuid } from './uuids.ts';

@@ -76,7 +76,7 @@ export const composeCommand: Command = {
     const exportDir = join(outDir, `.export-${process.pid}`);
     const pipeline = plan.imageType.exportPipeline;
     ctx.io.stdout.write(
-      `Composing ${plan.imageType.name} for ${plan.distroName}: ${plan.packages.length} packages\n`,
+      `Composing ${plan.imageType.name} for ${plan.distro.name}: ${plan.packages.length} packages\n`,
     );
     try {
       const result = await buildManifest(manifest, {
