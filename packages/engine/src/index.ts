@@ -9,6 +9,18 @@ export {
 } from './build.ts';
 export { bwrapArgv, DEFAULT_CAPABILITIES } from './buildroot.ts';
 export { EngineError, EngineErrorCode } from './errors.ts';
+export {
+  type GroupProcess,
+  type GroupStartOptions,
+  groupAlive,
+  type RunOptions,
+  type RunResult,
+  run,
+  type Started,
+  start,
+  startGroup,
+  which,
+} from './exec.ts';
 export { EngineIndex } from './modules.ts';
 export {
   JSONSeqMonitor,
@@ -18,6 +30,6 @@ export {
   NullMonitor,
   type StageResult,
 } from './monitor.ts';
-export { ResourceRegistry } from './resources.ts';
+export { ResourceRegistry, releaseDeadEngines } from './resources.ts';
 export { libdirRunner } from './runners.ts';
 export { type CacheSize, ObjectStore, parseSize } from './store.ts';
