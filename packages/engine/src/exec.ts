@@ -12,6 +12,7 @@
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { EngineError, EngineErrorCode } from './errors.ts';
 
 export interface RunOptions {
@@ -137,4 +138,120 @@ export function spawnPiped(argv: string[]): ChildProcessWithoutNullStreams {
   const [program, ...args] = argv;
   if (!program) throw new EngineError(EngineErrorCode.Command, 'empty command');
   return spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export interface GroupStartOptions {
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Extra output pipes of the child, as its file descriptors 3, 4, … */
+  extraOutputs?: number;
+  /**
+   * A signal the child gets when this process dies, even by SIGKILL (set with `setpriv --pdeathsig`,
+   * which keeps it across exec), so nothing started here outlives its parent. Needs util-linux's
+   * setpriv; without it the child is started plainly.
+   */
+  parentDeathSignal?: NodeJS.Signals;
+}
+
+export interface GroupProcess {
+  /** Process id of the leader, also the id of the process group. */
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  /** The readable ends of the extra pipes, fd 3 first. */
+  extra: Readable[];
+  /** Resolves when the leader has exited and its output is drained. */
+  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Ends the whole group: SIGTERM to every member, SIGKILL to what is left after `graceMs`. Resolves
+   * when the leader has exited and no member of the group is left (or `waitMs` after the SIGKILL,
+   * for members that cannot die, such as ones stuck in the kernel).
+   */
+  terminate(opts?: { graceMs?: number; waitMs?: number }): Promise<void>;
+}
+
+/** True while some process of group `pgid` exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/**
+ * Starts `argv` as the leader of a new session and process group (so every process it starts,
+ * unless it leaves the group itself, can be signalled at once), standard input closed, stdout,
+ * stderr and `extraOutputs` more pipes readable.
+ */
+export function startGroup(argv: string[], options: GroupStartOptions = {}): GroupProcess {
+  const [first] = argv;
+  if (!first) throw new EngineError(EngineErrorCode.Command, 'empty command');
+  const setpriv = options.parentDeathSignal ? which('setpriv') : undefined;
+  const full = setpriv ? [setpriv, '--pdeathsig', options.parentDeathSignal as string, '--', ...argv] : argv;
+  const [program, ...args] = full as [string, ...string[]];
+  const extra = options.extraOutputs ?? 0;
+  const child = spawn(program, args, {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', ...Array.from({ length: extra }, () => 'pipe' as const)],
+  });
+  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (e) =>
+      reject(new EngineError(EngineErrorCode.Host, `cannot run ${first}: ${e.message}`)),
+    );
+    child.once('close', (exitCode, signal) => resolve({ exitCode, signal }));
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn failed; `done` rejects with the reason
+    return {
+      pid: -1,
+      stdout: child.stdout as Readable,
+      stderr: child.stderr as Readable,
+      extra: [],
+      done,
+      terminate: async () => {},
+    };
+  }
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const waitEmpty = async (ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+    while (groupAlive(pid)) {
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+  };
+  const terminate = async (opts: { graceMs?: number; waitMs?: number } = {}) => {
+    signalGroup(pid, 'SIGTERM');
+    if (await waitEmpty(opts.graceMs ?? 5000)) return;
+    signalGroup(pid, 'SIGKILL');
+    await waitEmpty(opts.waitMs ?? 5000);
+  };
+  return {
+    pid,
+    stdout: child.stdout as Readable,
+    stderr: child.stderr as Readable,
+    extra: Array.from({ length: extra }, (_, i) => child.stdio[3 + i] as Readable),
+    done,
+    terminate,
+  };
 }

@@ -22,6 +22,7 @@ import {
   processStartTime,
   RESOURCES_DIRNAME,
   ResourceRegistry,
+  releaseDeadEngines,
 } from './resources.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -182,6 +183,29 @@ describe('ResourceRegistry', () => {
       assert.deepEqual(recordFiles(rundir), []);
     } finally {
       await cleanUp({ files: [image, other], targets: [target] });
+    }
+  });
+
+  it("releaseDeadEngines releases a dead engine's mount, leaves a living one's and records nothing of its own", async (t) => {
+    if (!needRoot(t)) return;
+    const rundir = join(work, 'supervisor');
+    const target = join(work, 'supervisor-mnt');
+    mkdirSync(target);
+    const living = await ResourceRegistry.open(rundir);
+    try {
+      await run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'forge-test', target]);
+      const pid = await deadPid();
+      const record = { version: 1, pid, startTime: '778', bootId: currentBootId() };
+      writeFileSync(
+        join(rundir, RESOURCES_DIRNAME, `${pid}-778.json`),
+        JSON.stringify({ ...record, entries: [{ kind: 'mount', target }] }),
+      );
+      await releaseDeadEngines(rundir);
+      assert.equal(isMountPoint(target), false, 'the mount is released');
+      assert.deepEqual(recordFiles(rundir), [living.file.split('/').pop()]);
+    } finally {
+      await living.close();
+      await cleanUp({ targets: [target] });
     }
   });
 

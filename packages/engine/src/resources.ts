@@ -240,12 +240,8 @@ export class ResourceRegistry {
   static async open(rundir: string = DEFAULT_RUNDIR, opts: { log?: Log } = {}): Promise<ResourceRegistry> {
     const log = opts.log ?? (() => {});
     const dir = join(rundir, RESOURCES_DIRNAME);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const startTime = processStartTime(process.pid);
-    if (startTime === undefined) {
-      throw new EngineError(EngineErrorCode.Host, 'cannot read the start time of this process from /proc');
-    }
-    await reapDead(dir, process.pid, startTime, log);
+    const startTime = ownStartTime();
+    await releaseDeadEngines(rundir, { log });
     const n = registriesInThisProcess++;
     const base = `${process.pid}-${startTime}${n === 0 ? '' : `-${n}`}.json`;
     const registry = new ResourceRegistry(
@@ -343,6 +339,28 @@ function writeAtomically(file: string, text: string): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/**
+ * Releases what dead engines recorded in `<rundir>/forge-resources` (as `ResourceRegistry.open`
+ * does first), without opening a record of this process: for a supervisor, such as the worker,
+ * after a build it ran has ended.
+ */
+export async function releaseDeadEngines(
+  rundir: string = DEFAULT_RUNDIR,
+  opts: { log?: Log } = {},
+): Promise<void> {
+  const dir = join(rundir, RESOURCES_DIRNAME);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await reapDead(dir, process.pid, ownStartTime(), opts.log ?? (() => {}));
+}
+
+function ownStartTime(): string {
+  const startTime = processStartTime(process.pid);
+  if (startTime === undefined) {
+    throw new EngineError(EngineErrorCode.Host, 'cannot read the start time of this process from /proc');
+  }
+  return startTime;
 }
 
 /** Releases the records of dead engines found in `dir`. */
