@@ -14,6 +14,7 @@ import type { ApiConfig } from './config.ts';
 import type { ComposeEvents } from './events.ts';
 import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { createPackageService, type PackageService } from './services/packages.ts';
 import { WELDR_NOT_FOUND, weldrPlugin } from './weldr/plugin.ts';
 
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
+  /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
+  packages?: PackageService;
 }
 
 export interface BuildAppOptions {
@@ -28,7 +31,11 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
 }
 
-export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(given: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const deps: AppDeps = {
+    ...given,
+    packages: given.packages ?? createPackageService({ stateDir: given.config.stateDir, store: given.store }),
+  };
   const app = Fastify({
     ...(typeof options.logger === 'object'
       ? { loggerInstance: options.logger }
