@@ -24,6 +24,9 @@ await build({
   banner: {
     js: "import { createRequire as __forgeRequire } from 'node:module';\nconst require = __forgeRequire(import.meta.url);",
   },
+  // Loaded from node_modules at run time: better-sqlite3 is a native addon, and swagger-ui serves
+  // the files of its package directory (/docs), which a bundle would not have.
+  external: ['better-sqlite3', '@fastify/swagger-ui'],
   legalComments: 'none',
   logLevel: 'error',
 });

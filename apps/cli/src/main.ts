@@ -6,6 +6,7 @@
 import { ManifestError, ManifestValidationError, pyDumps } from '@debian-forge/manifest';
 import { type Command, helpText, type Io, parseCommandLine, UsageError } from './command.ts';
 import { validationText } from './manifest-input.ts';
+import { VERSION } from './version.ts';
 
 /**
  * The verbs, each loaded only when it runs: `forge inspect` need not load the engine, apt and the
@@ -33,13 +34,16 @@ const commands: { name: string; summary: string; load(): Promise<Command> }[] = 
     load: async () => (await import('./commands/manifest.ts')).manifestCommand,
   },
   {
+    name: 'serve',
+    summary: 'Run the compose service: Weldr, Cloud and Forge APIs, Redis, SQLite and build workers',
+    load: async () => (await import('./commands/serve.ts')).serveCommand,
+  },
+  {
     name: 'validate',
     summary: 'Check a manifest and report every error with its JSON path',
     load: async () => (await import('./commands/validate.ts')).validateCommand,
   },
 ];
-
-const VERSION = '0.1.0';
 
 function overview(): string {
   const lines = [

@@ -1,0 +1,110 @@
+import { pino } from 'pino';
+import { type Command, UsageError } from '../command.ts';
+import { stateDirOf } from '../compose-request.ts';
+import { DEFAULT_LISTEN, parseCount, parseListen } from '../serve/options.ts';
+import { ServiceError, startService } from '../serve/service.ts';
+import { waitForSignal } from '../serve/signals.ts';
+import { resolveTokens, splitTokens } from '../serve/tokens.ts';
+import { VERSION } from '../version.ts';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary:
+    'Run the compose service: the Weldr API (composer-cli, cockpit-composer), the Cloud API subset and the Forge API, with SQLite and artifacts in the state directory, Redis ($REDIS_URL, else a private redis-server there) and build workers. Listens on a unix socket (no token; file mode and group decide) and on TCP (bearer tokens). SIGINT or SIGTERM stops it cleanly.',
+  args: [],
+  flags: {
+    'state-dir': {
+      type: 'string',
+      metavar: 'DIR',
+      help: 'database, artifacts, object store, private Redis (default $FORGE_STATE_DIR, else /var/lib/debian-forge as root, else ~/.cache/debian-forge)',
+    },
+    socket: {
+      type: 'string',
+      metavar: 'PATH',
+      help: 'unix socket (default STATE-DIR/api.socket, mode 0660)',
+    },
+    'socket-group': { type: 'string', metavar: 'GROUP', help: 'group owning the unix socket' },
+    listen: {
+      type: 'string',
+      metavar: 'HOST:PORT',
+      help: `TCP address, or none (default ${DEFAULT_LISTEN})`,
+    },
+    token: {
+      type: 'string',
+      metavar: 'TOKEN',
+      multiple: true,
+      help: 'bearer token accepted on TCP (default $FORGE_API_TOKENS, else the one in STATE-DIR/api-token, made on first start)',
+    },
+    workers: {
+      type: 'string',
+      metavar: 'N',
+      help: 'build workers in this process; 0 for the API only (default 1)',
+    },
+    redis: {
+      type: 'string',
+      metavar: 'URL',
+      help: 'Redis to use (default $REDIS_URL, else a private redis-server)',
+    },
+    'log-level': { type: 'string', metavar: 'LEVEL', help: 'log level on standard error (default warn)' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new UsageError(`unexpected arguments: ${ctx.positionals.join(' ')}`);
+    const flag = (name: string) =>
+      typeof ctx.flags[name] === 'string' ? (ctx.flags[name] as string) : undefined;
+    const stateDir = stateDirOf(ctx);
+    const tcp = parseListen(flag('listen') ?? DEFAULT_LISTEN);
+    const workers = parseCount('workers', flag('workers') ?? '1');
+    const given = [
+      ...((ctx.flags.token as string[] | undefined) ?? []),
+      ...splitTokens(process.env.FORGE_API_TOKENS),
+    ];
+    const tokens = tcp ? resolveTokens(stateDir, given) : undefined;
+    const logger = pino({ level: flag('log-level') ?? 'warn' }, pino.destination(2));
+    const out = (line: string) => ctx.io.stdout.write(`forge serve: ${line}\n`);
+
+    let service: Awaited<ReturnType<typeof startService>>;
+    try {
+      service = await startService({
+        stateDir,
+        redisUrl: flag('redis') ?? (process.env.REDIS_URL || undefined),
+        socket: { path: flag('socket') ?? `${stateDir}/api.socket`, group: flag('socket-group') },
+        tcp,
+        tokens: tokens?.tokens ?? [],
+        workers,
+        version: VERSION,
+        logger,
+      });
+    } catch (err) {
+      if (err instanceof ServiceError) {
+        ctx.io.stderr.write(`forge serve: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    const { listening } = service;
+    out(`state in ${stateDir}`);
+    out(
+      service.privateRedis ? `private redis-server on ${service.redisUrl}` : `Redis at ${service.redisUrl}`,
+    );
+    if (listening.socket) out(`listening on ${listening.socket} (unix socket, no token needed)`);
+    if (listening.url) {
+      const where = tokens?.file
+        ? `the token is in ${tokens.file}${tokens.generated ? ' (made now)' : ''}`
+        : 'tokens as configured';
+      out(`listening on ${listening.url} (bearer token: ${where})`);
+      out(`API documentation at ${listening.url}/docs`);
+    }
+    out(workers === 0 ? 'no workers (API only)' : `${workers} worker${workers === 1 ? '' : 's'}`);
+    out('ready; stop with Ctrl-C (SIGINT) or SIGTERM');
+
+    const signal = await waitForSignal(['SIGINT', 'SIGTERM'], () => {
+      ctx.io.stderr.write('forge serve: second signal, exiting at once\n');
+      process.exit(130);
+    });
+    out(`${signal}: stopping`);
+    await service.close();
+    out('stopped');
+    return 0;
+  },
+};

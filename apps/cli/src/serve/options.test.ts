@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UsageError } from '../command.ts';
+import { parseCount, parseListen } from './options.ts';
+
+test('--listen takes HOST:PORT, [IPV6]:PORT, :PORT and none', () => {
+  assert.deepEqual(parseListen('127.0.0.1:8700'), { host: '127.0.0.1', port: 8700 });
+  assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListen(':9000'), { host: '0.0.0.0', port: 9000 });
+  assert.deepEqual(parseListen('localhost:80'), { host: 'localhost', port: 80 });
+  assert.equal(parseListen('none'), null);
+  for (const bad of ['8700', 'host:', 'host:70000', '::1:80', 'a:b']) {
+    assert.throws(() => parseListen(bad), UsageError, bad);
+  }
+});
+
+test('--workers takes 0 to 64', () => {
+  assert.equal(parseCount('workers', '0'), 0);
+  assert.equal(parseCount('workers', '2'), 2);
+  for (const bad of ['-1', '1.5', 'two', '65']) assert.throws(() => parseCount('workers', bad), UsageError);
+});

@@ -1,0 +1,26 @@
+/**
+ * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address and
+ * the worker count.
+ */
+import { UsageError } from '../command.ts';
+
+export const DEFAULT_LISTEN = '127.0.0.1:8700';
+
+/** `HOST:PORT`, `[IPV6]:PORT` or `:PORT` (all addresses); `none` turns TCP off (null). */
+export function parseListen(value: string): { host: string; port: number } | null {
+  if (value === 'none') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    throw new UsageError(`--listen takes HOST:PORT, [IPV6]:PORT, :PORT or none, not '${value}'`);
+  }
+  const host = m[1] ?? (m[2] || '0.0.0.0');
+  return { host, port };
+}
+
+export function parseCount(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 64) {
+    throw new UsageError(`--${flag} takes a whole number from 0 to 64, not '${value}'`);
+  }
+  return Number(value);
+}

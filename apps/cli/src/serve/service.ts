@@ -1,0 +1,148 @@
+/**
+ * The whole service in one process, as `forge serve` runs it: SQLite and artifacts in the state
+ * directory, Redis (REDIS_URL, or a private redis-server there), the API with the compose
+ * lifecycle, its listeners, and N workers that reach the API over its unix socket. `close()` takes
+ * it down in the reverse order. The benchmark and tests start it in-process the same way.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import {
+  type ApiConfig,
+  type AppDeps,
+  buildApp,
+  ComposeEvents,
+  DEFAULT_BODY_LIMIT,
+  type Listening,
+  listen,
+} from '@debian-forge/api';
+import { ForgeQueue, redisOptionsFromUrl } from '@debian-forge/queue';
+import { openStore } from '@debian-forge/store';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type PrivateRedis, startPrivateRedis } from './redis.ts';
+
+/** A service that cannot start for a reason the user can fix; the CLI prints it without a stack. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+}
+
+export interface ServiceOptions {
+  stateDir: string;
+  /** The deployment's Redis; without it a private redis-server runs in `<stateDir>/redis`. */
+  redisUrl?: string;
+  /** The unix socket (mode 0660 unless given); `null` for none. Default `<stateDir>/api.socket`. */
+  socket?: { path: string; mode?: number; group?: string } | null;
+  /** TCP listener; needs `tokens`. */
+  tcp?: { host: string; port: number } | null;
+  tokens: readonly string[] | null;
+  /** Workers run in this process (0: the API only). */
+  workers: number;
+  version: string;
+  logger?: Logger;
+  /** Queue name within the Redis prefix (tests sharing one Redis use their own). */
+  queueName?: string;
+  bodyLimit?: number;
+}
+
+export interface Service {
+  config: ApiConfig;
+  deps: AppDeps;
+  app: FastifyInstance;
+  listening: Listening;
+  /** Where Redis is: the given URL, or the private server's `unix://` URL. */
+  redisUrl: string;
+  privateRedis?: PrivateRedis;
+  workers: number;
+  close(): Promise<void>;
+}
+
+/** Whether something accepts connections on the unix socket `path` (another `forge serve`). */
+export function socketAnswers(path: string): Promise<boolean> {
+  if (!existsSync(path)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const sock = connect({ path });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** Runs `steps` in order, all of them even when some fail; throws the first failure. */
+async function closeAll(steps: (() => Promise<unknown> | unknown)[]): Promise<void> {
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { stateDir } = options;
+  mkdirSync(stateDir, { recursive: true });
+  const socketPath =
+    options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
+  if (socketPath !== undefined && (await socketAnswers(socketPath))) {
+    throw new ServiceError(`another forge serve is running: ${socketPath} answers`);
+  }
+  const cleanup: (() => Promise<unknown> | unknown)[] = [];
+  const undo = () => closeAll(cleanup.reverse());
+  try {
+    let privateRedis: PrivateRedis | undefined;
+    let redisUrl = options.redisUrl;
+    if (redisUrl === undefined) {
+      const redis = await startPrivateRedis(stateDir);
+      privateRedis = redis;
+      redisUrl = redis.url;
+      cleanup.push(() => redis.stop());
+    }
+    const store = openStore(join(stateDir, 'state.sqlite'));
+    cleanup.push(() => store.close());
+    const queue = new ForgeQueue({ redis: redisOptionsFromUrl(redisUrl), queueName: options.queueName });
+    cleanup.push(() => queue.close());
+    await queue.ready();
+
+    const socket =
+      socketPath === undefined
+        ? undefined
+        : {
+            path: socketPath,
+            mode: options.socket?.mode ?? 0o660,
+            ...(options.socket?.group !== undefined ? { group: options.socket.group } : {}),
+          };
+    const config: ApiConfig = {
+      stateDir,
+      artifactsDir: join(stateDir, 'artifacts'),
+      socket,
+      tcp: options.tcp ?? undefined,
+      tokens: options.tokens,
+      bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      version: options.version,
+    };
+    mkdirSync(config.artifactsDir, { recursive: true });
+    const deps: AppDeps = { config, store, queue, events: new ComposeEvents() };
+    const app = await buildApp(deps, { logger: options.logger ?? false });
+    cleanup.push(() => app.close());
+    const listening = await listen(app, config);
+
+    return {
+      config,
+      deps,
+      app,
+      listening,
+      redisUrl,
+      privateRedis,
+      workers: 0,
+      close: undo,
+    };
+  } catch (err) {
+    await undo().catch(() => {});
+    throw err;
+  }
+}
