@@ -1,0 +1,125 @@
+/**
+ * What the blueprint, project and source routes share beyond weldr/common.ts: the request body with
+ * its media type, text answers (TOML) under Weldr's JSON content type, the distro and architecture
+ * query parameters, and Debian packages in Weldr's shapes (PackageInfo, PkgSpec).
+ */
+import {
+  AptError,
+  type PackageInfo as AptPackageInfo,
+  parseDebianVersion,
+  type ResolvedPackage,
+} from '@debian-forge/apt';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { WeldrError } from '../errors.ts';
+import type { PackageService, PackageTarget } from '../services/packages.ts';
+
+export const WELDR_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Sends text (TOML, an empty answer) with the content type every Weldr answer has. */
+export function sendText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.header('content-type', WELDR_CONTENT_TYPE).send(text);
+}
+
+export interface RequestBody {
+  /** The media type without parameters, lower case; undefined without a Content-Type header. */
+  mediaType: string | undefined;
+  text: string;
+}
+
+/** The raw body (the Weldr scope parses every body as a string) and its media type. */
+export function requestBody(request: FastifyRequest): RequestBody {
+  const header = request.headers['content-type'];
+  const mediaType = header === undefined ? undefined : (header.split(';')[0] as string).trim().toLowerCase();
+  const body = request.body;
+  return { mediaType, text: typeof body === 'string' ? body : '' };
+}
+
+/** A query parameter as one string ("" when absent; the first when repeated). */
+export function queryValue(request: FastifyRequest, key: string): string {
+  const v = (request.query as Record<string, unknown> | undefined)?.[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : '';
+}
+
+/** `?format=json|toml` (json by default); anything else is `InvalidChars` naming the value. */
+export function formatParam(request: FastifyRequest): 'json' | 'toml' {
+  const format = queryValue(request, 'format');
+  if (format === '' || format === 'json') return 'json';
+  if (format === 'toml') return 'toml';
+  throw new WeldrError(400, 'InvalidChars', `invalid format parameter: ${format}`);
+}
+
+export function packageService(deps: AppDeps): PackageService {
+  if (!deps.packages) throw new Error('the app was built without a package service');
+  return deps.packages;
+}
+
+/**
+ * `?distro=` and `?arch=`: the host's by default; a distro that does not exist for the
+ * architecture is `DistroError` "Invalid distro: x" (400). A distro left out on an architecture it
+ * does not build is reported by the caller with its own error id.
+ */
+export function queryTarget(
+  request: FastifyRequest,
+  packages: PackageService,
+): { distroName: string; arch: string; target: PackageTarget | undefined } {
+  const arch = queryValue(request, 'arch') || packages.hostArch;
+  const asked = queryValue(request, 'distro');
+  if (asked !== '' && !packages.validDistros(arch).includes(asked)) {
+    throw new WeldrError(400, 'DistroError', `Invalid distro: ${asked}`);
+  }
+  const distroName = asked || packages.hostDistro;
+  const distro = packages.distro(distroName, arch);
+  return { distroName, arch, target: distro ? { distro, arch } : undefined };
+}
+
+/** Why a package operation failed, in one line (apt's own words where apt said something). */
+export function aptMessage(err: unknown): string {
+  if (err instanceof AptError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Weldr's PkgSpec for a resolved .deb: the Debian version split into epoch, version and release. */
+export function pkgSpec(p: ResolvedPackage) {
+  const v = parseDebianVersion(p.version);
+  return {
+    name: p.name,
+    epoch: v.epoch,
+    version: v.upstream,
+    release: v.revision,
+    arch: p.arch,
+    remote_location: p.url,
+    checksum: `sha256:${p.sha256}`,
+  };
+}
+
+/**
+ * Weldr's PackageInfo for a Debian package: one build per available version, newest first. Debian
+ * indexes carry no build time, license or VCS, so those stay empty; the placeholders are
+ * composer's own.
+ */
+export function packageInfo(p: AptPackageInfo) {
+  return {
+    name: p.name,
+    summary: p.summary,
+    description: p.description,
+    homepage: p.homepage,
+    upstream_vcs: 'UPSTREAM_VCS',
+    builds: p.versions.map((version) => {
+      const v = parseDebianVersion(version);
+      return {
+        arch: p.architecture,
+        build_time: '',
+        epoch: v.epoch,
+        release: v.revision,
+        source: { license: '', version: v.upstream, source_ref: 'SOURCE_REF', metadata: {} },
+        changelog: 'CHANGELOG_NEEDED',
+        build_config_ref: 'BUILD_CONFIG_REF',
+        build_env_ref: 'BUILD_ENV_REF',
+        metadata: {},
+      };
+    }),
+  };
+}
