@@ -1,0 +1,151 @@
+/**
+ * One run of `forge build` for a job, as a child process in a process group of its own (engine
+ * exec's startGroup): the JSONSeqMonitor on file descriptor 3 feeds progress and log lines, the
+ * `--json` result on stdout says why a build failed, standard error goes to the log. When the job's
+ * signal fires, the whole group is terminated (SIGTERM, then SIGKILL). Whatever way the build ended,
+ * the mounts and loop devices it recorded in its rundir are released afterwards
+ * (releaseDeadEngines), since a killed engine releases nothing itself. The child also gets SIGTERM
+ * if the worker dies (parent-death signal), so no build outlives a killed worker.
+ */
+import { releaseDeadEngines, startGroup } from '@debian-forge/engine';
+import { WorkerError, WorkerErrorCode } from './errors.ts';
+import { type BuildEvent, MonitorStream } from './monitor-stream.ts';
+
+export interface BuildRunOptions {
+  /** How to start `forge`, e.g. `[node, apps/cli/bin/forge.js]`. */
+  forgeCommand: string[];
+  manifestPath: string;
+  outputDirectory: string;
+  storeDir: string;
+  /** Where the engine records its loop devices and mounts. */
+  rundir: string;
+  exports: string[];
+  checkpoints?: string[];
+  libdir?: string;
+  cacheMaxSize?: string;
+  signal: AbortSignal;
+  onEvent(event: BuildEvent): void;
+  /** Between SIGTERM and SIGKILL on cancel; default 3000 ms. */
+  terminateGraceMs?: number;
+}
+
+export type BuildOutcome = { status: 'succeeded' } | { status: 'cancelled' };
+
+const TAIL_LINES = 20;
+
+/** Runs the build to its end. Resolves when it succeeded or was cancelled; throws a WorkerError otherwise. */
+export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
+  const argv = [
+    ...opts.forgeCommand,
+    'build',
+    opts.manifestPath,
+    '--store',
+    opts.storeDir,
+    '--output-directory',
+    opts.outputDirectory,
+    '--rundir',
+    opts.rundir,
+    '--monitor',
+    'JSONSeqMonitor',
+    '--monitor-fd',
+    '3',
+    '--json',
+    ...opts.exports.flatMap((name) => ['--export', name]),
+    ...(opts.checkpoints ?? []).flatMap((pattern) => ['--checkpoint', pattern]),
+    ...(opts.libdir ? ['--libdir', opts.libdir] : []),
+    ...(opts.cacheMaxSize ? ['--cache-max-size', opts.cacheMaxSize] : []),
+  ];
+  const child = startGroup(argv, { extraOutputs: 1, parentDeathSignal: 'SIGTERM' });
+  const monitor = new MonitorStream(opts.onEvent);
+  (child.extra[0] as NodeJS.ReadableStream).setEncoding('utf8');
+  child.extra[0]?.on('data', (chunk: string) => monitor.push(chunk));
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const stderrLines: string[] = [];
+  const stderr = new LineSplitter((line) => {
+    stderrLines.push(line);
+    if (stderrLines.length > TAIL_LINES) stderrLines.shift();
+    opts.onEvent({ kind: 'log', line });
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => stderr.push(chunk));
+
+  let killing: Promise<void> | undefined;
+  const cancel = () => {
+    killing ??= child.terminate({ graceMs: opts.terminateGraceMs ?? 3000 });
+  };
+  if (opts.signal.aborted) cancel();
+  opts.signal.addEventListener('abort', cancel, { once: true });
+  let end: { exitCode: number | null; signal: NodeJS.Signals | null };
+  try {
+    end = await child.done;
+  } finally {
+    opts.signal.removeEventListener('abort', cancel);
+    if (!killing && child.pid > 0) {
+      // The leader is gone; its helpers (a mount, a loop setup) must not outlive it.
+      killing = child.terminate({ graceMs: 1000 });
+    }
+    await killing;
+    monitor.end();
+    stderr.end();
+    await releaseDeadEngines(opts.rundir, {
+      log: (line) => opts.onEvent({ kind: 'log', line: `cleanup: ${line}` }),
+    });
+  }
+  if (opts.signal.aborted) return { status: 'cancelled' };
+  if (end.exitCode === 0) return { status: 'succeeded' };
+  const why = end.signal ? `killed by ${end.signal}` : `exit status ${end.exitCode}`;
+  if (end.exitCode === 2) {
+    throw new WorkerError(
+      WorkerErrorCode.INVALID_MANIFEST,
+      `forge build refused the manifest: ${stderrLines.join('\n') || why}`,
+    );
+  }
+  throw new WorkerError(WorkerErrorCode.BUILD_FAILED, failureMessage(stdout, stderrLines, why));
+}
+
+/** Why a build failed, from OSBuild's `--json` result object, else the end of standard error. */
+function failureMessage(stdout: string, stderrLines: string[], why: string): string {
+  const tail = (text: string) => text.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+  try {
+    const result = JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
+      error?: {
+        type?: string;
+        details?: {
+          stage?: { type?: string; output?: string };
+          source?: { type?: string; output?: unknown };
+        };
+      };
+    };
+    const stage = result.error?.details?.stage;
+    if (result.error?.type === 'org.osbuild.error.stage' && stage?.type) {
+      return `stage ${stage.type} failed${stage.output ? `:\n${tail(stage.output)}` : ''}`;
+    }
+    const source = result.error?.details?.source;
+    if (result.error?.type === 'org.osbuild.error.source' && source?.type) {
+      return `source ${source.type} failed: ${tail(String(source.output ?? ''))}`;
+    }
+  } catch {
+    // no result object: the engine itself failed (the reason is on standard error)
+  }
+  const err = stderrLines.join('\n').trim();
+  return `forge build failed (${why})${err ? `: ${err}` : ''}`;
+}
+
+/** Cuts a text stream into lines. */
+class LineSplitter {
+  #rest = '';
+  constructor(readonly emit: (line: string) => void) {}
+  push(chunk: string): void {
+    const lines = (this.#rest + chunk).split('\n');
+    this.#rest = lines.pop() as string;
+    for (const line of lines) this.emit(line);
+  }
+  end(): void {
+    if (this.#rest) this.emit(this.#rest);
+    this.#rest = '';
+  }
+}

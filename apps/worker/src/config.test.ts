@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_WORK_DIR, workerOptionsFromEnv } from './config.ts';
+import { WorkerErrorCode } from './errors.ts';
+
+test('the environment gives Redis, the API, the state directory and resources; flags win', () => {
+  const o = workerOptionsFromEnv({
+    REDIS_URL: 'redis://redis.invalid:6379/2',
+    FORGE_API_URL: 'http://api.invalid:8700',
+    FORGE_API_TOKEN: 'secret',
+    FORGE_WORKER_CPUS: '4',
+    FORGE_WORKER_JOBS: '2',
+    FORGE_WORKER_NAME: '',
+  });
+  assert.equal(o.redis, 'redis://redis.invalid:6379/2');
+  assert.deepEqual(o.api, { url: 'http://api.invalid:8700', token: 'secret' });
+  assert.equal(o.stateDir, DEFAULT_WORK_DIR);
+  assert.deepEqual(o.resources, { cpus: 4 });
+  assert.equal(o.maxJobs, 2);
+  assert.equal(o.name, undefined, 'an empty variable is unset');
+
+  const flags = workerOptionsFromEnv(
+    { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/run/forge/api.socket', FORGE_WORK_DIR: '/srv/w' },
+    { stateDir: '/srv/other', resources: { diskGiB: 50 }, maxJobs: 3 },
+  );
+  assert.deepEqual(flags.api, { socket: '/run/forge/api.socket' });
+  assert.equal(flags.stateDir, '/srv/other');
+  assert.deepEqual(flags.resources, { diskGiB: 50 });
+  assert.equal(flags.maxJobs, 3);
+});
+
+test('missing or bad settings are FORGE_ERR_CONFIG errors that say which', () => {
+  const fails = (env: NodeJS.ProcessEnv, pattern: RegExp) =>
+    assert.throws(
+      () => workerOptionsFromEnv(env),
+      (err: { code?: string; message: string }) =>
+        err.code === WorkerErrorCode.CONFIG && pattern.test(err.message),
+    );
+  fails({ FORGE_API_SOCKET: '/s' }, /REDIS_URL/);
+  fails({ REDIS_URL: 'redis://a.invalid' }, /FORGE_API_SOCKET or FORGE_API_URL/);
+  fails({ REDIS_URL: 'redis://a.invalid', FORGE_API_URL: 'http://a.invalid' }, /FORGE_API_TOKEN/);
+  fails(
+    { REDIS_URL: 'redis://a.invalid', FORGE_API_URL: 'ftp://a.invalid', FORGE_API_TOKEN: 't' },
+    /FORGE_API_URL/,
+  );
+  fails(
+    { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/s', FORGE_WORKER_CPUS: 'many' },
+    /FORGE_WORKER_CPUS/,
+  );
+});

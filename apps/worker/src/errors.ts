@@ -1,0 +1,27 @@
+/**
+ * Error codes of the worker. A processor that throws an error with a `FORGE_ERR_*` code fails its
+ * job with `CODE: message` (packages/queue), which the API turns into the compose's FAILED reason.
+ */
+export const WorkerErrorCode = {
+  /** `forge build` ran and failed: a stage, a source, or the engine. */
+  BUILD_FAILED: 'FORGE_ERR_BUILD_FAILED',
+  /** `forge build` refused the manifest (exit status 2). */
+  INVALID_MANIFEST: 'FORGE_ERR_INVALID_MANIFEST',
+  /** The build succeeded but the exported tree lacks the job's file. */
+  ARTIFACT_MISSING: 'FORGE_ERR_ARTIFACT_MISSING',
+  /** The API did not take the artifact. */
+  UPLOAD: 'FORGE_ERR_UPLOAD',
+  /** The worker's configuration is incomplete or wrong. */
+  CONFIG: 'FORGE_ERR_CONFIG',
+} as const;
+export type WorkerErrorCode = (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode];
+
+export class WorkerError extends Error {
+  override readonly name = 'WorkerError';
+  readonly code: WorkerErrorCode;
+
+  constructor(code: WorkerErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

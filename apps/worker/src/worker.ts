@@ -1,0 +1,122 @@
+/**
+ * `startWorker`: a ForgeWorker (packages/queue) whose build processor runs `forge build` (see
+ * processor.ts), with its state in one directory:
+ *   <stateDir>/store  the object store, shared by every job of this worker (sources, cached trees)
+ *   <stateDir>/work   one directory per running job (manifest, exported tree), removed after it
+ *   <stateDir>/run    the engine's records of loop devices and mounts (--rundir)
+ * At start it releases what builds of an earlier worker process left recorded (a worker killed
+ * with SIGKILL takes its build down with it, see build.ts, but nothing releases that build's mounts
+ * until someone reaps its record) and removes the work directories they left.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { releaseDeadEngines } from '@debian-forge/engine';
+import {
+  ForgeWorker,
+  type ForgeWorkerOptions,
+  type QueueLocation,
+  type Resources,
+  redisOptionsFromUrl,
+} from '@debian-forge/queue';
+import { type Logger, pino } from 'pino';
+import { WorkerError, WorkerErrorCode } from './errors.ts';
+import { buildProcessor } from './processor.ts';
+import type { ApiTarget } from './upload.ts';
+
+/** `forge` as this repository runs it: from apps/worker/src and from apps/cli/dist alike. */
+export const DEFAULT_FORGE_COMMAND = [
+  process.execPath,
+  resolve(import.meta.dirname, '../../cli/bin/forge.js'),
+];
+
+export interface WorkerOptions {
+  /** Redis: a URL (`redis://…`, `unix:///…`) or ioredis options. */
+  redis: string | QueueLocation['redis'];
+  prefix?: string;
+  queueName?: string;
+  /** Where artifacts go: the API's unix socket, or its URL with a bearer token. */
+  api: ApiTarget;
+  stateDir: string;
+  name?: string;
+  /** What this worker offers; what is left out is read from the machine. */
+  resources?: Partial<Resources>;
+  /** Builds at the same time (within the resources); default 1. */
+  maxJobs?: number;
+  /** Stages and runners (forge build --libdir); default the one forge finds. */
+  libdir?: string;
+  /** Bound of the object store (forge build --cache-max-size). */
+  cacheMaxSize?: string;
+  /** How to run `forge`; default DEFAULT_FORGE_COMMAND. */
+  forgeCommand?: string[];
+  logger?: Logger;
+  /** Between SIGTERM and SIGKILL when a build is cancelled; default 3000 ms. */
+  terminateGraceMs?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  pollIntervalMs?: number;
+  cancelPollMs?: number;
+}
+
+export interface RunningWorker {
+  name: string;
+  resources: Resources;
+  forgeWorker: ForgeWorker;
+  /** Stops taking jobs and waits for the running ones; `force` cancels them (their processes are killed). */
+  close(force?: boolean): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  if (!options.api.socket && !options.api.url) {
+    throw new WorkerError(WorkerErrorCode.CONFIG, 'the worker needs the API: a unix socket or a URL');
+  }
+  const logger = options.logger ?? pino({ name: 'forge-worker', level: 'info' }, pino.destination(2));
+  const stateDir = resolve(options.stateDir);
+  const storeDir = join(stateDir, 'store');
+  const workDir = join(stateDir, 'work');
+  const rundir = join(stateDir, 'run');
+  await Promise.all([storeDir, workDir, rundir].map((d) => mkdir(d, { recursive: true })));
+  await releaseDeadEngines(rundir, { log: (line) => logger.info(line) });
+  for (const left of await readdir(workDir)) {
+    await rm(join(workDir, left), { recursive: true, force: true });
+  }
+
+  const redis = typeof options.redis === 'string' ? redisOptionsFromUrl(options.redis) : options.redis;
+  const workerOptions: ForgeWorkerOptions = {
+    redis,
+    prefix: options.prefix,
+    queueName: options.queueName,
+    name: options.name,
+    resources: options.resources,
+    workDir: stateDir,
+    maxJobs: options.maxJobs,
+    lockDurationMs: options.lockDurationMs,
+    stalledIntervalMs: options.stalledIntervalMs,
+    pollIntervalMs: options.pollIntervalMs,
+    cancelPollMs: options.cancelPollMs,
+    processors: {
+      build: buildProcessor({
+        forgeCommand: options.forgeCommand ?? DEFAULT_FORGE_COMMAND,
+        storeDir,
+        workDir,
+        rundir,
+        libdir: options.libdir,
+        cacheMaxSize: options.cacheMaxSize,
+        api: options.api,
+        logger,
+        terminateGraceMs: options.terminateGraceMs,
+      }),
+    },
+  };
+  const forgeWorker = await ForgeWorker.start(workerOptions);
+  forgeWorker.onError((err) => logger.warn({ err }, 'queue connection trouble'));
+  logger.info({ name: forgeWorker.name, resources: forgeWorker.resources, stateDir }, 'worker started');
+  return {
+    name: forgeWorker.name,
+    resources: forgeWorker.resources,
+    forgeWorker,
+    close: async (force = false) => {
+      await forgeWorker.close(force);
+      logger.info({ name: forgeWorker.name }, 'worker stopped');
+    },
+  };
+}
