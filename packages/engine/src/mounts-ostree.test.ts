@@ -105,7 +105,7 @@ describe('mount org.osbuild.ostree.deployment', { skip }, () => {
     );
   });
 
-  it('mounts the deployment of the mount root (source: mount) and leaves the mount below it', async () => {
+  it('mounts the deployment of the mount root (source: mount) and leaves the mounts made before it', async () => {
     const root = join(work, 'mounts-b');
     mkdirSync(root);
     let mounts: Map<string, MountHandle> | undefined;
@@ -113,6 +113,7 @@ describe('mount org.osbuild.ostree.deployment', { skip }, () => {
       mounts = await mountAll(
         new Map([
           ['root', mount('root', 'org.osbuild.bind', '/', { source: 'tree:///' })],
+          ['boot', mount('boot', 'org.osbuild.bind', '/boot', { source: 'tree:///boot' })],
           [
             'd',
             mount('d', 'org.osbuild.ostree.deployment', null, {
@@ -126,8 +127,8 @@ describe('mount org.osbuild.ostree.deployment', { skip }, () => {
       );
       assert.equal(readFileSync(join(root, 'etc/os-release'), 'utf8'), 'ID=debian\n');
       await mounts.get('d')?.close();
-      // The bind of the system root is still there, showing it as it is.
-      assert.deepEqual(under(root), [root]);
+      // The mounts made before it are still there, the system root showing as it is.
+      assert.deepEqual(under(root), [root, join(root, 'boot')]);
       assert.deepEqual(readdirSync(root).sort(), ['boot', 'ostree']);
     } finally {
       if (mounts) await unmountAll(mounts, log);
