@@ -9,6 +9,7 @@ import {
   parseDebianVersion,
   type ResolvedPackage,
 } from '@debian-forge/apt';
+import { type Blueprint, toToml } from '@debian-forge/blueprint';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { WeldrError } from '../errors.ts';
@@ -48,6 +49,14 @@ export function formatParam(request: FastifyRequest): 'json' | 'toml' {
   if (format === '' || format === 'json') return 'json';
   if (format === 'toml') return 'toml';
   throw new WeldrError(400, 'InvalidChars', `invalid format parameter: ${format}`);
+}
+
+/**
+ * A table of tables (sources by id) as TOML, printed as composer's encoder prints it. `toToml`
+ * prints any plain table that way; a blueprint is only the usual one.
+ */
+export function tomlDocument(tables: Record<string, Record<string, unknown>>): string {
+  return Object.keys(tables).length === 0 ? '' : toToml(tables as unknown as Blueprint);
 }
 
 export function packageService(deps: AppDeps): PackageService {

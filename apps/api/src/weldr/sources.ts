@@ -1,5 +1,234 @@
+/**
+ * Weldr projects/source/*: list, info, new, delete. Sources are apt repositories (`type: "deb"`
+ * with `suites`, `components` and `signed_by` keyrings); v0 keys them by `name`, v1 by `id`. The
+ * store keeps one key per source, so a v1 source's `name` is its id. System sources (the host's
+ * Debian repositories, see services/sources.ts) are listed with `system: true` and cannot be
+ * replaced or deleted (`SystemSource`).
+ */
+import { BlueprintError, parseDocument } from '@debian-forge/blueprint';
+import { StoreError, StoreErrorCode } from '@debian-forge/store';
+import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
+import { WeldrError } from '../errors.ts';
+import { type CatalogSource, storedSource } from '../services/sources.ts';
+import { formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';
+import { NAME_RE, OK, type WeldrErrorEntry } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
-/** Weldr projects/source/*. */
-export function sourceRoutes(_router: WeldrRouter, _deps: AppDeps): void {}
+const isV1 = (request: FastifyRequest) => request.url.startsWith('/api/v1/');
+
+/** A source as v0 (keyed by name) or v1 (keyed by id) shows it. */
+function outgoing(s: CatalogSource, v1: boolean): Record<string, unknown> {
+  return {
+    ...(v1 ? { id: s.id } : {}),
+    name: s.id,
+    type: 'deb',
+    url: s.url,
+    check_gpg: s.checkGpg,
+    check_ssl: s.checkSsl,
+    system: s.system,
+    suites: s.suites,
+    components: s.components,
+    ...(s.signedBy.length > 0 ? { signed_by: s.signedBy } : {}),
+    ...(v1 ? { rhsm: false } : {}),
+  };
+}
+
+function problem(msg: string): WeldrError {
+  return new WeldrError(400, 'ProjectsError', `Problem parsing POST body: ${msg}`);
+}
+
+function stringList(value: unknown, key: string): string[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  throw problem(`'${key}' must be a string or a list of strings`);
+}
+
+function flag(value: unknown, key: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw problem(`'${key}' must be true or false`);
+  return value;
+}
+
+export interface SourceRequest {
+  key: string;
+  url: string;
+  suites: string[];
+  components: string[];
+  signedBy: string[];
+  checkGpg: boolean;
+  checkSsl: boolean;
+  distros: string[];
+}
+
+/**
+ * The source in a `projects/source/new` body (JSON, or TOML optionally wrapped in a `[id]` table,
+ * the first id in order when several are given). Checks what composer checks, in its order and
+ * with its messages, and what apt needs: `type` "deb", a URL apt can fetch, keyrings that are
+ * files or armoured key blocks. `check_gpg` and `check_ssl` default to true.
+ */
+export function readSource(text: string, mediaType: string, v1: boolean): SourceRequest {
+  let doc: Record<string, unknown>;
+  try {
+    if (mediaType === 'application/json') doc = parseDocument(text, 'json') as Record<string, unknown>;
+    else if (mediaType === 'text/x-toml') {
+      doc = parseDocument(text, 'toml') as Record<string, unknown>;
+      // The `[id]` form: every top-level value a table; the first id in order is taken.
+      const entries = Object.entries(doc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const [first] = entries;
+      if (first && entries.every(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+        const [id, table] = first as [string, Record<string, unknown>];
+        doc = v1 && table.id === undefined ? { ...table, id } : table;
+      }
+    } else throw problem('blueprint must be in json or toml format');
+  } catch (err) {
+    if (err instanceof BlueprintError) throw problem(err.message);
+    throw err;
+  }
+  const str = (k: string) => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
+  const key = v1 ? str('id') : str('name');
+  if (v1 && key === '') throw problem("'id' field is missing from request");
+  if (str('name') === '') throw problem("'name' field is missing from request");
+  if (str('type') === '') throw problem("'type' field is missing from request");
+  if (str('url') === '') throw problem("'url' field is missing from request");
+  if (!NAME_RE.test(key) || key === '.' || key === '..') {
+    throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
+  }
+  if (doc.type !== 'deb') {
+    throw problem(`unsupported source type '${str('type')}': Debian Forge sources are of type "deb"`);
+  }
+  let protocol = '';
+  try {
+    protocol = new URL(str('url')).protocol;
+  } catch {
+    // left empty: refused below
+  }
+  if (!['http:', 'https:', 'file:'].includes(protocol)) {
+    throw problem(`'url' must be an http, https or file URL, not '${str('url')}'`);
+  }
+  const signedBy = [...stringList(doc.signed_by, 'signed_by'), ...stringList(doc.gpgkeys, 'gpgkeys')];
+  for (const k of signedBy) {
+    if (!k.startsWith('/') && !k.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
+      throw problem(`'signed_by' takes keyring file paths or armoured key blocks, not '${k}'`);
+    }
+  }
+  return {
+    key,
+    url: str('url'),
+    suites: stringList(doc.suites, 'suites'),
+    components: stringList(doc.components, 'components'),
+    signedBy,
+    checkGpg: flag(doc.check_gpg, 'check_gpg', true),
+    checkSsl: flag(doc.check_ssl, 'check_ssl', true),
+    distros: stringList(doc.distros, 'distros'),
+  };
+}
+
+export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const { store } = deps;
+  const packages = packageService(deps);
+
+  /** Every source by key: the user's, then the system ones (which win a name clash). */
+  const allSources = (): Map<string, CatalogSource> => {
+    const all = new Map<string, CatalogSource>();
+    for (const s of store.sources.list()) all.set(s.name, storedSource(s));
+    for (const s of packages.systemSources()) all.set(s.id, s);
+    return all;
+  };
+
+  router.route({
+    method: 'GET',
+    path: '/projects/source/list',
+    handler: async () => {
+      const system = packages.systemSources().map((s) => s.id);
+      const user = store.sources
+        .list()
+        .map((s) => s.name)
+        .filter((n) => !system.includes(n));
+      return { sources: [...user, ...system] };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/projects/source/info/:sources',
+    handler: async (request, reply) => {
+      const param = (request.params as { sources?: string }).sources ?? '';
+      if (param === '') throw new WeldrError(404, 'HTTPError', 'Not Found');
+      const v1 = isV1(request);
+      const format = formatParam(request);
+      const all = allSources();
+      const sources: Record<string, Record<string, unknown>> = {};
+      const errors: WeldrErrorEntry[] = [];
+      const wanted = param === '*' ? [...all.keys()] : param.split(',');
+      for (const key of wanted) {
+        const s = all.get(key);
+        if (s) sources[key] = outgoing(s, v1);
+        else errors.push({ id: 'UnknownSource', msg: `${key} is not a valid source` });
+      }
+      if (format === 'toml') return sendText(reply, tomlDocument(sources));
+      return { sources, errors };
+    },
+  });
+
+  router.route({
+    method: 'POST',
+    path: '/projects/source/new',
+    handler: async (request) => {
+      const { mediaType, text } = requestBody(request);
+      if (mediaType === undefined) throw new WeldrError(400, 'HTTPError', 'malformed Content-Type header');
+      if (text === '') throw new WeldrError(400, 'ProjectsError', 'Missing source');
+      const source = readSource(text, mediaType, isV1(request));
+      const invalid = source.distros.filter((d) => !packages.validDistros(packages.hostArch).includes(d));
+      if (invalid.length > 0) {
+        throw new WeldrError(400, 'ProjectsError', `Invalid distributions: ${invalid.join(',')}`);
+      }
+      if (packages.systemSources().some((s) => s.id === source.key)) {
+        throw new WeldrError(400, 'SystemSource', `${source.key} is a system source, it cannot be changed.`);
+      }
+      try {
+        store.sources.put({
+          name: source.key,
+          type: 'deb',
+          url: source.url,
+          suites: source.suites,
+          components: source.components,
+          signedBy: source.signedBy,
+          checkGpg: source.checkGpg,
+          checkSsl: source.checkSsl,
+        });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === StoreErrorCode.SystemSource) {
+          throw new WeldrError(
+            400,
+            'SystemSource',
+            `${source.key} is a system source, it cannot be changed.`,
+          );
+        }
+        throw err;
+      }
+      return OK;
+    },
+  });
+
+  router.route({
+    method: 'DELETE',
+    path: '/projects/source/delete/:source',
+    handler: async (request) => {
+      const param = (request.params as { source?: string }).source ?? '';
+      const key = param.split(',')[0] ?? '';
+      if (key === '') throw new WeldrError(404, 'HTTPError', 'Not Found');
+      if (!NAME_RE.test(key) || key === '.' || key === '..') {
+        throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
+      }
+      if (packages.systemSources().some((s) => s.id === key)) {
+        throw new WeldrError(400, 'SystemSource', `${key} is a system source, it cannot be deleted.`);
+      }
+      if (!store.sources.get(key))
+        throw new WeldrError(400, 'UnknownSource', `${key} is not a valid source.`);
+      store.sources.delete(key);
+      return OK;
+    },
+  });
+}
