@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { debianRepositories } from '@debian-forge/apt';
+import { DISTROS } from '@debian-forge/composer';
+import { startTestApi } from '../testing.ts';
+
+function weldrError(
+  res: { statusCode: number; json(): unknown },
+  status: number,
+  id: string,
+  msg?: string | RegExp,
+) {
+  assert.equal(res.statusCode, status);
+  const body = res.json() as { status: boolean; errors: { id: string; msg: string }[] };
+  assert.equal(body.status, false);
+  assert.equal(body.errors[0]?.id, id);
+  if (typeof msg === 'string') assert.equal(body.errors[0]?.msg, msg);
+  else if (msg) assert.match(body.errors[0]?.msg ?? '', msg);
+}
+
+/** Why the host cannot serve these tests, or undefined when it can. */
+function noDebianMirror(): string | undefined {
+  try {
+    debianRepositories('bookworm');
+    return undefined;
+  } catch (err) {
+    return `no Debian repository in the host's apt sources: ${(err as Error).message}`;
+  }
+}
+
+/** A Debian version put back together from Weldr's epoch, version and release. */
+function debVersion(epoch: number, version: string, release: string): string {
+  return `${epoch === 0 ? '' : `${epoch}:`}${version}${release === '' ? '' : `-${release}`}`;
+}
+
+test('distros/list (v1 only)', async (t) => {
+  const { app } = await startTestApi(t);
+  const res = await app.inject({ method: 'GET', url: '/api/v1/distros/list' });
+  assert.deepEqual(res.json(), { distros: DISTROS.map((d) => d.name).sort() });
+  assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/distros/list?arch=s390x' })).json(), {
+    distros: [],
+  });
+  weldrError(await app.inject({ method: 'GET', url: '/api/v0/distros/list' }), 404, 'HTTPError', 'Not Found');
+});
+
+test('projects and modules against the real Debian index', { skip: noDebianMirror() }, async (t) => {
+  // One app, so the index is fetched and parsed once for all the cases below.
+  const { app } = await startTestApi(t);
+  const get = (url: string) => app.inject({ method: 'GET', url });
+
+  await t.test('projects/list: limit=0 gives the total, pages carry PackageInfo', async () => {
+    const count = (await get('/api/v0/projects/list?limit=0')).json();
+    assert.ok(count.total > 10000, `total ${count.total}`);
+    assert.deepEqual(count.projects, []);
+    assert.equal(count.limit, 0);
+    const page = (await get('/api/v1/projects/list?offset=100&limit=3')).json();
+    assert.equal(page.total, count.total);
+    assert.equal(page.offset, 100);
+    assert.equal(page.projects.length, 3);
+    const names = page.projects.map((p: { name: string }) => p.name);
+    assert.deepEqual([...names].sort(), names);
+    const p = page.projects[0];
+    assert.deepEqual(Object.keys(p), [
+      'name',
+      'summary',
+      'description',
+      'homepage',
+      'upstream_vcs',
+      'builds',
+    ]);
+    assert.ok(p.builds.length >= 1);
+    assert.deepEqual(Object.keys(p.builds[0].source), ['license', 'version', 'source_ref', 'metadata']);
+    weldrError(await get('/api/v0/projects/list?offset=-1'), 400, 'BadLimitOrOffset', /'offset'/);
+  });
+
+  await t.test('projects/info: Debian records; globs; errors', async () => {
+    const res = await get('/api/v0/projects/info/tmux,no-such-package-zz');
+    assert.equal(res.statusCode, 200);
+    const [tmux] = res.json().projects;
+    assert.equal(tmux.name, 'tmux');
+    assert.match(tmux.summary, /terminal/i);
+    assert.ok(tmux.description.length > tmux.summary.length);
+    const build = tmux.builds[0];
+    assert.equal(build.arch, 'amd64');
+    const dep = (await get('/api/v0/projects/depsolve/tmux')).json().projects;
+    const resolved = dep.find((d: { name: string }) => d.name === 'tmux');
+    assert.equal(
+      debVersion(build.epoch, build.source.version, build.release),
+      debVersion(resolved.epoch, resolved.version, resolved.release),
+    );
+    const globbed = (await get('/api/v0/projects/info/tmux*')).json().projects;
+    assert.ok(globbed.length >= 1 && globbed.every((p: { name: string }) => p.name.startsWith('tmux')));
+
+    weldrError(await get('/api/v0/projects/info'), 400, 'UnknownProject', 'No packages specified.');
+    weldrError(await get('/api/v0/projects/info/'), 400, 'UnknownProject', 'No packages specified.');
+    weldrError(
+      await get('/api/v0/projects/info/no-such-package-zz'),
+      400,
+      'UnknownProject',
+      'No packages have been found.',
+    );
+    weldrError(
+      await get('/api/v0/projects/info/tmux?distro=fedora-40'),
+      400,
+      'DistroError',
+      'Invalid distro: fedora-40',
+    );
+    weldrError(
+      await get('/api/v0/projects/info/tmux?arch=s390x'),
+      400,
+      'ProjectsError',
+      /^msg: GetDistro - unknown distribution: debian-/,
+    );
+    weldrError(await get('/api/v0/projects/info/a%2Fb'), 400, 'InvalidChars');
+    weldrError(await get('/api/v0/modules/info/'), 400, 'UnknownModule', 'No packages specified.');
+  });
+
+  await t.test('projects/depsolve: PkgSpecs; errors', async () => {
+    const projects = (await get('/api/v0/projects/depsolve/tmux')).json().projects;
+    assert.ok(projects.length > 1);
+    for (const p of projects) {
+      assert.deepEqual(Object.keys(p), [
+        'name',
+        'epoch',
+        'version',
+        'release',
+        'arch',
+        'remote_location',
+        'checksum',
+      ]);
+      assert.match(p.checksum, /^sha256:[0-9a-f]{64}$/);
+      assert.ok(p.arch === 'amd64' || p.arch === 'all');
+    }
+    weldrError(await get('/api/v0/projects/depsolve/'), 400, 'UnknownProject', 'No packages specified.');
+    weldrError(
+      await get('/api/v0/projects/depsolve/no-such-package-zz'),
+      400,
+      'ProjectsError',
+      /^BadRequest: .*no-such-package-zz/,
+    );
+    weldrError(
+      await get('/api/v0/projects/depsolve/tmux?arch=s390x'),
+      400,
+      'DistroError',
+      /^Unknown distribution: /,
+    );
+  });
+
+  await t.test('modules/list and modules/info: group_type "deb", dependencies', async () => {
+    const count = (await get('/api/v0/modules/list?limit=0')).json();
+    assert.ok(count.total > 10000);
+    assert.deepEqual(count.modules, []);
+    const some = (await get('/api/v0/modules/list/tmux*,bash')).json();
+    assert.ok(some.modules.some((m: { name: string }) => m.name === 'bash'));
+    assert.ok(some.modules.every((m: { group_type: string }) => m.group_type === 'deb'));
+    assert.equal(some.total, some.modules.length);
+    weldrError(
+      await get('/api/v0/modules/list/no-such-package-zz'),
+      400,
+      'UnknownModule',
+      'No packages have been found.',
+    );
+    weldrError(await get('/api/v0/modules/list?limit=many'), 400, 'BadLimitOrOffset');
+    weldrError(
+      await get('/api/v0/modules/list?distro=debian-99'),
+      400,
+      'DistroError',
+      'Invalid distro: debian-99',
+    );
+
+    const [tmux] = (await get('/api/v1/modules/info/tmux')).json().modules;
+    assert.equal(tmux.name, 'tmux');
+    const deps = tmux.dependencies.map((d: { name: string }) => d.name);
+    assert.ok(deps.includes('tmux'));
+    assert.ok(deps.some((n: string) => n.startsWith('libevent')));
+    weldrError(
+      await get('/api/v0/modules/info/no-such-package-zz'),
+      400,
+      'UnknownModule',
+      'No packages have been found.',
+    );
+  });
+});
