@@ -2,40 +2,20 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { debianRepositories } from '@debian-forge/apt';
 import { parseBlueprint } from '@debian-forge/blueprint';
 import type { FastifyInstance } from 'fastify';
 import { startTestApi } from '../testing.ts';
+import { debVersion, noDebianMirror, postText, weldrError } from './test-helpers.ts';
 
 const TOML = 'text/x-toml';
 const JSON_TYPE = 'application/json';
 
 function push(app: FastifyInstance, body: string, contentType = TOML, route = 'new') {
-  return app.inject({
-    method: 'POST',
-    url: `/api/v0/blueprints/${route}`,
-    headers: { 'content-type': contentType },
-    payload: body,
-  });
+  return postText(app, `/api/v0/blueprints/${route}`, body, contentType);
 }
 
 function get(app: FastifyInstance, url: string) {
   return app.inject({ method: 'GET', url });
-}
-
-function weldrError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  id: string,
-  msg?: string | RegExp,
-) {
-  assert.equal(res.statusCode, status);
-  const body = res.json() as { status: boolean; errors: { id: string; msg: string; code?: number }[] };
-  assert.equal(body.status, false);
-  assert.equal(body.errors[0]?.id, id);
-  if (typeof msg === 'string') assert.equal(body.errors[0]?.msg, msg);
-  else if (msg) assert.match(body.errors[0]?.msg ?? '', msg);
-  if (status === 404) assert.equal(body.errors[0]?.code, 404);
 }
 
 const SERVER = `name = "server"
@@ -380,16 +360,6 @@ test('blueprints: bodies over the limit are refused with 413 and a Weldr error i
   assert.equal((await get(app, '/api/v0/blueprints/list')).json().total, 0);
 });
 
-/** Why the host cannot serve the apt tests, or undefined when it can. */
-function noDebianMirror(): string | undefined {
-  try {
-    debianRepositories('bookworm');
-    return undefined;
-  } catch (err) {
-    return `no Debian repository in the host's apt sources: ${(err as Error).message}`;
-  }
-}
-
 test('blueprints: depsolve and freeze against the real Debian index', {
   skip: noDebianMirror(),
 }, async (t) => {
@@ -435,13 +405,13 @@ test('blueprints: depsolve and freeze against the real Debian index', {
   const frozen = (await get(app, '/api/v0/blueprints/freeze/tools')).json();
   assert.deepEqual(frozen.errors, []);
   const pkgs = frozen.blueprints[0].blueprint.packages as { name: string; version: string }[];
-  const debVersion = (d: Record<string, unknown>) =>
-    `${d.epoch === 0 ? '' : `${d.epoch}:`}${d.version}${d.release === '' ? '' : `-${d.release}`}`;
   assert.deepEqual(
     pkgs,
     ['libevent-core-2.1-7', 'tmux'].map((name) => ({
       name,
-      version: debVersion(deps.find((d) => d.name === name) as Record<string, unknown>),
+      version: debVersion(
+        deps.find((d) => d.name === name) as { epoch: unknown; version: unknown; release: unknown },
+      ),
     })),
   );
   const toml = await get(app, '/api/v0/blueprints/freeze/tools?format=toml');

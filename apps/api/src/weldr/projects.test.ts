@@ -1,37 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { debianRepositories } from '@debian-forge/apt';
 import { DISTROS } from '@debian-forge/composer';
 import { startTestApi } from '../testing.ts';
-
-function weldrError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  id: string,
-  msg?: string | RegExp,
-) {
-  assert.equal(res.statusCode, status);
-  const body = res.json() as { status: boolean; errors: { id: string; msg: string }[] };
-  assert.equal(body.status, false);
-  assert.equal(body.errors[0]?.id, id);
-  if (typeof msg === 'string') assert.equal(body.errors[0]?.msg, msg);
-  else if (msg) assert.match(body.errors[0]?.msg ?? '', msg);
-}
-
-/** Why the host cannot serve these tests, or undefined when it can. */
-function noDebianMirror(): string | undefined {
-  try {
-    debianRepositories('bookworm');
-    return undefined;
-  } catch (err) {
-    return `no Debian repository in the host's apt sources: ${(err as Error).message}`;
-  }
-}
-
-/** A Debian version put back together from Weldr's epoch, version and release. */
-function debVersion(epoch: number, version: string, release: string): string {
-  return `${epoch === 0 ? '' : `${epoch}:`}${version}${release === '' ? '' : `-${release}`}`;
-}
+import { debVersion, noDebianMirror, weldrError } from './test-helpers.ts';
 
 test('distros/list (v1 only)', async (t) => {
   const { app } = await startTestApi(t);
@@ -84,10 +55,7 @@ test('projects and modules against the real Debian index', { skip: noDebianMirro
     assert.equal(build.arch, 'amd64');
     const dep = (await get('/api/v0/projects/depsolve/tmux')).json().projects;
     const resolved = dep.find((d: { name: string }) => d.name === 'tmux');
-    assert.equal(
-      debVersion(build.epoch, build.source.version, build.release),
-      debVersion(resolved.epoch, resolved.version, resolved.release),
-    );
+    assert.equal(debVersion({ ...build, version: build.source.version }), debVersion(resolved));
     const globbed = (await get('/api/v0/projects/info/tmux*')).json().projects;
     assert.ok(globbed.length >= 1 && globbed.every((p: { name: string }) => p.name.startsWith('tmux')));
 

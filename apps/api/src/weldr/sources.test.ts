@@ -3,34 +3,16 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createPackageService } from '../services/packages.ts';
 import { startTestApi } from '../testing.ts';
+import { postText, weldrError } from './test-helpers.ts';
 
 const MIRROR = 'http://mirror.invalid/debian';
 
 function post(app: FastifyInstance, version: 'v0' | 'v1', body: string, contentType?: string) {
-  return app.inject({
-    method: 'POST',
-    url: `/api/${version}/projects/source/new`,
-    headers: contentType ? { 'content-type': contentType } : {},
-    payload: body,
-  });
+  return postText(app, `/api/${version}/projects/source/new`, body, contentType);
 }
 
 function get(app: FastifyInstance, url: string) {
   return app.inject({ method: 'GET', url });
-}
-
-function weldrError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  id: string,
-  msg?: string | RegExp,
-) {
-  assert.equal(res.statusCode, status);
-  const body = res.json() as { status: boolean; errors: { id: string; msg: string; code?: number }[] };
-  assert.equal(body.status, false);
-  assert.equal(body.errors[0]?.id, id);
-  if (typeof msg === 'string') assert.equal(body.errors[0]?.msg, msg);
-  else if (msg) assert.match(body.errors[0]?.msg ?? '', msg);
 }
 
 test('sources: new (JSON, TOML with and without [id]), list, info v0 by name and v1 by id, delete', async (t) => {

@@ -51,14 +51,9 @@ function flag(value: unknown, key: string, fallback: boolean): boolean {
   return value;
 }
 
-export interface SourceRequest {
+/** A source as posted: its key (v0 name, v1 id), what the store keeps, and the distros it is for. */
+export interface SourceRequest extends Omit<CatalogSource, 'id' | 'system'> {
   key: string;
-  url: string;
-  suites: string[];
-  components: string[];
-  signedBy: string[];
-  checkGpg: boolean;
-  checkSsl: boolean;
   distros: string[];
 }
 
