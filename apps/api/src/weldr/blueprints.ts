@@ -26,6 +26,7 @@ import { WeldrError } from '../errors.ts';
 import type { PackageService } from '../services/packages.ts';
 import {
   aptMessage,
+  doc,
   formatParam,
   packageService,
   pkgSpec,
@@ -140,6 +141,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/list',
+    schema: doc('Blueprint names, sorted (offset, limit; limit=0 gives the total)', '/blueprints/list'),
     handler: async (request) => {
       const page = parsePage(request.query);
       const all = bps.list({ offset: 0, limit: 0 }).total;
@@ -153,6 +155,10 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/info/:names',
+    schema: doc(
+      'Blueprints by name (comma list), the workspace copy first; ?format=toml for one',
+      '/blueprints/info/:names',
+    ),
     handler: async (request, reply) => {
       const names = namesParam(params(request).names);
       const format = formatParam(request);
@@ -182,6 +188,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/changes/:names',
+    schema: doc('The changes of blueprints, newest first (offset, limit)', '/blueprints/changes/:names'),
     handler: async (request) => {
       const names = namesParam(params(request).names);
       const page = parsePage(request.query);
@@ -211,6 +218,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/change/:name/:commit',
+    schema: doc('A blueprint as it was at a commit (?format=toml)', '/blueprints/change/:name/:commit'),
     v1Only: true,
     handler: async (request, reply) => {
       const name = checkName(params(request).name ?? '');
@@ -228,6 +236,10 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/diff/:name/:from/:to',
+    schema: doc(
+      'What the workspace changes (from NEWEST to WORKSPACE only)',
+      '/blueprints/diff/:name/:from/:to',
+    ),
     handler: async (request) => {
       const p = params(request);
       const name = checkName(p.name ?? '');
@@ -250,6 +262,10 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/freeze/:names',
+    schema: doc(
+      'Blueprints with every package at its exact Debian version (?format=toml for one)',
+      '/blueprints/freeze/:names',
+    ),
     handler: async (request, reply) => {
       const names = namesParam(params(request).names);
       const packages = packageService(deps);
@@ -288,6 +304,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/blueprints/depsolve/:names',
+    schema: doc('Blueprints with every package they need (PkgSpecs)', '/blueprints/depsolve/:names'),
     handler: async (request) => {
       const names = namesParam(params(request).names);
       const packages = packageService(deps);
@@ -314,6 +331,10 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'POST',
     path: '/blueprints/new',
+    schema: doc(
+      'Save a blueprint (application/json or text/x-toml); the version is bumped as composer does',
+      '/blueprints/new',
+    ),
     handler: async (request) => {
       const { blueprint, versionGiven } = readBlueprint(request);
       checkDistro(blueprint, packageService(deps));
@@ -326,6 +347,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'POST',
     path: '/blueprints/workspace',
+    schema: doc('Save a blueprint in the workspace only (no change, no bump)', '/blueprints/workspace'),
     handler: async (request) => {
       const { blueprint } = readBlueprint(request);
       bps.workspace.put(blueprint as unknown as BlueprintJson);
@@ -336,6 +358,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'DELETE',
     path: '/blueprints/workspace/:name',
+    schema: doc("Drop a blueprint's workspace copy", '/blueprints/workspace/:name'),
     handler: async (request) => {
       const name = checkName(params(request).name ?? '');
       if (!bps.workspace.delete(name))
@@ -347,6 +370,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'DELETE',
     path: '/blueprints/delete/:name',
+    schema: doc('Delete a blueprint with its history', '/blueprints/delete/:name'),
     handler: async (request) => {
       const name = checkName(params(request).name ?? '');
       const existed = bps.exists(name);
@@ -359,6 +383,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'POST',
     path: '/blueprints/tag/:name',
+    schema: doc('Tag the latest change with the next revision', '/blueprints/tag/:name'),
     handler: async (request) => {
       const name = checkName(params(request).name ?? '');
       if (!bps.exists(name)) throw new WeldrError(400, 'BlueprintsError', 'Unknown blueprint');
@@ -370,6 +395,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'POST',
     path: '/blueprints/undo/:name/:commit',
+    schema: doc('Save the blueprint of an earlier commit as a new change', '/blueprints/undo/:name/:commit'),
     handler: async (request) => {
       const name = checkName(params(request).name ?? '');
       const commit = checkName(params(request).commit ?? '');

@@ -10,10 +10,23 @@ import {
   type ResolvedPackage,
 } from '@debian-forge/apt';
 import { type Blueprint, toToml } from '@debian-forge/blueprint';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
+
+/** A route's OpenAPI entry: its summary and its path parameters (strings, checked by the handler). */
+export function doc(summary: string, path: string): FastifySchema {
+  const names = [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
+  return {
+    summary,
+    ...(names.length > 0 ? { params: z.object(Object.fromEntries(names.map((n) => [n, z.string()]))) } : {}),
+  };
+}
+
+/** Variants of a route kept for clients (a trailing slash, no names) but not worth an OpenAPI entry. */
+export const HIDDEN: FastifySchema = { hide: true };
 
 export const WELDR_CONTENT_TYPE = 'application/json; charset=utf-8';
 

@@ -11,6 +11,8 @@ import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
 import {
   aptMessage,
+  doc,
+  HIDDEN,
   packageInfo,
   packageService,
   pkgSpec,
@@ -70,8 +72,13 @@ export function projectRoutes(router: WeldrRouter, deps: AppDeps): void {
       return { total: found.total, offset: page.offset, limit: page.limit, projects: infos.map(packageInfo) };
     });
   };
-  router.route({ method: 'GET', path: '/projects/list', handler: projectsList });
-  router.route({ method: 'GET', path: '/projects/list/', handler: projectsList });
+  router.route({
+    method: 'GET',
+    path: '/projects/list',
+    schema: doc('Debian packages of a distro as PackageInfo (offset, limit, distro, arch)', '/projects/list'),
+    handler: projectsList,
+  });
+  router.route({ method: 'GET', path: '/projects/list/', schema: HIDDEN, handler: projectsList });
 
   /** projects/info and modules/info: the same records, modules/info with each package depsolved. */
   const info = (modules: boolean) => async (request: FastifyRequest) => {
@@ -96,13 +103,14 @@ export function projectRoutes(router: WeldrRouter, deps: AppDeps): void {
     }
     return { modules: withDeps };
   };
-  for (const [base, modules] of [
-    ['/projects/info', false],
-    ['/modules/info', true],
+  for (const [base, modules, summary] of [
+    ['/projects/info', false, 'Debian packages by name or glob (comma list) as PackageInfo (distro, arch)'],
+    ['/modules/info', true, 'Debian packages by name or glob as PackageInfo with their dependencies'],
   ] as const) {
-    router.route({ method: 'GET', path: base, handler: info(modules) });
-    router.route({ method: 'GET', path: `${base}/`, handler: info(modules) });
-    router.route({ method: 'GET', path: `${base}/:names`, handler: info(modules) });
+    router.route({ method: 'GET', path: base, schema: HIDDEN, handler: info(modules) });
+    router.route({ method: 'GET', path: `${base}/`, schema: HIDDEN, handler: info(modules) });
+    const path = `${base}/:names`;
+    router.route({ method: 'GET', path, schema: doc(summary, path), handler: info(modules) });
   }
 
   const depsolveHandler = async (request: FastifyRequest) => {
@@ -116,9 +124,17 @@ export function projectRoutes(router: WeldrRouter, deps: AppDeps): void {
       throw new WeldrError(400, 'ProjectsError', `BadRequest: ${aptMessage(err)}`);
     }
   };
-  router.route({ method: 'GET', path: '/projects/depsolve', handler: depsolveHandler });
-  router.route({ method: 'GET', path: '/projects/depsolve/', handler: depsolveHandler });
-  router.route({ method: 'GET', path: '/projects/depsolve/:names', handler: depsolveHandler });
+  router.route({ method: 'GET', path: '/projects/depsolve', schema: HIDDEN, handler: depsolveHandler });
+  router.route({ method: 'GET', path: '/projects/depsolve/', schema: HIDDEN, handler: depsolveHandler });
+  router.route({
+    method: 'GET',
+    path: '/projects/depsolve/:names',
+    schema: doc(
+      'Every package a fresh system needs for these (PkgSpecs; distro, arch)',
+      '/projects/depsolve/:names',
+    ),
+    handler: depsolveHandler,
+  });
 
   const modulesList = async (request: FastifyRequest) => {
     const page = parsePage(request.query);
@@ -135,13 +151,24 @@ export function projectRoutes(router: WeldrRouter, deps: AppDeps): void {
       modules: found.packages.map((p) => ({ name: p.name, group_type: 'deb' })),
     };
   };
-  router.route({ method: 'GET', path: '/modules/list', handler: modulesList });
-  router.route({ method: 'GET', path: '/modules/list/', handler: modulesList });
-  router.route({ method: 'GET', path: '/modules/list/:names', handler: modulesList });
+  router.route({
+    method: 'GET',
+    path: '/modules/list',
+    schema: doc('Debian package names with group_type "deb" (offset, limit, distro, arch)', '/modules/list'),
+    handler: modulesList,
+  });
+  router.route({ method: 'GET', path: '/modules/list/', schema: HIDDEN, handler: modulesList });
+  router.route({
+    method: 'GET',
+    path: '/modules/list/:names',
+    schema: doc('Debian package names matching globs (comma list), group_type "deb"', '/modules/list/:names'),
+    handler: modulesList,
+  });
 
   router.route({
     method: 'GET',
     path: '/distros/list',
+    schema: doc('Distros that build the architecture (?arch=)', '/distros/list'),
     v1Only: true,
     handler: async (request) => ({
       distros: packages.validDistros(queryValue(request, 'arch') || packages.hostArch),

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { WeldrError } from '../errors.ts';
 import { type CatalogSource, storedSource } from '../services/sources.ts';
-import { formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';
+import { doc, formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';
 import { NAME_RE, OK, type WeldrErrorEntry } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
@@ -135,6 +135,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/projects/source/list',
+    schema: doc('Source keys: names (v0) or ids (v1), the system sources last', '/projects/source/list'),
     handler: async () => {
       const system = packages.systemSources().map((s) => s.id);
       const user = store.sources
@@ -148,6 +149,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'GET',
     path: '/projects/source/info/:sources',
+    schema: doc('Sources by key (comma list, * for all); ?format=toml', '/projects/source/info/:sources'),
     handler: async (request, reply) => {
       const param = (request.params as { sources?: string }).sources ?? '';
       if (param === '') throw new WeldrError(404, 'HTTPError', 'Not Found');
@@ -170,6 +172,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'POST',
     path: '/projects/source/new',
+    schema: doc('Add or replace a deb source (application/json or text/x-toml)', '/projects/source/new'),
     handler: async (request) => {
       const { mediaType, text } = requestBody(request);
       if (mediaType === undefined) throw new WeldrError(400, 'HTTPError', 'malformed Content-Type header');
@@ -210,6 +213,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
   router.route({
     method: 'DELETE',
     path: '/projects/source/delete/:source',
+    schema: doc("Delete a user's source", '/projects/source/delete/:source'),
     handler: async (request) => {
       const param = (request.params as { source?: string }).source ?? '';
       const key = param.split(',')[0] ?? '';
