@@ -14,6 +14,7 @@ import type { ApiConfig } from './config.ts';
 import type { ComposeEvents } from './events.ts';
 import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
 import { authPlugin } from './plugins/auth.ts';
+import type { ComposeServiceImpl } from './services/composes.ts';
 import { createPackageService, type PackageService } from './services/packages.ts';
 import { WELDR_NOT_FOUND, weldrPlugin } from './weldr/plugin.ts';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
+  /** Creates, cancels and removes composes (services/composes.ts); the compose routes need it. */
+  composes?: ComposeServiceImpl;
   /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
   packages?: PackageService;
 }

@@ -16,6 +16,12 @@ import type { FastifyInstance } from 'fastify';
 import { type AppDeps, buildApp } from './app.ts';
 import { type ApiConfig, defaultConfig } from './config.ts';
 import { ComposeEvents } from './events.ts';
+import {
+  type ComposeServiceImpl,
+  type ComposeServiceOptions,
+  createComposeService,
+} from './services/composes.ts';
+import { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -25,6 +31,22 @@ export interface TestApi {
   redis: TestRedis;
   config: ApiConfig;
   dir: string;
+  composes: ComposeServiceImpl;
+  /** Closes the app, the queue and the store now (a restart test); the cleanup then does the rest. */
+  close(): Promise<void>;
+  /** Runs `fn` first when the API closes (workers of the test, before their Redis goes). */
+  onClose(fn: () => Promise<void>): void;
+  /** The compose lifecycle, following the queue (absent with `lifecycle: false`). */
+  lifecycle?: Lifecycle;
+}
+
+export interface TestApiOptions {
+  /** Options of the compose service (a planner that needs no apt, resources …). */
+  composes?: ComposeServiceOptions;
+  /** Options of the lifecycle, or false to start none. */
+  lifecycle?: LifecycleOptions | false;
+  /** An existing state directory, SQLite database and Redis (a restart test); not removed. */
+  reuse?: { dir: string; redis: TestRedis; queueName: string };
 }
 
 /**
@@ -34,22 +56,56 @@ export interface TestApi {
 export async function startTestApi(
   t: TestContext,
   config: Partial<ApiConfig> | ((dir: string) => Partial<ApiConfig>) = {},
+  options: TestApiOptions = {},
 ): Promise<TestApi> {
-  const dir = mkdtempSync(join(tmpdir(), 'forge-api-'));
-  const redis = await startRedis();
+  const reuse = options.reuse;
+  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'forge-api-'));
+  const redis = reuse?.redis ?? (await startRedis());
   const store = openStore(join(dir, 'forge.sqlite'));
-  const queue = new ForgeQueue({ redis: redis.options, queueName: `test-${randomUUID()}` });
+  const queue = new ForgeQueue({
+    redis: redis.options,
+    queueName: reuse?.queueName ?? `test-${randomUUID()}`,
+  });
   await queue.ready();
   const overrides = typeof config === 'function' ? config(dir) : config;
   const cfg = defaultConfig(dir, { socket: undefined, ...overrides });
-  const deps: AppDeps = { config: cfg, store, queue, events: new ComposeEvents() };
+  const events = new ComposeEvents();
+  const composes = createComposeService({ config: cfg, store, queue, events }, options.composes);
+  const deps: AppDeps = { config: cfg, store, queue, events, composes };
   const app = await buildApp(deps);
-  t.after(async () => {
+  const lifecycle =
+    options.lifecycle === false
+      ? undefined
+      : await startComposeLifecycle({ store, queue, events, composes }, options.lifecycle);
+  let closed = false;
+  const first: (() => Promise<void>)[] = [];
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const fn of first) await fn();
     await app.close();
+    await composes.pending();
+    await lifecycle?.stop();
     await queue.close();
     store.close();
+  };
+  t.after(async () => {
+    await close();
+    if (reuse) return;
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { app, deps, store, queue, redis, config: cfg, dir };
+  return {
+    app,
+    deps,
+    store,
+    queue,
+    redis,
+    config: cfg,
+    dir,
+    composes,
+    close,
+    onClose: (fn) => first.push(fn),
+    ...(lifecycle ? { lifecycle } : {}),
+  };
 }

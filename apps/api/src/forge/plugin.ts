@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { ApiError, WeldrError } from '../errors.ts';
+import { artifactRoutes } from './artifacts.ts';
 
 export const FORGE_PREFIX = '/api/forge/v1';
 
@@ -13,7 +14,8 @@ export function forgeError(code: string, message: string, details?: unknown) {
   return { code, message, ...(details === undefined ? {} : { details }) };
 }
 
-export async function forgePlugin(app: FastifyInstance, _deps: AppDeps): Promise<void> {
+export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix?: string }): Promise<void> {
+  const { prefix: _prefix, ...deps } = opts; // registered again below, the prefix would apply twice
   app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
     if (err instanceof ApiError)
       return reply.code(err.status).send(forgeError(err.code, err.message, err.details));
@@ -22,4 +24,5 @@ export async function forgePlugin(app: FastifyInstance, _deps: AppDeps): Promise
     if (status >= 500) request.log.error({ err }, 'forge route failed');
     return reply.code(status).send(forgeError(err.code ?? 'FORGE_ERR_HTTP', err.message, err.validation));
   });
+  await app.register(artifactRoutes, deps);
 }

@@ -1,8 +1,40 @@
 /**
  * The compose service: everything that creates, moves and removes composes. Routes of all three
- * APIs call it; nothing else writes compose rows.
+ * APIs call it; nothing else writes compose rows (the lifecycle in lifecycle.ts moves them as the
+ * queue reports, through `moveCompose` here).
+ *
+ * A compose is recorded PENDING at once; its manifest is made off the request path (apt runs for
+ * seconds to minutes), then it is queued (QUEUED). Errors of that step end it FAILED with the
+ * reason. `pending()` resolves when no manifest is being made (tests, shutdown).
  */
-import type { Compose } from '@debian-forge/store';
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Repository } from '@debian-forge/apt';
+import { AptError } from '@debian-forge/apt';
+import {
+  aptResolver,
+  ComposerError,
+  getImageType,
+  type PlanResolver,
+  planCompose,
+  resolveComposeTarget,
+} from '@debian-forge/composer';
+import { ManifestError, type ModuleIndex, validateManifest } from '@debian-forge/manifest';
+import {
+  type BuildJob,
+  DEFAULT_PRIORITY,
+  type ForgeQueue,
+  jobIdOf,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type Resources,
+} from '@debian-forge/queue';
+import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-forge/store';
+import type { ApiConfig } from '../config.ts';
+import { ApiError } from '../errors.ts';
+import type { ComposeEvents } from '../events.ts';
 
 export interface ComposeRequest {
   /** A blueprint as stored (JSON form) and the image type to build from it. */
@@ -37,4 +69,402 @@ export interface ComposeService {
   /** Removes a finished compose with its logs and artifacts. */
   delete(uuid: string): Promise<void>;
   setPriority(uuid: string, priority: number): Promise<Compose>;
+}
+
+/** Stable codes of the service's errors (ApiError codes; the Weldr routes map them to ids). */
+export const ComposeErrorCode = {
+  /** No compose of that id. */
+  NotFound: 'FORGE_ERR_COMPOSE_NOT_FOUND',
+  /** The compose is not in a state that allows the operation. */
+  WrongState: 'FORGE_ERR_COMPOSE_STATE',
+  /** The request names an unknown image type, distro or architecture, or a bad size or priority. */
+  BadRequest: 'FORGE_ERR_COMPOSE_REQUEST',
+  /** A raw manifest that does not validate. */
+  BadManifest: 'FORGE_ERR_MANIFEST_INVALID',
+} as const;
+
+/** What a compose's manifest step produces: the build job's contents. */
+export interface PlannedBuild {
+  manifest: Record<string, unknown>;
+  exports: string[];
+  filename: string;
+}
+
+/** Makes the manifest of a compose row (PENDING, with its blueprint). */
+export type ComposePlanner = (compose: Compose) => Promise<PlannedBuild>;
+
+/**
+ * The real planner: packages/composer's planCompose with apt roots under `<stateDir>/apt`-style
+ * state (aptResolver), the host's Debian mirror plus the store's user sources.
+ */
+export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
+  const resolver: PlanResolver = aptResolver(stateDir);
+  return async (compose) => {
+    const extraRepositories: Repository[] = store.sources
+      .list()
+      .filter((s) => !s.system)
+      .map((s) => ({
+        id: `source-${s.name}`,
+        types: ['deb'],
+        uris: [s.url],
+        suites: s.suites,
+        components: s.components,
+        ...(s.signedBy[0] ? { signedBy: s.signedBy[0] } : {}),
+        ...(s.checkGpg ? {} : { trusted: true }),
+      }));
+    const plan = await planCompose(targetOf(compose), { resolver, extraRepositories });
+    return {
+      manifest: plan.manifest,
+      exports: [plan.imageType.exportPipeline],
+      filename: plan.imageType.filename,
+    };
+  };
+}
+
+function targetOf(
+  compose: Pick<Compose, 'blueprint' | 'blueprintName' | 'imageType' | 'distro' | 'arch' | 'size' | 'ostree'>,
+) {
+  const ostree = Object.fromEntries(
+    Object.entries(compose.ostree).filter(([, v]) => typeof v === 'string' && v !== ''),
+  );
+  return {
+    blueprint: (compose.blueprint ?? { name: compose.blueprintName }) as Parameters<
+      typeof resolveComposeTarget
+    >[0]['blueprint'],
+    imageType: compose.imageType,
+    distro: compose.distro,
+    arch: compose.arch,
+    size: compose.size,
+    ostree,
+  };
+}
+
+export interface ComposeServiceOptions {
+  /** Makes manifests; `aptPlanner(config.stateDir, store)` by default. */
+  planner?: ComposePlanner;
+  /** Module schemas raw manifests are checked against (stages, sources …); schema only without. */
+  manifestIndex?: ModuleIndex;
+  /** What a build job asks of a worker; by default 1 CPU, 2 GiB and room for the image. */
+  resources?: (compose: Compose) => Resources;
+}
+
+export interface ComposeServiceDeps {
+  config: ApiConfig;
+  store: Store;
+  queue: ForgeQueue;
+  events: ComposeEvents;
+}
+
+/** The service with what the lifecycle needs beyond the routes' interface. */
+export interface ComposeServiceImpl extends ComposeService {
+  /** Makes the manifest of a PENDING compose again and queues it (reconciliation at start-up). */
+  replan(compose: Compose): void;
+  /** Resolves when no manifest is being made. */
+  pending(): Promise<void>;
+}
+
+const GiB = 1024 ** 3;
+const TERMINAL: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+export function defaultResources(compose: Compose): Resources {
+  const imageGiB = Math.ceil((compose.size || 0) / GiB);
+  return { cpus: 1, memoryMiB: 2048, diskGiB: Math.max(10, 2 * imageGiB + 5) };
+}
+
+/**
+ * The service's own lines in a compose's log start with this, so reconciliation can tell them
+ * from the worker's lines (which it compares with the queue's copy).
+ */
+export const OWN_LOG_PREFIX = '[forge] ';
+
+/** Appends one of the service's own lines to a compose's log, and publishes it. */
+export function ownLog(deps: { store: Store; events: ComposeEvents }, uuid: string, text: string): void {
+  const line = `${OWN_LOG_PREFIX}${text}`;
+  deps.store.composes.log.append(uuid, line);
+  deps.events.publish({ type: 'log', uuid, line });
+}
+
+/** Moves a compose to another state and publishes the change. */
+export function moveCompose(
+  deps: { store: Store; events: ComposeEvents },
+  uuid: string,
+  to: ComposeState,
+  opts: TransitionOptions = {},
+): Compose {
+  const compose = deps.store.composes.transition(uuid, to, opts);
+  deps.events.publish({
+    type: 'state',
+    uuid,
+    state: to,
+    at: compose.stateTimes[to] ?? new Date().toISOString(),
+  });
+  return compose;
+}
+
+/** The reason of a failure as kept in the store: `{code, message}`. */
+export function errorOf(err: unknown): { code: string; message: string } {
+  if (err instanceof ComposerError || err instanceof AptError || err instanceof ManifestError) {
+    return { code: err.code, message: err.message };
+  }
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' && e.code.startsWith('FORGE_ERR_') ? e.code : 'FORGE_ERR_INTERNAL',
+    message: String(e?.message ?? err),
+  };
+}
+
+function checkPriority(priority: number | undefined): number {
+  const p = priority ?? DEFAULT_PRIORITY;
+  if (!Number.isInteger(p) || p < MIN_PRIORITY || p > MAX_PRIORITY) {
+    throw new ApiError(
+      400,
+      ComposeErrorCode.BadRequest,
+      `priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${p}`,
+    );
+  }
+  return p;
+}
+
+/** The compose or a 404 ApiError. */
+export function mustGetCompose(store: Store, uuid: string): Compose {
+  const compose = store.composes.get(uuid);
+  if (!compose) throw new ApiError(404, ComposeErrorCode.NotFound, `compose ${uuid} does not exist`);
+  return compose;
+}
+
+/** The bytes of the fake image of a `?test=2` compose. */
+export function fakeImage(uuid: string): Buffer {
+  return Buffer.from(`Debian Forge test compose ${uuid}: not an image\n`);
+}
+
+export function createComposeService(
+  deps: ComposeServiceDeps,
+  options: ComposeServiceOptions = {},
+): ComposeServiceImpl {
+  const { store, queue, config } = deps;
+  const planner = options.planner ?? aptPlanner(config.stateDir, store);
+  const resources = options.resources ?? defaultResources;
+  const running = new Set<Promise<void>>();
+
+  const checkTarget = (request: ComposeRequest) => {
+    try {
+      return resolveComposeTarget({
+        blueprint: request.blueprint,
+        imageType: request.imageType,
+        ...(request.distro ? { distro: request.distro } : {}),
+        ...(request.arch ? { arch: request.arch } : {}),
+        ...(request.size ? { size: request.size } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ComposerError) throw new ApiError(400, err.code, err.message);
+      throw err;
+    }
+  };
+
+  const create = (request: ComposeRequest): Compose => {
+    const target = checkTarget(request);
+    const compose = store.composes.create({
+      blueprintName: request.blueprint.name,
+      blueprintVersion: request.blueprint.version ?? '0.0.0',
+      blueprint: request.blueprint,
+      imageType: target.imageType.name,
+      distro: target.distro.name,
+      arch: target.arch,
+      size: request.size || target.imageType.defaultSize,
+      priority: checkPriority(request.priority),
+      ...(request.ostree ? { ostree: request.ostree } : {}),
+    });
+    deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
+    return compose;
+  };
+
+  /** Queues a compose whose manifest is stored: job id first, QUEUED, then the job. */
+  const enqueue = async (compose: Compose, build: PlannedBuild): Promise<void> => {
+    const job: BuildJob = {
+      type: 'build',
+      composeId: compose.uuid,
+      manifest: build.manifest,
+      exports: build.exports,
+      imageType: compose.imageType,
+      filename: build.filename,
+      priority: compose.priority,
+      resources: resources(compose),
+    };
+    // QUEUED before the job exists, so a worker's `active` always finds a QUEUED compose.
+    moveCompose(deps, compose.uuid, 'QUEUED', { jobId: jobIdOf(job) });
+    try {
+      await queue.add(job);
+    } catch (err) {
+      fail(compose.uuid, err);
+    }
+  };
+
+  const fail = (uuid: string, err: unknown) => {
+    const current = store.composes.get(uuid);
+    if (!current || TERMINAL.includes(current.state)) return;
+    const error = errorOf(err);
+    ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
+    moveCompose(deps, uuid, 'FAILED', { error });
+  };
+
+  const plan = (compose: Compose): void => {
+    const work = (async () => {
+      try {
+        const build = await planner(compose);
+        const now = store.composes.get(compose.uuid);
+        if (now?.state !== 'PENDING') return; // cancelled (or deleted) meanwhile
+        store.composes.setManifest(compose.uuid, build.manifest);
+        await enqueue(now, build);
+      } catch (err) {
+        fail(compose.uuid, err);
+      }
+    })();
+    running.add(work);
+    void work.finally(() => running.delete(work));
+  };
+
+  return {
+    async submit(request) {
+      const compose = create(request);
+      plan(compose);
+      return compose;
+    },
+
+    async submitManifest(request) {
+      const problems = manifestProblems(request, options.manifestIndex);
+      if (problems) throw new ApiError(400, ComposeErrorCode.BadManifest, problems.message, problems.details);
+      const priority = checkPriority(request.priority);
+      const compose = store.composes.create({
+        blueprintName: '',
+        blueprintVersion: '',
+        imageType: request.imageType ?? 'manifest',
+        distro: '',
+        arch: 'x86_64',
+        priority,
+        manifest: request.manifest,
+      });
+      deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
+      await enqueue(compose, request);
+      return mustGetCompose(store, compose.uuid);
+    },
+
+    async submitFake(request, outcome) {
+      const compose = create(request);
+      const { uuid } = compose;
+      const manifest = { version: '2', pipelines: [], sources: {} };
+      store.composes.setManifest(uuid, manifest);
+      moveCompose(deps, uuid, 'QUEUED');
+      if (outcome === 'fail') {
+        const error = { code: 'FORGE_ERR_TEST_COMPOSE', message: 'a test compose that fails (?test=1)' };
+        ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
+        return moveCompose(deps, uuid, 'FAILED', { error });
+      }
+      moveCompose(deps, uuid, 'BUILDING');
+      const filename = getImageType(compose.imageType)?.filename ?? 'image';
+      const dir = join(config.artifactsDir, uuid);
+      mkdirSync(dir, { recursive: true });
+      const bytes = fakeImage(uuid);
+      const path = join(dir, filename);
+      writeFileSync(path, bytes);
+      store.artifacts.add({
+        uuid,
+        filename,
+        path,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
+      });
+      ownLog(deps, uuid, 'a test compose that finishes with a fake image (?test=2)');
+      return moveCompose(deps, uuid, 'COMPLETED');
+    },
+
+    async cancel(uuid) {
+      const compose = mustGetCompose(store, uuid);
+      if (TERMINAL.includes(compose.state)) {
+        throw new ApiError(
+          409,
+          ComposeErrorCode.WrongState,
+          `compose ${uuid} is ${compose.state}: nothing to cancel`,
+        );
+      }
+      if (compose.state !== 'PENDING') {
+        const outcome = await queue.cancel(compose.jobId ?? `build-${uuid}`);
+        const now = mustGetCompose(store, uuid);
+        if (outcome === 'finished' || TERMINAL.includes(now.state)) {
+          throw new ApiError(409, ComposeErrorCode.WrongState, `compose ${uuid} has finished meanwhile`);
+        }
+      }
+      const error = { code: 'FORGE_ERR_CANCELLED', message: 'cancelled on request' };
+      ownLog(deps, uuid, 'compose cancelled');
+      return moveCompose(deps, uuid, 'CANCELLED', { error });
+    },
+
+    async delete(uuid) {
+      const compose = mustGetCompose(store, uuid);
+      if (!TERMINAL.includes(compose.state)) {
+        throw new ApiError(
+          409,
+          ComposeErrorCode.WrongState,
+          `compose ${uuid} is ${compose.state}, not finished`,
+        );
+      }
+      store.composes.delete(uuid);
+      rmSync(join(config.artifactsDir, uuid), { recursive: true, force: true });
+    },
+
+    async setPriority(uuid, priority) {
+      const p = checkPriority(priority);
+      const compose = mustGetCompose(store, uuid);
+      if (compose.state !== 'PENDING' && compose.state !== 'QUEUED') {
+        throw new ApiError(
+          409,
+          ComposeErrorCode.WrongState,
+          `compose ${uuid} is ${compose.state}: only a waiting compose's priority can change`,
+        );
+      }
+      store.composes.setPriority(uuid, p);
+      if (compose.state === 'QUEUED' && compose.jobId) await queue.setPriority(compose.jobId, p);
+      return mustGetCompose(store, uuid);
+    },
+
+    replan(compose) {
+      plan(compose);
+    },
+
+    async pending() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}
+
+/** Why a raw manifest request cannot be queued, or undefined when it can. */
+function manifestProblems(
+  request: ManifestRequest,
+  index: ModuleIndex | undefined,
+): { message: string; details?: unknown } | undefined {
+  let result: ReturnType<typeof validateManifest>;
+  try {
+    result = validateManifest(request.manifest, index ? { index } : {});
+  } catch (err) {
+    return { message: (err as Error).message };
+  }
+  if (!result.valid) {
+    const errors = result.errors.map((e) => ({ path: e.path, message: e.message }));
+    return {
+      message: `the manifest has ${errors.length} validation error(s): ${errors[0]?.message}`,
+      details: errors,
+    };
+  }
+  const names = new Set(
+    ((request.manifest.pipelines ?? []) as { name?: unknown }[])
+      .map((p) => p?.name)
+      .filter((n) => typeof n === 'string'),
+  );
+  const missing = request.exports.filter((e) => !names.has(e));
+  if (request.exports.length === 0) return { message: 'name at least one pipeline to export' };
+  if (missing.length > 0) return { message: `the manifest has no pipeline ${missing.join(', ')} to export` };
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(request.filename)) {
+    return { message: `bad artifact file name '${request.filename}'` };
+  }
+  return undefined;
 }

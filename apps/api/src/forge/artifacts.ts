@@ -1,0 +1,120 @@
+/**
+ * `PUT /api/forge/v1/composes/{uuid}/artifact?filename=<name>`: a worker uploads the image of a
+ * BUILDING compose. The body is streamed to `<artifactsDir>/<uuid>/<name>.part` (never buffered,
+ * not bound by bodyLimit) while its sha256 is computed; on a match with `X-Forge-Sha256` (and
+ * `Content-Length`, when given) the file is renamed and indexed → 201 `{filename,size,sha256}`;
+ * a mismatch removes it → 400 `FORGE_ERR_CHECKSUM` (`FORGE_ERR_SIZE`).
+ *
+ * Registered as a plugin of its own inside the Forge API's scope: its content-type parser takes
+ * every body as the raw request stream, which must not apply to the other Forge routes.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { getImageType } from '@debian-forge/composer';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppDeps } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { ComposeErrorCode, mustGetCompose } from '../services/composes.ts';
+
+export const ArtifactErrorCode = {
+  Checksum: 'FORGE_ERR_CHECKSUM',
+  Size: 'FORGE_ERR_SIZE',
+  BadUpload: 'FORGE_ERR_UPLOAD',
+} as const;
+
+const FILENAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+const uploaded = z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() });
+
+export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  // The body stays unread: the handler streams request.raw to disk.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  app.route({
+    method: 'PUT',
+    url: '/composes/:uuid/artifact',
+    schema: {
+      tags: ['forge'],
+      summary: "Upload a BUILDING compose's artifact (workers)",
+      params: z.object({ uuid: z.string() }),
+      querystring: z.object({ filename: z.string() }),
+      headers: z.object({
+        'x-forge-sha256': z.string().describe('sha256 of the body, 64 hex digits'),
+        'content-length': z.string().optional(),
+      }),
+      response: { 201: uploaded },
+    },
+    handler: async (request, reply) => {
+      const { uuid } = request.params as { uuid: string };
+      const { filename } = request.query as { filename: string };
+      const headers = request.headers as Record<string, string | undefined>;
+      const want = (headers['x-forge-sha256'] ?? '').toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(want)) {
+        throw new ApiError(400, ArtifactErrorCode.BadUpload, 'X-Forge-Sha256 must be 64 hex digits');
+      }
+      if (!FILENAME_RE.test(filename)) {
+        throw new ApiError(400, ArtifactErrorCode.BadUpload, `bad file name '${filename}'`);
+      }
+      const lengthHeader = headers['content-length'];
+      const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
+      const compose = mustGetCompose(deps.store, uuid);
+      if (compose.state !== 'BUILDING') {
+        throw new ApiError(
+          409,
+          ComposeErrorCode.WrongState,
+          `compose ${uuid} is ${compose.state}, not BUILDING: no upload`,
+        );
+      }
+      const dir = join(deps.config.artifactsDir, uuid);
+      await mkdir(dir, { recursive: true });
+      const final = join(dir, filename);
+      const part = `${final}.part`;
+      const hash = createHash('sha256');
+      let size = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, next) {
+          hash.update(chunk);
+          size += chunk.length;
+          next(null, chunk);
+        },
+      });
+      try {
+        await pipeline(request.raw, count, createWriteStream(part));
+      } catch (err) {
+        await rm(part, { force: true });
+        throw new ApiError(400, ArtifactErrorCode.BadUpload, `upload broken off: ${(err as Error).message}`);
+      }
+      const sha256 = hash.digest('hex');
+      if (length !== undefined && size !== length) {
+        await rm(part, { force: true });
+        throw new ApiError(400, ArtifactErrorCode.Size, `got ${size} bytes, Content-Length said ${length}`);
+      }
+      if (sha256 !== want) {
+        await rm(part, { force: true });
+        throw new ApiError(400, ArtifactErrorCode.Checksum, `the body's sha256 is ${sha256}, not ${want}`, {
+          expected: want,
+          actual: sha256,
+        });
+      }
+      await rename(part, final);
+      deps.store.transaction(() => {
+        deps.store.artifacts.delete(uuid, filename); // a retried upload replaces the first
+        deps.store.artifacts.add({
+          uuid,
+          filename,
+          path: final,
+          size,
+          sha256,
+          mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
+        });
+      });
+      return reply.code(201).send({ filename, size, sha256 });
+    },
+  });
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { ComposeEvent } from '../events.ts';
+import { startTestApi, type TestApi } from '../testing.ts';
+import {
+  startTestWorker,
+  TINY_MANIFEST,
+  tinyPlanner,
+  uploadArtifact,
+  uploadingBuild,
+  waitForState,
+} from './compose.fixture.ts';
+import { ComposeErrorCode } from './composes.ts';
+
+function errorCode(api: TestApi, uuid: string): string | undefined {
+  return (api.store.composes.get(uuid)?.error as { code?: string } | undefined)?.code;
+}
+
+const blueprint = { name: 'base', version: '0.0.1', packages: [] };
+const request = { blueprint, imageType: 'qcow2' };
+
+test('submit: PENDING at once, then QUEUED, BUILDING, the upload and COMPLETED, every step an event', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
+  const seen: ComposeEvent[] = [];
+  api.deps.events.subscribe((e) => seen.push(e));
+  await startTestWorker(
+    api,
+    uploadingBuild(() => api),
+  );
+  const compose = await api.composes.submit(request);
+  assert.equal(compose.state, 'PENDING');
+  assert.equal(compose.imageType, 'qcow2');
+  assert.equal(compose.distro, 'debian-12');
+  assert.equal(compose.size, 4 * 1024 ** 3, "the image type's default size");
+  await waitForState(api, compose.uuid, 'COMPLETED');
+  await api.lifecycle?.idle();
+  const done = api.store.composes.get(compose.uuid);
+  assert.equal(done?.workerId, 'test-worker');
+  assert.deepEqual(done?.manifest, TINY_MANIFEST);
+  assert.deepEqual(
+    seen
+      .filter((e) => e.type === 'state' && e.uuid === compose.uuid)
+      .map((e) => (e as { state: string }).state),
+    ['PENDING', 'QUEUED', 'BUILDING', 'COMPLETED'],
+  );
+  assert.ok(
+    seen.some((e) => e.type === 'progress' && e.done === 1 && e.total === 2 && e.message === 'stage one'),
+  );
+  assert.ok(seen.some((e) => e.type === 'log' && e.line === `building ${compose.uuid}`));
+  assert.deepEqual(
+    api.store.composes.log.read(compose.uuid).map((l) => l.line),
+    [`building ${compose.uuid}`],
+  );
+  const [artifact] = api.store.artifacts.list(compose.uuid);
+  assert.equal(artifact?.filename, 'disk.qcow2');
+  assert.equal(artifact?.mimeType, 'application/x-qemu-disk');
+  assert.equal(readFileSync(artifact?.path as string, 'utf8'), `image bytes of ${compose.uuid}\n`);
+});
+
+test('submit: refusals before anything is stored; planner and build failures end FAILED with the reason', async (t) => {
+  let plannerFails = true;
+  const api = await startTestApi(
+    t,
+    {},
+    {
+      composes: {
+        planner: async (c) => {
+          if (plannerFails)
+            throw Object.assign(new Error('no package nope'), { code: 'FORGE_ERR_APT_DEPSOLVE' });
+          return tinyPlanner(c);
+        },
+      },
+    },
+  );
+  for (const bad of [
+    { ...request, imageType: 'vhd' },
+    { ...request, distro: 'fedora-40' },
+    { ...request, arch: 'ppc64le' },
+    { ...request, imageType: 'tar', size: 1 << 30 },
+    { ...request, priority: 5000 },
+  ]) {
+    await assert.rejects(api.composes.submit(bad), (e: { status?: number }) => e.status === 400);
+  }
+  assert.equal(api.store.composes.list().total, 0);
+
+  const planned = await api.composes.submit(request);
+  await waitForState(api, planned.uuid, 'FAILED');
+  assert.deepEqual(api.store.composes.get(planned.uuid)?.error, {
+    code: 'FORGE_ERR_APT_DEPSOLVE',
+    message: 'no package nope',
+  });
+
+  plannerFails = false;
+  let mode: 'fail' | 'no-upload' = 'fail';
+  await startTestWorker(api, async () =>
+    mode === 'fail'
+      ? { success: false, error: { code: 'FORGE_ERR_BUILD', message: 'stage org.osbuild.apt failed' } }
+      : { success: true, artifact: { filename: 'disk.qcow2', size: 1, sha256: 'a'.repeat(64) } },
+  );
+  const failing = await api.composes.submit(request);
+  await waitForState(api, failing.uuid, 'FAILED');
+  assert.deepEqual(api.store.composes.get(failing.uuid)?.error, {
+    code: 'FORGE_ERR_BUILD',
+    message: 'stage org.osbuild.apt failed',
+  });
+  mode = 'no-upload';
+  const lying = await api.composes.submit(request);
+  await waitForState(api, lying.uuid, 'FAILED');
+  assert.equal(errorCode(api, lying.uuid), 'FORGE_ERR_ARTIFACT_MISSING');
+  const log = api.store.composes.log.read(lying.uuid).map((l) => l.line);
+  assert.match(log.at(-1) ?? '', /^\[forge\] compose failed: .*FORGE_ERR_ARTIFACT_MISSING/);
+});
+
+test('cancel: a queued job leaves the queue; a running one is signalled and its worker stops', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
+  const queued = await api.composes.submit(request);
+  await waitForState(api, queued.uuid, 'QUEUED');
+  const cancelled = await api.composes.cancel(queued.uuid);
+  assert.equal(cancelled.state, 'CANCELLED');
+  assert.equal(await api.queue.getJob(`build-${queued.uuid}`), undefined);
+  await assert.rejects(api.composes.cancel(queued.uuid), (e: { status?: number; code?: string }) => {
+    return e.status === 409 && e.code === ComposeErrorCode.WrongState;
+  });
+  await assert.rejects(api.composes.cancel('00000000-0000-0000-0000-000000000000'), { status: 404 });
+
+  let aborted = false;
+  const worker = await startTestWorker(api, (ctx) => {
+    return new Promise((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        aborted = true;
+        reject(new Error('killed'));
+      });
+    });
+  });
+  const running = await api.composes.submit(request);
+  await waitForState(api, running.uuid, 'BUILDING');
+  assert.equal((await api.composes.cancel(running.uuid)).state, 'CANCELLED');
+  const outcome = await api.queue.waitForOutcome(`build-${running.uuid}`, 10_000);
+  assert.equal(outcome.status, 'failed');
+  assert.equal(aborted, true);
+  await api.lifecycle?.idle();
+  assert.equal(api.store.composes.get(running.uuid)?.state, 'CANCELLED');
+  for (let i = 0; i < 100 && worker.activeJobs().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(worker.activeJobs(), [], 'the worker is free again');
+});
+
+test('submitFake, delete and setPriority', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  const failed = await api.composes.submitFake(request, 'fail');
+  assert.equal(failed.state, 'FAILED');
+  const finished = await api.composes.submitFake({ ...request, imageType: 'tar' }, 'finish');
+  assert.equal(finished.state, 'COMPLETED');
+  const [artifact] = api.store.artifacts.list(finished.uuid);
+  assert.equal(artifact?.filename, 'root.tar');
+  assert.ok(existsSync(artifact?.path as string));
+  assert.equal(await api.queue.getJob(`build-${finished.uuid}`), undefined, 'never queued');
+
+  const waiting = await api.composes.submit(request);
+  await api.composes.pending();
+  assert.equal((await api.composes.setPriority(waiting.uuid, 900)).priority, 900);
+  assert.equal((await api.queue.getJob(`build-${waiting.uuid}`))?.payload.priority, 900);
+  await assert.rejects(api.composes.setPriority(waiting.uuid, -1), { status: 400 });
+  await assert.rejects(api.composes.setPriority(finished.uuid, 1), { status: 409 });
+  await assert.rejects(api.composes.delete(waiting.uuid), { status: 409 });
+
+  await api.composes.delete(finished.uuid);
+  assert.equal(api.store.composes.get(finished.uuid), undefined);
+  assert.equal(existsSync(join(api.config.artifactsDir, finished.uuid)), false);
+  await assert.rejects(api.composes.delete(finished.uuid), { status: 404 });
+});
+
+test('submitManifest: validated before anything is stored, then queued', async (t) => {
+  const api = await startTestApi(t, {}, { lifecycle: false });
+  const good = { manifest: TINY_MANIFEST, exports: ['image'], filename: 'disk.raw' };
+  for (const bad of [
+    { ...good, manifest: { version: '2', pipelines: [{ stages: 'x' }] } },
+    { ...good, manifest: { version: '7' } },
+    { ...good, exports: ['os'] },
+    { ...good, filename: '../x' },
+  ]) {
+    await assert.rejects(api.composes.submitManifest(bad), (e: { status?: number; code?: string }) => {
+      return e.status === 400 && e.code === ComposeErrorCode.BadManifest;
+    });
+  }
+  assert.equal(api.store.composes.list().total, 0);
+  const compose = await api.composes.submitManifest({ ...good, priority: 10 });
+  assert.equal(compose.state, 'QUEUED');
+  const job = await api.queue.getJob(compose.jobId as string);
+  assert.equal(job?.payload.filename, 'disk.raw');
+  assert.equal(job?.payload.priority, 10);
+});
+
+test('artifact upload: streamed and checked; a wrong checksum is refused and leaves no file', async (t) => {
+  const api = await startTestApi(
+    t,
+    { bodyLimit: 1024 },
+    { composes: { planner: tinyPlanner }, lifecycle: false },
+  );
+  const compose = await api.composes.submit(request);
+  await api.composes.pending();
+  const big = Buffer.alloc(64 * 1024, 7); // beyond bodyLimit: uploads are not bound by it
+  const early = await uploadArtifact(api, compose.uuid, 'disk.qcow2', big);
+  assert.equal(early.statusCode, 409, early.body);
+  api.store.composes.transition(compose.uuid, 'BUILDING');
+  const bad = await uploadArtifact(api, compose.uuid, 'disk.qcow2', big, 'b'.repeat(64));
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().code, 'FORGE_ERR_CHECKSUM');
+  assert.equal(existsSync(join(api.config.artifactsDir, compose.uuid, 'disk.qcow2')), false);
+  assert.equal(existsSync(join(api.config.artifactsDir, compose.uuid, 'disk.qcow2.part')), false);
+  assert.equal((await uploadArtifact(api, compose.uuid, '../etc', big)).statusCode, 400);
+  assert.equal((await uploadArtifact(api, compose.uuid, 'x', big, 'nothex')).statusCode, 400);
+  assert.equal((await uploadArtifact(api, 'no-such-compose', 'x', big)).statusCode, 404);
+  const ok = await uploadArtifact(api, compose.uuid, 'disk.qcow2', big);
+  assert.equal(ok.statusCode, 201);
+  assert.equal(ok.json().size, big.length);
+  assert.equal(api.store.artifacts.get(compose.uuid, 'disk.qcow2')?.size, big.length);
+  assert.equal(readFileSync(join(api.config.artifactsDir, compose.uuid, 'disk.qcow2')).length, big.length);
+});
+
+test('restart: the rebuilt API on the same SQLite and Redis gets every outcome it missed', async (t) => {
+  const first: TestApi = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
+  const reuse = { dir: first.dir, redis: first.redis, queueName: first.queue.queueName };
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let current: TestApi = first;
+  const worker = await startTestWorker(
+    first,
+    async (ctx) => {
+      const result = await uploadingBuild(() => current)(ctx);
+      if (ctx.payload.composeId === done?.uuid) {
+        await gate; // the API goes down here
+        await ctx.log('written while the API was down');
+      }
+      return result;
+    },
+    { own: true },
+  );
+  let done: { uuid: string } | undefined;
+  done = await first.composes.submit(request);
+  await waitForState(first, done.uuid, 'BUILDING');
+  await new Promise((r) => setTimeout(r, 300)); // the upload
+  // A compose whose job vanished, and one whose manifest was being made when the API stopped.
+  const lost = first.store.composes.create({
+    blueprintName: 'base',
+    blueprintVersion: '0.0.1',
+    blueprint,
+    imageType: 'qcow2',
+    distro: 'debian-12',
+    arch: 'x86_64',
+  });
+  first.store.composes.transition(lost.uuid, 'QUEUED', { jobId: `build-${lost.uuid}` });
+  const pending = first.store.composes.create({
+    blueprintName: 'base',
+    blueprintVersion: '0.0.1',
+    blueprint,
+    imageType: 'qcow2',
+    distro: 'debian-12',
+    arch: 'x86_64',
+  });
+  await first.close();
+  release();
+  await new Promise((r) => setTimeout(r, 500));
+
+  const second = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, reuse });
+  current = second;
+  assert.equal(second.lifecycle?.reconciled.changed[done.uuid], 'COMPLETED');
+  assert.equal(second.lifecycle?.reconciled.changed[lost.uuid], 'FAILED');
+  assert.deepEqual(second.lifecycle?.reconciled.replanned, [pending.uuid]);
+  assert.equal(second.store.composes.get(done.uuid)?.state, 'COMPLETED');
+  assert.deepEqual(
+    second.store.composes.log.read(done.uuid).map((l) => l.line),
+    [`building ${done.uuid}`, 'written while the API was down'],
+  );
+  assert.equal(errorCode(second, lost.uuid), 'FORGE_ERR_JOB_LOST');
+  await waitForState(second, pending.uuid, 'COMPLETED');
+  await worker.close(true);
+  await second.close();
+});

@@ -1,0 +1,246 @@
+/**
+ * The API side of a compose's life: what the queue reports becomes store transitions, log lines
+ * and events.
+ *
+ * - `active` → BUILDING (with the worker's name); `progress` → an event; `log` → a store log line
+ *   and an event;
+ * - `completed` with `success` and the artifact uploaded (the store has it, same sha256) →
+ *   COMPLETED; without it → FAILED (`FORGE_ERR_ARTIFACT_MISSING`, or the worker's error);
+ * - `failed` → FAILED with the reason (`FORGE_ERR_WORKER_LOST` when the supervisor of stalled jobs
+ *   failed it, see packages/queue STALL_POLICY); a compose already CANCELLED stays so.
+ *
+ * Events are handled one at a time, in order. At start-up, before following events,
+ * `reconcile` compares the store with the queue, so a restarted API loses nothing: QUEUED and
+ * BUILDING composes get the outcome their job reached meanwhile (and the log lines they missed),
+ * a compose whose job is gone ends FAILED (`FORGE_ERR_JOB_LOST`), and PENDING ones (the API
+ * stopped while their manifest was being made) are planned again.
+ */
+import {
+  type BuildResult,
+  type ForgeQueue,
+  type JobError,
+  QueueErrorCode,
+  type WorkerEvent,
+} from '@debian-forge/queue';
+import type { Compose, Store } from '@debian-forge/store';
+import type { ComposeEvents } from '../events.ts';
+import { type ComposeServiceImpl, moveCompose, OWN_LOG_PREFIX, ownLog } from './composes.ts';
+
+export interface LifecycleDeps {
+  store: Store;
+  queue: ForgeQueue;
+  events: ComposeEvents;
+  composes: ComposeServiceImpl;
+}
+
+export interface LifecycleOptions {
+  /** How often stalled jobs (dead workers) are looked for; must match the workers'. Default 30 s. */
+  stalledIntervalMs?: number;
+  /** The workers' lock duration; default 30 s. */
+  lockDurationMs?: number;
+  /** Where errors of event handling go (default: stderr). */
+  onError?: (err: unknown) => void;
+}
+
+export interface Lifecycle {
+  /** What reconciliation found at start-up. */
+  reconciled: ReconcileReport;
+  /** Resolves when every event received so far has been handled. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ReconcileReport {
+  /** Composes whose state changed (uuid → new state). */
+  changed: Record<string, string>;
+  /** PENDING composes planned again. */
+  replanned: string[];
+}
+
+const ARTIFACT_MISSING = 'FORGE_ERR_ARTIFACT_MISSING';
+const JOB_LOST = 'FORGE_ERR_JOB_LOST';
+
+/**
+ * Reconciles the store with the queue, then follows the queue's events (and supervises stalled
+ * jobs) until `stop()`. `forge serve` calls it once after building the app.
+ */
+export async function startComposeLifecycle(
+  deps: LifecycleDeps,
+  options: LifecycleOptions = {},
+): Promise<Lifecycle> {
+  const { store, queue, events } = deps;
+  const onError = options.onError ?? ((err) => process.stderr.write(`compose lifecycle: ${String(err)}\n`));
+  let chain: Promise<void> = Promise.resolve();
+  const run = (fn: () => unknown) => {
+    chain = chain.then(fn).catch(onError) as Promise<void>;
+  };
+  const active = (compose: Compose | undefined): compose is Compose =>
+    compose !== undefined && (compose.state === 'QUEUED' || compose.state === 'BUILDING');
+
+  const toBuilding = (compose: Compose, worker?: string): Compose =>
+    compose.state === 'QUEUED'
+      ? moveCompose(deps, compose.uuid, 'BUILDING', worker ? { workerId: worker } : {})
+      : compose;
+
+  const finish = (compose: Compose, outcome: { result?: BuildResult; error?: JobError }) => {
+    if (!active(compose)) return;
+    const { uuid } = compose;
+    if (outcome.error) {
+      if (outcome.error.code === QueueErrorCode.CANCELLED) {
+        moveCompose(deps, uuid, 'CANCELLED', { error: outcome.error });
+        return;
+      }
+      ownLog(deps, uuid, `compose failed: ${outcome.error.message} [${outcome.error.code}]`);
+      moveCompose(deps, uuid, 'FAILED', { error: outcome.error });
+      return;
+    }
+    const result = outcome.result as BuildResult;
+    const built = toBuilding(compose);
+    if (!result.success) {
+      const error = result.error ?? { code: QueueErrorCode.JOB_FAILED, message: 'the build failed' };
+      ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
+      moveCompose(deps, built.uuid, 'FAILED', { error });
+      return;
+    }
+    const want = result.artifact;
+    const have = want ? store.artifacts.get(uuid, want.filename) : undefined;
+    if (!want || !have || have.sha256 !== want.sha256) {
+      const error = {
+        code: ARTIFACT_MISSING,
+        message: want
+          ? `the worker reported ${want.filename} (sha256 ${want.sha256}) but the API has ${have ? `sha256 ${have.sha256}` : 'no such upload'}`
+          : 'the worker reported success without an artifact',
+      };
+      ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
+      moveCompose(deps, uuid, 'FAILED', { error });
+      return;
+    }
+    moveCompose(deps, uuid, 'COMPLETED');
+  };
+
+  const composeOfJob = (jobId: string) => store.composes.byJob(jobId);
+
+  const onActive = (jobId: string) =>
+    run(async () => {
+      const compose = composeOfJob(jobId);
+      if (compose?.state !== 'QUEUED') return;
+      const info = await queue.getJob(jobId);
+      const now = store.composes.get(compose.uuid);
+      if (now?.state === 'QUEUED') toBuilding(now, info?.worker);
+    });
+  const onProgress = (jobId: string, ev: Extract<WorkerEvent, { kind: 'progress' }>) =>
+    run(() => {
+      const compose = composeOfJob(jobId);
+      if (!compose) return;
+      events.publish({
+        type: 'progress',
+        uuid: compose.uuid,
+        done: ev.done,
+        total: ev.total,
+        ...(ev.message === undefined ? {} : { message: ev.message }),
+      });
+    });
+  const onLog = (jobId: string, line: string) =>
+    run(() => {
+      const compose = composeOfJob(jobId);
+      if (!compose) return;
+      store.composes.log.append(compose.uuid, line);
+      events.publish({ type: 'log', uuid: compose.uuid, line });
+    });
+  const onCompleted = (jobId: string, result: BuildResult) =>
+    run(() => {
+      const compose = composeOfJob(jobId);
+      if (compose) finish(compose, { result });
+    });
+  const onFailed = (jobId: string, error: JobError) =>
+    run(() => {
+      const compose = composeOfJob(jobId);
+      if (compose) finish(compose, { error });
+    });
+
+  const reconciled = await reconcile();
+
+  queue.on('active', onActive);
+  queue.on('progress', onProgress);
+  queue.on('log', onLog);
+  queue.on('completed', onCompleted);
+  queue.on('failed', onFailed);
+  // Events of jobs that ended between reconcile() and the listeners above: look once more.
+  run(async () => {
+    for (const compose of store.composes.active()) {
+      if (compose.state !== 'PENDING') await reconcileOne(compose, reconciled);
+    }
+  });
+  await queue.superviseStalledJobs({
+    ...(options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: options.stalledIntervalMs }),
+    ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
+  });
+
+  async function reconcileOne(compose: Compose, report: ReconcileReport): Promise<void> {
+    const jobId = compose.jobId ?? `build-${compose.uuid}`;
+    const info = await queue.getJob(jobId).catch(() => undefined);
+    const current = store.composes.get(compose.uuid);
+    if (!active(current)) return;
+    if (!info) {
+      const error = {
+        code: JOB_LOST,
+        message: 'the queue has no job for this compose (it was lost while the API was down)',
+      };
+      ownLog(deps, current.uuid, `compose failed: ${error.message} [${error.code}]`);
+      report.changed[current.uuid] = moveCompose(deps, current.uuid, 'FAILED', { error }).state;
+      return;
+    }
+    // Log lines written while nobody listened: append what the queue has beyond the worker's lines
+    // the store has (the service's own lines carry OWN_LOG_PREFIX).
+    const lines = await queue.getLogs(jobId);
+    const stored = store.composes.log
+      .read(current.uuid)
+      .filter((l) => !l.line.startsWith(OWN_LOG_PREFIX)).length;
+    if (lines.length > stored) store.composes.log.append(current.uuid, lines.slice(stored));
+    if (info.status === 'active') {
+      const moved = toBuilding(current, info.worker);
+      if (moved.state !== current.state) report.changed[current.uuid] = moved.state;
+    } else if (info.status === 'completed' || info.status === 'failed') {
+      finish(
+        current,
+        info.result
+          ? { result: info.result }
+          : { error: info.error ?? { code: QueueErrorCode.JOB_FAILED, message: '' } },
+      );
+      const after = store.composes.get(current.uuid);
+      if (after && after.state !== current.state) report.changed[current.uuid] = after.state;
+    }
+  }
+
+  async function reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { changed: {}, replanned: [] };
+    for (const compose of store.composes.active()) {
+      if (compose.state === 'PENDING') {
+        deps.composes.replan(compose);
+        report.replanned.push(compose.uuid);
+      } else {
+        await reconcileOne(compose, report);
+      }
+    }
+    return report;
+  }
+
+  return {
+    reconciled,
+    async idle() {
+      let seen: Promise<void>;
+      do {
+        seen = chain;
+        await seen;
+      } while (seen !== chain);
+    },
+    async stop() {
+      queue.off('active', onActive);
+      queue.off('progress', onProgress);
+      queue.off('log', onLog);
+      queue.off('completed', onCompleted);
+      queue.off('failed', onFailed);
+      await chain;
+    },
+  };
+}
