@@ -325,6 +325,12 @@ test('blueprints: bad input gets 4xx with a Weldr error id', async (t) => {
     ['a', 'b'],
   );
 
+  // Bare multi-name routes are composer's 404; an empty name in a list is refused.
+  for (const route of ['info', 'changes', 'freeze', 'depsolve']) {
+    weldrError(await get(app, `/api/v0/blueprints/${route}/`), 404, 'HTTPError', 'Not Found');
+  }
+  weldrError(await get(app, '/api/v0/blueprints/info/a,,b'), 400, 'InvalidChars');
+
   // Plain-text passwords are stored crypted.
   await push(app, 'name = "u"\n[[customizations.user]]\nname = "admin"\npassword = "secret"\n');
   const user = (await get(app, '/api/v0/blueprints/info/u')).json().blueprints[0].customizations.user[0];
