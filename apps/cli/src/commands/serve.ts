@@ -89,10 +89,10 @@ export const serveCommand: Command = {
     );
     if (listening.socket) out(`listening on ${listening.socket} (unix socket, no token needed)`);
     if (listening.url) {
-      const where = tokens?.file
-        ? `the token is in ${tokens.file}${tokens.generated ? ' (made now)' : ''}`
-        : 'tokens as configured';
-      out(`listening on ${listening.url} (bearer token: ${where})`);
+      out(`listening on ${listening.url} (a bearer token is needed)`);
+      if (tokens?.file) {
+        out(`the bearer token for TCP is in ${tokens.file}${tokens.generated ? ' (made now)' : ''}`);
+      }
       out(`API documentation at ${listening.url}/docs`);
     }
     out(workers === 0 ? 'no workers (API only)' : `${workers} worker${workers === 1 ? '' : 's'}`);

@@ -1,0 +1,93 @@
+/**
+ * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the socket's
+ * and the token file's modes, tokens on TCP and none on the socket, Swagger UI, a second serve on
+ * the same state directory refused, a clean stop on SIGTERM (its redis-server gone), and a restart
+ * after SIGKILL that replaces the redis-server the killed one left behind.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { forge, tempDir } from './engine-helpers.ts';
+import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const redisMissing = !existsSync('/usr/bin/redis-server');
+const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;
+if (skip) console.log(`# skipping forge serve tests: ${skip}`);
+
+describe('forge serve', { skip }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let serve: Serve;
+  before(async () => {
+    dir = tempDir('forge-serve-');
+    serve = await startServe(join(dir.path, 'state'), ['--workers', '0']);
+  });
+  after(async () => {
+    await serve?.stop('SIGKILL');
+    dir.cleanup();
+  });
+
+  it('prints where it listens; socket 0660, token file 0600', () => {
+    const state = join(dir.path, 'state');
+    assert.equal(serve.socket, join(state, 'api.socket'));
+    assert.match(serve.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(serve.output(), /no workers \(API only\)/);
+    assert.equal(statSync(serve.socket).mode & 0o777, 0o660);
+    assert.ok(statSync(serve.socket).isSocket());
+    const token = serveStatePaths(state).token;
+    assert.equal(statSync(token).mode & 0o777, 0o600);
+    assert.match(serve.token, /^[A-Za-z0-9_-]{40,}$/);
+  });
+
+  it('needs the token on TCP, not on the unix socket', async () => {
+    const viaSocket = await call({ socket: serve.socket }, 'GET', '/api/status');
+    assert.equal(viaSocket.status, 200);
+    assert.equal((viaSocket.json() as { backend: string }).backend, 'osbuild-composer');
+    assert.equal((await call({ url: serve.url }, 'GET', '/api/status')).status, 401);
+    assert.equal((await call({ url: serve.url, token: 'wrong' }, 'GET', '/api/status')).status, 401);
+    assert.equal((await call({ url: serve.url, token: serve.token }, 'GET', '/api/status')).status, 200);
+  });
+
+  it('serves Swagger UI at /docs and the OpenAPI document', async () => {
+    const docs = await call({ socket: serve.socket }, 'GET', '/docs');
+    assert.equal(docs.status, 200);
+    assert.match(String(docs.headers['content-type']), /^text\/html/);
+    assert.match(docs.text(), /swagger/i);
+    const json = await call({ url: serve.url, token: serve.token }, 'GET', '/docs/json');
+    assert.equal(json.status, 200);
+    assert.match((json.json() as { openapi: string }).openapi, /^3\./);
+  });
+
+  it('refuses a second serve on the same state directory', () => {
+    const r = forge(['serve', '--state-dir', serve.stateDir, '--listen', 'none']);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /another forge serve is running: .*api\.socket answers/);
+  });
+
+  it('after SIGKILL, the next start replaces the left redis-server; SIGTERM stops cleanly', async () => {
+    const pids = serveStatePaths(serve.stateDir).redisPid;
+    const leftRedis = Number(readFileSync(pids, 'utf8'));
+    await serve.stop('SIGKILL');
+    assert.ok(alive(leftRedis), 'the killed serve left its redis-server running');
+    serve = await startServe(serve.stateDir, ['--workers', '0']);
+    assert.ok(!alive(leftRedis), 'the left redis-server was stopped');
+    const redis = Number(readFileSync(pids, 'utf8'));
+    assert.notEqual(redis, leftRedis);
+    assert.equal(serve.token, readFileSync(serveStatePaths(serve.stateDir).token, 'utf8').trim());
+    assert.equal((await call({ socket: serve.socket }, 'GET', '/api/status')).status, 200);
+
+    assert.equal(await serve.stop('SIGTERM'), 0, serve.output());
+    assert.match(serve.output(), /SIGTERM: stopping\n.*stopped/s);
+    assert.ok(!alive(redis), 'redis-server stopped with the service');
+    assert.ok(!existsSync(serve.socket), 'the socket is gone');
+  });
+});
