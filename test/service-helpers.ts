@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { type RequestOptions, request } from 'node:http';
 import { join } from 'node:path';
 import { forgeChild } from './engine-helpers.ts';
 
@@ -85,7 +85,7 @@ export function call(
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   const all: Record<string, string> = { ...headers };
-  let options: Parameters<typeof request>[0];
+  let options: RequestOptions;
   if ('socket' in target) {
     options = { socketPath: target.socket, path, method, headers: all };
   } else {
