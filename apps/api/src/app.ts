@@ -44,7 +44,8 @@ export async function buildApp(given: AppDeps, options: BuildAppOptions = {}): P
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
     bodyLimit: deps.config.bodyLimit,
-    routerOptions: { ignoreTrailingSlash: false },
+    // Weldr paths carry comma lists of names and compose ids (37 bytes each): beyond find-my-way's 100.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 16 * 1024 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

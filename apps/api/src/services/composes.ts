@@ -11,11 +11,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Repository } from '@debian-forge/apt';
 import { AptError } from '@debian-forge/apt';
 import {
   aptResolver,
   ComposerError,
+  ComposerErrorCode,
   getImageType,
   type PlanResolver,
   planCompose,
@@ -35,6 +35,7 @@ import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-fo
 import type { ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
+import { sourceRepository, storedSource } from './sources.ts';
 
 export interface ComposeRequest {
   /** A blueprint as stored (JSON form) and the image type to build from it. */
@@ -94,25 +95,19 @@ export interface PlannedBuild {
 export type ComposePlanner = (compose: Compose) => Promise<PlannedBuild>;
 
 /**
- * The real planner: packages/composer's planCompose with apt roots under `<stateDir>/apt`-style
- * state (aptResolver), the host's Debian mirror plus the store's user sources.
+ * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
+ * Debian mirror plus the store's user sources (as the package routes see them).
  */
 export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
   const resolver: PlanResolver = aptResolver(stateDir);
   return async (compose) => {
-    const extraRepositories: Repository[] = store.sources
+    const target = targetOf(compose);
+    const { distro } = resolveComposeTarget(target);
+    const extraRepositories = store.sources
       .list()
       .filter((s) => !s.system)
-      .map((s) => ({
-        id: `source-${s.name}`,
-        types: ['deb'],
-        uris: [s.url],
-        suites: s.suites,
-        components: s.components,
-        ...(s.signedBy[0] ? { signedBy: s.signedBy[0] } : {}),
-        ...(s.checkGpg ? {} : { trusted: true }),
-      }));
-    const plan = await planCompose(targetOf(compose), { resolver, extraRepositories });
+      .map((s) => sourceRepository(storedSource(s), distro));
+    const plan = await planCompose(target, { resolver, extraRepositories });
     return {
       manifest: plan.manifest,
       exports: [plan.imageType.exportPipeline],
@@ -248,6 +243,14 @@ export function createComposeService(
 
   const checkTarget = (request: ComposeRequest) => {
     try {
+      const asked = Object.entries(request.ostree ?? {}).filter(([, v]) => v !== undefined && v !== '');
+      const type = getImageType(request.imageType);
+      if (type && !type.defaultOstreeRef && asked.length > 0) {
+        throw new ComposerError(
+          ComposerErrorCode.Ostree,
+          `image type ${type.name} makes no OSTree commit: it takes no ${asked.map(([k]) => k).join(', ')}`,
+        );
+      }
       return resolveComposeTarget({
         blueprint: request.blueprint,
         imageType: request.imageType,

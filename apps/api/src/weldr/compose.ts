@@ -1,5 +1,559 @@
+/**
+ * Weldr compose/* (start, types, queue, finished, failed, status, info, cancel, delete, log, logs,
+ * metadata, results, image) and the v1 upload routes (501), over the compose service.
+ *
+ * States as Weldr clients see them: PENDING and QUEUED are WAITING, BUILDING is RUNNING, COMPLETED
+ * is FINISHED, FAILED and CANCELLED are FAILED (store's weldrStatus).
+ */
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { listImageTypes } from '@debian-forge/composer';
+import {
+  type Artifact,
+  type Compose,
+  type ComposeState,
+  type Store,
+  statesOfWeldrStatus,
+  type WeldrStatus,
+  weldrStatus,
+} from '@debian-forge/store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
+import { ApiError, WeldrError } from '../errors.ts';
+import type { ComposeServiceImpl } from '../services/composes.ts';
+import { type TarEntry, tarSize, tarStream } from '../tar.ts';
+import {
+  doc,
+  packageService,
+  pkgSpec,
+  queryTarget,
+  queryValue,
+  requestBody,
+  sendText,
+  WELDR_CONTENT_TYPE,
+} from './catalog-common.ts';
+import { errorBody } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
-/** Weldr compose/* and the upload routes. */
-export function composeRoutes(_router: WeldrRouter, _deps: AppDeps): void {}
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function composeService(deps: AppDeps): ComposeServiceImpl {
+  if (!deps.composes) throw new Error('the app was built without a compose service');
+  return deps.composes;
+}
+
+/** Seconds since the epoch, with fractions, of an ISO time. */
+function seconds(iso: string): number {
+  return Date.parse(iso) / 1000;
+}
+
+/** The image file of a finished compose (its first artifact), if any. */
+export function imageOf(store: Store, compose: Compose): Artifact | undefined {
+  return store.artifacts.list(compose.uuid)[0];
+}
+
+/** Weldr's ComposeEntry. */
+export function composeEntry(store: Store, compose: Compose, v1: boolean) {
+  const status = weldrStatus(compose.state);
+  const image = status === 'FINISHED' ? imageOf(store, compose) : undefined;
+  return {
+    id: compose.uuid,
+    blueprint: compose.blueprintName,
+    version: compose.blueprintVersion,
+    compose_type: compose.imageType,
+    image_size: status === 'FINISHED' ? compose.size || (image?.size ?? 0) : 0,
+    queue_status: status,
+    job_created: seconds(compose.createdAt),
+    ...(compose.startedAt ? { job_started: seconds(compose.startedAt) } : {}),
+    ...(compose.finishedAt ? { job_finished: seconds(compose.finishedAt) } : {}),
+    ...(v1 ? { uploads: [] } : {}),
+  };
+}
+
+/** Every compose in `states` (all without), oldest first. */
+export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
+  const filter = states ? { states } : {};
+  const { total } = store.composes.list({ ...filter, limit: 0 });
+  return store.composes.list({ ...filter, limit: total }).items.reverse();
+}
+
+function isV1(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/v1/');
+}
+
+/** The compose of a path parameter: `UnknownUUID` (400) for a malformed or unknown id. */
+function composeParam(store: Store, uuid: string, unknown = `${uuid} is not a valid build uuid`): Compose {
+  if (!UUID_RE.test(uuid)) throw new WeldrError(400, 'UnknownUUID', `${uuid} is not a valid build uuid`);
+  const compose = store.composes.get(uuid);
+  if (!compose) throw new WeldrError(400, 'UnknownUUID', unknown);
+  return compose;
+}
+
+/** Packages of a manifest (its org.osbuild.curl .deb URLs) as Weldr PkgSpecs. */
+export function manifestPackages(manifest: unknown) {
+  const curl = (manifest as { sources?: Record<string, { items?: Record<string, unknown> }> } | null)
+    ?.sources?.['org.osbuild.curl']?.items;
+  const out: ReturnType<typeof pkgSpec>[] = [];
+  for (const [checksum, item] of Object.entries(curl ?? {})) {
+    const url = typeof item === 'string' ? item : (item as { url?: unknown })?.url;
+    if (typeof url !== 'string') continue;
+    const m = /\/([^/_]+)_([^/_]+)_([^/_]+)\.deb$/.exec(url);
+    if (!m) continue;
+    out.push(
+      pkgSpec({
+        name: m[1] as string,
+        version: decodeURIComponent(m[2] as string),
+        arch: m[3] as string,
+        url,
+        filename: url.slice(url.lastIndexOf('/') + 1),
+        sha256: checksum.replace(/^sha256:/, ''),
+        size: 0,
+        repository: '',
+      }),
+    );
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Maps the compose service's refusals of a start request to Weldr's ids. */
+function startError(err: unknown, imageType: string): never {
+  if (err instanceof ApiError && err.status === 400) {
+    switch (err.code) {
+      case 'FORGE_ERR_COMPOSE_IMAGE_TYPE':
+        throw new WeldrError(
+          400,
+          'ComposeError',
+          `Failed to get compose type "${imageType}": ${err.message}`,
+        );
+      case 'FORGE_ERR_COMPOSE_DISTRO':
+        throw new WeldrError(400, 'DistroError', err.message);
+      case 'FORGE_ERR_COMPOSE_OSTREE':
+        throw new WeldrError(400, 'OSTreeOptionsError', err.message);
+      default:
+        throw new WeldrError(400, 'ComposeError', err.message);
+    }
+  }
+  throw err;
+}
+
+interface StartBody {
+  blueprint_name?: unknown;
+  compose_type?: unknown;
+  branch?: unknown;
+  size?: unknown;
+  ostree?: { ref?: unknown; parent?: unknown; url?: unknown; contenturl?: unknown } | null;
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new WeldrError(400, 'OSTreeOptionsError', `${what} must be a string`);
+  return value;
+}
+
+/** The tar entries of a compose: metadata (UUID.json), the log, the image. */
+function manifestEntry(compose: Compose): TarEntry {
+  return { name: `${compose.uuid}.json`, data: Buffer.from(JSON.stringify(compose.manifest ?? {}, null, 2)) };
+}
+
+function logText(store: Store, compose: Compose): string {
+  const lines = store.composes.log.read(compose.uuid).map((l) => l.line);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function logEntry(store: Store, compose: Compose): TarEntry {
+  return { name: 'logs/osbuild.log', data: Buffer.from(logText(store, compose)) };
+}
+
+function sendTar(reply: FastifyReply, filename: string, entries: TarEntry[], compose: Compose) {
+  const mtime = seconds(compose.finishedAt ?? compose.createdAt);
+  return reply
+    .header('content-type', WELDR_CONTENT_TYPE)
+    .header('content-disposition', `attachment; filename=${filename}`)
+    .header('content-length', tarSize(entries))
+    .send(tarStream(entries, mtime));
+}
+
+function finishedOrFailed(compose: Compose): void {
+  const status = weldrStatus(compose.state);
+  if (status !== 'FINISHED' && status !== 'FAILED') {
+    throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} not in FINISHED or FAILED state.`);
+  }
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` of a file of `size`; undefined for no (or a multi-) range. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'bad' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return header.includes(',') && header.startsWith('bytes=') ? undefined : 'bad';
+  const [, a, b] = m as unknown as [string, string, string];
+  if (a === '' && b === '') return 'bad';
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'bad';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+    if (b !== '' && Number(b) < start) return 'bad';
+  }
+  if (start >= size) return 'bad';
+  return { start, end };
+}
+
+export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const { store } = deps;
+
+  router.route({
+    method: 'POST',
+    path: '/compose',
+    schema: doc(
+      'Start a compose of a committed blueprint (?test=1 fails, ?test=2 finishes at once)',
+      '/compose',
+    ),
+    handler: async (request) => {
+      const { mediaType, text } = requestBody(request);
+      if (mediaType !== 'application/json' || (request.headers['content-type'] ?? '').includes(';')) {
+        throw new WeldrError(400, 'MissingPost', 'blueprint must be json');
+      }
+      let body: StartBody;
+      try {
+        body = JSON.parse(text) as StartBody;
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          throw new Error('not an object');
+      } catch {
+        throw new WeldrError(404, 'HTTPError', 'Not Found'); // composer answers a bad body so
+      }
+      const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
+      const stored = name === '' ? undefined : store.blueprints.get(name);
+      if (!stored) throw new WeldrError(400, 'UnknownBlueprint', `Unknown blueprint name: ${name}`);
+      const imageType = typeof body.compose_type === 'string' ? body.compose_type : '';
+      const size = body.size === undefined || body.size === null ? 0 : Number(body.size);
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new WeldrError(
+          400,
+          'ComposeError',
+          `size must be a whole number of bytes, not ${String(body.size)}`,
+        );
+      }
+      const ostree = {
+        ref: optionalString(body.ostree?.ref, 'ostree.ref'),
+        parent: optionalString(body.ostree?.parent, 'ostree.parent'),
+        url: optionalString(body.ostree?.url ?? body.ostree?.contenturl, 'ostree.url'),
+      };
+      const given = Object.entries(ostree).filter(([, v]) => v !== undefined);
+      const req = {
+        blueprint: stored.blueprint,
+        imageType,
+        size,
+        ...(given.length > 0 ? { ostree: Object.fromEntries(given) } : {}),
+      };
+      const service = composeService(deps);
+      const test = queryValue(request, 'test');
+      let compose: Compose;
+      try {
+        compose =
+          test === '1'
+            ? await service.submitFake(req, 'fail')
+            : test === '2'
+              ? await service.submitFake(req, 'finish')
+              : await service.submit(req);
+      } catch (err) {
+        startError(err, imageType);
+      }
+      return { build_id: compose.uuid, status: true, warnings: [] };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/types',
+    schema: doc('The image types of a distro and architecture', '/compose/types'),
+    handler: async (request) => {
+      const { distroName, arch, target } = queryTarget(request, packageService(deps));
+      if (!target)
+        throw new WeldrError(400, 'DistroError', `Invalid distro: ${distroName} (architecture ${arch})`);
+      return { types: listImageTypes(target.distro, arch).map((t) => ({ name: t.name, enabled: true })) };
+    },
+  });
+
+  const list = (statuses: WeldrStatus[], request: FastifyRequest) =>
+    allComposes(store, statuses.flatMap(statesOfWeldrStatus)).map((c) =>
+      composeEntry(store, c, isV1(request)),
+    );
+
+  router.route({
+    method: 'GET',
+    path: '/compose/queue',
+    schema: doc('Waiting and running composes', '/compose/queue'),
+    handler: async (request) => ({ new: list(['WAITING'], request), run: list(['RUNNING'], request) }),
+  });
+  router.route({
+    method: 'GET',
+    path: '/compose/finished',
+    schema: doc('Finished composes', '/compose/finished'),
+    handler: async (request) => ({ finished: list(['FINISHED'], request) }),
+  });
+  router.route({
+    method: 'GET',
+    path: '/compose/failed',
+    schema: doc('Failed composes', '/compose/failed'),
+    handler: async (request) => ({ failed: list(['FAILED'], request) }),
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/status/:uuids',
+    schema: doc(
+      'Status of composes (comma list or *), filtered by blueprint, status and type',
+      '/compose/status/:uuids',
+    ),
+    handler: async (request) => {
+      const { uuids } = request.params as { uuids: string };
+      let composes: Compose[];
+      if (uuids === '*') composes = allComposes(store);
+      else {
+        const ids = uuids.split(',').filter((u) => u !== '');
+        for (const id of ids) {
+          if (!UUID_RE.test(id)) throw new WeldrError(400, 'UnknownUUID', `${id} is not a valid build uuid`);
+        }
+        composes = ids.flatMap((id) => {
+          const c = store.composes.get(id.toLowerCase());
+          return c ? [c] : [];
+        });
+      }
+      const blueprint = queryValue(request, 'blueprint');
+      const status = queryValue(request, 'status');
+      const type = queryValue(request, 'type');
+      const entries = composes
+        .map((c) => composeEntry(store, c, isV1(request)))
+        .filter(
+          (e) =>
+            (blueprint === '' || e.blueprint === blueprint) &&
+            (status === '' || e.queue_status === status) &&
+            (type === '' || e.compose_type === type),
+        )
+        .sort((a, b) => a.id.localeCompare(b.id));
+      return { uuids: entries };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/info/:uuid',
+    schema: doc('A compose: its blueprint, packages, type and status', '/compose/info/:uuid'),
+    handler: async (request) => {
+      const compose = composeParam(store, (request.params as { uuid: string }).uuid);
+      const entry = composeEntry(store, compose, isV1(request));
+      return {
+        id: compose.uuid,
+        config: '',
+        blueprint: compose.blueprint ?? { name: compose.blueprintName, version: compose.blueprintVersion },
+        commit: '',
+        deps: { packages: manifestPackages(compose.manifest) },
+        compose_type: compose.imageType,
+        queue_status: entry.queue_status,
+        image_size: entry.image_size,
+        ...(isV1(request) ? { uploads: [] } : {}),
+      };
+    },
+  });
+
+  router.route({
+    method: 'DELETE',
+    path: '/compose/cancel/:uuid',
+    schema: doc('Cancel a waiting or running compose', '/compose/cancel/:uuid'),
+    handler: async (request) => {
+      const { uuid } = request.params as { uuid: string };
+      const compose = composeParam(store, uuid, `Compose ${uuid} doesn't exist`);
+      const status = weldrStatus(compose.state);
+      const wrong = () =>
+        new WeldrError(400, 'BuildInWrongState', `Build ${uuid} is not in WAITING or RUNNING.`);
+      if (status !== 'WAITING' && status !== 'RUNNING') throw wrong();
+      try {
+        await composeService(deps).cancel(compose.uuid);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409) throw wrong();
+        throw err;
+      }
+      return { uuid: compose.uuid, status: true };
+    },
+  });
+
+  router.route({
+    method: 'DELETE',
+    path: '/compose/delete/:uuids',
+    schema: doc(
+      'Delete finished or failed composes (always 200, with per-uuid errors)',
+      '/compose/delete/:uuids',
+    ),
+    handler: async (request) => {
+      const { uuids } = request.params as { uuids: string };
+      const done: { uuid: string; status: true }[] = [];
+      const errors: { id: string; msg: string }[] = [];
+      for (const id of uuids.split(',').filter((u) => u !== '')) {
+        if (!UUID_RE.test(id)) {
+          errors.push({ id: 'UnknownUUID', msg: `${id} is not a valid build uuid` });
+          continue;
+        }
+        const compose = store.composes.get(id.toLowerCase());
+        if (!compose) {
+          errors.push({ id: 'UnknownUUID', msg: `compose ${id} doesn't exist` });
+          continue;
+        }
+        const status = weldrStatus(compose.state);
+        if (status !== 'FINISHED' && status !== 'FAILED') {
+          errors.push({ id: 'BuildInWrongState', msg: `Compose ${id} is not in FINISHED or FAILED.` });
+          continue;
+        }
+        try {
+          await composeService(deps).delete(compose.uuid);
+          done.push({ uuid: compose.uuid, status: true });
+        } catch (err) {
+          errors.push({ id: 'ComposeError', msg: `${id}: ${(err as Error).message}` });
+        }
+      }
+      return { uuids: done, errors };
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/log/:uuid',
+    schema: doc("The end of a compose's log (?size=KiB)", '/compose/log/:uuid'),
+    handler: async (request, reply) => {
+      const { uuid } = request.params as { uuid: string };
+      const compose = composeParam(store, uuid);
+      const status = weldrStatus(compose.state);
+      if (status === 'WAITING') {
+        // lorax answers this error with HTTP 200, and clients expect it
+        return errorBody(400, 'BuildInWrongState', `Build ${uuid} has not started yet. No logs to view.`);
+      }
+      if (status === 'RUNNING') return sendText(reply, `Build ${uuid} is still running.\n`);
+      const sizeParam = queryValue(request, 'size');
+      let text = Buffer.from(logText(store, compose));
+      if (sizeParam !== '') {
+        if (!/^\d+$/.test(sizeParam))
+          throw new WeldrError(400, 'BadRequest', `invalid value for 'size': ${sizeParam}`);
+        const bytes = Number(sizeParam) * 1024;
+        if (text.length > bytes) text = text.subarray(text.length - bytes);
+      }
+      return sendText(reply, text.toString());
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/logs/:uuid',
+    schema: doc("A compose's log as a tar (UUID-logs.tar with logs/osbuild.log)", '/compose/logs/:uuid'),
+    handler: async (request, reply) => {
+      const compose = composeParam(store, (request.params as { uuid: string }).uuid);
+      finishedOrFailed(compose);
+      return sendTar(reply, `${compose.uuid}-logs.tar`, [logEntry(store, compose)], compose);
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/metadata/:uuid',
+    schema: doc(
+      "A compose's manifest as a tar (UUID-metadata.tar with UUID.json)",
+      '/compose/metadata/:uuid',
+    ),
+    handler: async (request, reply) => {
+      const compose = composeParam(store, (request.params as { uuid: string }).uuid);
+      finishedOrFailed(compose);
+      return sendTar(reply, `${compose.uuid}-metadata.tar`, [manifestEntry(compose)], compose);
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/results/:uuid',
+    schema: doc('Manifest, log and image of a compose as one tar (UUID.tar)', '/compose/results/:uuid'),
+    handler: async (request, reply) => {
+      const compose = composeParam(store, (request.params as { uuid: string }).uuid);
+      finishedOrFailed(compose);
+      const entries = [manifestEntry(compose), logEntry(store, compose)];
+      const image = weldrStatus(compose.state) === 'FINISHED' ? imageOf(store, compose) : undefined;
+      if (image) {
+        const size = await stat(image.path).then(
+          (s) => s.size,
+          () => undefined,
+        );
+        if (size === undefined)
+          throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
+        entries.push({ name: `${compose.uuid}-${image.filename}`, path: image.path, size });
+      }
+      return sendTar(reply, `${compose.uuid}.tar`, entries, compose);
+    },
+  });
+
+  router.route({
+    method: 'GET',
+    path: '/compose/image/:uuid',
+    schema: doc('The image of a finished compose (supports Range requests)', '/compose/image/:uuid'),
+    handler: async (request, reply) => {
+      const { uuid } = request.params as { uuid: string };
+      const compose = composeParam(store, uuid, `Compose ${uuid} doesn't exist`);
+      const status = weldrStatus(compose.state);
+      if (status !== 'FINISHED') {
+        throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} is in wrong state: ${status}`);
+      }
+      const image = imageOf(store, compose);
+      const size = image
+        ? await stat(image.path).then(
+            (s) => s.size,
+            () => undefined,
+          )
+        : undefined;
+      if (!image || size === undefined) {
+        throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
+      }
+      reply
+        .header('content-disposition', `attachment; filename=${compose.uuid}-${image.filename}`)
+        .header('content-type', image.mimeType)
+        .header('accept-ranges', 'bytes');
+      const range = parseRange(request.headers.range, size);
+      if (range === 'bad') {
+        return reply.code(416).header('content-range', `bytes */${size}`).header('content-length', 0).send();
+      }
+      if (range) {
+        return reply
+          .code(206)
+          .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+          .header('content-length', range.end - range.start + 1)
+          .send(createReadStream(image.path, { start: range.start, end: range.end }));
+      }
+      return reply.header('content-length', size).send(createReadStream(image.path));
+    },
+  });
+
+  const notImplemented = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(501).send();
+  const uploads: ['GET' | 'POST' | 'DELETE', string][] = [
+    ['POST', '/compose/uploads/schedule/:uuid'],
+    ['GET', '/upload/info/:uuid'],
+    ['GET', '/upload/log/:uuid'],
+    ['POST', '/upload/reset/:uuid'],
+    ['DELETE', '/upload/cancel/:uuid'],
+    ['DELETE', '/upload/delete/:uuid'],
+    ['GET', '/upload/providers'],
+    ['POST', '/upload/providers/save'],
+    ['DELETE', '/upload/providers/delete/:provider/:profile'],
+  ];
+  for (const [method, path] of uploads) {
+    router.route({
+      method,
+      path,
+      v1Only: true,
+      schema: { ...doc('Uploads to clouds: not implemented (501)', path) },
+      handler: notImplemented,
+    });
+  }
+}

@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { run } from '@debian-forge/engine';
+import {
+  startTestWorker,
+  TINY_MANIFEST,
+  tinyPlanner,
+  uploadingBuild,
+  waitForState,
+} from '../services/compose.fixture.ts';
+import { fakeImage } from '../services/composes.ts';
+import { startTestApi, type TestApi } from '../testing.ts';
+import { postText, weldrError } from './test-helpers.ts';
+
+const JSON_TYPE = 'application/json';
+const blueprint = { name: 'base', version: '0.0.1', packages: [], modules: [], groups: [] };
+
+async function api(t: TestContext, lifecycle = false): Promise<TestApi> {
+  const a = await startTestApi(
+    t,
+    {},
+    { composes: { planner: tinyPlanner }, ...(lifecycle ? {} : { lifecycle: false }) },
+  );
+  a.store.blueprints.push(blueprint, { versionGiven: '0.0.1' });
+  return a;
+}
+
+async function start(a: TestApi, body: Record<string, unknown>, query = '', version = 'v0') {
+  return postText(a.app, `/api/${version}/compose${query}`, JSON.stringify(body), JSON_TYPE);
+}
+
+async function startId(a: TestApi, type: string, query: string): Promise<string> {
+  const res = await start(a, { blueprint_name: 'base', compose_type: type, branch: 'master' }, query);
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as { build_id: string; status: boolean; warnings: unknown[] };
+  assert.equal(body.status, true);
+  assert.deepEqual(body.warnings, []);
+  return body.build_id;
+}
+
+const get = (a: TestApi, url: string, headers: Record<string, string> = {}) =>
+  a.app.inject({ method: 'GET', url, headers });
+
+/** The members of a tar answer, extracted by tar(1). */
+async function untar(payload: Buffer): Promise<(name: string) => Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-untar-'));
+  try {
+    writeFileSync(join(dir, 'x.tar'), payload);
+    const { stdout } = await run(['tar', '-tf', join(dir, 'x.tar')]);
+    await run(['tar', '-xf', join(dir, 'x.tar'), '-C', dir]);
+    const files = new Map(
+      stdout
+        .split('\n')
+        .filter((n) => n !== '')
+        .map((n) => [n, readFileSync(join(dir, n))]),
+    );
+    return (name) => {
+      const data = files.get(name);
+      if (!data) throw new Error(`no ${name} in the tar (${[...files.keys()].join(', ')})`);
+      return data;
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('compose start: Weldr errors for bad requests, before anything is stored', async (t) => {
+  const a = await api(t);
+  weldrError(await postText(a.app, '/api/v0/compose', '{}'), 400, 'MissingPost', 'blueprint must be json');
+  weldrError(await postText(a.app, '/api/v0/compose', '{}', 'text/x-toml'), 400, 'MissingPost');
+  weldrError(await postText(a.app, '/api/v0/compose', '{"blueprint_name":', JSON_TYPE), 404, 'HTTPError');
+  weldrError(
+    await start(a, { blueprint_name: 'nope', compose_type: 'qcow2' }),
+    400,
+    'UnknownBlueprint',
+    'Unknown blueprint name: nope',
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'vhd' }),
+    400,
+    'ComposeError',
+    /^Failed to get compose type "vhd": /,
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'qcow2', ostree: { ref: 'a/b' } }),
+    400,
+    'OSTreeOptionsError',
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'tar', size: 1024 ** 3 }),
+    400,
+    'ComposeError',
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'qcow2', size: -1 }),
+    400,
+    'ComposeError',
+  );
+  a.store.blueprints.push({ ...blueprint, name: 'other', distro: 'fedora-40' });
+  weldrError(await start(a, { blueprint_name: 'other', compose_type: 'qcow2' }), 400, 'DistroError');
+  assert.equal(a.store.composes.list().total, 0);
+
+  const types = await get(a, '/api/v0/compose/types');
+  assert.equal(types.statusCode, 200);
+  const names = (types.json() as { types: { name: string; enabled: boolean }[] }).types;
+  assert.ok(names.some((x) => x.name === 'qcow2' && x.enabled));
+  assert.ok(names.some((x) => x.name === 'debian-atomic-commit'));
+  weldrError(await get(a, '/api/v0/compose/types?distro=fedora-40'), 400, 'DistroError');
+});
+
+test('fake composes: lists, status filters, info, logs, tars, image with ranges, cancel, delete, uploads', async (t) => {
+  const a = await api(t);
+  const failed = await startId(a, 'qcow2', '?test=1');
+  const finished = await startId(a, 'tar', '?test=2');
+  const waiting = await startId(a, 'qcow2', '');
+  await a.composes.pending();
+
+  // lists
+  const queue = (await get(a, '/api/v0/compose/queue')).json() as { new: { id: string }[]; run: unknown[] };
+  assert.deepEqual(
+    queue.new.map((e) => e.id),
+    [waiting],
+  );
+  assert.deepEqual(queue.run, []);
+  const fin = (await get(a, '/api/v1/compose/finished')).json() as { finished: Record<string, unknown>[] };
+  assert.equal(fin.finished.length, 1);
+  const entry = fin.finished[0] as Record<string, unknown>;
+  assert.equal(entry.id, finished);
+  assert.equal(entry.blueprint, 'base');
+  assert.equal(entry.version, '0.0.1');
+  assert.equal(entry.compose_type, 'tar');
+  assert.equal(entry.queue_status, 'FINISHED');
+  assert.equal(entry.image_size, fakeImage(finished).length);
+  assert.equal(typeof entry.job_created, 'number');
+  assert.ok((entry.job_finished as number) >= (entry.job_created as number));
+  assert.deepEqual(entry.uploads, [], 'v1 entries have uploads');
+  const failedList = (await get(a, '/api/v0/compose/failed')).json() as { failed: Record<string, unknown>[] };
+  assert.deepEqual(
+    failedList.failed.map((e) => [e.id, e.queue_status, e.image_size, 'uploads' in e]),
+    [[failed, 'FAILED', 0, false]],
+  );
+
+  // status
+  const all = (await get(a, '/api/v0/compose/status/*')).json() as { uuids: { id: string }[] };
+  assert.deepEqual(
+    all.uuids.map((e) => e.id),
+    [failed, finished, waiting].sort(),
+  );
+  const someRes = await get(
+    a,
+    `/api/v0/compose/status/${finished},${failed},00000000-0000-0000-0000-000000000000`,
+  );
+  assert.equal(someRes.statusCode, 200, someRes.body);
+  const some = someRes.json() as {
+    uuids: { id: string }[];
+  };
+  assert.deepEqual(
+    some.uuids.map((e) => e.id),
+    [failed, finished].sort(),
+    'unknown ids left out',
+  );
+  const filtered = (
+    await get(a, '/api/v0/compose/status/*?status=WAITING&type=qcow2&blueprint=base')
+  ).json() as {
+    uuids: { id: string }[];
+  };
+  assert.deepEqual(
+    filtered.uuids.map((e) => e.id),
+    [waiting],
+  );
+  assert.deepEqual((await get(a, '/api/v0/compose/status/*?blueprint=other')).json(), { uuids: [] });
+  weldrError(
+    await get(a, '/api/v0/compose/status/not-a-uuid'),
+    400,
+    'UnknownUUID',
+    'not-a-uuid is not a valid build uuid',
+  );
+
+  // info
+  const info = (await get(a, `/api/v0/compose/info/${finished}`)).json() as Record<string, unknown>;
+  assert.equal(info.id, finished);
+  assert.equal(info.config, '');
+  assert.equal(info.commit, '');
+  assert.equal(info.compose_type, 'tar');
+  assert.equal(info.queue_status, 'FINISHED');
+  assert.equal((info.blueprint as { name: string }).name, 'base');
+  assert.deepEqual(info.deps, { packages: [] });
+  weldrError(await get(a, '/api/v0/compose/info/00000000-0000-0000-0000-000000000000'), 400, 'UnknownUUID');
+
+  // log: the quirks of WAITING (200 with an error) and RUNNING (a text line)
+  const wait = await get(a, `/api/v0/compose/log/${waiting}`);
+  weldrError(
+    { statusCode: 400, json: () => wait.json() },
+    400,
+    'BuildInWrongState',
+    `Build ${waiting} has not started yet. No logs to view.`,
+  );
+  assert.equal(wait.statusCode, 200);
+  const finLog = await get(a, `/api/v0/compose/log/${finished}`);
+  assert.equal(finLog.statusCode, 200);
+  assert.match(String(finLog.headers['content-type']), /^application\/json; charset=utf-8/);
+  assert.match(finLog.body, /\?test=2/);
+  assert.equal((await get(a, `/api/v0/compose/log/${finished}?size=0`)).body, '');
+
+  // tars
+  weldrError(await get(a, `/api/v0/compose/logs/${waiting}`), 400, 'BuildInWrongState');
+  const logs = await get(a, `/api/v0/compose/logs/${failed}`);
+  assert.equal(logs.headers['content-disposition'], `attachment; filename=${failed}-logs.tar`);
+  assert.equal(Number(logs.headers['content-length']), logs.rawPayload.length);
+  assert.match((await untar(logs.rawPayload))('logs/osbuild.log').toString(), /test=1/);
+  const meta = await get(a, `/api/v0/compose/metadata/${finished}`);
+  assert.equal(meta.headers['content-disposition'], `attachment; filename=${finished}-metadata.tar`);
+  assert.deepEqual(
+    JSON.parse((await untar(meta.rawPayload))(`${finished}.json`).toString()),
+    a.store.composes.get(finished)?.manifest,
+  );
+  const results = await untar((await get(a, `/api/v0/compose/results/${finished}`)).rawPayload);
+  assert.deepEqual(results(`${finished}-root.tar`), fakeImage(finished));
+  assert.ok(results('logs/osbuild.log').length > 0);
+
+  // image, whole and in ranges
+  const image = fakeImage(finished);
+  const whole = await get(a, `/api/v0/compose/image/${finished}`);
+  assert.equal(whole.statusCode, 200);
+  assert.equal(whole.headers['content-disposition'], `attachment; filename=${finished}-root.tar`);
+  assert.equal(whole.headers['content-type'], 'application/x-tar');
+  assert.equal(Number(whole.headers['content-length']), image.length);
+  assert.deepEqual(whole.rawPayload, image);
+  const part = await get(a, `/api/v0/compose/image/${finished}`, { range: 'bytes=5-9' });
+  assert.equal(part.statusCode, 206);
+  assert.equal(part.headers['content-range'], `bytes 5-9/${image.length}`);
+  assert.deepEqual(part.rawPayload, image.subarray(5, 10));
+  const tail = await get(a, `/api/v0/compose/image/${finished}`, { range: 'bytes=-4' });
+  assert.deepEqual(tail.rawPayload, image.subarray(image.length - 4));
+  const rest = await get(a, `/api/v0/compose/image/${finished}`, { range: 'bytes=10-' });
+  assert.deepEqual(rest.rawPayload, image.subarray(10));
+  const beyond = await get(a, `/api/v0/compose/image/${finished}`, { range: `bytes=${image.length}-` });
+  assert.equal(beyond.statusCode, 416);
+  assert.equal(beyond.headers['content-range'], `bytes */${image.length}`);
+  weldrError(
+    await get(a, `/api/v0/compose/image/${failed}`),
+    400,
+    'BuildInWrongState',
+    `Build ${failed} is in wrong state: FAILED`,
+  );
+  weldrError(await get(a, '/api/v0/compose/image/00000000-0000-0000-0000-000000000000'), 400, 'UnknownUUID');
+
+  // cancel
+  weldrError(
+    await a.app.inject({ method: 'DELETE', url: `/api/v0/compose/cancel/${finished}` }),
+    400,
+    'BuildInWrongState',
+    `Build ${finished} is not in WAITING or RUNNING.`,
+  );
+  weldrError(
+    await a.app.inject({ method: 'DELETE', url: '/api/v0/compose/cancel/nope' }),
+    400,
+    'UnknownUUID',
+  );
+  const cancel = await a.app.inject({ method: 'DELETE', url: `/api/v0/compose/cancel/${waiting}` });
+  assert.deepEqual(cancel.json(), { uuid: waiting, status: true });
+  assert.equal(a.store.composes.get(waiting)?.state, 'CANCELLED');
+  assert.equal(await a.queue.getJob(`build-${waiting}`), undefined);
+
+  // delete: always 200, errors per uuid
+  const running = await startId(a, 'qcow2', '');
+  await a.composes.pending();
+  a.store.composes.transition(running, 'BUILDING');
+  assert.equal((await get(a, `/api/v0/compose/log/${running}`)).body, `Build ${running} is still running.\n`);
+  const del = await a.app.inject({
+    method: 'DELETE',
+    url: `/api/v0/compose/delete/${finished},${running},bad!,00000000-0000-0000-0000-000000000000`,
+  });
+  assert.equal(del.statusCode, 200);
+  assert.deepEqual(del.json(), {
+    uuids: [{ uuid: finished, status: true }],
+    errors: [
+      { id: 'BuildInWrongState', msg: `Compose ${running} is not in FINISHED or FAILED.` },
+      { id: 'UnknownUUID', msg: 'bad! is not a valid build uuid' },
+      { id: 'UnknownUUID', msg: "compose 00000000-0000-0000-0000-000000000000 doesn't exist" },
+    ],
+  });
+  assert.equal(a.store.composes.get(finished), undefined);
+
+  // the upload routes: v1 only, 501 with an empty body
+  for (const [method, url] of [
+    ['POST', `/compose/uploads/schedule/${failed}`],
+    ['GET', `/upload/info/${failed}`],
+    ['GET', '/upload/providers'],
+    ['DELETE', '/upload/providers/delete/aws/default'],
+  ] as const) {
+    const v1 = await a.app.inject({ method, url: `/api/v1${url}` });
+    assert.equal(v1.statusCode, 501, url);
+    assert.equal(v1.body, '');
+    assert.equal((await a.app.inject({ method, url: `/api/v0${url}` })).statusCode, 404);
+  }
+});
+
+test('a real compose: queued, built by a worker, its image and manifest downloaded', async (t) => {
+  const a = await api(t, true);
+  await startTestWorker(
+    a,
+    uploadingBuild(() => a),
+  );
+  const id = await startId(a, 'qcow2', '');
+  await waitForState(a, id, 'COMPLETED');
+  const status = (await get(a, `/api/v1/compose/status/${id}`)).json() as {
+    uuids: { queue_status: string; image_size: number }[];
+  };
+  assert.equal(status.uuids[0]?.queue_status, 'FINISHED');
+  assert.equal(status.uuids[0]?.image_size, 4 * 1024 ** 3, 'the requested size');
+  const image = await get(a, `/api/v0/compose/image/${id}`);
+  assert.equal(image.headers['content-type'], 'application/x-qemu-disk');
+  assert.equal(image.body, `image bytes of ${id}\n`);
+  assert.match((await get(a, `/api/v0/compose/log/${id}`)).body, new RegExp(`building ${id}`));
+  const meta = await untar((await get(a, `/api/v0/compose/metadata/${id}`)).rawPayload);
+  assert.deepEqual(JSON.parse(meta(`${id}.json`).toString()), TINY_MANIFEST);
+});
