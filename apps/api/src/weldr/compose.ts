@@ -6,13 +6,10 @@
  * is FINISHED, FAILED and CANCELLED are FAILED (store's weldrStatus).
  */
 
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { listImageTypes } from '@debian-forge/composer';
 import {
-  type Artifact,
   type Compose,
-  type ComposeState,
   type Store,
   statesOfWeldrStatus,
   type WeldrStatus,
@@ -20,8 +17,15 @@ import {
 } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
+import {
+  allComposes,
+  composeService,
+  ImageMissingError,
+  imageOf,
+  manifestPackages,
+  sendImage,
+} from '../compose-http.ts';
 import { ApiError, WeldrError } from '../errors.ts';
-import type { ComposeServiceImpl } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import {
   doc,
@@ -38,19 +42,9 @@ import type { WeldrRouter } from './router.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function composeService(deps: AppDeps): ComposeServiceImpl {
-  if (!deps.composes) throw new Error('the app was built without a compose service');
-  return deps.composes;
-}
-
 /** Seconds since the epoch, with fractions, of an ISO time. */
 function seconds(iso: string): number {
   return Date.parse(iso) / 1000;
-}
-
-/** The image file of a finished compose (its first artifact), if any. */
-export function imageOf(store: Store, compose: Compose): Artifact | undefined {
-  return store.artifacts.list(compose.uuid)[0];
 }
 
 /** Weldr's ComposeEntry. */
@@ -71,13 +65,6 @@ export function composeEntry(store: Store, compose: Compose, v1: boolean) {
   };
 }
 
-/** Every compose in `states` (all without), oldest first. */
-export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
-  const filter = states ? { states } : {};
-  const { total } = store.composes.list({ ...filter, limit: 0 });
-  return store.composes.list({ ...filter, limit: total }).items.reverse();
-}
-
 function isV1(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/v1/');
 }
@@ -88,32 +75,6 @@ function composeParam(store: Store, uuid: string, unknown = `${uuid} is not a va
   const compose = store.composes.get(uuid);
   if (!compose) throw new WeldrError(400, 'UnknownUUID', unknown);
   return compose;
-}
-
-/** Packages of a manifest (its org.osbuild.curl .deb URLs) as Weldr PkgSpecs. */
-export function manifestPackages(manifest: unknown) {
-  const curl = (manifest as { sources?: Record<string, { items?: Record<string, unknown> }> } | null)
-    ?.sources?.['org.osbuild.curl']?.items;
-  const out: ReturnType<typeof pkgSpec>[] = [];
-  for (const [checksum, item] of Object.entries(curl ?? {})) {
-    const url = typeof item === 'string' ? item : (item as { url?: unknown })?.url;
-    if (typeof url !== 'string') continue;
-    const m = /\/([^/_]+)_([^/_]+)_([^/_]+)\.deb$/.exec(url);
-    if (!m) continue;
-    out.push(
-      pkgSpec({
-        name: m[1] as string,
-        version: decodeURIComponent(m[2] as string),
-        arch: m[3] as string,
-        url,
-        filename: url.slice(url.lastIndexOf('/') + 1),
-        sha256: checksum.replace(/^sha256:/, ''),
-        size: 0,
-        repository: '',
-      }),
-    );
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Maps the compose service's refusals of a start request to Weldr's ids. */
@@ -179,32 +140,6 @@ function finishedOrFailed(compose: Compose): void {
   if (status !== 'FINISHED' && status !== 'FAILED') {
     throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} not in FINISHED or FAILED state.`);
   }
-}
-
-/** `bytes=a-b`, `bytes=a-`, `bytes=-n` of a file of `size`; undefined for no (or a multi-) range. */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'bad' | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return header.includes(',') && header.startsWith('bytes=') ? undefined : 'bad';
-  const [, a, b] = m as unknown as [string, string, string];
-  if (a === '' && b === '') return 'bad';
-  let start: number;
-  let end: number;
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0) return 'bad';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-    if (b !== '' && Number(b) < start) return 'bad';
-  }
-  if (start >= size) return 'bad';
-  return { start, end };
 }
 
 export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
@@ -356,7 +291,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         config: '',
         blueprint: compose.blueprint ?? { name: compose.blueprintName, version: compose.blueprintVersion },
         commit: '',
-        deps: { packages: manifestPackages(compose.manifest) },
+        deps: { packages: manifestPackages(compose.manifest).map(pkgSpec) },
         compose_type: compose.imageType,
         queue_status: entry.queue_status,
         image_size: entry.image_size,
@@ -507,31 +442,13 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} is in wrong state: ${status}`);
       }
       const image = imageOf(store, compose);
-      const size = image
-        ? await stat(image.path).then(
-            (s) => s.size,
-            () => undefined,
-          )
-        : undefined;
-      if (!image || size === undefined) {
-        throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
+      if (!image) throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
+      try {
+        return await sendImage(request, reply, compose, image);
+      } catch (err) {
+        if (err instanceof ImageMissingError) throw new WeldrError(500, 'ComposeStatusError', err.message);
+        throw err;
       }
-      reply
-        .header('content-disposition', `attachment; filename=${compose.uuid}-${image.filename}`)
-        .header('content-type', image.mimeType)
-        .header('accept-ranges', 'bytes');
-      const range = parseRange(request.headers.range, size);
-      if (range === 'bad') {
-        return reply.code(416).header('content-range', `bytes */${size}`).header('content-length', 0).send();
-      }
-      if (range) {
-        return reply
-          .code(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
-          .header('content-length', range.end - range.start + 1)
-          .send(createReadStream(image.path, { start: range.start, end: range.end }));
-      }
-      return reply.header('content-length', size).send(createReadStream(image.path));
     },
   });
 

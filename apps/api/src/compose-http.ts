@@ -1,0 +1,117 @@
+/**
+ * What the Weldr and Cloud compose routes share: the compose service of the app, compose lists,
+ * the image of a compose and its download (with HTTP Range requests), and the packages of a
+ * manifest.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { ResolvedPackage } from '@debian-forge/apt';
+import type { Artifact, Compose, ComposeState, Store } from '@debian-forge/store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from './app.ts';
+import type { ComposeServiceImpl } from './services/composes.ts';
+
+export function composeService(deps: AppDeps): ComposeServiceImpl {
+  if (!deps.composes) throw new Error('the app was built without a compose service');
+  return deps.composes;
+}
+
+/** The image file of a finished compose (its first artifact), if any. */
+export function imageOf(store: Store, compose: Compose): Artifact | undefined {
+  return store.artifacts.list(compose.uuid)[0];
+}
+
+/** Every compose in `states` (all without), oldest first. */
+export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
+  const filter = states ? { states } : {};
+  const { total } = store.composes.list({ ...filter, limit: 0 });
+  return store.composes.list({ ...filter, limit: total }).items.reverse();
+}
+
+/** Packages of a manifest (its org.osbuild.curl .deb URLs) as resolved packages. */
+export function manifestPackages(manifest: unknown) {
+  const curl = (manifest as { sources?: Record<string, { items?: Record<string, unknown> }> } | null)
+    ?.sources?.['org.osbuild.curl']?.items;
+  const out: ResolvedPackage[] = [];
+  for (const [checksum, item] of Object.entries(curl ?? {})) {
+    const url = typeof item === 'string' ? item : (item as { url?: unknown })?.url;
+    if (typeof url !== 'string') continue;
+    const m = /\/([^/_]+)_([^/_]+)_([^/_]+)\.deb$/.exec(url);
+    if (!m) continue;
+    out.push({
+      name: m[1] as string,
+      version: decodeURIComponent(m[2] as string),
+      arch: m[3] as string,
+      url,
+      filename: url.slice(url.lastIndexOf('/') + 1),
+      sha256: checksum.replace(/^sha256:/, ''),
+      size: 0,
+      repository: '',
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` of a file of `size`; undefined for no (or a multi-) range. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'bad' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return header.includes(',') && header.startsWith('bytes=') ? undefined : 'bad';
+  const [, a, b] = m as unknown as [string, string, string];
+  if (a === '' && b === '') return 'bad';
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'bad';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+    if (b !== '' && Number(b) < start) return 'bad';
+  }
+  if (start >= size) return 'bad';
+  return { start, end };
+}
+
+/** The image file of a compose is gone from disk. */
+export class ImageMissingError extends Error {
+  override readonly name = 'ImageMissingError';
+}
+
+/**
+ * Streams a compose's image: Content-Disposition `attachment; filename=UUID-<file>`, its MIME type,
+ * Content-Length, and one byte range when asked (206, or 416 with `Content-Range: bytes * /size`).
+ */
+export async function sendImage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  compose: Compose,
+  image: Artifact,
+) {
+  const size = await stat(image.path).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (size === undefined) throw new ImageMissingError(`the image of ${compose.uuid} is missing`);
+  reply
+    .header('content-disposition', `attachment; filename=${compose.uuid}-${image.filename}`)
+    .header('content-type', image.mimeType)
+    .header('accept-ranges', 'bytes');
+  const range = parseRange(request.headers.range, size);
+  if (range === 'bad') {
+    return reply.code(416).header('content-range', `bytes */${size}`).header('content-length', 0).send();
+  }
+  if (range) {
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+      .header('content-length', range.end - range.start + 1)
+      .send(createReadStream(image.path, { start: range.start, end: range.end }));
+  }
+  return reply.header('content-length', size).send(createReadStream(image.path));
+}
