@@ -3,3 +3,9 @@ export { type ApiConfig, DEFAULT_BODY_LIMIT, defaultConfig } from './config.ts';
 export { ApiError, WeldrError } from './errors.ts';
 export { type ComposeEvent, ComposeEvents } from './events.ts';
 export { groupId, type Listening, listen } from './server.ts';
+export {
+  type ComposeServiceImpl,
+  type ComposeServiceOptions,
+  createComposeService,
+} from './services/composes.ts';
+export { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';

@@ -43,6 +43,11 @@ const commands: { name: string; summary: string; load(): Promise<Command> }[] = 
     summary: 'Check a manifest and report every error with its JSON path',
     load: async () => (await import('./commands/validate.ts')).validateCommand,
   },
+  {
+    name: 'worker',
+    summary: 'Run a build worker alone (Redis and the API on other machines)',
+    load: async () => (await import('./commands/worker.ts')).workerCommand,
+  },
 ];
 
 function overview(): string {

@@ -35,10 +35,14 @@ export const serveCommand: Command = {
       multiple: true,
       help: 'bearer token accepted on TCP (default $FORGE_API_TOKENS, else the one in STATE-DIR/api-token, made on first start)',
     },
+    drain: {
+      type: 'boolean',
+      help: 'on SIGINT/SIGTERM wait for running builds instead of cancelling them',
+    },
     workers: {
       type: 'string',
       metavar: 'N',
-      help: 'build workers in this process; 0 for the API only (default 1)',
+      help: 'builds at the same time in this process (one worker with N slots); 0 for the API only (default 1)',
     },
     redis: {
       type: 'string',
@@ -72,6 +76,7 @@ export const serveCommand: Command = {
         tcp,
         tokens: tokens?.tokens ?? [],
         workers,
+        drain: ctx.flags.drain === true,
         version: VERSION,
         logger,
       });
@@ -95,7 +100,11 @@ export const serveCommand: Command = {
       }
       out(`API documentation at ${listening.url}/docs`);
     }
-    out(workers === 0 ? 'no workers (API only)' : `${workers} worker${workers === 1 ? '' : 's'}`);
+    out(
+      service.worker
+        ? `worker ${service.worker.name}: ${workers} build${workers === 1 ? '' : 's'} at a time, store in ${stateDir}/store`
+        : 'no workers (API only)',
+    );
     out('ready; stop with Ctrl-C (SIGINT) or SIGTERM');
 
     const signal = await waitForSignal(['SIGINT', 'SIGTERM'], () => {

@@ -12,12 +12,18 @@ import {
   type AppDeps,
   buildApp,
   ComposeEvents,
+  createComposeService,
   DEFAULT_BODY_LIMIT,
   type Listening,
   listen,
+  startComposeLifecycle,
 } from '@debian-forge/api';
+import { EngineIndex } from '@debian-forge/engine';
+import { LibdirIndex } from '@debian-forge/manifest';
 import { ForgeQueue, redisOptionsFromUrl } from '@debian-forge/queue';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { openStore } from '@debian-forge/store';
+import { type RunningWorker, startWorker } from '@debian-forge/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
@@ -36,13 +42,19 @@ export interface ServiceOptions {
   /** TCP listener; needs `tokens`. */
   tcp?: { host: string; port: number } | null;
   tokens: readonly string[] | null;
-  /** Workers run in this process (0: the API only). */
+  /**
+   * Builds at the same time in this process (0: the API only). They are one queue worker with that
+   * many slots, so they share one object store (`<stateDir>/store`, as `forge compose` uses) and one
+   * work directory, which separate workers starting side by side would clean under each other.
+   */
   workers: number;
   version: string;
   logger?: Logger;
   /** Queue name within the Redis prefix (tests sharing one Redis use their own). */
   queueName?: string;
   bodyLimit?: number;
+  /** On close, wait for running builds instead of cancelling them. */
+  drain?: boolean;
 }
 
 export interface Service {
@@ -53,7 +65,8 @@ export interface Service {
   /** Where Redis is: the given URL, or the private server's `unix://` URL. */
   redisUrl: string;
   privateRedis?: PrivateRedis;
-  workers: number;
+  /** The worker of this process, when `workers` > 0. */
+  worker?: RunningWorker;
   close(): Promise<void>;
 }
 
@@ -126,10 +139,38 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       version: options.version,
     };
     mkdirSync(config.artifactsDir, { recursive: true });
-    const deps: AppDeps = { config, store, queue, events: new ComposeEvents() };
+    const events = new ComposeEvents();
+    // Raw manifests (Forge API) are checked against the stages of the libdir the workers run.
+    const manifestIndex = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => options.logger?.warn(m)));
+    const composes = createComposeService({ config, store, queue, events }, { manifestIndex });
+    cleanup.push(() => composes.pending());
+    const deps: AppDeps = { config, store, queue, events, composes };
     const app = await buildApp(deps, { logger: options.logger ?? false });
     cleanup.push(() => app.close());
+    const lifecycle = await startComposeLifecycle(
+      { store, queue, events, composes },
+      { onError: (err) => options.logger?.error({ err }, 'compose lifecycle') },
+    );
+    cleanup.push(() => lifecycle.stop());
     const listening = await listen(app, config);
+
+    let worker: RunningWorker | undefined;
+    if (options.workers > 0) {
+      const target = listening.socket
+        ? { socket: listening.socket }
+        : { url: listening.url, token: options.tokens?.[0] };
+      const started = await startWorker({
+        redis: redisUrl,
+        queueName: options.queueName,
+        api: target,
+        stateDir,
+        maxJobs: options.workers,
+        ...(options.logger ? { logger: options.logger.child({ name: 'forge-worker' }) } : {}),
+      });
+      worker = started;
+      // On stop the running builds are cancelled (their composes end CANCELLED), unless drained.
+      cleanup.push(() => started.close(!options.drain));
+    }
 
     return {
       config,
@@ -138,7 +179,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       listening,
       redisUrl,
       privateRedis,
-      workers: 0,
+      ...(worker ? { worker } : {}),
       close: undo,
     };
   } catch (err) {
