@@ -5,6 +5,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { ApiError, WeldrError } from '../errors.ts';
+import { cloudCatalogRoutes } from './catalog.ts';
+import { cloudComposeRoutes } from './composes.ts';
 
 export const CLOUD_PREFIX = '/api/image-builder-composer/v2';
 
@@ -22,7 +24,8 @@ export function cloudError(status: number, code: string, reason: string, details
   };
 }
 
-export async function cloudPlugin(app: FastifyInstance, _deps: AppDeps): Promise<void> {
+export async function cloudPlugin(app: FastifyInstance, opts: AppDeps & { prefix?: string }): Promise<void> {
+  const { prefix: _prefix, ...deps } = opts; // passed on, the prefix would apply twice
   app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
     if (err instanceof ApiError) {
       return reply.code(err.status).send(cloudError(err.status, err.code, err.message, err.details));
@@ -36,4 +39,6 @@ export async function cloudPlugin(app: FastifyInstance, _deps: AppDeps): Promise
       .code(status)
       .send(cloudError(status, status >= 500 ? 'InternalServerError' : 'BadRequest', err.message));
   });
+  await app.register(cloudComposeRoutes, deps);
+  await app.register(cloudCatalogRoutes, deps);
 }

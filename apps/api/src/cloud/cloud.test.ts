@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DISTROS } from '@debian-forge/composer';
+import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
+import { startTestApi } from '../testing.ts';
+import { noDebianMirror } from '../weldr/test-helpers.ts';
+import { composeRequestOf } from './composes.ts';
+import { CLOUD_PREFIX } from './plugin.ts';
+
+const imageRequest = { architecture: 'x86_64', image_type: 'guest-image', repositories: [] };
+
+test('Cloud API composes: start, status, metadata, logs, download; errors in the Cloud error object', async (t) => {
+  const a = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  await startTestWorker(a, async (ctx) => {
+    await gate;
+    return uploadingBuild(() => a)(ctx);
+  });
+  const post = (body: unknown) =>
+    a.app.inject({ method: 'POST', url: `${CLOUD_PREFIX}/compose`, payload: body as object });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    a.app.inject({ method: 'GET', url: `${CLOUD_PREFIX}${path}`, headers });
+
+  const started = await post({
+    distribution: 'debian-12',
+    image_request: imageRequest,
+    customizations: { packages: ['tmux'] },
+  });
+  assert.equal(started.statusCode, 201, started.body);
+  const { id, kind, href } = started.json() as { id: string; kind: string; href: string };
+  assert.equal(kind, 'ComposeId');
+  assert.equal(href, `${CLOUD_PREFIX}/composes/${id}`);
+  const stored = a.store.composes.get(id);
+  assert.equal(stored?.imageType, 'qcow2', 'guest-image is our qcow2');
+  assert.deepEqual((stored?.blueprint as { packages?: unknown } | undefined)?.packages, [{ name: 'tmux' }]);
+
+  await waitForState(a, id, 'BUILDING');
+  const building = (await get(`/composes/${id}`)).json() as Record<string, unknown>;
+  assert.equal(building.kind, 'ComposeStatus');
+  assert.equal(building.status, 'pending');
+  assert.deepEqual(building.image_status, { status: 'building' });
+  const notYet = await get(`/composes/${id}/download`);
+  assert.equal(notYet.statusCode, 400);
+  assert.equal(notYet.json().id, 'ComposeNotFinished');
+  release();
+  await waitForState(a, id, 'COMPLETED');
+
+  const done = (await get(`/composes/${id}`)).json() as { status: string; image_status: { status: string } };
+  assert.equal(done.status, 'success');
+  assert.equal(done.image_status.status, 'success');
+  const list = (await get('/composes/')).json() as { kind: string; total: number; items: { id: string }[] };
+  assert.equal(list.total, 1);
+  assert.deepEqual(
+    list.items.map((i) => i.id),
+    [id],
+  );
+  const meta = (await get(`/composes/${id}/metadata`)).json() as { kind: string; packages: unknown[] };
+  assert.equal(meta.kind, 'ComposeMetadata');
+  assert.deepEqual(meta.packages, [], 'the tiny manifest has no packages');
+  const logs = (await get(`/composes/${id}/logs`)).json() as { image_builds: string[] };
+  assert.match(logs.image_builds[0] ?? '', new RegExp(`building ${id}`));
+  const image = await get(`/composes/${id}/download`);
+  assert.equal(image.statusCode, 200);
+  assert.equal(image.body, `image bytes of ${id}\n`);
+  assert.equal(image.headers['content-type'], 'application/x-qemu-disk');
+  const range = await get(`/composes/${id}/download`, { range: 'bytes=0-4' });
+  assert.equal(range.statusCode, 206);
+  assert.equal(range.body, 'image');
+
+  // a failed compose carries its reason
+  const failing = await post({
+    distribution: 'debian-12',
+    image_request: { ...imageRequest, image_type: 'tar' },
+  });
+  const failedId = (failing.json() as { id: string }).id;
+  await a.composes.cancel(failedId);
+  const failed = (await get(`/composes/${failedId}`)).json() as {
+    status: string;
+    image_status: { error?: { reason: string } };
+  };
+  assert.equal(failed.status, 'failure');
+  assert.equal(failed.image_status.error?.reason, 'cancelled on request');
+
+  const error = async (
+    res: Promise<{ statusCode: number; json(): unknown }>,
+    status: number,
+    code: string,
+  ) => {
+    const r = await res;
+    assert.equal(r.statusCode, status);
+    const body = r.json() as { kind: string; id: string; code: string; href: string };
+    assert.equal(body.kind, 'Error');
+    assert.equal(body.id, code);
+    assert.equal(body.code, `IMAGE-BUILDER-COMPOSER-${code}`);
+  };
+  await error(post({ image_request: imageRequest }), 400, 'BadRequest');
+  await error(post({ distribution: 'debian-12' }), 400, 'InvalidNumberOfImageBuilds');
+  await error(
+    post({ distribution: 'fedora-40', image_request: imageRequest }),
+    400,
+    'UnsupportedDistribution',
+  );
+  await error(
+    post({ distribution: 'debian-12', image_request: { ...imageRequest, image_type: 'ami' } }),
+    400,
+    'UnsupportedImageType',
+  );
+  await error(
+    post({ distribution: 'debian-12', image_request: { ...imageRequest, architecture: 's390x' } }),
+    400,
+    'UnsupportedArchitecture',
+  );
+  await error(
+    post({
+      distribution: 'debian-12',
+      image_request: imageRequest,
+      customizations: {},
+      blueprint: { name: 'x' },
+    }),
+    400,
+    'BlueprintOrCustomizations',
+  );
+  await error(get('/composes/not-an-id'), 400, 'InvalidComposeId');
+  await error(get('/composes/00000000-0000-0000-0000-000000000000'), 404, 'ComposeNotFound');
+  assert.equal(a.store.composes.list().total, 2, 'refused requests store nothing');
+});
+
+test('Cloud compose requests: blueprint, repositories and ostree options carried over', () => {
+  const req = composeRequestOf({
+    distribution: 'debian-13',
+    image_requests: [
+      {
+        architecture: 'x86_64',
+        image_type: 'edge-commit',
+        repositories: [{ baseurl: 'http://mirror.invalid/extra', check_gpg: false }, { rhsm: false }],
+        ostree: { ref: 'debian/13/x86_64/edge', parent: '' },
+        size: 5,
+      },
+    ],
+    blueprint: { name: 'bp', version: '1.2.3', packages: [{ name: 'vim' }] },
+  });
+  assert.equal(req.imageType, 'debian-atomic-commit');
+  assert.equal(req.distro, 'debian-13');
+  assert.equal(req.size, 5);
+  assert.deepEqual(req.ostree, { ref: 'debian/13/x86_64/edge' });
+  assert.deepEqual(req.blueprint, {
+    name: 'bp',
+    version: '1.2.3',
+    packages: [{ name: 'vim' }],
+    customizations: {
+      repositories: [{ id: 'cloud-1', baseurls: ['http://mirror.invalid/extra'], trusted: true }],
+    },
+  });
+});
+
+test('Cloud API: distributions and the OpenAPI document of its routes', async (t) => {
+  const a = await startTestApi(t, {}, { lifecycle: false });
+  const dists = (
+    await a.app.inject({ method: 'GET', url: `${CLOUD_PREFIX}/distributions` })
+  ).json() as Record<string, Record<string, Record<string, unknown[]>>>;
+  assert.deepEqual(Object.keys(dists).sort(), DISTROS.map((d) => d.name).sort());
+  assert.ok(Array.isArray(dists['debian-12']?.x86_64?.qcow2));
+  const doc = (await a.app.inject({ method: 'GET', url: `${CLOUD_PREFIX}/openapi` })).json() as {
+    openapi: string;
+    paths: Record<string, unknown>;
+  };
+  assert.match(doc.openapi, /^3\./);
+  const paths = Object.keys(doc.paths);
+  for (const p of ['/compose', '/composes/', '/composes/{id}', '/composes/{id}/download', '/distributions']) {
+    assert.ok(paths.includes(`${CLOUD_PREFIX}${p}`), `${p} in ${paths.join(' ')}`);
+  }
+  assert.ok(
+    paths.every((p) => p.startsWith(CLOUD_PREFIX)),
+    'only the Cloud API',
+  );
+});
+
+test('Cloud API: depsolve and package search against the real Debian index', {
+  skip: noDebianMirror(),
+}, async (t) => {
+  const a = await startTestApi(t, {}, { lifecycle: false });
+  const dep = await a.app.inject({
+    method: 'POST',
+    url: `${CLOUD_PREFIX}/depsolve/blueprint`,
+    payload: { blueprint: { name: 'x', packages: [{ name: 'tmux' }] }, distribution: 'debian-12' },
+  });
+  assert.equal(dep.statusCode, 200, dep.body);
+  const tmux = (dep.json() as { packages: { name: string; type: string; checksum: string }[] }).packages.find(
+    (p) => p.name === 'tmux',
+  );
+  assert.equal(tmux?.type, 'deb');
+  assert.match(tmux?.checksum ?? '', /^sha256:[0-9a-f]{64}$/);
+  const bad = await a.app.inject({
+    method: 'POST',
+    url: `${CLOUD_PREFIX}/depsolve/blueprint`,
+    payload: { blueprint: { packages: [{ name: 'no-such-package-zz' }] } },
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().id, 'FailedToDepsolve');
+  const found = await a.app.inject({
+    method: 'POST',
+    url: `${CLOUD_PREFIX}/search/packages`,
+    payload: { packages: ['tmux'], distribution: 'debian-12', architecture: 'x86_64' },
+  });
+  const [p] = (found.json() as { packages: { name: string; summary: string; arch: string }[] }).packages;
+  assert.equal(p?.name, 'tmux');
+  assert.match(p?.summary ?? '', /terminal/i);
+});
