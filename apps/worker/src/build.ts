@@ -99,12 +99,26 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   if (end.exitCode === 0) return { status: 'succeeded' };
   const why = end.signal ? `killed by ${end.signal}` : `exit status ${end.exitCode}`;
   if (end.exitCode === 2) {
+    const errors = validationErrors(stdout) ?? stderrLines.join('\n');
     throw new WorkerError(
       WorkerErrorCode.INVALID_MANIFEST,
-      `forge build refused the manifest: ${stderrLines.join('\n') || why}`,
+      `forge build refused the manifest: ${errors || why}`,
     );
   }
   throw new WorkerError(WorkerErrorCode.BUILD_FAILED, failureMessage(stdout, stderrLines, why));
+}
+
+/** OSBuild's validation errors (`--json` prints them as one object), one `path: message` a line. */
+function validationErrors(stdout: string): string | undefined {
+  try {
+    const result = JSON.parse(stdout) as { errors?: { message?: string; path?: unknown[] }[] };
+    if (!Array.isArray(result.errors)) return undefined;
+    return result.errors
+      .map((e) => `${Array.isArray(e.path) ? `${e.path.join('.')}: ` : ''}${e.message ?? ''}`)
+      .join('\n');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a build failed, from OSBuild's `--json` result object, else the end of standard error. */
