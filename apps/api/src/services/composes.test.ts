@@ -242,25 +242,21 @@ test('restart: the rebuilt API on the same SQLite and Redis gets every outcome i
   let done: { uuid: string } | undefined;
   done = await first.composes.submit(request);
   await waitForState(first, done.uuid, 'BUILDING');
-  await new Promise((r) => setTimeout(r, 300)); // the upload
+  for (let i = 0; i < 200 && first.store.artifacts.list(done.uuid).length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 25)); // the upload
+  }
   // A compose whose job vanished, and one whose manifest was being made when the API stopped.
-  const lost = first.store.composes.create({
+  const row = {
     blueprintName: 'base',
     blueprintVersion: '0.0.1',
     blueprint,
     imageType: 'qcow2',
     distro: 'debian-12',
     arch: 'x86_64',
-  });
+  };
+  const lost = first.store.composes.create(row);
   first.store.composes.transition(lost.uuid, 'QUEUED', { jobId: `build-${lost.uuid}` });
-  const pending = first.store.composes.create({
-    blueprintName: 'base',
-    blueprintVersion: '0.0.1',
-    blueprint,
-    imageType: 'qcow2',
-    distro: 'debian-12',
-    arch: 'x86_64',
-  });
+  const pending = first.store.composes.create(row);
   await first.close();
   release();
   await new Promise((r) => setTimeout(r, 500));
