@@ -13,7 +13,7 @@ import {
 } from '../services/compose.fixture.ts';
 import { fakeImage } from '../services/composes.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
-import { postText, weldrError } from './test-helpers.ts';
+import { noDebianMirror, postText, weldrError } from './test-helpers.ts';
 
 const JSON_TYPE = 'application/json';
 const blueprint = { name: 'base', version: '0.0.1', packages: [], modules: [], groups: [] };
@@ -318,4 +318,27 @@ test('a real compose: queued, built by a worker, its image and manifest download
   assert.match((await get(a, `/api/v0/compose/log/${id}`)).body, new RegExp(`building ${id}`));
   const meta = await untar((await get(a, `/api/v0/compose/metadata/${id}`)).rawPayload);
   assert.deepEqual(JSON.parse(meta(`${id}.json`).toString()), TINY_MANIFEST);
+});
+
+test('start with the real planner: a manifest from apt, queued; compose/info lists its packages', {
+  skip: noDebianMirror(),
+}, async (t) => {
+  const a = await startTestApi(t, {}, { lifecycle: false });
+  a.store.blueprints.push(
+    { ...blueprint, packages: [{ name: 'tmux', version: '*' }] },
+    { versionGiven: '0.0.1' },
+  );
+  const id = await startId(a, 'tar', '');
+  await a.composes.pending();
+  const compose = a.store.composes.get(id);
+  assert.equal(compose?.state, 'QUEUED', JSON.stringify(compose?.error));
+  const job = await a.queue.getJob(`build-${id}`);
+  assert.deepEqual(job?.payload.exports, ['archive']);
+  assert.equal(job?.payload.filename, 'root.tar');
+  const info = (await get(a, `/api/v0/compose/info/${id}`)).json() as {
+    deps: { packages: { name: string; arch: string; version: string; checksum: string }[] };
+  };
+  const names = info.deps.packages.map((p) => p.name);
+  assert.ok(names.includes('tmux') && names.includes('base-files'), names.join(' '));
+  assert.match(info.deps.packages[0]?.checksum ?? '', /^sha256:[0-9a-f]{64}$/);
 });
