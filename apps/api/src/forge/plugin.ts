@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { ApiError, WeldrError } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { forgeRoutes } from './routes.ts';
 
 export const FORGE_PREFIX = '/api/forge/v1';
 
@@ -25,4 +26,5 @@ export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix
     return reply.code(status).send(forgeError(err.code ?? 'FORGE_ERR_HTTP', err.message, err.validation));
   });
   await app.register(artifactRoutes, deps);
+  await app.register(forgeRoutes, deps);
 }

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { listen } from '../server.ts';
+import { type Build, startTestWorker, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
+import { startTestApi, type TestApi } from '../testing.ts';
+
+const MANIFEST = { version: '2', pipelines: [{ name: 'image', stages: [] }], sources: {} };
+const submit = (api: TestApi, body: Record<string, unknown>) =>
+  api.app.inject({ method: 'POST', url: '/api/forge/v1/manifests', payload: body });
+
+/** A build that reports progress, then waits for `open()` before it uploads and succeeds. */
+function gatedBuild(api: () => TestApi) {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const upload = uploadingBuild(api);
+  const build: Build = async (ctx) => {
+    await ctx.progress(1, 3, 'pipeline image: stage 2 of 3 (org.osbuild.copy)');
+    await gate;
+    return upload(ctx);
+  };
+  return { build, open: () => open() };
+}
+
+test('POST /manifests queues a raw manifest; a bad one gets 400 with the validation errors', async (t) => {
+  const api = await startTestApi(t);
+  const ok = await submit(api, {
+    manifest: MANIFEST,
+    exports: ['image'],
+    filename: 'disk.raw',
+    priority: 700,
+  });
+  assert.equal(ok.statusCode, 201, ok.body);
+  const view = ok.json();
+  assert.equal(view.image_type, 'manifest');
+  assert.equal(view.priority, 700);
+  assert.equal(view.blueprint, null);
+  assert.ok(['PENDING', 'QUEUED'].includes(view.state));
+  await waitForState(api, view.id, 'QUEUED');
+  const job = await api.queue.getJob(`build-${view.id}`);
+  assert.deepEqual(job?.payload.manifest, MANIFEST);
+  assert.equal(job?.payload.filename, 'disk.raw');
+
+  const bad = await submit(api, {
+    manifest: {
+      version: '2',
+      pipelines: [{ name: 'image', stages: [{ type: 'org.osbuild.nope' }] }],
+      bogus: 1,
+    },
+    exports: ['image'],
+    filename: 'disk.raw',
+  });
+  assert.equal(bad.statusCode, 400, bad.body);
+  assert.equal(bad.json().code, 'FORGE_ERR_MANIFEST_INVALID');
+  assert.ok(bad.json().details, 'the validation errors are in details');
+
+  const noExports = await submit(api, { manifest: MANIFEST, filename: 'disk.raw' });
+  assert.equal(noExports.statusCode, 400);
+  const outOfRange = await submit(api, {
+    manifest: MANIFEST,
+    exports: ['image'],
+    filename: 'x',
+    priority: 10_000,
+  });
+  assert.equal(outOfRange.statusCode, 400);
+});
+
+test('GET /composes/{uuid}: state and times, progress while building, artifacts when done', async (t) => {
+  const api = await startTestApi(t);
+  const gated = gatedBuild(() => api);
+  await startTestWorker(api, gated.build);
+  const { id } = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' })).json();
+  await waitForState(api, id, 'BUILDING');
+  await api.lifecycle?.idle();
+  const get = () => api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${id}` });
+  for (let i = 0; i < 100 && (await get()).json().progress === null; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const building = (await get()).json();
+  assert.equal(building.state, 'BUILDING');
+  assert.equal(building.worker, 'test-worker');
+  assert.deepEqual(building.progress, {
+    done: 1,
+    total: 3,
+    message: 'pipeline image: stage 2 of 3 (org.osbuild.copy)',
+  });
+  assert.ok(building.state_times.QUEUED && building.state_times.BUILDING && building.started_at);
+  gated.open();
+  await waitForState(api, id, 'COMPLETED');
+  const done = (await get()).json();
+  assert.equal(done.progress, null);
+  assert.equal(done.artifacts.length, 1);
+  assert.equal(done.artifacts[0].filename, 'disk.raw');
+  assert.match(done.artifacts[0].sha256, /^[0-9a-f]{64}$/);
+  assert.ok(done.finished_at);
+
+  const unknown = await api.app.inject({ method: 'GET', url: '/api/forge/v1/composes/no-such-compose' });
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.json().code, 'FORGE_ERR_COMPOSE_NOT_FOUND');
+});
+
+test('priority (PUT and POST) of a waiting compose, cancel, and what a finished compose refuses', async (t) => {
+  const api = await startTestApi(t);
+  const { id } = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x' })).json();
+  await waitForState(api, id, 'QUEUED');
+  const url = `/api/forge/v1/composes/${id}/priority`;
+  let res = await api.app.inject({ method: 'PUT', url, payload: { priority: 900 } });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().priority, 900);
+  assert.equal((await api.queue.getJob(`build-${id}`))?.payload.priority, 900);
+  res = await api.app.inject({ method: 'POST', url, payload: { priority: 100 } });
+  assert.equal(res.json().priority, 100);
+  res = await api.app.inject({ method: 'PUT', url, payload: { priority: 'high' } });
+  assert.equal(res.statusCode, 400);
+
+  res = await api.app.inject({ method: 'POST', url: `/api/forge/v1/composes/${id}/cancel` });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().state, 'CANCELLED');
+  assert.equal(res.json().error.code, 'FORGE_ERR_CANCELLED');
+  assert.equal(await api.queue.getJob(`build-${id}`), undefined, 'the queued job is gone');
+  res = await api.app.inject({ method: 'POST', url: `/api/forge/v1/composes/${id}/cancel` });
+  assert.equal(res.statusCode, 409);
+  res = await api.app.inject({ method: 'PUT', url, payload: { priority: 5 } });
+  assert.equal(res.statusCode, 409);
+  res = await api.app.inject({ method: 'POST', url: '/api/forge/v1/composes/nope/cancel' });
+  assert.equal(res.statusCode, 404);
+});
+
+test('GET /workers and GET /queue show the workers, their load and the job counts', async (t) => {
+  const api = await startTestApi(t);
+  const empty = await api.app.inject({ method: 'GET', url: '/api/forge/v1/workers' });
+  assert.deepEqual(empty.json(), { workers: [] });
+  const gated = gatedBuild(() => api);
+  await startTestWorker(api, gated.build);
+  const first = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x' })).json();
+  await waitForState(api, first.id, 'BUILDING');
+  const second = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x' })).json();
+  await waitForState(api, second.id, 'QUEUED');
+
+  let workers = (await api.app.inject({ method: 'GET', url: '/api/forge/v1/workers' })).json().workers;
+  for (let i = 0; i < 50 && workers[0]?.active_jobs.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    workers = (await api.app.inject({ method: 'GET', url: '/api/forge/v1/workers' })).json().workers;
+  }
+  assert.equal(workers.length, 1);
+  assert.equal(workers[0].name, 'test-worker');
+  assert.deepEqual(workers[0].resources, { cpus: 2, memory_mib: 4096, disk_gib: 50 });
+  assert.ok(workers[0].free.cpus < 2, 'the running job takes some of it');
+  assert.deepEqual(workers[0].active_jobs, [{ job_id: `build-${first.id}`, compose: first.id }]);
+  assert.ok(Date.parse(workers[0].seen_at) > Date.now() - 60_000);
+
+  const counts = (await api.app.inject({ method: 'GET', url: '/api/forge/v1/queue' })).json();
+  assert.deepEqual(counts, { queued: 1, active: 1, completed: 0, failed: 0, workers: 1 });
+  gated.open();
+  await waitForState(api, second.id, 'COMPLETED');
+  await api.lifecycle?.idle();
+  const after = (await api.app.inject({ method: 'GET', url: '/api/forge/v1/queue' })).json();
+  assert.deepEqual(after, { queued: 0, active: 0, completed: 2, failed: 0, workers: 1 });
+});
+
+interface Sse {
+  events: { event: string; data: Record<string, unknown> }[];
+  comments: string[];
+  ended: Promise<void>;
+  status: number;
+}
+
+/** Opens `path` on the API's unix socket and collects the server-sent events until the server ends. */
+function openStream(socketPath: string, path: string): Promise<Sse> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path }, (res) => {
+        const sse: Sse = { events: [], comments: [], status: res.statusCode ?? 0, ended: Promise.resolve() };
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const fields = Object.fromEntries(
+              block
+                .split('\n')
+                .filter((l) => !l.startsWith(':'))
+                .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+            );
+            if (block.startsWith(':')) sse.comments.push(block.slice(1).trim());
+            else sse.events.push({ event: fields.event ?? '', data: JSON.parse(fields.data ?? 'null') });
+            end = buffer.indexOf('\n\n');
+          }
+        });
+        sse.ended = new Promise((done) => res.on('end', () => done()));
+        resolve(sse);
+      })
+      .on('error', reject);
+  });
+}
+
+test('GET /events streams state, progress and log events with heartbeats; ?compose ends after its end state', async (t) => {
+  const api = await startTestApi(t, (dir) => ({ socket: { path: join(dir, 'api.socket'), mode: 0o600 } }));
+  const { socket } = await listen(api.app, api.config);
+  const gated = gatedBuild(() => api);
+  const { id } = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' })).json();
+  await waitForState(api, id, 'QUEUED');
+  const all = await openStream(socket as string, '/api/forge/v1/events');
+  const one = await openStream(socket as string, `/api/forge/v1/events?compose=${id}&heartbeat=1`);
+  assert.equal(one.status, 200);
+  await startTestWorker(api, gated.build);
+  await waitForState(api, id, 'BUILDING');
+  await new Promise((r) => setTimeout(r, 1200)); // a heartbeat
+  gated.open();
+  await one.ended; // the server ends it after COMPLETED
+  const states = one.events.filter((e) => e.event === 'state').map((e) => e.data.state);
+  assert.deepEqual(states, ['QUEUED', 'BUILDING', 'COMPLETED']);
+  assert.ok(one.events.every((e) => e.data.uuid === id));
+  assert.ok(one.events.some((e) => e.event === 'progress' && e.data.done === 1 && e.data.total === 3));
+  assert.ok(one.events.some((e) => e.event === 'log' && e.data.line === `building ${id}`));
+  assert.ok(one.comments.includes('heartbeat'), `comments: ${one.comments.join(', ')}`);
+
+  const unknown = await openStream(socket as string, '/api/forge/v1/events?compose=nope');
+  assert.equal(unknown.status, 404);
+
+  // The stream of every compose stays open until the API stops, then ends cleanly.
+  assert.ok(all.events.some((e) => e.event === 'state' && e.data.state === 'COMPLETED'));
+  await api.close();
+  await all.ended;
+});

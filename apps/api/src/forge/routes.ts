@@ -1,0 +1,178 @@
+/**
+ * The Forge API's own routes (beside the artifact upload): submit a raw OSBuild manifest, look at a
+ * compose, change its priority, cancel it, list the workers and their load, the queue's counts,
+ * and the live event stream (events.ts). Composes change only through the compose service.
+ */
+import { MAX_PRIORITY, MIN_PRIORITY } from '@debian-forge/queue';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { mustGetCompose } from '../services/composes.ts';
+import { eventRoutes } from './event-stream.ts';
+import { ProgressTracker } from './progress.ts';
+import { composeView, viewOf } from './views.ts';
+
+const uuidParams = z.object({ uuid: z.string().describe('compose id') });
+
+const manifestBody = z.object({
+  manifest: z.record(z.string(), z.unknown()).describe('an OSBuild manifest, format version 2'),
+  exports: z.array(z.string().min(1)).min(1).describe('pipelines to export; the artifact is in the first'),
+  filename: z.string().min(1).describe('the file in the first export that is the artifact'),
+  image_type: z.string().min(1).optional().describe('a label for the compose (default "manifest")'),
+  priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY).optional(),
+});
+
+const priorityBody = z.object({ priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY) });
+
+const resources = z.object({ cpus: z.number(), memory_mib: z.number(), disk_gib: z.number() });
+const workerView = z.object({
+  name: z.string(),
+  resources,
+  free: resources,
+  active_jobs: z.array(z.object({ job_id: z.string(), compose: z.string().nullable() })),
+  seen_at: z.string(),
+});
+
+const queueView = z.object({
+  queued: z.number().int(),
+  active: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  workers: z.number().int(),
+});
+
+const snake = (r: { cpus: number; memoryMiB: number; diskGiB: number }) => ({
+  cpus: r.cpus,
+  memory_mib: r.memoryMiB,
+  disk_gib: r.diskGiB,
+});
+
+export async function forgeRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const { store, queue } = deps;
+  const progress = new ProgressTracker(deps.events);
+  app.addHook('onClose', async () => progress.close());
+  const composes = () => {
+    if (!deps.composes)
+      throw new ApiError(503, 'FORGE_ERR_UNAVAILABLE', 'the compose service is not running');
+    return deps.composes;
+  };
+  const view = (uuid: string) => viewOf(mustGetCompose(store, uuid), store, progress.get(uuid));
+
+  app.post(
+    '/manifests',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'Compose a raw OSBuild manifest',
+        description:
+          'Queues the manifest as a compose. A manifest that does not validate gets 400 with the validation errors in `details`.',
+        body: manifestBody,
+        response: { 201: composeView },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const compose = await composes().submitManifest({
+        manifest: body.manifest,
+        exports: body.exports,
+        filename: body.filename,
+        ...(body.image_type === undefined ? {} : { imageType: body.image_type }),
+        ...(body.priority === undefined ? {} : { priority: body.priority }),
+      });
+      return reply.code(201).send(view(compose.uuid));
+    },
+  );
+
+  app.get(
+    '/composes/:uuid',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'A compose: state and times, progress, artifacts',
+        params: uuidParams,
+        response: { 200: composeView },
+      },
+    },
+    async (request) => view(request.params.uuid),
+  );
+
+  for (const method of ['PUT', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/composes/:uuid/priority',
+      schema: {
+        tags: ['forge'],
+        summary: 'Set the priority of a waiting compose (higher runs first)',
+        params: uuidParams,
+        body: priorityBody,
+        response: { 200: composeView },
+      },
+      handler: async (request) => {
+        await composes().setPriority(request.params.uuid, request.body.priority);
+        return view(request.params.uuid);
+      },
+    });
+  }
+
+  app.post(
+    '/composes/:uuid/cancel',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'Cancel a compose; a building one has its build killed and its mounts released',
+        params: uuidParams,
+        response: { 200: composeView },
+      },
+    },
+    async (request) => {
+      await composes().cancel(request.params.uuid);
+      return view(request.params.uuid);
+    },
+  );
+
+  app.get(
+    '/workers',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'The live workers: what they have, what is free, what they run',
+        response: { 200: z.object({ workers: z.array(workerView) }) },
+      },
+    },
+    async () => {
+      const workers = await queue.listWorkers();
+      return {
+        workers: workers.map((w) => ({
+          name: w.name,
+          resources: snake(w.resources),
+          free: snake(w.free),
+          active_jobs: w.activeJobs.map((jobId) => ({
+            job_id: jobId,
+            compose: store.composes.byJob(jobId)?.uuid ?? null,
+          })),
+          seen_at: new Date(w.seenAt).toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/queue',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'Queue statistics: jobs queued, active, completed and failed, and live workers',
+        response: { 200: queueView },
+      },
+    },
+    async () => {
+      const [counts, workers] = await Promise.all([queue.counts(), queue.listWorkers()]);
+      return { ...counts, workers: workers.length };
+    },
+  );
+
+  await app.register(eventRoutes, deps);
+}
