@@ -19,7 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { ComposeErrorCode, mustGetCompose } from '../services/composes.ts';
+import { ComposeErrorCode, moveCompose, mustGetCompose } from '../services/composes.ts';
 
 export const ArtifactErrorCode = {
   Checksum: 'FORGE_ERR_CHECKSUM',
@@ -63,7 +63,14 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       }
       const lengthHeader = headers['content-length'];
       const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
-      const compose = mustGetCompose(deps.store, uuid);
+      let compose = mustGetCompose(deps.store, uuid);
+      if (compose.state === 'QUEUED' && compose.jobId) {
+        // The worker can be quicker than the lifecycle's handling of its `active` event.
+        const job = await deps.queue.getJob(compose.jobId);
+        if (job?.status === 'active') {
+          compose = moveCompose(deps, uuid, 'BUILDING', job.worker ? { workerId: job.worker } : {});
+        }
+      }
       if (compose.state !== 'BUILDING') {
         throw new ApiError(
           409,

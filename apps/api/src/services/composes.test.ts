@@ -276,3 +276,18 @@ test('restart: the rebuilt API on the same SQLite and Redis gets every outcome i
   await worker.close(true);
   await second.close();
 });
+
+test('an upload before the lifecycle has seen the job start moves the compose to BUILDING', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  await startTestWorker(
+    api,
+    uploadingBuild(() => api),
+  );
+  const compose = await api.composes.submit(request);
+  const outcome = await api.queue.waitForOutcome(`build-${compose.uuid}`, 10_000);
+  assert.equal(outcome.status, 'completed', JSON.stringify(outcome));
+  const now = api.store.composes.get(compose.uuid);
+  assert.equal(now?.state, 'BUILDING', 'no lifecycle: nobody completes it');
+  assert.equal(now?.workerId, 'test-worker');
+  assert.equal(api.store.artifacts.list(compose.uuid).length, 1);
+});

@@ -114,6 +114,18 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
 test('fake composes: lists, status filters, info, logs, tars, image with ranges, cancel, delete, uploads', async (t) => {
   const a = await api(t);
   const failed = await startId(a, 'qcow2', '?test=1');
+  const upload = await start(
+    a,
+    {
+      blueprint_name: 'base',
+      compose_type: 'qcow2',
+      upload: { provider: 'aws', image_name: 'x', settings: {} },
+    },
+    '?test=1',
+    'v1',
+  );
+  assert.match((upload.json() as { warnings: string[] }).warnings[0] ?? '', /not supported/);
+  await a.composes.delete((upload.json() as { build_id: string }).build_id);
   const finished = await startId(a, 'tar', '?test=2');
   const waiting = await startId(a, 'qcow2', '');
   await a.composes.pending();

@@ -103,7 +103,8 @@ interface StartBody {
   compose_type?: unknown;
   branch?: unknown;
   size?: unknown;
-  ostree?: { ref?: unknown; parent?: unknown; url?: unknown; contenturl?: unknown } | null;
+  ostree?: { ref?: unknown; parent?: unknown; url?: unknown } | null;
+  upload?: unknown;
 }
 
 function optionalString(value: unknown, what: string): string | undefined {
@@ -180,7 +181,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const ostree = {
         ref: optionalString(body.ostree?.ref, 'ostree.ref'),
         parent: optionalString(body.ostree?.parent, 'ostree.parent'),
-        url: optionalString(body.ostree?.url ?? body.ostree?.contenturl, 'ostree.url'),
+        url: optionalString(body.ostree?.url, 'ostree.url'),
       };
       const given = Object.entries(ostree).filter(([, v]) => v !== undefined);
       const req = {
@@ -202,7 +203,11 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       } catch (err) {
         startError(err, imageType);
       }
-      return { build_id: compose.uuid, status: true, warnings: [] };
+      const warnings =
+        body.upload === undefined || body.upload === null
+          ? []
+          : ['uploads to clouds are not supported: the image stays on this server (compose/image)'];
+      return { build_id: compose.uuid, status: true, warnings };
     },
   });
 
