@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { processAlive } from '../apps/cli/src/serve/redis.ts';
 import { forge, tempDir } from './engine-helpers.ts';
 import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;
@@ -77,9 +69,9 @@ describe('forge serve', { skip }, () => {
     const pids = serveStatePaths(serve.stateDir).redisPid;
     const leftRedis = Number(readFileSync(pids, 'utf8'));
     await serve.stop('SIGKILL');
-    assert.ok(alive(leftRedis), 'the killed serve left its redis-server running');
+    assert.ok(processAlive(leftRedis), 'the killed serve left its redis-server running');
     serve = await startServe(serve.stateDir, ['--workers', '0']);
-    assert.ok(!alive(leftRedis), 'the left redis-server was stopped');
+    assert.ok(!processAlive(leftRedis), 'the left redis-server was stopped');
     const redis = Number(readFileSync(pids, 'utf8'));
     assert.notEqual(redis, leftRedis);
     assert.equal(serve.token, readFileSync(serveStatePaths(serve.stateDir).token, 'utf8').trim());
@@ -87,7 +79,7 @@ describe('forge serve', { skip }, () => {
 
     assert.equal(await serve.stop('SIGTERM'), 0, serve.output());
     assert.match(serve.output(), /SIGTERM: stopping\n.*stopped/s);
-    assert.ok(!alive(redis), 'redis-server stopped with the service');
+    assert.ok(!processAlive(redis), 'redis-server stopped with the service');
     assert.ok(!existsSync(serve.socket), 'the socket is gone');
   });
 });

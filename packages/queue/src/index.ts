@@ -16,7 +16,13 @@ export {
   workerEventSchema,
 } from './contracts.ts';
 export { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
-export { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, type QueueLocation, redisOptionsFromUrl } from './options.ts';
+export {
+  DEFAULT_PREFIX,
+  DEFAULT_QUEUE_NAME,
+  type QueueLocation,
+  redisAnswers,
+  redisOptionsFromUrl,
+} from './options.ts';
 export {
   DEFAULT_PRIORITY,
   fromBullPriority,

@@ -1,5 +1,5 @@
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** Where the queue lives: the deployment's Redis, its key prefix and the queue's name. */
 export interface QueueLocation {
@@ -64,4 +64,23 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     ...(db ? { db: Number(db) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
   };
+}
+
+/** Whether a Redis server answers PING at `options` (one attempt, no retries). */
+export async function redisAnswers(options: RedisOptions): Promise<boolean> {
+  const client = new Redis({
+    ...options,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
 }

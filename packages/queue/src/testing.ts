@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { redisAnswers } from './options.ts';
 
 export interface TestRedis extends AsyncDisposable {
   /** Path of the unix socket. */
@@ -77,7 +78,7 @@ export async function startRedis(): Promise<TestRedis> {
       await stop();
       throw new Error(`redis-server did not start: ${failed.message}\n${output}`);
     }
-    if (await ping(options)) break;
+    if (await redisAnswers(options)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`redis-server did not answer on ${socket} within 10 s\n${output}`);
@@ -89,24 +90,6 @@ export async function startRedis(): Promise<TestRedis> {
 /** A fresh queue name per test, so tests sharing one server never see each other's jobs. */
 export function randomQueueName(): string {
   return `test-${randomUUID()}`;
-}
-
-async function ping(options: RedisOptions): Promise<boolean> {
-  const client = new Redis({
-    ...options,
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
 }
 
 function delay(ms: number): Promise<undefined> {

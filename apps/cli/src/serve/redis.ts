@@ -8,7 +8,8 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { start } from '@debian-forge/engine';
-import { Redis, type RedisOptions } from 'ioredis';
+import { redisAnswers } from '@debian-forge/queue';
+import type { RedisOptions } from 'ioredis';
 
 export interface PrivateRedis {
   socket: string;
@@ -41,7 +42,8 @@ function liveRedisPid(pidFile: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of that id exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -64,27 +66,9 @@ export async function stopStaleRedis(dir: string): Promise<number | undefined> {
   const pid = liveRedisPid(join(dir, 'redis.pid'));
   if (pid === undefined) return undefined;
   process.kill(pid, 'SIGTERM');
-  if (!(await waitFor(() => !alive(pid), STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
-  await waitFor(() => !alive(pid), STOP_TIMEOUT_MS);
+  if (!(await waitFor(() => !processAlive(pid), STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
+  await waitFor(() => !processAlive(pid), STOP_TIMEOUT_MS);
   return pid;
-}
-
-async function ping(options: RedisOptions): Promise<boolean> {
-  const client = new Redis({
-    ...options,
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Starts the private Redis of a state directory (in `<stateDir>/redis`). */
@@ -151,7 +135,7 @@ export async function startPrivateRedis(stateDir: string): Promise<PrivateRedis>
       await stop();
       throw new Error(`the private redis-server did not start: ${failed.message.trim()}`);
     }
-    if (await ping(options)) break;
+    if (await redisAnswers(options)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the private redis-server did not answer on ${socket} within 10 s\n${output}`);
