@@ -99,8 +99,10 @@ export type ComposePlanner = (compose: Compose) => Promise<PlannedBuild>;
  * Debian mirror plus the store's user sources (as the package routes see them).
  */
 export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
-  const resolver: PlanResolver = aptResolver(stateDir);
   return async (compose) => {
+    // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
+    // kept for the life of the service would keep its first lists.
+    const resolver: PlanResolver = aptResolver(stateDir);
     const target = targetOf(compose);
     const { distro } = resolveComposeTarget(target);
     const extraRepositories = store.sources
