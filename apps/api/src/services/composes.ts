@@ -62,13 +62,17 @@ export interface ComposeService {
   /** Records the compose (PENDING), makes its manifest, queues it (QUEUED). Returns at once with
    *  the PENDING row; manifest errors end the compose FAILED with the reason. */
   submit(request: ComposeRequest): Promise<Compose>;
-  /** Same for a raw OSBuild manifest (Forge API). */
+  /** A raw OSBuild manifest (Forge API): validated first (400 FORGE_ERR_MANIFEST_INVALID, nothing
+   *  stored), then queued at once; returns the QUEUED row. */
   submitManifest(request: ManifestRequest): Promise<Compose>;
-  /** Weldr `?test=1` (fails) and `?test=2` (finishes with a fake image), never queued. */
+  /** Weldr `?test=1` (FAILED) and `?test=2` (COMPLETED with a small fake image), never queued. */
   submitFake(request: ComposeRequest, outcome: 'fail' | 'finish'): Promise<Compose>;
+  /** PENDING or QUEUED: out of the queue; BUILDING: its worker is signalled and kills the build.
+   *  Ends CANCELLED; 404 unknown, 409 already finished. */
   cancel(uuid: string): Promise<Compose>;
-  /** Removes a finished compose with its logs and artifacts. */
+  /** Removes a finished compose with its logs and artifacts (409 when not finished). */
   delete(uuid: string): Promise<void>;
+  /** A waiting (PENDING or QUEUED) compose's priority, in the store and the queue. */
   setPriority(uuid: string, priority: number): Promise<Compose>;
 }
 
