@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,7 +17,7 @@ describe('object store', () => {
     assert.throws(() => parseSize('2 GiBs'), /invalid size value/);
   });
 
-  it('removes work directories holding immutable files (ostree deployments)', {
+  it('clamps times around and removes work directories holding immutable files (ostree deployments)', {
     skip: !root && 'needs root for chattr +i',
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
@@ -28,6 +28,11 @@ describe('object store', () => {
       mkdirSync(deploy, { recursive: true });
       writeFileSync(join(deploy, 'file'), 'x');
       assert.equal(spawnSync('chattr', ['+i', deploy]).status, 0);
+      // Clamping the times to source-epoch leaves the immutable directory as it is (as OSBuild).
+      obj.sourceEpoch = 1_000_000_000;
+      await obj.clampMtimes();
+      assert.equal(statSync(join(deploy, 'file')).mtimeMs, 1_000_000_000_000);
+      assert.notEqual(statSync(deploy).mtimeMs, 1_000_000_000_000);
       await store.close();
       assert.ok(!existsSync(obj.path), 'the work directory is gone');
     } finally {

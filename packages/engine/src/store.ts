@@ -93,8 +93,17 @@ async function clampTree(dir: string, created: number, epoch: number): Promise<v
     }
   }
   // Directories last, deepest first, so clamping a file does not bump its directory again.
-  for (const p of toClamp.reverse()) await lutimes(p, epoch, epoch);
-  if (newer(dir)) await lutimes(dir, epoch, epoch);
+  for (const p of toClamp.reverse()) await clamp(p, epoch);
+  if (newer(dir)) await clamp(dir, epoch);
+}
+
+/** Sets both times of `path`; as OSBuild, an immutable entry (an OSTree deployment) keeps its own. */
+async function clamp(path: string, epoch: number): Promise<void> {
+  try {
+    await lutimes(path, epoch, epoch);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  }
 }
 
 /** A cached object opened for reading; the shared lock keeps it from eviction until released. */
