@@ -105,6 +105,34 @@ describe('org.osbuild.ostree.commit', { skip }, () => {
     assert.equal(ostree('rev-parse', REF).trim(), v3);
   });
 
+  it('commits through a bare-user working repository into an archive one, skipping an unchanged tree', () => {
+    execFileSync('rm', ['-rf', repo]);
+    init(root.args({ mode: 'archive' }));
+    const v1 = commit({ ref: REF, os_version: '1' }).compose['ostree-commit'] as string;
+    assert.equal(existsSync(join(root.tree, '.ostree-commit-work')), false);
+    assert.match(ostree('fsck'), /no errors/);
+    assert.equal(ostree('cat', REF, '/usr/etc/os-release'), 'ID=debian\n');
+    const same = commit({ ref: REF, os_version: '1' }, EPOCH + 10);
+    assert.equal(same.compose['ostree-commit'], v1);
+    assert.equal(same.compose['ostree-n-content-written'], undefined);
+    assert.equal(existsSync(join(root.tree, '.ostree-commit-work')), false);
+    writeFileSync(join(input.path, 'usr/etc/motd'), 'version 2\n');
+    const v2 = commit({ ref: REF, os_version: '2' }, EPOCH + 20).compose['ostree-commit'] as string;
+    assert.equal(ostree('rev-parse', `${REF}^`).trim(), v1);
+    assert.equal(ostree('rev-parse', REF).trim(), v2);
+    assert.match(ostree('fsck'), /no errors/);
+  });
+
+  it('records a parent that is not in the repository (a child of a commit built elsewhere)', () => {
+    const parent = 'c'.repeat(64);
+    const child = commit({ ref: REF, os_version: '2', parent }).compose['ostree-commit'] as string;
+    assert.match(ostree('show', child), new RegExp(`^Parent:\\s+${parent}$`, 'm'));
+    execFileSync('rm', ['-rf', repo]);
+    init(root.args({ mode: 'archive' }));
+    const archived = commit({ ref: REF, os_version: '2', parent }).compose['ostree-commit'] as string;
+    assert.match(ostree('show', archived), new RegExp(`^Parent:\\s+${parent}$`, 'm'));
+  });
+
   it('refuses a missing repository, a bad ref and a bad parent', () => {
     assert.throws(() => commit({ ref: 'a b' }), /invalid ref/);
     assert.throws(() => commit({ ref: REF, parent: 'HEAD' }), /not a commit checksum/);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { StageArguments } from '../../api/arguments.ts';
@@ -32,6 +32,25 @@ function head(repo: string, ref: string): string | undefined {
   return exec(['ostree', 'rev-parse', `--repo=${repo}`, ref], { capture: true }).trim();
 }
 
+/** Whether the repository holds the commit object `commit`. */
+function hasCommit(repo: string, commit: string): boolean {
+  return existsSync(commitPath(repo, commit));
+}
+
+function commitPath(repo: string, commit: string): string {
+  return join(repo, 'objects', commit.slice(0, 2), `${commit.slice(2)}.commit`);
+}
+
+/** Copies a commit object (the same bytes in every repository mode), without its tree. */
+function copyCommitObject(from: string, to: string, commit: string): void {
+  mkdirSync(join(to, 'objects', commit.slice(0, 2)), { recursive: true });
+  copyFileSync(commitPath(from, commit), commitPath(to, commit));
+}
+
+function repoMode(repo: string): string {
+  return exec(['ostree', 'config', `--repo=${repo}`, 'get', 'core.mode'], { capture: true }).trim();
+}
+
 function hasKernel(tree: string): boolean {
   const modules = join(tree, 'usr/lib/modules');
   if (!existsSync(modules)) return false;
@@ -45,6 +64,7 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
   if (o.parent !== undefined && !/^[0-9a-f]{64}$/.test(o.parent)) {
     throw new StageError(`parent '${o.parent}' is not a commit checksum`);
   }
+  let table = '';
   const input = args.inputs.tree?.path;
   if (!input || !existsSync(input)) throw new StageError('the input `tree` is missing');
   const repo = inRoot(args.tree, '/repo');
@@ -53,25 +73,47 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
   }
 
   const before = head(repo, ref);
-  const epoch = epochOf(args);
-  const argv = [
-    'ostree',
-    'commit',
-    `--repo=${repo}`,
-    `--branch=${ref}`,
-    `--subject=${o.os_version ? `${ref} ${o.os_version}` : ref}`,
-    `--add-metadata-string=rpmostree.inputhash=${args.meta.id}`,
-    '--skip-if-unchanged',
-    '--generate-sizes',
-    '--table-output',
-  ];
-  if (o.os_version) argv.push(`--add-metadata-string=version=${o.os_version}`);
-  if (o.parent) argv.push(`--parent=${o.parent}`);
-  if (epoch !== undefined) argv.push(`--timestamp=@${epoch}`);
-  if (hasKernel(input)) argv.push('--bootable');
-  argv.push(`--tree=dir=${input}`);
-  const table = exec(argv, { capture: true });
-  process.stdout.write(table);
+  // The commit an unchanged tree is compared with: the parent, else the head of the ref. Only one
+  // in the repository can be compared (a parent from elsewhere is recorded, not read).
+  const base = o.parent ?? before;
+  const comparable = base !== undefined && hasCommit(repo, base);
+  // An archive repository compresses every file while checksumming it, even one it has already:
+  // the tree is committed to a bare-user working repository next to it (checksums only, no
+  // compression), and only the objects the archive lacks are compressed into it (pull-local).
+  const archive = repoMode(repo) === 'archive';
+  const work = archive ? join(args.tree, '.ostree-commit-work') : repo;
+  try {
+    if (archive) {
+      rmSync(work, { recursive: true, force: true });
+      exec(['ostree', 'init', '--mode=bare-user', `--repo=${work}`]);
+      if (comparable) copyCommitObject(repo, work, base);
+    }
+    const epoch = epochOf(args);
+    const argv = [
+      'ostree',
+      'commit',
+      `--repo=${work}`,
+      `--branch=${ref}`,
+      `--subject=${o.os_version ? `${ref} ${o.os_version}` : ref}`,
+      `--add-metadata-string=rpmostree.inputhash=${args.meta.id}`,
+      '--generate-sizes',
+      '--table-output',
+    ];
+    if (comparable) argv.push('--skip-if-unchanged');
+    if (o.os_version) argv.push(`--add-metadata-string=version=${o.os_version}`);
+    if (o.parent) argv.push(`--parent=${o.parent}`);
+    if (epoch !== undefined) argv.push(`--timestamp=@${epoch}`);
+    if (hasKernel(input)) argv.push('--bootable');
+    argv.push(`--tree=dir=${input}`);
+    table = exec(argv, { capture: true });
+    process.stdout.write(table);
+    const made = /^Commit:\s*([0-9a-f]{64})$/m.exec(table)?.[1];
+    if (archive && made && made !== base) {
+      exec(['ostree', 'pull-local', `--repo=${repo}`, work, ref]);
+    }
+  } finally {
+    if (archive) rmSync(work, { recursive: true, force: true });
+  }
 
   const fields = new Map(
     table
@@ -82,7 +124,11 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
   );
   const commit = fields.get('Commit');
   if (!commit || !/^[0-9a-f]{64}$/.test(commit)) throw new StageError('ostree commit printed no commit id');
-  const skipped = commit === before || commit === o.parent;
+  const skipped = comparable && commit === base;
+  // An unchanged tree compared with a parent keeps the parent; the ref then points to it.
+  if (skipped && before !== commit) {
+    exec(['ostree', 'refs', `--repo=${repo}`, '--force', `--create=${ref}`, commit]);
+  }
 
   const shown = exec(['ostree', 'show', `--repo=${repo}`, commit], { capture: true });
   const date = /^Date:\s+(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) ([+-]\d\d)(\d\d)/m.exec(shown);
