@@ -15,6 +15,8 @@ import {
   diskManifest,
   helloManifest,
   inProcessWorker,
+  jobDirectories,
+  logLine,
   probeManifest,
   processesMentioning,
   startApi,
@@ -95,16 +97,13 @@ test('cancelling a running compose frees its worker within seconds and leaves no
     name: 'canceller',
     libdir: testLibdir(dir.path),
   });
-  let asleep = false;
-  api.deps.events.subscribe((e) => {
-    if (e.type === 'log' && e.line === 'sleeping') asleep = true;
-  });
+  const asleep = logLine(api, 'sleeping');
   const compose = await api.composes.submitManifest({
     manifest: diskManifest({ sleep: 600 }),
     exports: ['tree'],
     filename: 'disk.img',
   });
-  await waitUntil('the stage sleeps', () => asleep, 60_000);
+  await asleep;
   // The stage runs with its file system mounted from a loop device, in the worker's store.
   const live = resourcesUnder(stateDir);
   assert.equal(live.loops.length, 1, JSON.stringify(live));
@@ -125,7 +124,7 @@ test('cancelling a running compose frees its worker within seconds and leaves no
   assert.ok(freedMs < 10_000, `freed after ${freedMs} ms`);
   assert.deepEqual(resourcesUnder(stateDir), { loops: [], mounts: [] });
   assert.deepEqual(processesMentioning(stateDir), []);
-  assert.deepEqual(readdirSync(join(stateDir, 'work')), []);
+  assert.deepEqual(jobDirectories(stateDir), []);
   assert.deepEqual(readdirSync(join(stateDir, 'run/forge-resources')), []);
   const job = await api.queue.getJob(`build-${compose.uuid}`);
   assert.equal(job?.error?.code, 'FORGE_ERR_CANCELLED');
@@ -166,17 +165,14 @@ test('a worker killed with SIGKILL mid-build: its compose FAILS with FORGE_ERR_W
     libdir,
     resources: { cpus: 1, memoryMiB: 4096, diskGiB: 10 },
   });
-  let asleep = false;
-  api.deps.events.subscribe((e) => {
-    if (e.type === 'log' && e.line === 'sleeping') asleep = true;
-  });
+  const asleep = logLine(api, 'sleeping');
   const long = await api.composes.submitManifest({
     manifest: probeManifest({ sleep: 600 }),
     exports: ['tree'],
     filename: 'never',
     imageType: 'big',
   });
-  await waitUntil('the stage sleeps', () => asleep, 60_000);
+  await asleep;
   assert.equal((await waitForState(api, long.uuid, 'BUILDING')).workerId, 'doomed');
   // The survivor is busy too when the other dies.
   const meanwhile = await api.composes.submitManifest({
@@ -207,4 +203,10 @@ test('a worker killed with SIGKILL mid-build: its compose FAILS with FORGE_ERR_W
   assert.equal((await waitForState(api, after.uuid, 'COMPLETED')).workerId, survivor.name);
   const workers = await api.queue.listWorkers();
   assert.ok(workers.some((w) => w.name === 'survivor'));
+
+  // The dead worker left its job directory; a worker started on its state directory removes it.
+  assert.equal(jobDirectories(doomedDir).length, 1);
+  await inProcessWorker(service, { stateDir: doomedDir, name: 'reborn' });
+  assert.deepEqual(jobDirectories(doomedDir), []);
+  assert.deepEqual(readdirSync(join(doomedDir, 'run/forge-resources')), []);
 });

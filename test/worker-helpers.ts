@@ -204,3 +204,18 @@ export function processesMentioning(dir: string): string[] {
   }
   return found;
 }
+
+/** The job directories a worker with state directory `stateDir` has now (its own work directory's entries). */
+export function jobDirectories(stateDir: string): string[] {
+  const root = join(stateDir, 'work');
+  return readdirSync(root).flatMap((owner) => readdirSync(join(root, owner)).map((job) => `${owner}/${job}`));
+}
+
+/** Resolves when a build of the API's composes logs `line` (e.g. the probe stage's `sleeping`). */
+export function logLine(api: TestApi, line: string, ms = 60_000): Promise<void> {
+  let seen = false;
+  const stop = api.deps.events.subscribe((e) => {
+    if (e.type === 'log' && e.line === line) seen = true;
+  });
+  return waitUntil(`log line ${line}`, () => seen, ms).finally(stop);
+}

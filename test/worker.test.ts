@@ -14,6 +14,7 @@ import {
   hello,
   helloManifest,
   inProcessWorker,
+  jobDirectories,
   probeManifest,
   startApi,
   TOKEN,
@@ -71,7 +72,7 @@ test('a worker builds a manifest, reports stage n of m and log lines, and upload
       `log has ${expected}:\n${lines.join('\n')}`,
     );
   }
-  assert.deepEqual(readdirSync(join(dir.path, 'worker/work')), [], 'the job directory is removed');
+  assert.deepEqual(jobDirectories(join(dir.path, 'worker')), [], 'the job directory is removed');
   assert.ok(readdirSync(join(dir.path, 'worker/store')).length > 0, 'the shared store is used');
 });
 

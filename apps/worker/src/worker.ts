@@ -2,15 +2,17 @@
  * `startWorker`: a ForgeWorker (packages/queue) whose build processor runs `forge build` (see
  * processor.ts), with its state in one directory:
  *   <stateDir>/store  the object store, shared by every job of this worker (sources, cached trees)
- *   <stateDir>/work   one directory per running job (manifest, exported tree), removed after it
+ *   <stateDir>/work/<pid>-<start time>   this process's job directories (manifest, exported tree),
+ *                     each removed after its job
  *   <stateDir>/run    the engine's records of loop devices and mounts (--rundir)
- * At start it releases what builds of an earlier worker process left recorded (a worker killed
- * with SIGKILL takes its build down with it, see build.ts, but nothing releases that build's mounts
- * until someone reaps its record) and removes the work directories they left.
+ * Several worker processes may share a state directory (and so the store). At start a worker
+ * releases what builds of dead worker processes left recorded (a worker killed with SIGKILL takes
+ * its build down with it, see build.ts, but nothing releases that build's mounts until someone
+ * reaps its record) and removes the work directories of dead worker processes.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { releaseDeadEngines } from '@debian-forge/engine';
+import { processStartTime, releaseDeadEngines } from '@debian-forge/engine';
 import {
   ForgeWorker,
   type ForgeWorkerOptions,
@@ -72,12 +74,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const logger = options.logger ?? pino({ name: 'forge-worker', level: 'info' }, pino.destination(2));
   const stateDir = resolve(options.stateDir);
   const storeDir = join(stateDir, 'store');
-  const workDir = join(stateDir, 'work');
+  const workRoot = join(stateDir, 'work');
+  const workDir = join(workRoot, `${process.pid}-${processStartTime(process.pid)}`);
   const rundir = join(stateDir, 'run');
   await Promise.all([storeDir, workDir, rundir].map((d) => mkdir(d, { recursive: true })));
   await releaseDeadEngines(rundir, { log: (line) => logger.info(line) });
-  for (const left of await readdir(workDir)) {
-    await rm(join(workDir, left), { recursive: true, force: true });
+  for (const name of await readdir(workRoot)) {
+    const owner = /^(\d+)-(\d+)$/.exec(name);
+    if (owner && processStartTime(Number(owner[1])) !== owner[2]) {
+      logger.info(`removing ${name}, the work directory of a dead worker`);
+      await rm(join(workRoot, name), { recursive: true, force: true });
+    }
   }
 
   const redis = typeof options.redis === 'string' ? redisOptionsFromUrl(options.redis) : options.redis;

@@ -30,6 +30,6 @@ export {
   NullMonitor,
   type StageResult,
 } from './monitor.ts';
-export { ResourceRegistry, releaseDeadEngines } from './resources.ts';
+export { processStartTime, ResourceRegistry, releaseDeadEngines } from './resources.ts';
 export { libdirRunner } from './runners.ts';
 export { type CacheSize, ObjectStore, parseSize } from './store.ts';
