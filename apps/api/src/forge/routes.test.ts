@@ -221,6 +221,14 @@ test('GET /events streams state, progress and log events with heartbeats; ?compo
   assert.ok(one.events.some((e) => e.event === 'log' && e.data.line === `building ${id}`));
   assert.ok(one.comments.includes('heartbeat'), `comments: ${one.comments.join(', ')}`);
 
+  // A compose that has ended: its state, then the end of the stream.
+  const later = await openStream(socket as string, `/api/forge/v1/events?compose=${id}`);
+  await later.ended;
+  assert.deepEqual(
+    later.events.map((e) => [e.event, e.data.state]),
+    [['state', 'COMPLETED']],
+  );
+
   const unknown = await openStream(socket as string, '/api/forge/v1/events?compose=nope');
   assert.equal(unknown.status, 404);
 
