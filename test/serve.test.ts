@@ -1,15 +1,17 @@
 /**
  * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the socket's
  * and the token file's modes, tokens on TCP and none on the socket, Swagger UI, a second serve on
- * the same state directory refused, a clean stop on SIGTERM (its redis-server gone), and a restart
+ * the same state directory refused, `forge worker` joining it and leaving, a clean stop on SIGTERM
+ * (its redis-server gone), and a restart
  * after SIGKILL that replaces the redis-server the killed one left behind.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processAlive } from '../apps/cli/src/serve/redis.ts';
-import { forge, tempDir } from './engine-helpers.ts';
+import { forge, forgeChild, tempDir } from './engine-helpers.ts';
 import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
@@ -63,6 +65,47 @@ describe('forge serve', { skip }, () => {
     const r = forge(['serve', '--state-dir', serve.stateDir, '--listen', 'none']);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /another forge serve is running: .*api\.socket answers/);
+  });
+
+  it('forge worker joins over the API socket and the private Redis, and leaves on SIGTERM', async () => {
+    const redisUrl = /private redis-server on (unix:\/\/\S+)/.exec(serve.output())?.[1];
+    assert.ok(redisUrl, serve.output());
+    const worker = forgeChild([
+      'worker',
+      '--redis',
+      redisUrl,
+      '--api-socket',
+      serve.socket,
+      '--state-dir',
+      join(dir.path, 'worker'),
+      '--name',
+      'test-worker',
+    ]);
+    let out = '';
+    worker.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    worker.stderr.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = once(worker, 'exit');
+    const names = async () => {
+      const res = await call({ socket: serve.socket }, 'GET', '/api/forge/v1/workers');
+      return (res.json() as { workers: { name: string }[] }).workers.map((w) => w.name);
+    };
+    try {
+      for (let i = 0; i < 200 && !(await names()).includes('test-worker'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(await names(), ['test-worker'], out);
+      assert.match(out, /forge worker: test-worker takes jobs from Redis/);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    assert.equal(code, 0, out);
+    assert.match(out, /forge worker: stopped/);
+    assert.deepEqual(await names(), [], 'the worker left the list');
   });
 
   it('after SIGKILL, the next start replaces the left redis-server; SIGTERM stops cleanly', async () => {
