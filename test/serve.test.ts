@@ -2,8 +2,8 @@
  * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the socket's
  * and the token file's modes, tokens on TCP and none on the socket, Swagger UI, a second serve on
  * the same state directory refused, `forge worker` joining it and leaving, a clean stop on SIGTERM
- * (its redis-server gone), and a restart
- * after SIGKILL that replaces the redis-server the killed one left behind.
+ * (its redis-server gone), and a restart after SIGKILL that replaces the redis-server the killed
+ * one left behind.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
