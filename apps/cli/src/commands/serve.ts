@@ -1,8 +1,9 @@
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
 import { stateDirOf } from '../compose-request.ts';
+import { ServiceError } from '../serve/errors.ts';
 import { DEFAULT_LISTEN, parseCount, parseListen } from '../serve/options.ts';
-import { ServiceError, startService } from '../serve/service.ts';
+import { startService } from '../serve/service.ts';
 import { waitForSignal } from '../serve/signals.ts';
 import { resolveTokens, splitTokens } from '../serve/tokens.ts';
 import { VERSION } from '../version.ts';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { start } from '@debian-forge/engine';
 import { redisAnswers } from '@debian-forge/queue';
 import type { RedisOptions } from 'ioredis';
+import { ServiceError } from './errors.ts';
 
 export interface PrivateRedis {
   socket: string;
@@ -133,12 +134,12 @@ export async function startPrivateRedis(stateDir: string): Promise<PrivateRedis>
     ]);
     if (failed instanceof Error) {
       await stop();
-      throw new Error(`the private redis-server did not start: ${failed.message.trim()}`);
+      throw new ServiceError(`the private redis-server did not start: ${failed.message.trim()}`);
     }
     if (await redisAnswers(options)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the private redis-server did not answer on ${socket} within 10 s\n${output}`);
+      throw new ServiceError(`the private redis-server did not answer on ${socket} within 10 s\n${output}`);
     }
   }
   return { socket, url: `unix://${socket}`, options, pid: child.pid ?? 0, stop };

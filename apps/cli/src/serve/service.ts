@@ -26,12 +26,8 @@ import { openStore } from '@debian-forge/store';
 import { type RunningWorker, startWorker } from '@debian-forge/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { listenError, ServiceError } from './errors.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
-
-/** A service that cannot start for a reason the user can fix; the CLI prints it without a stack. */
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
-}
 
 export interface ServiceOptions {
   stateDir: string;
@@ -152,7 +148,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       { onError: (err) => options.logger?.error({ err }, 'compose lifecycle') },
     );
     cleanup.push(() => lifecycle.stop());
-    const listening = await listen(app, config);
+    const listening = await listen(app, config).catch((err: unknown) => {
+      throw listenError(err);
+    });
 
     let worker: RunningWorker | undefined;
     if (options.workers > 0) {
