@@ -51,6 +51,7 @@ const ATOMIC_PACKAGES = [
   'e2fsprogs',
   'dosfstools',
   'ca-certificates',
+  'iproute2',
   'netbase',
   'sudo',
   'procps',
@@ -192,6 +193,14 @@ function deploymentPipeline(ctx: ImageTypeContext): PipelineDesc {
   };
 }
 
+/** What both types share: the system in the `os` tree, reshaped for OSTree at its end, and the ref. */
+const ATOMIC_SYSTEM = {
+  packages: ATOMIC_PACKAGES,
+  osStages: atomicOsStages,
+  osFinalStages: () => [{ type: 'org.osbuild.ostree.preptree', options: {} }],
+  defaultOstreeRef,
+};
+
 export const atomicCommit: ImageType = {
   name: 'debian-atomic-commit',
   description:
@@ -201,10 +210,7 @@ export const atomicCommit: ImageType = {
   exportPipeline: 'commit-archive',
   bootable: false,
   defaultSize: 0,
-  packages: ATOMIC_PACKAGES,
-  osStages: atomicOsStages,
-  osFinalStages: () => [{ type: 'org.osbuild.ostree.preptree', options: {} }],
-  defaultOstreeRef,
+  ...ATOMIC_SYSTEM,
   pipelines: (ctx) => [
     commitPipeline(ctx),
     {
@@ -235,10 +241,7 @@ export const atomicQcow2: ImageType = {
   exportPipeline: 'qcow2',
   bootable: true,
   defaultSize: 4 * GiB,
-  packages: ATOMIC_PACKAGES,
-  osStages: atomicOsStages,
-  osFinalStages: () => [{ type: 'org.osbuild.ostree.preptree', options: {} }],
-  defaultOstreeRef,
+  ...ATOMIC_SYSTEM,
   pipelines: (ctx) => [
     commitPipeline(ctx),
     deploymentPipeline(ctx),
