@@ -91,7 +91,9 @@ export const serveCommand: Command = {
     const { listening } = service;
     out(`state in ${stateDir}`);
     out(
-      service.privateRedis ? `private redis-server on ${service.redisUrl}` : `Redis at ${service.redisUrl}`,
+      service.privateRedis
+        ? `private redis-server on ${service.redisUrl}`
+        : `Redis at ${service.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
     );
     if (listening.socket) out(`listening on ${listening.socket} (unix socket, no token needed)`);
     if (listening.url) {

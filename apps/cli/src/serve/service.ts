@@ -101,7 +101,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     throw new ServiceError(`another forge serve is running: ${socketPath} answers`);
   }
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
-  const undo = () => closeAll(cleanup.reverse());
+  let closing: Promise<void> | undefined;
+  // Once, in the reverse order of start-up; a second call waits for the first.
+  const undo = () => {
+    closing ??= closeAll([...cleanup].reverse());
+    return closing;
+  };
   try {
     let privateRedis: PrivateRedis | undefined;
     let redisUrl = options.redisUrl;
@@ -145,7 +150,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     cleanup.push(() => app.close());
     const lifecycle = await startComposeLifecycle(
       { store, queue, events, composes },
-      { onError: (err) => options.logger?.error({ err }, 'compose lifecycle') },
+      // Without a logger the lifecycle reports to standard error itself.
+      options.logger ? { onError: (err) => options.logger?.error({ err }, 'compose lifecycle') } : {},
     );
     cleanup.push(() => lifecycle.stop());
     const listening = await listen(app, config).catch((err: unknown) => {
