@@ -86,6 +86,8 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
     if (archive) {
       rmSync(work, { recursive: true, force: true });
       exec(['ostree', 'init', '--mode=bare-user', `--repo=${work}`]);
+      // A scratch repository, gone after the stage: nothing in it needs to reach the disk.
+      exec(['ostree', 'config', `--repo=${work}`, 'set', 'core.fsync', 'false']);
       if (comparable) copyCommitObject(repo, work, base);
     }
     const epoch = epochOf(args);
@@ -106,8 +108,9 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
     if (hasKernel(input)) argv.push('--bootable');
     argv.push(`--tree=dir=${input}`);
     table = exec(argv, { capture: true });
-    process.stdout.write(table);
     const made = /^Commit:\s*([0-9a-f]{64})$/m.exec(table)?.[1];
+    // After a skipped commit ostree prints no meaningful statistics: only the commit is shown.
+    process.stdout.write(comparable && made === base ? `Commit: ${made}\n` : table);
     if (archive && made && made !== base) {
       exec(['ostree', 'pull-local', `--repo=${repo}`, work, ref]);
     }
