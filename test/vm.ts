@@ -12,19 +12,25 @@
  * }
  * ```
  *
- * The machine runs `qemu-system-x86_64 -accel tcg -nographic` (KVM is often unusable where tests
- * run) with `-snapshot`, so the image is never modified, no network and the first serial port on
- * QEMU's standard input and output. UEFI uses OVMF (Debian package ovmf) with a private copy of
- * its variable store. Everything the console prints is appended to `vm.logFile`. QEMU is killed
- * by `shutdown()`, and in any case when the test process exits.
+ * The machine runs `qemu-system-x86_64 -nographic` with KVM when KVM is usable (see
+ * `kvmUnusable`), else with TCG (the first boot of a test process prints which and why), with `-snapshot`, so the image is never
+ * modified (changes last until QEMU ends, across reboots of the guest), no network unless asked
+ * for (`network: true`: QEMU's user-mode network, where the guest reaches the host's loopback at
+ * 10.0.2.2) and the first serial port on QEMU's standard input and output. UEFI uses OVMF (Debian
+ * package ovmf) with a private copy of its variable store. Everything the console prints is
+ * appended to `vm.logFile`. QEMU is killed by `shutdown()`, and in any case when the test process
+ * exits. A reboot of the guest ends QEMU unless `reboots: true`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  closeSync,
+  constants,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -50,6 +56,12 @@ export interface BootOptions {
   cpus?: number;
   /** More QEMU arguments. */
   extraArgs?: string[];
+  /** `kvm`, `tcg`, or `auto` (the default): KVM when /dev/kvm can be opened, else TCG. */
+  accel?: 'auto' | 'kvm' | 'tcg';
+  /** A virtio network card on QEMU's user-mode network (the host is 10.0.2.2); default none. */
+  network?: boolean;
+  /** Keep QEMU running when the guest reboots (for `reboot()`); default: a reboot ends QEMU. */
+  reboots?: boolean;
 }
 
 export interface RunResult {
@@ -84,6 +96,11 @@ export interface Vm {
    * status of its last command (wrap it in `( … )` for the status of the whole line).
    */
   run(command: string, timeoutSeconds?: number): Promise<RunResult>;
+  /**
+   * Reboots the logged-in guest (QEMU started with `reboots: true`) and logs in again with the same
+   * user; resolves with the seconds from the reboot command to the login prompt.
+   */
+  reboot(timeoutSeconds?: number): Promise<{ promptSeconds: number }>;
   /** Powers the machine off when logged in (waiting up to 20 s for that), then kills QEMU. */
   shutdown(): Promise<void>;
   /** Kills QEMU at once. */
@@ -133,25 +150,56 @@ function hookExit(): void {
   }
 }
 
+let kvmChecked: string | undefined;
+
+/**
+ * Why KVM cannot be used here, or undefined when it can: /dev/kvm must open, and QEMU must start a
+ * paused machine with KVM and QEMU's baseline CPU (qemu64) without a word on standard error. A
+ * nested KVM that lacks features of that CPU (seen in microVMs: "host doesn't support requested
+ * feature: CPUID.01H:ECX.pni") opens and starts, but its guests hang or die, so it counts as unusable.
+ */
+export function kvmUnusable(): string | undefined {
+  if (kvmChecked !== undefined) return kvmChecked || undefined;
+  kvmChecked = '';
+  try {
+    closeSync(openSync('/dev/kvm', constants.O_RDWR));
+  } catch (err) {
+    kvmChecked = `/dev/kvm: ${(err as NodeJS.ErrnoException).code}`;
+    return kvmChecked;
+  }
+  // biome-ignore format: QEMU options and their arguments in pairs
+  const probe = spawnSync(QEMU, [
+    '-accel', 'kvm', '-cpu', 'qemu64', '-machine', 'pc', '-S', '-nodefaults',
+    '-display', 'none', '-monitor', 'none', '-serial', 'none', '-nic', 'none',
+  ], { timeout: 3000, encoding: 'utf8' });
+  const said = probe.stderr.split('\n').filter((l) => l && !/terminating on signal/.test(l));
+  if (said.length > 0) kvmChecked = `QEMU with KVM says: ${said.join('; ')}`;
+  else if (probe.signal === null) kvmChecked = `QEMU with KVM ended at once (exit status ${probe.status})`;
+  return kvmChecked || undefined;
+}
+
+let accelReported = false;
+
 /** The QEMU command line for `options` (exported for tests and for reading). */
 export function qemuArgv(options: BootOptions, varsFile?: string): string[] {
+  const accel = options.accel ?? 'auto';
+  const kvm = accel === 'kvm' || (accel === 'auto' && kvmUnusable() === undefined);
   const argv = [
     QEMU,
-    '-accel',
-    'tcg',
+    ...(kvm ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     '-nographic',
     '-monitor',
     'none',
     '-serial',
     'stdio',
-    '-no-reboot',
+    ...(options.reboots ? [] : ['-no-reboot']),
     '-snapshot',
     '-m',
     String(options.memoryMiB ?? 1024),
     '-smp',
     String(options.cpus ?? 2),
     '-nic',
-    'none',
+    options.network ? 'user,model=virtio-net-pci' : 'none',
     '-drive',
     `file=${options.image},format=${options.format},if=virtio`,
   ];
@@ -185,6 +233,12 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
   const logFile = options.logFile ?? join(tmpdir(), 'forge-vm-logs', `${name}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
   const argv = qemuArgv(options, varsFile);
+  if (!accelReported) {
+    accelReported = true;
+    const kvm = argv.includes('kvm');
+    const why = kvm ? '' : options.accel === 'tcg' ? ' (asked for)' : ` (KVM unusable: ${kvmUnusable()})`;
+    console.log(`# vm: QEMU with ${kvm ? 'KVM' : `TCG${why}`}`);
+  }
   writeFileSync(logFile, `# ${argv.join(' ')}\n`);
   const [program, ...args] = argv;
   hookExit();
@@ -260,6 +314,7 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
 
   let commands = 0;
   let loggedIn = false;
+  let credentials: [string, string] | undefined;
   async function run(command: string, timeoutSeconds = defaultTimeout): Promise<RunResult> {
     const n = ++commands;
     // The markers are printed with printf so that the echo of the typed line never matches them.
@@ -283,10 +338,22 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
     send(`${password}\n`);
     await waitFor(/[#$] $/m, 120);
     loggedIn = true;
+    credentials = [user, password];
     // Quiet the kernel on the console and widen the terminal so long command lines do not wrap.
     const setup = await run('stty cols 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true', 60);
     if (setup.exitCode !== 0) throw new Error(`shell set-up failed: ${setup.output}`);
     return { promptSeconds };
+  }
+
+  async function reboot(timeoutSeconds = defaultTimeout): Promise<{ promptSeconds: number }> {
+    if (!options.reboots) throw new Error('QEMU was started without `reboots: true`');
+    if (!credentials) throw new Error('reboot() needs a logged-in shell');
+    const [user, password] = credentials;
+    const from = Date.now();
+    loggedIn = false;
+    send('\nreboot\n');
+    await login(user, password, timeoutSeconds);
+    return { promptSeconds: (Date.now() - from) / 1000 };
   }
 
   function kill(): void {
@@ -310,6 +377,7 @@ export async function bootImage(options: BootOptions): Promise<Vm | VmSkipped> {
     waitFor,
     login,
     run,
+    reboot,
     shutdown,
     kill,
   };
