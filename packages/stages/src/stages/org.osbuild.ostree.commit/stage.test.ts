@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../api/arguments.ts';
 import { type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
-import { main } from './stage.ts';
+import { committedThroughWorkingRepo, main } from './stage.ts';
 
 const hasOstree = (() => {
   try {
@@ -74,8 +74,8 @@ describe('org.osbuild.ostree.commit', { skip }, () => {
     execFileSync('cp', ['-a', `${input.path}/.`, again.path]);
     old.cleanup();
     input = again;
-    // The same mode: with --generate-sizes an archive repository's compressed sizes are part of the commit.
-    init(root.args({ mode: 'bare-user' }));
+    // Another mode (archive): the same commit id.
+    init(root.args({ mode: 'archive' }));
     repo = join(root.tree, 'repo');
     assert.equal(commit({ ref: REF, os_version: '1' }).compose['ostree-commit'], first);
     assert.notEqual(commit({ ref: 'other', os_version: '1' }, EPOCH + 1).compose['ostree-commit'], first);
@@ -109,6 +109,8 @@ describe('org.osbuild.ostree.commit', { skip }, () => {
     execFileSync('rm', ['-rf', repo]);
     init(root.args({ mode: 'archive' }));
     const v1 = commit({ ref: REF, os_version: '1' }).compose['ostree-commit'] as string;
+    // ostree calls the mode archive-z2 in the configuration: still an archive, committed through the working repository.
+    assert.equal(committedThroughWorkingRepo(repo), true);
     assert.equal(existsSync(join(root.tree, '.ostree-commit-work')), false);
     assert.match(ostree('fsck'), /no errors/);
     assert.equal(ostree('cat', REF, '/usr/etc/os-release'), 'ID=debian\n');
@@ -131,6 +133,10 @@ describe('org.osbuild.ostree.commit', { skip }, () => {
     init(root.args({ mode: 'archive' }));
     const archived = commit({ ref: REF, os_version: '2', parent }).compose['ostree-commit'] as string;
     assert.match(ostree('show', archived), new RegExp(`^Parent:\\s+${parent}$`, 'm'));
+  });
+
+  it('commits straight into a bare-user repository', () => {
+    assert.equal(committedThroughWorkingRepo(repo), false);
   });
 
   it('refuses a missing repository, a bad ref and a bad parent', () => {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { StageArguments } from '../../api/arguments.ts';
@@ -41,14 +41,16 @@ function commitPath(repo: string, commit: string): string {
   return join(repo, 'objects', commit.slice(0, 2), `${commit.slice(2)}.commit`);
 }
 
-/** Copies a commit object (the same bytes in every repository mode), without its tree. */
-function copyCommitObject(from: string, to: string, commit: string): void {
-  mkdirSync(join(to, 'objects', commit.slice(0, 2)), { recursive: true });
-  copyFileSync(commitPath(from, commit), commitPath(to, commit));
+/** The checksum of a commit's whole tree (contents and metadata), which ostree show prints. */
+function contentChecksum(repo: string, commit: string): string | undefined {
+  const shown = exec(['ostree', 'show', `--repo=${repo}`, commit], { capture: true });
+  return /^ContentChecksum:\s+([0-9a-f]{64})/m.exec(shown)?.[1];
 }
 
-function repoMode(repo: string): string {
-  return exec(['ostree', 'config', `--repo=${repo}`, 'get', 'core.mode'], { capture: true }).trim();
+/** Whether commits into `repo` go through a working repository: it is an archive (`archive-z2` in its config). */
+export function committedThroughWorkingRepo(repo: string): boolean {
+  const mode = exec(['ostree', 'config', `--repo=${repo}`, 'get', 'core.mode'], { capture: true }).trim();
+  return mode.startsWith('archive');
 }
 
 function hasKernel(tree: string): boolean {
@@ -80,15 +82,16 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
   // An archive repository compresses every file while checksumming it, even one it has already:
   // the tree is committed to a bare-user working repository next to it (checksums only, no
   // compression), and only the objects the archive lacks are compressed into it (pull-local).
-  const archive = repoMode(repo) === 'archive';
+  const archive = committedThroughWorkingRepo(repo);
   const work = archive ? join(args.tree, '.ostree-commit-work') : repo;
+  let commit: string | undefined;
+  let skipped = false;
   try {
     if (archive) {
       rmSync(work, { recursive: true, force: true });
       exec(['ostree', 'init', '--mode=bare-user', `--repo=${work}`]);
       // A scratch repository, gone after the stage: nothing in it needs to reach the disk.
       exec(['ostree', 'config', `--repo=${work}`, 'set', 'core.fsync', 'false']);
-      if (comparable) copyCommitObject(repo, work, base);
     }
     const epoch = epochOf(args);
     const argv = [
@@ -98,26 +101,33 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
       `--branch=${ref}`,
       `--subject=${o.os_version ? `${ref} ${o.os_version}` : ref}`,
       `--add-metadata-string=rpmostree.inputhash=${args.meta.id}`,
-      '--generate-sizes',
       '--table-output',
     ];
-    if (comparable) argv.push('--skip-if-unchanged');
+    // In the working repository the base is compared below: it holds neither the ref nor the
+    // base's tree, so the parent is named and ostree's own comparison is not asked for.
+    if (comparable && !archive) argv.push('--skip-if-unchanged');
     if (o.os_version) argv.push(`--add-metadata-string=version=${o.os_version}`);
     if (o.parent) argv.push(`--parent=${o.parent}`);
+    else if (archive && comparable) argv.push(`--parent=${base}`);
     if (epoch !== undefined) argv.push(`--timestamp=@${epoch}`);
     if (hasKernel(input)) argv.push('--bootable');
     argv.push(`--tree=dir=${input}`);
     table = exec(argv, { capture: true });
     const made = /^Commit:\s*([0-9a-f]{64})$/m.exec(table)?.[1];
-    // After a skipped commit ostree prints no meaningful statistics: only the commit is shown.
-    process.stdout.write(comparable && made === base ? `Commit: ${made}\n` : table);
-    if (archive && made && made !== base) {
-      exec(['ostree', 'pull-local', `--repo=${repo}`, work, ref]);
+    if (!made) throw new StageError('ostree commit printed no commit id');
+    if (comparable && archive) {
+      skipped = contentChecksum(work, made) === contentChecksum(repo, base);
+    } else {
+      skipped = comparable && made === base;
     }
+    commit = skipped ? base : made;
+    // After a skipped commit ostree prints no meaningful statistics: only the commit is shown.
+    process.stdout.write(skipped ? `Commit: ${commit} (the tree of ${base} unchanged)\n` : table);
+    if (archive && !skipped) exec(['ostree', 'pull-local', `--repo=${repo}`, work, ref]);
   } finally {
     if (archive) rmSync(work, { recursive: true, force: true });
   }
-
+  if (!commit) throw new StageError('ostree commit printed no commit id');
   const fields = new Map(
     table
       .split('\n')
@@ -125,9 +135,6 @@ export function main(args: StageArguments<Options>): { compose: Record<string, u
       .filter((m) => m !== null)
       .map((m) => [m[1] as string, m[2] as string]),
   );
-  const commit = fields.get('Commit');
-  if (!commit || !/^[0-9a-f]{64}$/.test(commit)) throw new StageError('ostree commit printed no commit id');
-  const skipped = comparable && commit === base;
   // An unchanged tree compared with a parent keeps the parent; the ref then points to it.
   if (skipped && before !== commit) {
     exec(['ostree', 'refs', `--repo=${repo}`, '--force', `--create=${ref}`, commit]);
