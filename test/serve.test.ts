@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { processAlive } from '../apps/cli/src/serve/redis.ts';
+import { pidAlive } from '@debian-forge/engine';
 import { forge, forgeChild, tempDir } from './engine-helpers.ts';
 import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 
@@ -112,9 +112,9 @@ describe('forge serve', { skip }, () => {
     const pids = serveStatePaths(serve.stateDir).redisPid;
     const leftRedis = Number(readFileSync(pids, 'utf8'));
     await serve.stop('SIGKILL');
-    assert.ok(processAlive(leftRedis), 'the killed serve left its redis-server running');
+    assert.ok(pidAlive(leftRedis), 'the killed serve left its redis-server running');
     serve = await startServe(serve.stateDir, ['--workers', '0']);
-    assert.ok(!processAlive(leftRedis), 'the left redis-server was stopped');
+    assert.ok(!pidAlive(leftRedis), 'the left redis-server was stopped');
     const redis = Number(readFileSync(pids, 'utf8'));
     assert.notEqual(redis, leftRedis);
     assert.equal(serve.token, readFileSync(serveStatePaths(serve.stateDir).token, 'utf8').trim());
@@ -122,7 +122,7 @@ describe('forge serve', { skip }, () => {
 
     assert.equal(await serve.stop('SIGTERM'), 0, serve.output());
     assert.match(serve.output(), /SIGTERM: stopping\n.*stopped/s);
-    assert.ok(!processAlive(redis), 'redis-server stopped with the service');
+    assert.ok(!pidAlive(redis), 'redis-server stopped with the service');
     assert.ok(!existsSync(serve.socket), 'the socket is gone');
   });
 });

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { groupAlive, startGroup, which } from './exec.ts';
+import { groupAlive, pidAlive, startGroup, which } from './exec.ts';
 
 const text = async (stream: NodeJS.ReadableStream): Promise<string> => {
   let out = '';
   for await (const chunk of stream) out += chunk.toString();
   return out;
-};
-
-const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {

@@ -10,7 +10,7 @@
  * CPU than the programs themselves in the engine's benchmark.
  */
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError, EngineErrorCode } from './errors.ts';
@@ -171,14 +171,41 @@ export interface GroupProcess {
   terminate(opts?: { graceMs?: number; waitMs?: number }): Promise<void>;
 }
 
-/** True while some process of group `pgid` exists. */
+/** The state letter of /proc/<pid>/stat (R, S, D, Z, …) and the process group, or undefined. */
+function procStat(pid: string): { state: string; pgrp: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state === undefined ? undefined : { state, pgrp: Number(pgrp) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while a process `pid` exists that is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  const stat = procStat(String(pid));
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * True while some process of group `pgid` exists that is not a zombie. Zombies do not count: an
+ * orphan is reparented to PID 1, and an init that does not reap (as in some microVMs and
+ * containers) leaves it a zombie for good, though it is gone for every purpose here.
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z') return true;
+  }
+  return false;
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

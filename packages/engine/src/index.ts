@@ -13,6 +13,7 @@ export {
   type GroupProcess,
   type GroupStartOptions,
   groupAlive,
+  pidAlive,
   type RunOptions,
   type RunResult,
   run,

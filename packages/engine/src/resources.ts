@@ -28,7 +28,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { run } from './exec.ts';
+import { pidAlive, run } from './exec.ts';
 
 export const DEFAULT_RUNDIR = '/run/osbuild';
 export const RESOURCES_DIRNAME = 'forge-resources';
@@ -87,7 +87,7 @@ export function currentBootId(): string {
 }
 
 function isAlive(pid: number, startTime: string): boolean {
-  return processStartTime(pid) === startTime;
+  return pidAlive(pid) && processStartTime(pid) === startTime;
 }
 
 /** Decodes the octal escapes (`\040` …) of /proc/self/mountinfo. */

@@ -28,7 +28,7 @@ import {
 import { lutimes, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { run } from './exec.ts';
+import { pidAlive, run } from './exec.ts';
 import { type HeldLock, lock, tryLock } from './lock.ts';
 
 export type CacheSize = number | 'unlimited';
@@ -134,7 +134,7 @@ export class ObjectStore {
     for (const d of ['stage', 'tmp']) {
       for (const name of readdirSync(join(root, d))) {
         const pid = Number(/^(\d+)\./.exec(name)?.[1]);
-        if (pid && !alive(pid)) await removeTree(join(root, d, name));
+        if (pid && !pidAlive(pid)) await removeTree(join(root, d, name));
       }
     }
     const tag = join(root, 'CACHEDIR.TAG');
@@ -370,15 +370,6 @@ async function removeTree(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   await run(['chattr', '-R', '-i', dir], { okCodes: [1] });
   await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function diskUsage(path: string): Promise<number> {

@@ -7,7 +7,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { start } from '@debian-forge/engine';
+import { pidAlive, start } from '@debian-forge/engine';
 import { redisAnswers } from '@debian-forge/queue';
 import type { RedisOptions } from 'ioredis';
 import { ServiceError } from './errors.ts';
@@ -43,16 +43,6 @@ function liveRedisPid(pidFile: string): number | undefined {
   }
 }
 
-/** Whether a process of that id exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -67,8 +57,8 @@ export async function stopStaleRedis(dir: string): Promise<number | undefined> {
   const pid = liveRedisPid(join(dir, 'redis.pid'));
   if (pid === undefined) return undefined;
   process.kill(pid, 'SIGTERM');
-  if (!(await waitFor(() => !processAlive(pid), STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
-  await waitFor(() => !processAlive(pid), STOP_TIMEOUT_MS);
+  if (!(await waitFor(() => !pidAlive(pid), STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
+  await waitFor(() => !pidAlive(pid), STOP_TIMEOUT_MS);
   return pid;
 }
 

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from '../exec.ts';
 
 /** Checksums as OSBuild's source schemas accept them, anchored (the checksum is also a file name). */
 export const CHECKSUM = /^(md5|sha1|sha256|sha384|sha512):([0-9a-f]{32,128})$/;
@@ -99,11 +100,7 @@ export function removeStaleTemporaries(dir: string): void {
     if (!name.startsWith(TMP_PREFIX)) continue;
     const pid = Number(name.slice(TMP_PREFIX.length).split('-')[0]);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') removeQuietly(join(dir, name));
-    }
+    if (!pidAlive(pid)) removeQuietly(join(dir, name));
   }
 }
 
