@@ -73,4 +73,9 @@ test('TCP needs a bearer token; the unix socket does not', async (t) => {
   assert.equal(JSON.parse(ok.body).backend, 'osbuild-composer');
   const viaSocket = await get({ socketPath: where.socket }, '/api/status');
   assert.equal(viaSocket.status, 200);
+  // The description of the API is public; what it describes is not.
+  const docs = await get({ url: where.url }, '/docs/json');
+  assert.equal(docs.status, 200);
+  assert.ok(JSON.parse(docs.body).paths['/api/v0/blueprints/list']);
+  assert.equal((await get({ url: where.url }, '/docsx')).status, 401);
 });

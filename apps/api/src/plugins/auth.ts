@@ -26,7 +26,9 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: readon
   const { tokens } = opts;
   if (tokens === null) return;
   app.addHook('onRequest', async (request) => {
-    if (viaUnixSocket(request)) return;
+    // The API's description (Swagger UI and its document under /docs) is public, so a browser can
+    // open it; every route it describes still asks for the token.
+    if (viaUnixSocket(request) || request.url === '/docs' || request.url.startsWith('/docs/')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/i.exec(header);
     if (!match?.[1] || !tokenMatches(match[1], tokens)) {
