@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forge, sandboxUnavailable, tempDir } from './engine-helpers.ts';
+import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine-helpers.ts';
 import { type StaticServer, serveDirectory } from './http-static.ts';
 import { bootImage, type Vm, vmUnavailable } from './vm.ts';
 
@@ -74,7 +74,7 @@ describe('atomic Debian images: commit, disk, upgrade and rollback', { skip }, (
         type,
         ...flags,
         '--state-dir',
-        join(dir.path, 'state'),
+        sharedStateDir(join(dir.path, 'state')),
         '--output',
         join(dir.path, out),
       ]),

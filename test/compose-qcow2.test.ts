@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forge, REPO, sandboxUnavailable, tempDir } from './engine-helpers.ts';
+import { forge, REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine-helpers.ts';
 import { bootImage, vmUnavailable } from './vm.ts';
 
 const skip = sandboxUnavailable() ?? vmUnavailable('uefi');
@@ -30,7 +30,7 @@ describe('forge compose qcow2 of blueprints/server.toml', { skip }, () => {
       '--size',
       '3 GiB',
       '--state-dir',
-      join(dir.path, 'state'),
+      sharedStateDir(join(dir.path, 'state')),
       '--output',
       out,
     ]);
@@ -80,7 +80,7 @@ describe('forge compose qcow2 of blueprints/server.toml', { skip }, () => {
       '--size',
       '300 MiB',
       '--state-dir',
-      join(dir.path, 'state'),
+      sharedStateDir(join(dir.path, 'state')),
       '--output',
       join(dir.path, 'small'),
     ]);

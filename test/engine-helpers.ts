@@ -16,6 +16,15 @@ export function tempDir(prefix = 'forge-test-'): { path: string; cleanup(): void
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * The state directory (apt roots and object store) that image tests share when the test script
+ * made one ($FORGE_TEST_STATE_DIR, see scripts/test.sh), so a system one test built is not built
+ * again by the next; `fallback` (a directory of the test's own) when run alone.
+ */
+export function sharedStateDir(fallback: string): string {
+  return process.env.FORGE_TEST_STATE_DIR || fallback;
+}
+
 export interface ForgeRun {
   status: number | null;
   stdout: string;

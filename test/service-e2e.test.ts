@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO, sandboxUnavailable, tempDir } from './engine-helpers.ts';
+import { REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine-helpers.ts';
 import { call, followEvents, type Serve, startServe } from './service-helpers.ts';
 
 const skip = sandboxUnavailable();
@@ -66,7 +66,7 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
   let serve: Serve;
   before(async () => {
     dir = tempDir('forge-service-e2e-');
-    serve = await startServe(join(dir.path, 'state'), ['--workers', '1']);
+    serve = await startServe(sharedStateDir(join(dir.path, 'state')), ['--workers', '1']);
   });
   after(async () => {
     await serve?.stop('SIGKILL');
