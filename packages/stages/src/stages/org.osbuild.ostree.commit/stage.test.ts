@@ -4,18 +4,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { committedThroughWorkingRepo, main } from './stage.ts';
 
-const hasOstree = (() => {
-  try {
-    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOstree = hasProgram('ostree');
 const skip = !hasOstree && 'ostree is not installed (apt-get install ostree)';
 
 const REF = 'debian/12/x86_64/atomic';

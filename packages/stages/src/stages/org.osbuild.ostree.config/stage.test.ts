@@ -3,18 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { main } from './stage.ts';
 
-const hasOstree = (() => {
-  try {
-    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOstree = hasProgram('ostree');
 
 describe('org.osbuild.ostree.config', { skip: !hasOstree && 'ostree is not installed' }, () => {
   let root: TestRoot;

@@ -3,17 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main } from './stage.ts';
 
-const hasOstree = (() => {
-  try {
-    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOstree = hasProgram('ostree');
 const skip = !hasOstree && 'ostree is not installed (apt-get install ostree)';
 
 describe('org.osbuild.ostree.init', { skip }, () => {

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as commit } from '../org.osbuild.ostree.commit/stage.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { main, tmpfilesArgument, tmpfilesPath } from './stage.ts';
@@ -30,14 +30,7 @@ const hasTmpfiles = (() => {
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 const canChroot = process.getuid?.() === 0;
 
-const hasOstree = (() => {
-  try {
-    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOstree = hasProgram('ostree');
 
 const KVER = '6.1.0-test';
 

@@ -4,18 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
 import { main as initFs } from '../org.osbuild.ostree.init-fs/stage.ts';
 import { main } from './stage.ts';
 
-const hasOstree = (() => {
-  try {
-    execFileSync('ostree', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOstree = hasProgram('ostree');
 
 const ostree = (repo: string, ...argv: string[]) =>
   execFileSync('ostree', [...argv, `--repo=${repo}`], { encoding: 'utf8' }).trim();
