@@ -12,7 +12,14 @@ fi
 if [ -z "${FORGE_TEST_STATE_DIR:-}" ]; then
   FORGE_TEST_STATE_DIR=$(mktemp -d /var/tmp/forge-test-state.XXXXXX)
   export FORGE_TEST_STATE_DIR
-  # OSTree deployments in the store are immutable (chattr +i) until their flag is cleared.
-  trap 'chattr -R -i "$FORGE_TEST_STATE_DIR" 2>/dev/null; rm -rf "$FORGE_TEST_STATE_DIR"' EXIT
+  # OSTree deployments in the store are immutable (chattr +i) until their flag is cleared; chattr
+  # also complains about links and special files, so neither step may decide the exit status.
+  remove_state() {
+    local status=$?
+    chattr -R -i "$FORGE_TEST_STATE_DIR" 2>/dev/null || true
+    rm -rf --one-file-system "$FORGE_TEST_STATE_DIR" || true
+    exit "$status"
+  }
+  trap remove_state EXIT
 fi
 node --import tsx --test --test-reporter=spec "$@" "${files[@]}"
