@@ -245,7 +245,7 @@ export class AptRoot {
       return { updated: false, at: last.at, seconds: seconds() };
     return this.withLock('exclusive', async () => {
       const now = this.lastUpdate();
-      if (now && (now.at.getTime() >= began || (!options.force && this.isFresh()))) {
+      if (now && (now.at.getTime() > began || (!options.force && this.isFresh()))) {
         return { updated: false, at: now.at, seconds: seconds() };
       }
       const r = await this.apt('apt-get', ['-q', 'update']);
