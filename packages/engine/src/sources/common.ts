@@ -36,6 +36,17 @@ export interface ItemContext {
 /** Fetches one item into `dir/<checksum>`; resolves with an error text, or undefined on success. */
 export type FetchOne = (checksum: string, desc: unknown, ctx: ItemContext) => Promise<string | undefined>;
 
+/**
+ * Fetches many items (checksum, description) at once, at most `parallel` at a time, into
+ * `dir/<checksum>`; resolves with the checksums it stored. What it did not store is then fetched
+ * one by one (so an item's error comes from FetchOne).
+ */
+export type FetchBatch = (
+  items: [string, unknown][],
+  ctx: ItemContext,
+  parallel: number,
+) => Promise<Set<string>>;
+
 export function splitChecksum(checksum: string): { algorithm: string; digest: string } {
   const m = CHECKSUM.exec(checksum);
   if (!m) throw new Error(`invalid checksum ${checksum}`);

@@ -35,6 +35,8 @@ let work: string;
 const hits = new Map<string, number>();
 let inFlight = 0;
 let maxInFlight = 0;
+/** TCP connections the server accepted. */
+let connections = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'forge-curl-test-'));
@@ -73,6 +75,7 @@ before(async () => {
     }
     res.end(body);
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -214,6 +217,38 @@ describe('org.osbuild.curl', () => {
     const serial = freshStore('serial');
     await fetchSources([curl(items)], serial, { parallel: 1 });
     assert.equal(maxInFlight, 1);
+  });
+
+  it('fetches many files with one curl over one connection; what fails there is retried one by one', async (t) => {
+    if (!needCurl(t)) return;
+    const store = freshStore('batch');
+    const good: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) good[hash('sha256', `/slow/batch-${i}`)] = `${base}/slow/batch-${i}`;
+    const missing = hash('sha256', 'never');
+    const wrong = hash('sha256', 'not alpha');
+    connections = 0;
+    const before = hits.get('/batch-missing') ?? 0;
+    const [result] = await fetchSources(
+      [curl({ ...good, [missing]: `${base}/batch-missing`, [wrong]: `${base}/a.txt` })],
+      store,
+      { parallel: 1, retries: 2, backoffMs: 5 },
+    );
+    assert.equal(result?.success, false);
+    assert.deepEqual(
+      result?.items.slice(0, 6),
+      Object.keys(good).map((checksum) => ({ checksum, cached: false })),
+    );
+    assert.equal(
+      result?.items[6]?.error,
+      `cannot download ${base}/batch-missing: HTTP status 404 (2 attempts)`,
+    );
+    assert.match(result?.items[7]?.error ?? '', /checksum mismatch/);
+    assertOnlyFinalFiles(store, Object.keys(good));
+    // the batch once, then the two attempts of the one-by-one fetch
+    assert.equal((hits.get('/batch-missing') ?? 0) - before, 3);
+    // The batch's one connection (curl drops it after a --fail error, so one more for what comes
+    // after the 404), then one per attempt of the two that failed; a curl per file would make 10.
+    assert.ok(connections <= 2 + 2 + 2, `${connections} connections`);
   });
 
   it('reports secrets providers it cannot serve', async (t) => {

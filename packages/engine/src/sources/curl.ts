@@ -5,9 +5,17 @@
  * mirrors fail now and then); an error names the URL and why (the HTTP status, curl's message, or
  * both checksums).
  */
+import { existsSync } from 'node:fs';
 import { machine } from 'node:os';
 import { run } from '../exec.ts';
-import { type FetchOne, removeQuietly, temporaryName, verifyAndCommit, withRetries } from './common.ts';
+import {
+  type FetchBatch,
+  type FetchOne,
+  removeQuietly,
+  temporaryName,
+  verifyAndCommit,
+  withRetries,
+} from './common.ts';
 
 export const CURL_CONTENT_TYPE = 'org.osbuild.files';
 
@@ -94,34 +102,41 @@ function secretArgs(item: CurlItem): string[] | string {
 
 const ALL_EXIT_CODES = Array.from({ length: 255 }, (_, i) => i + 1);
 
+/** The options every download gets: errors as exit codes, redirects, timeouts, the proxy. */
+function commonArgs(insecure: boolean): string[] {
+  const proxy = process.env.OSBUILD_SOURCES_CURL_PROXY;
+  return [
+    '--silent',
+    '--show-error',
+    '--fail',
+    '--location',
+    '--globoff',
+    '--connect-timeout',
+    '30',
+    '--speed-limit',
+    '1000',
+    '--speed-time',
+    '30',
+    '--user-agent',
+    `debian-forge (Linux.${machine()})`,
+    ...(proxy ? ['--proxy', proxy] : []),
+    ...(insecure ? ['--insecure'] : []),
+  ];
+}
+
 export const fetchCurl: FetchOne = async (checksum, desc, ctx) => {
   const item = parseItem(desc);
   if (typeof item === 'string') return item;
   const secrets = secretArgs(item);
   if (typeof secrets === 'string') return `${item.url}: ${secrets}`;
   const url = quoteUrl(item.url);
-  const proxy = process.env.OSBUILD_SOURCES_CURL_PROXY;
   return withRetries(ctx.attempts, ctx.backoffMs, async () => {
     const tmp = temporaryName(ctx.dir, checksum);
     try {
       const r = await run(
         [
           'curl',
-          '--silent',
-          '--show-error',
-          '--fail',
-          '--location',
-          '--globoff',
-          '--connect-timeout',
-          '30',
-          '--speed-limit',
-          '1000',
-          '--speed-time',
-          '30',
-          '--user-agent',
-          `debian-forge (Linux.${machine()})`,
-          ...(proxy ? ['--proxy', proxy] : []),
-          ...(item.insecure ? ['--insecure'] : []),
+          ...commonArgs(item.insecure),
           ...secrets,
           '--write-out',
           '%{http_code}',
@@ -146,4 +161,43 @@ export const fetchCurl: FetchOne = async (checksum, desc, ctx) => {
       removeQuietly(tmp);
     }
   });
+};
+
+/** A string in a curl config file: double-quoted, with backslash escapes. */
+function configString(text: string): string {
+  return `"${text.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
+/**
+ * Downloads the plain items (no secrets, not insecure) with one curl that runs up to `parallel`
+ * transfers at once and reuses its connections, instead of a curl per file: for the hundred small
+ * files of a Debian system, starting a process and a connection per file took 8 s where one curl
+ * takes under 1 s. Each file is verified and renamed into place as fetchCurl does; what failed is
+ * left for fetchCurl, which retries and says why. Resolves with the checksums now stored.
+ */
+export const fetchCurlBatch: FetchBatch = async (items, ctx, parallel) => {
+  const plain: { checksum: string; url: string; tmp: string }[] = [];
+  for (const [checksum, desc] of items) {
+    const item = parseItem(desc);
+    if (typeof item === 'string' || item.insecure || item.secrets !== undefined) continue;
+    plain.push({ checksum, url: item.url, tmp: temporaryName(ctx.dir, checksum) });
+  }
+  const stored = new Set<string>();
+  if (plain.length < 2) return stored;
+  const config = plain
+    .map((p) => `url = ${configString(quoteUrl(p.url))}\noutput = ${configString(p.tmp)}\n`)
+    .join('');
+  try {
+    await run(
+      ['curl', ...commonArgs(false), '--parallel', '--parallel-max', String(parallel), '--config', '-'],
+      { input: config, okCodes: ALL_EXIT_CODES },
+    );
+    for (const p of plain) {
+      if (!existsSync(p.tmp)) continue;
+      if ((await verifyAndCommit(p.tmp, ctx.dir, p.checksum, p.url)) === undefined) stored.add(p.checksum);
+    }
+  } finally {
+    for (const p of plain) removeQuietly(p.tmp);
+  }
+  return stored;
 };

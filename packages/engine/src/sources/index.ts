@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import type { Source } from '@debian-forge/manifest';
 import {
   CHECKSUM,
+  type FetchBatch,
   type FetchOne,
   type ItemContext,
   removeStaleTemporaries,
   type SourceEvent,
   type SourceItemResult,
 } from './common.ts';
-import { CURL_CONTENT_TYPE, fetchCurl } from './curl.ts';
+import { CURL_CONTENT_TYPE, fetchCurl, fetchCurlBatch } from './curl.ts';
 import { fetchInline, INLINE_CONTENT_TYPE } from './inline.ts';
 import { COMMIT, fetchOstree, hasCommit, initOstreeCache, OSTREE_CONTENT_TYPE } from './ostree.ts';
 
@@ -44,6 +45,8 @@ export interface FetchSourcesOptions {
 interface Fetcher {
   contentType: string;
   fetchOne: FetchOne;
+  /** Fetches the missing items all at once before the rest are fetched one by one. */
+  fetchBatch?: FetchBatch;
   /** Item keys it accepts (default: checksums). */
   key?: RegExp;
   /** Whether the cache holds the item already (default: a file named by the checksum). */
@@ -56,7 +59,7 @@ interface Fetcher {
 
 /** The source types this engine fetches, with the content type their files are stored under. */
 export const SOURCE_TYPES: Readonly<Record<string, Fetcher>> = {
-  'org.osbuild.curl': { contentType: CURL_CONTENT_TYPE, fetchOne: fetchCurl },
+  'org.osbuild.curl': { contentType: CURL_CONTENT_TYPE, fetchOne: fetchCurl, fetchBatch: fetchCurlBatch },
   'org.osbuild.inline': { contentType: INLINE_CONTENT_TYPE, fetchOne: fetchInline },
   // One pull at a time: each adds and deletes a remote in the one repository's config.
   'org.osbuild.ostree': {
@@ -117,6 +120,24 @@ async function fetchSource(
     backoffMs: opts.backoffMs ?? 500,
   };
 
+  const parallel = Math.max(
+    1,
+    Math.min(opts.parallel ?? 4, fetcher.parallel ?? Infinity, entries.length || 1),
+  );
+  // Items the batch stored: fetched in this run, not cached.
+  let batched = new Set<string>();
+  if (fetcher.fetchBatch) {
+    const missing: [string, unknown][] = [];
+    for (const [checksum, desc] of entries) {
+      if (key.test(checksum) && !(await has(dir, checksum))) missing.push([checksum, desc]);
+    }
+    try {
+      batched = await fetcher.fetchBatch(missing, ctx, parallel);
+    } catch {
+      // what the batch did not store is fetched one by one below, which reports the error
+    }
+  }
+
   const items: SourceItemResult[] = new Array(entries.length);
   let next = 0;
   const worker = async () => {
@@ -126,6 +147,8 @@ async function fetchSource(
       let item: SourceItemResult;
       if (!key.test(checksum)) {
         item = { checksum, cached: false, error: `invalid checksum ${JSON.stringify(checksum)}` };
+      } else if (batched.has(checksum)) {
+        item = { checksum, cached: false };
       } else if (await has(dir, checksum)) {
         item = { checksum, cached: true };
       } else {
@@ -141,10 +164,6 @@ async function fetchSource(
       emit(item);
     }
   };
-  const parallel = Math.max(
-    1,
-    Math.min(opts.parallel ?? 4, fetcher.parallel ?? Infinity, entries.length || 1),
-  );
   await Promise.all(Array.from({ length: parallel }, worker));
   return { type: source.type, success: items.every((i) => i.error === undefined), items };
 }
