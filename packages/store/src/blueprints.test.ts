@@ -236,6 +236,8 @@ test('sources: put, replace, list, delete; system sources are protected', (t) =>
   });
   assert.equal(mine.checkGpg, false);
   assert.deepEqual(mine.components, []);
+  assert.equal(mine.displayName, 'mine', 'the display name is the key when none is given');
+  assert.deepEqual(mine.distros, []);
   store.sources.put({ name: 'mine', url: 'https://example.org/debian2', suites: ['stable'] });
   assert.equal(store.sources.get('mine')?.url, 'https://example.org/debian2');
   assert.deepEqual(

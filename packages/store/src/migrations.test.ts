@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError, StoreErrorCode } from './errors.ts';
-import { latestVersion, MIGRATIONS, type Migration, schemaVersion } from './migrations.ts';
+import { latestVersion, MIGRATIONS, type Migration, migrate, schemaVersion } from './migrations.ts';
 import { openStore } from './store.ts';
 import { tempDb } from './testing.fixture.ts';
 
@@ -136,4 +136,46 @@ test('a read-only connection needs a migrated database', (t) => {
   assert.throws(() => openStore(path, { readonly: true }));
   new Database(path).close();
   assert.throws(() => openStore(path, { readonly: true }), { code: StoreErrorCode.Schema });
+});
+
+test('version 1 → 2: a stored source keeps every field, gets its key as display name and no distros', (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  migrate(old, () => '2026-01-01T00:00:00.000Z', MIGRATIONS.slice(0, 1));
+  assert.equal(schemaVersion(old), 1);
+  old
+    .prepare(
+      `INSERT INTO sources (name, url, suites, components, signed_by, check_gpg, check_ssl, system, created_at, updated_at)
+       VALUES ('mine', 'https://mirror.invalid/debian', '["./"]', '[]', '["/k.gpg"]', 0, 0, 0, 'c', 'u')`,
+    )
+    .run();
+  old.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.info().schemaVersion, 2);
+  assert.deepEqual(store.sources.get('mine'), {
+    name: 'mine',
+    displayName: 'mine',
+    type: 'deb',
+    url: 'https://mirror.invalid/debian',
+    suites: ['./'],
+    components: [],
+    signedBy: ['/k.gpg'],
+    checkGpg: false,
+    checkSsl: false,
+    system: false,
+    distros: [],
+    createdAt: 'c',
+    updatedAt: 'u',
+  });
+  const put = store.sources.put({
+    name: 'mine',
+    displayName: 'My repository',
+    url: 'https://mirror.invalid/debian',
+    distros: ['debian-13'],
+  });
+  assert.equal(put.displayName, 'My repository');
+  assert.deepEqual(put.distros, ['debian-13']);
+  assert.equal(put.createdAt, 'c', 'a replaced source keeps its creation time');
 });

@@ -105,6 +105,18 @@ CREATE TABLE artifacts (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: 'sources: display name apart from the key, distros',
+    // Weldr v1 keys a source by `id` and shows a human `name` beside it; v0 keys it by that name.
+    // The key stays in `name`; a row from before this step gets its key as its display name.
+    // `distros` limits where a source is used; an empty list means every distro.
+    sql: `
+ALTER TABLE sources ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+UPDATE sources SET display_name = name;
+ALTER TABLE sources ADD COLUMN distros TEXT NOT NULL DEFAULT '[]';   -- JSON array of distro names
+`,
+  },
 ];
 
 /** The schema version this code writes. */
@@ -152,6 +164,8 @@ export function migrate(
     const current = schemaVersion(db);
     if (current > latest) throw refuseNewer(db.name, current, latest);
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    // One time for every step of this open: they are applied together, in one transaction.
+    let appliedAt: string | undefined;
     for (const m of migrations) {
       if (m.version <= current) continue;
       try {
@@ -163,7 +177,8 @@ export function migrate(
           { cause },
         );
       }
-      record.run(m.version, m.name, now());
+      appliedAt ??= now();
+      record.run(m.version, m.name, appliedAt);
     }
     return latest;
   });

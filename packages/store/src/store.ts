@@ -51,7 +51,10 @@ export interface PushOptions {
 }
 
 export interface SourceInput {
+  /** The key: Weldr v0's `name`, v1's `id`. */
   name: string;
+  /** The human name Weldr v1 shows beside the key (its `name`); the key when left out. */
+  displayName?: string;
   type?: 'deb';
   url: string;
   suites?: string[];
@@ -60,6 +63,8 @@ export interface SourceInput {
   checkGpg?: boolean;
   checkSsl?: boolean;
   system?: boolean;
+  /** The distros (`debian-12` …) the source is used for; empty (the default) means every one. */
+  distros?: string[];
 }
 
 export interface Source extends Required<SourceInput> {
@@ -252,6 +257,7 @@ function composeOf(r: ComposeRow): Compose {
 
 interface SourceRow {
   name: string;
+  display_name: string;
   type: string;
   url: string;
   suites: string;
@@ -260,6 +266,7 @@ interface SourceRow {
   check_gpg: number;
   check_ssl: number;
   system: number;
+  distros: string;
   created_at: string;
   updated_at: string;
 }
@@ -267,6 +274,7 @@ interface SourceRow {
 function sourceOf(r: SourceRow): Source {
   return {
     name: r.name,
+    displayName: r.display_name,
     type: 'deb',
     url: r.url,
     suites: JSON.parse(r.suites) as string[],
@@ -275,6 +283,7 @@ function sourceOf(r: SourceRow): Source {
     checkGpg: r.check_gpg === 1,
     checkSsl: r.check_ssl === 1,
     system: r.system === 1,
+    distros: JSON.parse(r.distros) as string[],
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -534,11 +543,12 @@ export function openStore(path: string, options: StoreOptions = {}) {
     get: db.prepare('SELECT * FROM sources WHERE name = ?'),
     all: db.prepare('SELECT * FROM sources ORDER BY name'),
     upsert: db.prepare(
-      `INSERT INTO sources (name, type, url, suites, components, signed_by, check_gpg, check_ssl, system, created_at, updated_at)
-       VALUES (@name, 'deb', @url, @suites, @components, @signed_by, @check_gpg, @check_ssl, @system, @now, @now)
-       ON CONFLICT (name) DO UPDATE SET url = excluded.url, suites = excluded.suites,
-         components = excluded.components, signed_by = excluded.signed_by, check_gpg = excluded.check_gpg,
-         check_ssl = excluded.check_ssl, system = excluded.system, updated_at = excluded.updated_at`,
+      `INSERT INTO sources (name, display_name, type, url, suites, components, signed_by, check_gpg, check_ssl, system, distros, created_at, updated_at)
+       VALUES (@name, @display_name, 'deb', @url, @suites, @components, @signed_by, @check_gpg, @check_ssl, @system, @distros, @now, @now)
+       ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, url = excluded.url,
+         suites = excluded.suites, components = excluded.components, signed_by = excluded.signed_by,
+         check_gpg = excluded.check_gpg, check_ssl = excluded.check_ssl, system = excluded.system,
+         distros = excluded.distros, updated_at = excluded.updated_at`,
     ),
     delete: db.prepare('DELETE FROM sources WHERE name = ?'),
   };
@@ -562,6 +572,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
         }
         s.upsert.run({
           name: input.name,
+          display_name: input.displayName ?? input.name,
           url: input.url,
           suites: JSON.stringify(input.suites ?? []),
           components: JSON.stringify(input.components ?? []),
@@ -569,6 +580,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
           check_gpg: input.checkGpg === false ? 0 : 1,
           check_ssl: input.checkSsl === false ? 0 : 1,
           system: input.system === true ? 1 : 0,
+          distros: JSON.stringify(input.distros ?? []),
           now: iso(),
         });
         return sourceOf(s.get.get(input.name) as SourceRow);
