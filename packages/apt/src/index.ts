@@ -49,6 +49,7 @@ export {
   type RepositoryType,
   readHostSources,
 } from './sources.ts';
+export { insecureHosts, onInsecureHost, tlsConfigLines } from './tls.ts';
 export {
   compareDebianVersions,
   isValidDebianVersion,

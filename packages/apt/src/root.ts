@@ -24,6 +24,7 @@ import { AptError, AptErrorCode } from './errors.ts';
 import { type RunResult, run } from './exec.ts';
 import { withLock } from './lock.ts';
 import type { Repository } from './sources.ts';
+import { tlsConfigLines } from './tls.ts';
 
 export interface AptRootOptions {
   /** The state directory; roots live in `<stateDir>/apt/<arch>-<hash>`. */
@@ -99,6 +100,8 @@ function canonicalRepository(r: Repository): unknown {
     signedBy: r.signedBy ?? null,
     architectures: r.architectures ?? null,
     trusted: r.trusted ?? false,
+    // Only when set, so the roots of repositories without it keep the keys they had.
+    ...(r.verifyTls === false ? { verifyTls: false } : {}),
   };
 }
 
@@ -423,6 +426,7 @@ export class AptRoot {
       'Acquire::Retries "3";',
       'APT::Install-Recommends "false";',
       'APT::Install-Suggests "false";',
+      ...tlsConfigLines(this.repositories),
       '',
     ].join('\n');
     writeAtomic(this.configPath, conf);

@@ -31,6 +31,12 @@ export interface Repository {
   architectures?: string[];
   /** `trusted=yes`: apt accepts the repository without a valid signature (local repositories). */
   trusted?: boolean;
+  /**
+   * false: the https server's certificate and host name are not checked (Weldr's `check_ssl:
+   * false`). apt has no such switch per source, so it applies to every https URI on the hosts of
+   * this repository's URIs (see tls.ts). Default true.
+   */
+  verifyTls?: boolean;
 }
 
 /** The Debian archive keyring that the debian-archive-keyring package installs. */
