@@ -9,7 +9,7 @@ export {
   type ResolvedPackage,
 } from './depsolve.ts';
 export { AptError, AptErrorCode } from './errors.ts';
-export { buildLocalRepository, type LocalPackage } from './local-repo.ts';
+export { buildLocalRepository, type LocalPackage, type LocalRepositoryOptions } from './local-repo.ts';
 export {
   clearIndexCache,
   type IndexOptions,

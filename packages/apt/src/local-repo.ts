@@ -48,16 +48,28 @@ function controlFile(p: LocalPackage): string {
   return `${lines.join('\n')}\n`;
 }
 
+export interface LocalRepositoryOptions {
+  /** Also write an unsigned `Release` file (then apt needs `trusted: true`). */
+  release?: boolean;
+  /**
+   * A Debian-style archive instead of a flat one: the same index under
+   * `dists/<suite>/main/binary-<arch>/` for each suite, with an unsigned `Release` per suite.
+   */
+  suites?: string[];
+  /** The Debian architecture of that index; default amd64. */
+  arch?: string;
+}
+
 /**
  * Builds the packages into `dir` (created if needed) and writes its `Packages` index (and, with
  * `release`, an unsigned `Release` file). Returns the repository: `file:` URI, suite "./", no
- * components, trusted.
+ * components, trusted; with `suites`, those suites and component `main`.
  */
 export async function buildLocalRepository(
   dir: string,
   packages: LocalPackage[],
   id = 'local',
-  options: { release?: boolean } = {},
+  options: LocalRepositoryOptions = {},
 ): Promise<Repository> {
   const repo = resolve(dir);
   mkdirSync(repo, { recursive: true });
@@ -84,6 +96,34 @@ export async function buildLocalRepository(
     // An unsigned Release file: apt then needs `trusted: true` and says "not signed" without it.
     const release = await runChecked(['apt-ftparchive', 'release', '.'], { cwd: repo });
     writeFileSync(join(repo, 'Release'), release.stdout);
+  }
+  if (options.suites) {
+    const arch = options.arch ?? 'amd64';
+    for (const suite of options.suites) {
+      const dists = join(repo, 'dists', suite);
+      mkdirSync(join(dists, 'main', `binary-${arch}`), { recursive: true });
+      writeFileSync(join(dists, 'main', `binary-${arch}`, 'Packages'), index.stdout);
+      const release = await runChecked([
+        'apt-ftparchive',
+        '-o',
+        `APT::FTPArchive::Release::Suite=${suite}`,
+        '-o',
+        'APT::FTPArchive::Release::Components=main',
+        '-o',
+        `APT::FTPArchive::Release::Architectures=${arch}`,
+        'release',
+        dists,
+      ]);
+      writeFileSync(join(dists, 'Release'), release.stdout);
+    }
+    return {
+      id,
+      types: ['deb'],
+      uris: [`file:${repo}`],
+      suites: options.suites,
+      components: ['main'],
+      trusted: true,
+    };
   }
   return { id, types: ['deb'], uris: [`file:${repo}`], suites: ['./'], components: [], trusted: true };
 }
