@@ -119,6 +119,50 @@ describe('composer manifests', () => {
     assert.equal(osA.filter((s) => s.type === 'org.osbuild.apt').indexOf(osA[firstChanged] as never), 1);
   });
 
+  it('packages on a host whose TLS checks a repository turned off are fetched with curl insecure', async () => {
+    const imageType = getImageType('tar');
+    assert.ok(distro && imageType);
+    // curl from the https host without checks, bash from another https host, the rest over http.
+    const hosts: Record<string, string> = {
+      curl: 'https://insecure.invalid',
+      bash: 'https://checked.invalid',
+    };
+    const resolver: PackageResolver = {
+      async resolveLayers(suite, arch, repos, layers) {
+        const layered = await catalogue.resolveLayers(suite, arch, repos, layers);
+        return layered.map((debs) =>
+          debs.map((d) => ({ ...d, url: d.url.replace('http://repo.invalid', hosts[d.name] ?? '$&') })),
+        );
+      },
+    };
+    const insecure: Repository = {
+      id: 'mine',
+      types: ['deb'],
+      uris: ['https://insecure.invalid/debian'],
+      suites: ['bookworm'],
+      components: ['main'],
+      verifyTls: false,
+    };
+    const { manifest, packages } = await makeManifest(
+      { blueprint, distro, imageType, repositories: [...repositories, insecure], sourceEpoch: 1700000000 },
+      resolver,
+    );
+    assert.deepEqual(validateManifest(manifest, { index }).errors, []);
+    const items = (manifest.sources as Record<string, { items: Record<string, unknown> }>)['org.osbuild.curl']
+      ?.items;
+    const item = (name: string) => {
+      const p = packages.find((x) => x.name === name);
+      assert.ok(p, name);
+      return items?.[`sha256:${p.sha256}`];
+    };
+    assert.deepEqual(item('curl'), {
+      url: 'https://insecure.invalid/pool/curl_1.0-1_amd64.deb',
+      insecure: true,
+    });
+    assert.equal(item('bash'), 'https://checked.invalid/pool/bash_1.0-1_amd64.deb');
+    assert.equal(item('dpkg'), 'http://repo.invalid/pool/dpkg_1.0-1_amd64.deb');
+  });
+
   it('turns blueprint versions into apt package specs', () => {
     assert.equal(packageSpec({ name: 'curl' }), 'curl');
     assert.equal(packageSpec({ name: 'curl', version: '*' }), 'curl');

@@ -9,6 +9,7 @@
  * customizations applied, and the image type's boot configuration written.
  */
 import { createHash } from 'node:crypto';
+import { insecureHosts, onInsecureHost } from '@debian-forge/apt';
 import { ostreeRef as checkOstree } from './atomic.ts';
 import {
   type CustomizationsInput,
@@ -147,8 +148,13 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   ].map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
 
   const all = resolved.flatMap((debs, layer) => debs.map((d) => ({ ...d, layer })));
-  const curl: Record<string, string> = {};
-  for (const d of all) curl[`sha256:${d.sha256}`] = d.url;
+  // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
+  // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
+  const hosts = insecureHosts(req.repositories);
+  const curl: Record<string, string | { url: string; insecure: true }> = {};
+  for (const d of all) {
+    curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;
+  }
   const sources: Record<string, unknown> = { 'org.osbuild.curl': { items: curl } };
   if (Object.keys(inline).length > 0) sources['org.osbuild.inline'] = { items: inline };
 
