@@ -22,7 +22,7 @@ import {
 } from '@debian-forge/apt';
 import { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from '@debian-forge/composer';
 import type { Store } from '@debian-forge/store';
-import { type CatalogSource, sourceRepository, storedSource, systemSources } from './sources.ts';
+import { type CatalogSource, sourceRepository, sourcesFor, storedSource, systemSources } from './sources.ts';
 
 export interface PackageTarget {
   distro: Distro;
@@ -50,7 +50,7 @@ export interface PackageService {
   distro(name: string, arch: string): Distro | undefined;
   /** The system sources (the host distro's Debian repositories) and the store's system rows. */
   systemSources(): CatalogSource[];
-  /** Every repository packages of `distro` come from: Debian's, then the user's sources, then `extra`. */
+  /** Every repository packages of `distro` come from: Debian's, the store's sources for that distro, then `extra`. */
   repositories(distro: Distro, extra?: Repository[]): Repository[];
   /** Newest version of each name matching the globs (all names without globs), paged. */
   search(
@@ -114,7 +114,9 @@ export function createPackageService(options: PackageServiceOptions): PackageSer
       return [...fromHost, ...stored.filter((s) => !fromHost.some((h) => h.id === s.id))];
     },
     repositories(distro, extra = []) {
-      const user = options.store.sources.list().map((s) => sourceRepository(storedSource(s), distro));
+      const user = sourcesFor(options.store.sources.list(), distro).map((s) =>
+        sourceRepository(storedSource(s), distro),
+      );
       return [...debianRepositories(distro.suite, host()), ...user, ...extra];
     },
     async search(target, names, page) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Repository } from '@debian-forge/apt';
 import { getDistro } from '@debian-forge/composer';
-import { sourceRepository, systemSources } from './sources.ts';
+import type { Source } from '@debian-forge/store';
+import { sourceRepository, sourcesFor, storedSource, systemSources } from './sources.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const host: Repository[] = [
@@ -65,6 +66,7 @@ test('a user source as an apt repository: the distro suite and main by default, 
   assert.ok(bookworm);
   const base = {
     id: 'extra',
+    name: 'Extra packages',
     url: 'http://mirror.invalid/extra',
     suites: [],
     components: [],
@@ -72,6 +74,7 @@ test('a user source as an apt repository: the distro suite and main by default, 
     checkGpg: true,
     checkSsl: true,
     system: false,
+    distros: [],
   };
   assert.deepEqual(sourceRepository(base, bookworm), {
     id: 'source-extra',
@@ -84,4 +87,47 @@ test('a user source as an apt repository: the distro suite and main by default, 
   assert.deepEqual(flat.components, []);
   assert.equal(flat.trusted, true);
   assert.equal(flat.signedBy, KEYRING);
+});
+
+test('check_ssl false becomes verifyTls false; a source with distros is used only for those', () => {
+  const bookworm = getDistro('debian-12');
+  const trixie = getDistro('debian-13');
+  assert.ok(bookworm && trixie);
+  const source = (name: string, distros: string[]): Source => ({
+    name,
+    displayName: name,
+    type: 'deb',
+    url: 'https://mirror.invalid/extra',
+    suites: [],
+    components: [],
+    signedBy: [],
+    checkGpg: true,
+    checkSsl: name !== 'insecure',
+    system: false,
+    distros,
+    createdAt: '',
+    updatedAt: '',
+  });
+  const stored = [
+    source('everywhere', []),
+    source('insecure', ['debian-13']),
+    source('both', ['debian-12', 'debian-13']),
+  ];
+  assert.deepEqual(
+    sourcesFor(stored, bookworm).map((s) => s.name),
+    ['everywhere', 'both'],
+  );
+  assert.deepEqual(
+    sourcesFor(stored, trixie).map((s) => s.name),
+    ['everywhere', 'insecure', 'both'],
+  );
+  const repos = sourcesFor(stored, trixie).map((s) => sourceRepository(storedSource(s), trixie));
+  assert.deepEqual(
+    repos.map((r) => [r.id, r.verifyTls]),
+    [
+      ['source-everywhere', undefined],
+      ['source-insecure', false],
+      ['source-both', undefined],
+    ],
+  );
 });

@@ -9,8 +9,12 @@
  * - User sources: the store's other rows (`projects/source/new`), `type: "deb"` repositories with
  *   suites, components and a signed-by keyring.
  *
+ * A source with `distros` is used only for composes, depsolves and package queries of those distros
+ * (`sourcesFor`); one without is used for every distro, as osbuild-composer does.
+ *
  * `sourceRepository` turns a user source into an apt repository for a distro: no suites means the
- * distro's own suite, no components means `main` (none for a flat repository such as `./`).
+ * distro's own suite, no components means `main` (none for a flat repository such as `./`);
+ * `check_ssl: false` becomes the repository's `verifyTls: false`.
  */
 import { debianRepositories, type Repository, readHostSources } from '@debian-forge/apt';
 import type { Distro } from '@debian-forge/composer';
@@ -19,8 +23,10 @@ import { NAME_RE } from '../weldr/common.ts';
 
 /** A source in the API's terms, whichever place it comes from. */
 export interface CatalogSource {
-  /** The key: a user source's name in the store, a system source's derived name. */
+  /** The key (Weldr v1's `id`, v0's `name`): a user source's key in the store, a system source's derived name. */
   id: string;
+  /** The human name Weldr v1 shows beside the id (and v0 shows as `name`). */
+  name: string;
   url: string;
   suites: string[];
   components: string[];
@@ -28,6 +34,8 @@ export interface CatalogSource {
   checkGpg: boolean;
   checkSsl: boolean;
   system: boolean;
+  /** The distros the source is used for; empty means every one. */
+  distros: string[];
 }
 
 /** A name a system repository can go by: the last path part of its URI, made to fit the name rule. */
@@ -65,8 +73,10 @@ export function systemSources(distro: Distro, host: () => Repository[] = readHos
     const base = repositoryName(repo);
     const n = (taken.get(base) ?? 0) + 1;
     taken.set(base, n);
+    const id = n === 1 ? base : `${base}-${n}`;
     return {
-      id: n === 1 ? base : `${base}-${n}`,
+      id,
+      name: id,
       url: repo.uris[0] ?? '',
       suites: [...repo.suites],
       components: [...repo.components],
@@ -74,6 +84,7 @@ export function systemSources(distro: Distro, host: () => Repository[] = readHos
       checkGpg: repo.trusted !== true,
       checkSsl: true,
       system: true,
+      distros: [],
     };
   });
 }
@@ -81,6 +92,7 @@ export function systemSources(distro: Distro, host: () => Repository[] = readHos
 export function storedSource(s: Source): CatalogSource {
   return {
     id: s.name,
+    name: s.displayName,
     url: s.url,
     suites: s.suites,
     components: s.components,
@@ -88,7 +100,13 @@ export function storedSource(s: Source): CatalogSource {
     checkGpg: s.checkGpg,
     checkSsl: s.checkSsl,
     system: s.system,
+    distros: s.distros,
   };
+}
+
+/** The stored sources used for `distro`: those without distros, and those that name it. */
+export function sourcesFor(sources: Source[], distro: Distro): Source[] {
+  return sources.filter((s) => s.distros.length === 0 || s.distros.includes(distro.name));
 }
 
 /** A user source as an apt repository for `distro` (see the top of this file). */
@@ -104,5 +122,6 @@ export function sourceRepository(s: CatalogSource, distro: Distro): Repository {
   };
   if (s.signedBy[0] !== undefined) repo.signedBy = s.signedBy[0];
   if (!s.checkGpg) repo.trusted = true;
+  if (!s.checkSsl) repo.verifyTls = false;
   return repo;
 }

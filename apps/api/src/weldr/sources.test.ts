@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildLocalRepository, openRoot } from '@debian-forge/apt';
+import { getDistro } from '@debian-forge/composer';
 import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.ts';
 import { createPackageService } from '../services/packages.ts';
 import { startTestApi } from '../testing.ts';
 import { postText, weldrError } from './test-helpers.ts';
@@ -37,9 +42,12 @@ test('sources: new (JSON, TOML with and without [id]), list, info v0 by name and
     ['extra', 'flat', 'mine'],
   );
 
-  const list = (await get(app, '/api/v0/projects/source/list')).json().sources as string[];
+  // v0 lists names (sorted as composer sorts them, bytewise), v1 ids; the system sources follow.
+  const list0 = (await get(app, '/api/v0/projects/source/list')).json().sources as string[];
+  assert.deepEqual(list0.slice(0, 3), ['Flat', 'Mine', 'extra']);
+  const list = (await get(app, '/api/v1/projects/source/list')).json().sources as string[];
   assert.deepEqual(list.slice(0, 3), ['extra', 'flat', 'mine']);
-  assert.deepEqual((await get(app, '/api/v1/projects/source/list')).json().sources, list);
+  assert.deepEqual(list0.slice(3), list.slice(3));
 
   const info0 = (await get(app, '/api/v0/projects/source/info/extra,nope')).json();
   assert.deepEqual(info0, {
@@ -61,6 +69,13 @@ test('sources: new (JSON, TOML with and without [id]), list, info v0 by name and
   const info1 = (await get(app, '/api/v1/projects/source/info/mine%2Cflat')).json();
   assert.deepEqual(Object.keys(info1.sources), ['mine', 'flat']);
   assert.equal(info1.sources.mine.id, 'mine');
+  assert.equal(info1.sources.mine.name, 'Mine', 'v1 keeps the name apart from the id');
+  assert.equal(info1.sources.flat.name, 'Flat');
+  // v0 looks a source up by its key too, and answers under its name, without id.
+  const info0v1 = (await get(app, '/api/v0/projects/source/info/mine')).json();
+  assert.deepEqual(Object.keys(info0v1.sources), ['Mine']);
+  assert.equal(info0v1.sources.Mine.name, 'Mine');
+  assert.equal(info0v1.sources.Mine.id, undefined);
   assert.equal(info1.sources.mine.check_gpg, false);
   assert.equal(info1.sources.mine.rhsm, false);
   assert.deepEqual(info1.sources.mine.suites, ['./']);
@@ -86,6 +101,11 @@ test('sources: new (JSON, TOML with and without [id]), list, info v0 by name and
     'extra is not a valid source.',
   );
   assert.ok(store.sources.get('mine'), 'only the first name of a list is deleted');
+  // v0 checks the key, then deletes by name, as composer does: "mine" is named "Mine", so it stays.
+  assert.deepEqual((await del('/api/v0/projects/source/delete/mine')).json(), { status: true });
+  assert.ok(store.sources.get('mine'));
+  assert.deepEqual((await del('/api/v1/projects/source/delete/mine')).json(), { status: true });
+  assert.equal(store.sources.get('mine'), undefined, 'v1 deletes by id');
   weldrError(await del('/api/v0/projects/source/delete/'), 404, 'HTTPError', 'Not Found');
   weldrError(await del('/api/v0/projects/source/delete/a%2F..'), 400, 'InvalidChars');
   weldrError(await get(app, '/api/v0/projects/source/info/'), 404, 'HTTPError', 'Not Found');
@@ -194,5 +214,136 @@ test('sources: the host Debian repositories are system sources that cannot chang
     400,
     'SystemSource',
     `${first} is a system source, it cannot be deleted.`,
+  );
+});
+
+test('sources: distros and check_ssl are stored and shown (v1), left out of v0; JSON and TOML round trips', async (t) => {
+  const { app, store } = await startTestApi(t);
+  const json = 'application/json';
+  const v1 = {
+    id: 'trixie-extra',
+    name: 'Extra packages for trixie',
+    type: 'deb',
+    url: 'https://mirror.invalid/extra',
+    suites: ['trixie'],
+    components: ['main'],
+    check_gpg: true,
+    check_ssl: false,
+    distros: ['debian-13'],
+  };
+  assert.equal((await post(app, 'v1', JSON.stringify(v1), json)).statusCode, 200);
+  const stored = store.sources.get('trixie-extra');
+  assert.equal(stored?.displayName, 'Extra packages for trixie');
+  assert.deepEqual(stored?.distros, ['debian-13']);
+  assert.equal(stored?.checkSsl, false);
+
+  const shown = (await get(app, '/api/v1/projects/source/info/trixie-extra')).json().sources['trixie-extra'];
+  assert.deepEqual(shown, { ...v1, system: false, rhsm: false });
+  const v0 = (await get(app, '/api/v0/projects/source/info/trixie-extra')).json().sources;
+  assert.deepEqual(Object.keys(v0), ['Extra packages for trixie']);
+  assert.equal(v0['Extra packages for trixie'].distros, undefined, 'v0 shows no distros');
+  assert.equal(v0['Extra packages for trixie'].check_ssl, false);
+
+  // The TOML v1 gives back is keyed by id and posts back to the same source.
+  const toml = (await get(app, '/api/v1/projects/source/info/trixie-extra?format=toml')).body;
+  assert.match(toml, /^\[trixie-extra\]\n/);
+  assert.match(toml, /^distros = \["debian-13"\]$/m);
+  store.sources.delete('trixie-extra');
+  assert.equal((await post(app, 'v1', toml, 'text/x-toml')).statusCode, 200);
+  const again = (await get(app, '/api/v1/projects/source/info/trixie-extra')).json().sources['trixie-extra'];
+  assert.deepEqual(again, shown);
+
+  // A wrapped TOML post without id takes the table's key; one without a name is refused, as composer does.
+  const wrapped = `[wrapped]\nname = "Wrapped"\ntype = "deb"\nurl = "http://mirror.invalid/w"\ndistros = ["debian-12"]\n`;
+  assert.equal((await post(app, 'v1', wrapped, 'text/x-toml')).statusCode, 200);
+  assert.deepEqual(store.sources.get('wrapped')?.distros, ['debian-12']);
+  assert.equal(store.sources.get('wrapped')?.displayName, 'Wrapped');
+  weldrError(
+    await post(app, 'v1', JSON.stringify({ id: 'x', type: 'deb', url: MIRROR }), json),
+    400,
+    'ProjectsError',
+    "Problem parsing POST body: 'name' field is missing from request",
+  );
+
+  // v0 has no distros: a v0 post's distros are neither checked nor kept.
+  const body0 = { name: 'plain', type: 'deb', url: MIRROR, distros: ['fedora-40'] };
+  assert.equal((await post(app, 'v0', JSON.stringify(body0), json)).statusCode, 200);
+  assert.deepEqual(store.sources.get('plain')?.distros, []);
+  const plain = (await get(app, '/api/v1/projects/source/info/plain')).json().sources.plain;
+  assert.equal(plain.distros, undefined, 'no distros: the key is left out, as composer omits it');
+});
+
+test('sources: one with distros is used only for those distros; check_ssl false reaches apt', async (t) => {
+  const api = await startTestApi(t);
+  const { store, dir } = api;
+  // A Debian-looking archive for bookworm and trixie (the host's "Debian mirror", offline) and a
+  // flat repository with a package only the debian-13 source should bring.
+  const debian = await buildLocalRepository(
+    join(dir, 'debian'),
+    [{ name: 'forge-base', version: '1.0-1' }],
+    'debian',
+    { suites: ['bookworm', 'trixie'] },
+  );
+  const extra = await buildLocalRepository(join(dir, 'extra'), [
+    { name: 'forge-trixie-only', version: '2.0-1' },
+  ]);
+  const packages = createPackageService({
+    stateDir: dir,
+    store,
+    hostSources: () => [debian],
+    hostDistro: 'debian-12',
+    hostArch: 'x86_64',
+  });
+  const app = await buildApp({ ...api.deps, packages });
+  t.after(() => app.close());
+
+  const source = {
+    id: 'only13',
+    name: 'Only for trixie',
+    type: 'deb',
+    url: extra.uris[0],
+    suites: ['./'],
+    check_gpg: false,
+    distros: ['debian-13'],
+  };
+  assert.equal((await post(app, 'v1', JSON.stringify(source), 'application/json')).statusCode, 200);
+  const depsolve = (distro: string) =>
+    get(app, `/api/v1/projects/depsolve/forge-trixie-only?distro=${distro}`);
+  const trixie = await depsolve('debian-13');
+  assert.equal(trixie.statusCode, 200, trixie.body);
+  assert.deepEqual(
+    trixie.json().projects.map((p: { name: string }) => p.name),
+    ['forge-trixie-only'],
+  );
+  weldrError(await depsolve('debian-12'), 400, 'ProjectsError', /forge-trixie-only/);
+  const base = await get(app, '/api/v1/projects/depsolve/forge-base?distro=debian-12');
+  assert.equal(base.statusCode, 200, 'debian-12 still has its own repositories');
+
+  // check_ssl false: that source's repository skips TLS checks, and its apt root says so for its host.
+  const insecure = {
+    id: 'insecure',
+    name: 'Self-signed',
+    type: 'deb',
+    url: 'https://insecure.invalid/debian',
+    check_ssl: false,
+    distros: ['debian-13'],
+  };
+  assert.equal((await post(app, 'v1', JSON.stringify(insecure), 'application/json')).statusCode, 200);
+  const shown = (await get(app, '/api/v1/projects/source/info/insecure')).json().sources.insecure;
+  assert.equal(shown.check_ssl, false);
+  const bookworm = getDistro('debian-12');
+  const trixieDistro = getDistro('debian-13');
+  assert.ok(bookworm && trixieDistro);
+  const repos = packages.repositories(trixieDistro);
+  assert.equal(repos.find((r) => r.id === 'source-insecure')?.verifyTls, false);
+  const root = await openRoot({ stateDir: join(dir, 'roots'), repositories: repos });
+  assert.match(
+    readFileSync(root.configPath, 'utf8'),
+    /^Acquire::https::insecure\.invalid::Verify-Peer "false";$/m,
+  );
+  assert.equal(
+    packages.repositories(bookworm).some((r) => r.id === 'source-insecure'),
+    false,
+    'not a debian-12 repository',
   );
 });

@@ -1,9 +1,11 @@
 /**
  * Weldr projects/source/*: list, info, new, delete. Sources are apt repositories (`type: "deb"`
- * with `suites`, `components` and `signed_by` keyrings); v0 keys them by `name`, v1 by `id`. The
- * store keeps one key per source, so a v1 source's `name` is its id. System sources (the host's
- * Debian repositories, see services/sources.ts) are listed with `system: true` and cannot be
- * replaced or deleted (`SystemSource`).
+ * with `suites`, `components` and `signed_by` keyrings). As in osbuild-composer, the store keys a
+ * source by v1's `id` (v0's `name` when posted through v0) and keeps v1's human `name` beside it:
+ * v1 lists ids and shows `id`, `name` and `distros`; v0 lists names and shows a source under its
+ * name, without `id` or `distros` (a v0 post takes none). Lookups (`info/<keys>`) go by key in both.
+ * System sources (the host's Debian repositories, see services/sources.ts) are listed with
+ * `system: true` and cannot be replaced or deleted (`SystemSource`).
  */
 import { BlueprintError, parseDocument } from '@debian-forge/blueprint';
 import { StoreError, StoreErrorCode } from '@debian-forge/store';
@@ -21,7 +23,7 @@ const isV1 = (request: FastifyRequest) => request.url.startsWith('/api/v1/');
 function outgoing(s: CatalogSource, v1: boolean): Record<string, unknown> {
   return {
     ...(v1 ? { id: s.id } : {}),
-    name: s.id,
+    name: s.name,
     type: 'deb',
     url: s.url,
     check_gpg: s.checkGpg,
@@ -30,6 +32,7 @@ function outgoing(s: CatalogSource, v1: boolean): Record<string, unknown> {
     suites: s.suites,
     components: s.components,
     ...(s.signedBy.length > 0 ? { signed_by: s.signedBy } : {}),
+    ...(v1 && s.distros.length > 0 ? { distros: s.distros } : {}),
     ...(v1 ? { rhsm: false } : {}),
   };
 }
@@ -51,17 +54,18 @@ function flag(value: unknown, key: string, fallback: boolean): boolean {
   return value;
 }
 
-/** A source as posted: its key (v0 name, v1 id), what the store keeps, and the distros it is for. */
+/** A source as posted: its key (v0 name, v1 id), its name, what the store keeps, the distros it is for. */
 export interface SourceRequest extends Omit<CatalogSource, 'id' | 'system'> {
   key: string;
-  distros: string[];
 }
 
 /**
  * The source in a `projects/source/new` body (JSON, or TOML optionally wrapped in a `[id]` table,
- * the first id in order when several are given). Checks what composer checks, in its order and
- * with its messages, and what apt needs: `type` "deb", a URL apt can fetch, keyrings that are
- * files or armoured key blocks. `check_gpg` and `check_ssl` default to true.
+ * the first id in order when several are given; v1 takes that id when the table has none). Checks
+ * what composer checks, in its order and with its messages (`name` is required in v1 too), and what
+ * apt needs: `type` "deb", a URL apt can fetch, keyrings that are files or armoured key blocks.
+ * `check_gpg` and `check_ssl` default to true. `distros` is read in v1 only, as composer's v0
+ * source has no such field.
  */
 export function readSource(text: string, mediaType: string, v1: boolean): SourceRequest {
   let doc: Record<string, unknown>;
@@ -110,13 +114,14 @@ export function readSource(text: string, mediaType: string, v1: boolean): Source
   }
   return {
     key,
+    name: str('name'),
     url: str('url'),
     suites: stringList(doc.suites, 'suites'),
     components: stringList(doc.components, 'components'),
     signedBy,
     checkGpg: flag(doc.check_gpg, 'check_gpg', true),
     checkSsl: flag(doc.check_ssl, 'check_ssl', true),
-    distros: stringList(doc.distros, 'distros'),
+    distros: v1 ? stringList(doc.distros, 'distros') : [],
   };
 }
 
@@ -136,12 +141,13 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
     method: 'GET',
     path: '/projects/source/list',
     schema: doc('Source keys: names (v0) or ids (v1), the system sources last', '/projects/source/list'),
-    handler: async () => {
+    handler: async (request) => {
       const system = packages.systemSources().map((s) => s.id);
       const user = store.sources
         .list()
-        .map((s) => s.name)
-        .filter((n) => !system.includes(n));
+        .filter((s) => !system.includes(s.name))
+        .map((s) => (isV1(request) ? s.name : s.displayName))
+        .sort();
       return { sources: [...user, ...system] };
     },
   });
@@ -159,12 +165,16 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
       const sources: Record<string, Record<string, unknown>> = {};
       const errors: WeldrErrorEntry[] = [];
       const wanted = param === '*' ? [...all.keys()] : param.split(',');
+      const byKey: Record<string, Record<string, unknown>> = {};
       for (const key of wanted) {
         const s = all.get(key);
-        if (s) sources[key] = outgoing(s, v1);
-        else errors.push({ id: 'UnknownSource', msg: `${key} is not a valid source` });
+        if (s) {
+          byKey[key] = outgoing(s, v1);
+          // v0 answers under the source's name, v1 under its id; TOML is keyed by id in both.
+          sources[v1 ? key : s.name] = byKey[key];
+        } else errors.push({ id: 'UnknownSource', msg: `${key} is not a valid source` });
       }
-      if (format === 'toml') return sendText(reply, tomlDocument(sources));
+      if (format === 'toml') return sendText(reply, tomlDocument(byKey));
       return { sources, errors };
     },
   });
@@ -188,6 +198,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
       try {
         store.sources.put({
           name: source.key,
+          displayName: source.name,
           type: 'deb',
           url: source.url,
           suites: source.suites,
@@ -195,6 +206,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
           signedBy: source.signedBy,
           checkGpg: source.checkGpg,
           checkSsl: source.checkSsl,
+          distros: source.distros,
         });
       } catch (err) {
         if (err instanceof StoreError && err.code === StoreErrorCode.SystemSource) {
@@ -226,7 +238,13 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
       }
       if (!store.sources.get(key))
         throw new WeldrError(400, 'UnknownSource', `${key} is not a valid source.`);
-      store.sources.delete(key);
+      if (isV1(request)) store.sources.delete(key);
+      else {
+        // composer's v0 checks the key, then deletes the first source whose name is the one given
+        // (the same source unless a v1 post gave it another name; then nothing is deleted).
+        const named = store.sources.list().find((s) => !s.system && s.displayName === key);
+        if (named) store.sources.delete(named.name);
+      }
       return OK;
     },
   });
