@@ -1,13 +1,16 @@
 /**
- * What compose tests share: a planner that needs no apt (a small valid manifest), a real
- * ForgeWorker on the test's queue with a tiny build processor that uploads its artifact through the
- * API as apps/worker does, and a wait for a compose's state.
+ * What compose tests share: planners that need no apt (a small valid manifest; the real
+ * planCompose over a made-up package catalogue, also behind a gate), a real ForgeWorker on the
+ * test's queue with a tiny build processor that uploads its artifact through the API as
+ * apps/worker does, and waits for a compose's state or for its row.
  */
 import { createHash } from 'node:crypto';
+import { AptError, AptErrorCode, type Repository } from '@debian-forge/apt';
+import { planCompose, type ResolvedPackage } from '@debian-forge/composer';
 import { type BuildJob, type BuildResult, ForgeWorker, type JobContext } from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
 import type { TestApi } from '../testing.ts';
-import type { ComposePlanner } from './composes.ts';
+import { type ComposePlanner, targetOf } from './composes.ts';
 
 /** A manifest of one empty pipeline, valid for packages/manifest's schema. */
 export const TINY_MANIFEST = {
@@ -21,6 +24,73 @@ export const tinyPlanner: ComposePlanner = async (compose) => ({
   exports: ['image'],
   filename: compose.imageType === 'tar' ? 'root.tar' : 'disk.qcow2',
 });
+
+/** A host apt source for planners that never reach it (Debian suite names and components only). */
+const PLACEHOLDER_HOST: Repository[] = [
+  {
+    id: 'host',
+    types: ['deb'],
+    uris: ['http://mirror.invalid/debian'],
+    suites: ['bookworm'],
+    components: ['main'],
+  },
+];
+
+/**
+ * packages/composer's planCompose (so its real refusals: OSTree options, a disk too small …) with a
+ * resolver over a made-up catalogue in which every package exists except those named `missing-*`,
+ * for which it throws apt's own error (FORGE_ERR_APT_NOT_FOUND, "Unable to locate package").
+ */
+export const catalogPlanner: ComposePlanner = async (compose) => {
+  const deb = (spec: string): ResolvedPackage => {
+    const name = spec.split(/[ =(]/)[0] as string;
+    if (name.startsWith('missing-')) {
+      throw new AptError(AptErrorCode.NotFound, `E: Unable to locate package ${name}`);
+    }
+    return {
+      name,
+      version: '1.0',
+      arch: 'amd64',
+      url: `http://mirror.invalid/debian/pool/main/${name}_1.0_amd64.deb`,
+      sha256: createHash('sha256').update(name).digest('hex'),
+      size: 1,
+    };
+  };
+  const resolver = {
+    resolveLayers: async (
+      _suite: string,
+      _arch: string,
+      _repos: Repository[],
+      layers: { packages: string[] }[],
+    ) => layers.map((l) => l.packages.map(deb)),
+    releaseEpoch: async () => 1_700_000_000,
+  };
+  const plan = await planCompose(targetOf(compose), { resolver, hostRepositories: PLACEHOLDER_HOST });
+  return {
+    manifest: plan.manifest,
+    exports: [plan.imageType.exportPipeline],
+    filename: plan.imageType.filename,
+  };
+};
+
+/** catalogPlanner behind a gate: `close()` holds the plans that start after it until `open()`. */
+export function gatedPlanner() {
+  let open: () => void = () => {};
+  let gate: Promise<void> = Promise.resolve();
+  const planner: ComposePlanner = async (compose) => {
+    await gate;
+    return catalogPlanner(compose);
+  };
+  return {
+    planner,
+    close() {
+      gate = new Promise((r) => {
+        open = r;
+      });
+    },
+    open: () => open(),
+  };
+}
 
 /** Uploads `bytes` as the compose's artifact the way a worker does (PUT with X-Forge-Sha256). */
 export async function uploadArtifact(
@@ -95,4 +165,14 @@ export async function waitForState(
       throw new Error(`compose ${uuid} is ${now}, not ${state}, after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The uuid of the first compose row to appear (polling the store). */
+export async function firstRow(api: TestApi): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const [row] = api.store.composes.list().items;
+    if (row) return row.uuid;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no compose row appeared');
 }

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import type { ComposeEvent } from '../events.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
 import {
+  firstRow,
+  gatedPlanner,
   startTestWorker,
   TINY_MANIFEST,
   tinyPlanner,
@@ -12,7 +14,7 @@ import {
   uploadingBuild,
   waitForState,
 } from './compose.fixture.ts';
-import { ComposeErrorCode } from './composes.ts';
+import { ComposeErrorCode, ComposePlanError, type ComposeRequest } from './composes.ts';
 
 function errorCode(api: TestApi, uuid: string): string | undefined {
   return (api.store.composes.get(uuid)?.error as { code?: string } | undefined)?.code;
@@ -111,6 +113,80 @@ test('submit: refusals before anything is stored; planner and build failures end
   assert.equal(errorCode(api, lying.uuid), 'FORGE_ERR_ARTIFACT_MISSING');
   const log = api.store.composes.log.read(lying.uuid).map((l) => l.line);
   assert.match(log.at(-1) ?? '', /^\[forge\] compose failed: .*FORGE_ERR_ARTIFACT_MISSING/);
+});
+
+test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused plan keeps nothing; cancel and the bound', async (t) => {
+  const gated = gatedPlanner();
+  const api = await startTestApi(
+    t,
+    {},
+    { composes: { planner: gated.planner, planWaitSeconds: 1 }, lifecycle: false },
+  );
+  const seen: ComposeEvent[] = [];
+  api.deps.events.subscribe((e) => seen.push(e));
+  const states = (uuid: string) =>
+    seen.filter((e) => e.type === 'state' && e.uuid === uuid).map((e) => (e as { state: string }).state);
+  const wait = { waitForPlan: true };
+  const missing = { blueprint: { ...blueprint, packages: [{ name: 'missing-tool' }] }, imageType: 'qcow2' };
+
+  const good = await api.composes.submit(request, wait);
+  assert.equal(good.state, 'QUEUED');
+  assert.equal((await api.queue.getJob(good.jobId as string))?.payload.composeId, good.uuid);
+
+  const refusals: [ComposeRequest, number, string, RegExp][] = [
+    [missing, 400, 'FORGE_ERR_APT_NOT_FOUND', /Unable to locate package missing-tool/],
+    [{ ...request, size: 100 * 1024 ** 2 }, 400, 'FORGE_ERR_COMPOSE_SIZE', /too small/],
+    [
+      { ...request, imageType: 'debian-atomic-commit', ostree: { ref: 'not a ref' } },
+      400,
+      'FORGE_ERR_COMPOSE_OSTREE',
+      /invalid ostree ref/,
+    ],
+  ];
+  for (const [bad, status, code, message] of refusals) {
+    await assert.rejects(api.composes.submit(bad, wait), (e: unknown) => {
+      assert.ok(e instanceof ComposePlanError, String(e));
+      assert.equal(e.status, status);
+      assert.equal(e.code, code);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  assert.deepEqual(
+    api.store.composes.list().items.map((c) => c.uuid),
+    [good.uuid],
+    'the refused composes are gone',
+  );
+  const refused = [...new Set(seen.map((e) => e.uuid))].filter((u) => u !== good.uuid);
+  assert.equal(refused.length, 3);
+  for (const uuid of refused) {
+    assert.deepEqual(states(uuid), ['PENDING', 'FAILED'], 'followers see each refused compose end');
+    assert.equal(existsSync(join(api.config.artifactsDir, uuid)), false);
+  }
+  await api.composes.cancel(good.uuid);
+  await api.composes.delete(good.uuid);
+
+  // Cancelled while its manifest is made: the call returns the CANCELLED row, nothing is queued.
+  gated.close();
+  const cancelling = api.composes.submit(request, wait);
+  const uuid = await firstRow(api);
+  assert.equal((await api.composes.cancel(uuid)).state, 'CANCELLED');
+  gated.open();
+  const cancelled = await cancelling;
+  assert.equal(cancelled.state, 'CANCELLED');
+  assert.equal(await api.queue.getJob(`build-${uuid}`), undefined);
+  await api.composes.delete(uuid);
+
+  // Past the bound (1 s here) the call returns the PENDING row; a later error ends it FAILED.
+  gated.close();
+  const started = Date.now();
+  const slow = await api.composes.submit(missing, wait);
+  assert.equal(slow.state, 'PENDING');
+  assert.ok(Date.now() - started >= 1000, 'it waited for the bound');
+  gated.open();
+  await api.composes.pending();
+  assert.equal(errorCode(api, slow.uuid), 'FORGE_ERR_APT_NOT_FOUND', 'kept, FAILED');
+  assert.equal(api.store.composes.get(slow.uuid)?.state, 'FAILED');
 });
 
 test('cancel: a queued job leaves the queue; a running one is signalled and its worker stops', async (t) => {

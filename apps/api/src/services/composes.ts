@@ -6,12 +6,24 @@
  * A compose is recorded PENDING at once; its manifest is made off the request path (apt runs for
  * seconds to minutes), then it is queued (QUEUED). Errors of that step end it FAILED with the
  * reason. `pending()` resolves when no manifest is being made (tests, shutdown).
+ *
+ * Weldr's `compose` answers manifest errors in the response, as osbuild-composer does (it depsolves
+ * in the request and stores nothing when that fails): `submit(request, { waitForPlan: true })`
+ * resolves once the compose is QUEUED, or rejects with a ComposePlanError after removing the
+ * compose (a FAILED state event goes out first, so a follower of the compose sees it end; the row,
+ * its log and its directory then go as `delete` removes them, without an event of their own). The
+ * wait is bounded: a cold apt root can take minutes to update, and composer-cli gives up after 240
+ * seconds by default (its --timeout). After `planWaitSeconds` (DEFAULT_PLAN_WAIT_SECONDS, under
+ * that timeout) the call resolves with the still PENDING compose, the manifest goes on being made,
+ * and an error after that ends the compose FAILED as for the other APIs. A compose cancelled while
+ * its manifest is made resolves the call with the CANCELLED row. The Cloud and Forge APIs do not
+ * wait (osbuild-composer's Cloud API is asynchronous too).
  */
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AptError } from '@debian-forge/apt';
+import { AptError, AptErrorCode } from '@debian-forge/apt';
 import {
   aptResolver,
   ComposerError,
@@ -58,10 +70,16 @@ export interface ManifestRequest {
   priority?: number;
 }
 
+export interface SubmitOptions {
+  /** Resolve once the compose is QUEUED (Weldr); see the top of this file. */
+  waitForPlan?: boolean;
+}
+
 export interface ComposeService {
   /** Records the compose (PENDING), makes its manifest, queues it (QUEUED). Returns at once with
-   *  the PENDING row; manifest errors end the compose FAILED with the reason. */
-  submit(request: ComposeRequest): Promise<Compose>;
+   *  the PENDING row; manifest errors end the compose FAILED with the reason. With `waitForPlan`,
+   *  returns the QUEUED row, or rejects with a ComposePlanError and keeps nothing. */
+  submit(request: ComposeRequest, options?: SubmitOptions): Promise<Compose>;
   /** A raw OSBuild manifest (Forge API): validated first (400 FORGE_ERR_MANIFEST_INVALID, nothing
    *  stored), then queued at once; returns the QUEUED row. */
   submitManifest(request: ManifestRequest): Promise<Compose>;
@@ -86,7 +104,36 @@ export const ComposeErrorCode = {
   BadRequest: 'FORGE_ERR_COMPOSE_REQUEST',
   /** A raw manifest that does not validate. */
   BadManifest: 'FORGE_ERR_MANIFEST_INVALID',
+  /** The build job of a compose could not be added to the queue. */
+  Queue: 'FORGE_ERR_COMPOSE_QUEUE',
 } as const;
+
+/**
+ * Why a compose whose caller waited for its manifest was refused (it is removed): `code` is the
+ * reason's own code (an AptError's, a ComposerError's, `FORGE_ERR_COMPOSE_QUEUE` …); the status is
+ * 400 when the request is at fault (a package apt cannot find or install, bad options) and 500
+ * otherwise (a repository that cannot be read, the queue, a fault of the service).
+ */
+export class ComposePlanError extends ApiError {
+  constructor(err: unknown) {
+    const { code, message } = errorOf(err);
+    super(requestAtFault(err) ? 400 : 500, code, message);
+  }
+}
+
+const REQUEST_APT_ERRORS: readonly string[] = [
+  AptErrorCode.NotFound,
+  AptErrorCode.Unsatisfiable,
+  AptErrorCode.Request,
+];
+
+function requestAtFault(err: unknown): boolean {
+  if (err instanceof AptError) return REQUEST_APT_ERRORS.includes(err.code);
+  return err instanceof ComposerError || err instanceof ManifestError;
+}
+
+/** How long `submit(…, { waitForPlan: true })` waits by default, in seconds. */
+export const DEFAULT_PLAN_WAIT_SECONDS = 180;
 
 /** What a compose's manifest step produces: the build job's contents. */
 export interface PlannedBuild {
@@ -122,7 +169,8 @@ export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
   };
 }
 
-function targetOf(
+/** What packages/composer's planCompose takes for a compose row. */
+export function targetOf(
   compose: Pick<Compose, 'blueprint' | 'blueprintName' | 'imageType' | 'distro' | 'arch' | 'size' | 'ostree'>,
 ) {
   const ostree = Object.fromEntries(
@@ -147,6 +195,8 @@ export interface ComposeServiceOptions {
   manifestIndex?: ModuleIndex;
   /** What a build job asks of a worker; by default 1 CPU, 2 GiB and room for the image. */
   resources?: (compose: Compose) => Resources;
+  /** The longest wait of `submit(…, { waitForPlan: true })`; DEFAULT_PLAN_WAIT_SECONDS by default. */
+  planWaitSeconds?: number;
 }
 
 export interface ComposeServiceDeps {
@@ -163,6 +213,9 @@ export interface ComposeServiceImpl extends ComposeService {
   /** Resolves when no manifest is being made. */
   pending(): Promise<void>;
 }
+
+/** How a manifest step ended: queued, ended another way meanwhile (cancelled), or FAILED for `failed`. */
+type PlanOutcome = 'queued' | 'gone' | { failed: unknown };
 
 const GiB = 1024 ** 3;
 const TERMINAL: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -246,6 +299,7 @@ export function createComposeService(
   const planner = options.planner ?? aptPlanner(config.stateDir, store);
   const resources = options.resources ?? defaultResources;
   const running = new Set<Promise<void>>();
+  const planWaitMs = (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000;
 
   const checkTarget = (request: ComposeRequest) => {
     try {
@@ -288,7 +342,7 @@ export function createComposeService(
   };
 
   /** Queues a compose whose manifest is stored: job id first, QUEUED, then the job. */
-  const enqueue = async (compose: Compose, build: PlannedBuild): Promise<void> => {
+  const enqueue = async (compose: Compose, build: PlannedBuild): Promise<PlanOutcome> => {
     const job: BuildJob = {
       type: 'build',
       composeId: compose.uuid,
@@ -303,40 +357,72 @@ export function createComposeService(
     moveCompose(deps, compose.uuid, 'QUEUED', { jobId: jobIdOf(job) });
     try {
       await queue.add(job);
+      return 'queued';
     } catch (err) {
-      fail(compose.uuid, err);
+      const reason = `the build job could not be queued: ${(err as Error)?.message ?? String(err)}`;
+      return fail(compose.uuid, new ApiError(500, ComposeErrorCode.Queue, reason));
     }
   };
 
-  const fail = (uuid: string, err: unknown) => {
+  /** Ends the compose FAILED with the reason, unless it has ended (or gone) meanwhile. */
+  const fail = (uuid: string, err: unknown): PlanOutcome => {
     const current = store.composes.get(uuid);
-    if (!current || TERMINAL.includes(current.state)) return;
+    if (!current || TERMINAL.includes(current.state)) return 'gone';
     const error = errorOf(err);
     ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
     moveCompose(deps, uuid, 'FAILED', { error });
+    return { failed: err };
   };
 
-  const plan = (compose: Compose): void => {
-    const work = (async () => {
+  const plan = (compose: Compose): Promise<PlanOutcome> => {
+    const work = (async (): Promise<PlanOutcome> => {
       try {
         const build = await planner(compose);
         const now = store.composes.get(compose.uuid);
-        if (now?.state !== 'PENDING') return; // cancelled (or deleted) meanwhile
+        if (now?.state !== 'PENDING') return 'gone'; // cancelled (or deleted) meanwhile
         store.composes.setManifest(compose.uuid, build.manifest);
-        await enqueue(now, build);
+        return await enqueue(now, build);
       } catch (err) {
-        fail(compose.uuid, err);
+        return fail(compose.uuid, err);
       }
     })();
-    running.add(work);
-    void work.finally(() => running.delete(work));
+    const tracked = work.then(() => undefined);
+    running.add(tracked);
+    void tracked.finally(() => running.delete(tracked));
+    return work;
+  };
+
+  /** The plan's outcome, or 'waiting' after `planWaitMs`. */
+  const waitFor = async (work: Promise<PlanOutcome>): Promise<PlanOutcome | 'waiting'> => {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'waiting'>((resolve) => {
+      timer = setTimeout(() => resolve('waiting'), planWaitMs);
+    });
+    try {
+      return await Promise.race([work, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** Removes a compose's row (with its log and artifact rows) and its artifact directory. */
+  const remove = (uuid: string): void => {
+    store.composes.delete(uuid);
+    rmSync(join(config.artifactsDir, uuid), { recursive: true, force: true });
   };
 
   return {
-    async submit(request) {
+    async submit(request, submitOptions = {}) {
       const compose = create(request);
-      plan(compose);
-      return compose;
+      const work = plan(compose);
+      if (!submitOptions.waitForPlan) return compose;
+      const outcome = await waitFor(work);
+      if (typeof outcome === 'object') {
+        // Only microtasks ran since the FAILED move (no I/O callback): no request saw the FAILED row.
+        remove(compose.uuid);
+        throw new ComposePlanError(outcome.failed);
+      }
+      return store.composes.get(compose.uuid) ?? compose;
     },
 
     async submitManifest(request) {
@@ -417,8 +503,7 @@ export function createComposeService(
           `compose ${uuid} is ${compose.state}, not finished`,
         );
       }
-      store.composes.delete(uuid);
-      rmSync(join(config.artifactsDir, uuid), { recursive: true, force: true });
+      remove(uuid);
     },
 
     async setPriority(uuid, priority) {
@@ -437,7 +522,7 @@ export function createComposeService(
     },
 
     replan(compose) {
-      plan(compose);
+      void plan(compose);
     },
 
     async pending() {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { run } from '@debian-forge/engine';
 import {
+  firstRow,
+  gatedPlanner,
   startTestWorker,
   TINY_MANIFEST,
   tinyPlanner,
@@ -109,6 +111,83 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
   assert.ok(names.some((x) => x.name === 'qcow2' && x.enabled));
   assert.ok(names.some((x) => x.name === 'debian-atomic-commit'));
   weldrError(await get(a, '/api/v0/compose/types?distro=fedora-40'), 400, 'DistroError');
+});
+
+test('compose start waits for the manifest: its errors at once and no compose kept; cancel meanwhile; the bound', async (t) => {
+  const gated = gatedPlanner();
+  const a = await startTestApi(
+    t,
+    {},
+    { composes: { planner: gated.planner, planWaitSeconds: 1 }, lifecycle: false },
+  );
+  a.store.blueprints.push(blueprint, { versionGiven: '0.0.1' });
+  a.store.blueprints.push({
+    ...blueprint,
+    name: 'broken',
+    packages: [{ name: 'missing-tool', version: '*' }],
+  });
+  weldrError(
+    await start(a, { blueprint_name: 'broken', compose_type: 'qcow2' }),
+    500,
+    'DepsolveError',
+    /Unable to locate package missing-tool/,
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'qcow2', size: 100 * 1024 ** 2 }),
+    400,
+    'ManifestCreationFailed',
+    /too small/,
+  );
+  weldrError(
+    await start(a, { blueprint_name: 'base', compose_type: 'debian-atomic-commit', ostree: { ref: 'a b' } }),
+    400,
+    'OSTreeOptionsError',
+    /invalid ostree ref/,
+  );
+  assert.deepEqual((await get(a, '/api/v0/compose/queue')).json(), { new: [], run: [] });
+  assert.deepEqual((await get(a, '/api/v0/compose/failed')).json(), { failed: [] });
+  assert.deepEqual((await get(a, '/api/v1/compose/status/*')).json(), { uuids: [] });
+  assert.equal(a.store.composes.list().total, 0);
+
+  const id = await startId(a, 'qcow2', '');
+  assert.equal(a.store.composes.get(id)?.state, 'QUEUED', 'queued when the answer arrives');
+  const info = (await get(a, `/api/v0/compose/info/${id}`)).json() as {
+    deps: { packages: { name: string }[] };
+  };
+  assert.ok(info.deps.packages.some((p) => p.name === 'qemu-utils' || p.name === 'linux-image-amd64'));
+  const cancel = (uuid: string) => a.app.inject({ method: 'DELETE', url: `/api/v0/compose/cancel/${uuid}` });
+  assert.equal((await cancel(id)).statusCode, 200);
+  await a.composes.delete(id);
+
+  // Cancelled while its manifest is made: the start answers the build_id of the cancelled compose.
+  gated.close();
+  const starting = start(a, { blueprint_name: 'base', compose_type: 'qcow2' });
+  const uuid = await firstRow(a);
+  assert.equal((await cancel(uuid)).statusCode, 200);
+  gated.open();
+  const started = await starting;
+  assert.equal(started.statusCode, 200, started.body);
+  assert.equal((started.json() as { build_id: string }).build_id, uuid);
+  const failed = (await get(a, '/api/v0/compose/failed')).json() as { failed: { id: string }[] };
+  assert.deepEqual(
+    failed.failed.map((e) => e.id),
+    [uuid],
+  );
+  assert.equal(await a.queue.getJob(`build-${uuid}`), undefined);
+  await a.composes.delete(uuid);
+
+  // Past the bound (1 s here): the build_id with a warning, the error later as a FAILED compose.
+  gated.close();
+  const slow = await start(a, { blueprint_name: 'broken', compose_type: 'qcow2' });
+  assert.equal(slow.statusCode, 200, slow.body);
+  const body = slow.json() as { build_id: string; warnings: string[] };
+  assert.match(body.warnings[0] ?? '', /still being made/);
+  gated.open();
+  await a.composes.pending();
+  const status = (await get(a, `/api/v0/compose/status/${body.build_id}`)).json() as {
+    uuids: { queue_status: string }[];
+  };
+  assert.equal(status.uuids[0]?.queue_status, 'FAILED');
 });
 
 test('fake composes: lists, status filters, info, logs, tars, image with ranges, cancel, delete, uploads', async (t) => {
@@ -332,16 +411,16 @@ test('a real compose: queued, built by a worker, its image and manifest download
   assert.deepEqual(JSON.parse(meta(`${id}.json`).toString()), TINY_MANIFEST);
 });
 
-test('start with the real planner: a manifest from apt, queued; compose/info lists its packages', {
+test('start with the real planner: a manifest from apt, queued; compose/info lists its packages; an unknown package is a DepsolveError', {
   skip: noDebianMirror(),
 }, async (t) => {
-  const a = await startTestApi(t, {}, { lifecycle: false });
+  // No bound in practice: a cold apt root may take minutes here, and this test wants the outcome.
+  const a = await startTestApi(t, {}, { composes: { planWaitSeconds: 3600 }, lifecycle: false });
   a.store.blueprints.push(
     { ...blueprint, packages: [{ name: 'tmux', version: '*' }] },
     { versionGiven: '0.0.1' },
   );
   const id = await startId(a, 'tar', '');
-  await a.composes.pending();
   const compose = a.store.composes.get(id);
   assert.equal(compose?.state, 'QUEUED', JSON.stringify(compose?.error));
   const job = await a.queue.getJob(`build-${id}`);
@@ -353,4 +432,17 @@ test('start with the real planner: a manifest from apt, queued; compose/info lis
   const names = info.deps.packages.map((p) => p.name);
   assert.ok(names.includes('tmux') && names.includes('base-files'), names.join(' '));
   assert.match(info.deps.packages[0]?.checksum ?? '', /^sha256:[0-9a-f]{64}$/);
+
+  a.store.blueprints.push({ ...blueprint, name: 'unknown', packages: [{ name: 'forge-no-such-package' }] });
+  weldrError(
+    await start(a, { blueprint_name: 'unknown', compose_type: 'tar' }),
+    500,
+    'DepsolveError',
+    /forge-no-such-package/,
+  );
+  assert.deepEqual(
+    a.store.composes.list().items.map((c) => c.uuid),
+    [id],
+    'nothing kept of the refused compose',
+  );
 });

@@ -4,10 +4,14 @@
  *
  * States as Weldr clients see them: PENDING and QUEUED are WAITING, BUILDING is RUNNING, COMPLETED
  * is FINISHED, FAILED and CANCELLED are FAILED (store's weldrStatus).
+ *
+ * `compose` (start) waits for the manifest, as osbuild-composer depsolves in the request: a package
+ * apt cannot find is answered `DepsolveError` and no compose is kept (the wait's bound is described
+ * in services/composes.ts; past it the answer is the build_id with a warning).
  */
 
 import { stat } from 'node:fs/promises';
-import { listImageTypes } from '@debian-forge/composer';
+import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
 import {
   type Compose,
   type Store,
@@ -26,6 +30,7 @@ import {
   sendImage,
 } from '../compose-http.ts';
 import { ApiError, WeldrError } from '../errors.ts';
+import { ComposeErrorCode, ComposePlanError } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import {
   doc,
@@ -77,19 +82,34 @@ function composeParam(store: Store, uuid: string, unknown = `${uuid} is not a va
   return compose;
 }
 
-/** Maps the compose service's refusals of a start request to Weldr's ids. */
+/**
+ * Maps the compose service's refusals of a start request to Weldr's ids and statuses. Those of the
+ * manifest step (ComposePlanError) as osbuild-composer's compose handler answers them: any
+ * depsolve failure is `DepsolveError` with 500, OSTree options it cannot use `OSTreeOptionsError`
+ * (400), a manifest it cannot make `ManifestCreationFailed` (400), a job it cannot queue
+ * `ComposePushErrored` (500); anything else is an internal fault (`InternalError`, 500).
+ */
 function startError(err: unknown, imageType: string): never {
+  if (err instanceof ComposePlanError) {
+    if (err.code.startsWith('FORGE_ERR_APT_')) throw new WeldrError(500, 'DepsolveError', err.message);
+    if (err.code === ComposerErrorCode.Ostree) throw new WeldrError(400, 'OSTreeOptionsError', err.message);
+    if (err.code === ComposeErrorCode.Queue) throw new WeldrError(500, 'ComposePushErrored', err.message);
+    if (err.status === 400) {
+      throw new WeldrError(400, 'ManifestCreationFailed', `failed to make the manifest: ${err.message}`);
+    }
+    throw new WeldrError(500, 'InternalError', err.message);
+  }
   if (err instanceof ApiError && err.status === 400) {
     switch (err.code) {
-      case 'FORGE_ERR_COMPOSE_IMAGE_TYPE':
+      case ComposerErrorCode.ImageType:
         throw new WeldrError(
           400,
           'ComposeError',
           `Failed to get compose type "${imageType}": ${err.message}`,
         );
-      case 'FORGE_ERR_COMPOSE_DISTRO':
+      case ComposerErrorCode.Distro:
         throw new WeldrError(400, 'DistroError', err.message);
-      case 'FORGE_ERR_COMPOSE_OSTREE':
+      case ComposerErrorCode.Ostree:
         throw new WeldrError(400, 'OSTreeOptionsError', err.message);
       default:
         throw new WeldrError(400, 'ComposeError', err.message);
@@ -150,7 +170,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     method: 'POST',
     path: '/compose',
     schema: doc(
-      'Start a compose of a committed blueprint (?test=1 fails, ?test=2 finishes at once)',
+      'Start a compose of a committed blueprint once its manifest is made (?test=1 fails, ?test=2 finishes at once)',
       '/compose',
     ),
     handler: async (request) => {
@@ -199,14 +219,19 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
             ? await service.submitFake(req, 'fail')
             : test === '2'
               ? await service.submitFake(req, 'finish')
-              : await service.submit(req);
+              : await service.submit(req, { waitForPlan: true });
       } catch (err) {
         startError(err, imageType);
       }
-      const warnings =
-        body.upload === undefined || body.upload === null
-          ? []
-          : ['uploads to clouds are not supported: the image stays on this server (compose/image)'];
+      const warnings: string[] = [];
+      if (compose.state === 'PENDING') {
+        warnings.push(
+          'the manifest is still being made (apt is slow): an error in it will end the compose FAILED',
+        );
+      }
+      if (body.upload !== undefined && body.upload !== null) {
+        warnings.push('uploads to clouds are not supported: the image stays on this server (compose/image)');
+      }
       return { build_id: compose.uuid, status: true, warnings };
     },
   });
