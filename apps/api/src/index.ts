@@ -7,5 +7,6 @@ export {
   type ComposeServiceImpl,
   type ComposeServiceOptions,
   createComposeService,
+  DEFAULT_PLAN_WAIT_SECONDS,
 } from './services/composes.ts';
 export { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';

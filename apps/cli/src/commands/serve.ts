@@ -1,8 +1,9 @@
+import { DEFAULT_PLAN_WAIT_SECONDS } from '@debian-forge/api';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
 import { stateDirOf } from '../compose-request.ts';
 import { ServiceError } from '../serve/errors.ts';
-import { DEFAULT_LISTEN, parseCount, parseListen } from '../serve/options.ts';
+import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds } from '../serve/options.ts';
 import { startService } from '../serve/service.ts';
 import { waitForSignal } from '../serve/signals.ts';
 import { resolveTokens, splitTokens } from '../serve/tokens.ts';
@@ -45,6 +46,11 @@ export const serveCommand: Command = {
       metavar: 'N',
       help: 'builds at the same time in this process (one worker with N slots); 0 for the API only (default 1)',
     },
+    'plan-wait': {
+      type: 'string',
+      metavar: 'SECONDS',
+      help: `how long a Weldr compose start waits for its manifest (apt) to answer its errors at once; after that it answers the build_id and the manifest goes on being made (default ${DEFAULT_PLAN_WAIT_SECONDS}, under composer-cli's 240 s timeout)`,
+    },
     redis: {
       type: 'string',
       metavar: 'URL',
@@ -60,6 +66,8 @@ export const serveCommand: Command = {
     const stateDir = stateDirOf(ctx);
     const tcp = parseListen(flag('listen') ?? DEFAULT_LISTEN);
     const workers = parseCount('workers', flag('workers') ?? '1');
+    const planWait = flag('plan-wait');
+    const planWaitSeconds = planWait === undefined ? undefined : parseSeconds('plan-wait', planWait);
     const given = [
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
@@ -78,6 +86,7 @@ export const serveCommand: Command = {
         tokens: tokens?.tokens ?? [],
         workers,
         drain: ctx.flags.drain === true,
+        ...(planWaitSeconds === undefined ? {} : { planWaitSeconds }),
         version: VERSION,
         logger,
       });

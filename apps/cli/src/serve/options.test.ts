@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../command.ts';
-import { parseCount, parseListen } from './options.ts';
+import { parseCount, parseListen, parseSeconds } from './options.ts';
 
 test('--listen takes HOST:PORT, [IPV6]:PORT, :PORT and none', () => {
   assert.deepEqual(parseListen('127.0.0.1:8700'), { host: '127.0.0.1', port: 8700 });
@@ -18,4 +18,12 @@ test('--workers takes 0 to 64', () => {
   assert.equal(parseCount('workers', '0'), 0);
   assert.equal(parseCount('workers', '2'), 2);
   for (const bad of ['-1', '1.5', 'two', '65']) assert.throws(() => parseCount('workers', bad), UsageError);
+});
+
+test('--plan-wait takes whole seconds from 0 to 3600', () => {
+  assert.equal(parseSeconds('plan-wait', '0'), 0);
+  assert.equal(parseSeconds('plan-wait', '600'), 600);
+  for (const bad of ['-1', '1.5', 'ten', '3601', '']) {
+    assert.throws(() => parseSeconds('plan-wait', bad), UsageError, bad);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address and
- * the worker count.
+ * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address, the
+ * worker count and a number of seconds.
  */
 import { UsageError } from '../command.ts';
 
@@ -21,6 +21,14 @@ export function parseListen(value: string): { host: string; port: number } | nul
 export function parseCount(flag: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 64) {
     throw new UsageError(`--${flag} takes a whole number from 0 to 64, not '${value}'`);
+  }
+  return Number(value);
+}
+
+/** A whole number of seconds from 0 to `max`. */
+export function parseSeconds(flag: string, value: string, max = 3600): number {
+  if (!/^\d+$/.test(value) || Number(value) > max) {
+    throw new UsageError(`--${flag} takes a whole number of seconds from 0 to ${max}, not '${value}'`);
   }
   return Number(value);
 }

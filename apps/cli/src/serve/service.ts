@@ -51,6 +51,8 @@ export interface ServiceOptions {
   bodyLimit?: number;
   /** On close, wait for running builds instead of cancelling them. */
   drain?: boolean;
+  /** How long Weldr's compose start waits for the manifest (the compose service's default without). */
+  planWaitSeconds?: number;
 }
 
 export interface Service {
@@ -143,7 +145,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const events = new ComposeEvents();
     // Raw manifests (Forge API) are checked against the stages of the libdir the workers run.
     const manifestIndex = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => options.logger?.warn(m)));
-    const composes = createComposeService({ config, store, queue, events }, { manifestIndex });
+    const composes = createComposeService(
+      { config, store, queue, events },
+      {
+        manifestIndex,
+        ...(options.planWaitSeconds === undefined ? {} : { planWaitSeconds: options.planWaitSeconds }),
+      },
+    );
     cleanup.push(() => composes.pending());
     const deps: AppDeps = { config, store, queue, events, composes };
     const app = await buildApp(deps, { logger: options.logger ?? false });
