@@ -161,6 +161,20 @@ describe('composer manifests', () => {
     });
     assert.equal(item('bash'), 'https://checked.invalid/pool/bash_1.0-1_amd64.deb');
     assert.equal(item('dpkg'), 'http://repo.invalid/pool/dpkg_1.0-1_amd64.deb');
+    // The image's apt skips the same checks for that host, and only for it.
+    const config = stagesOf(manifest, 'os').find((st) => st.type === 'org.osbuild.apt.config');
+    assert.deepEqual(config?.options?.config, {
+      'forge-tls': {
+        'Acquire::https::insecure.invalid::Verify-Peer': false,
+        'Acquire::https::insecure.invalid::Verify-Host': false,
+      },
+    });
+    const plain = await makeManifest(
+      { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 },
+      resolver,
+    );
+    const plainConfig = stagesOf(plain.manifest, 'os').find((st) => st.type === 'org.osbuild.apt.config');
+    assert.equal(plainConfig?.options?.config, undefined);
   });
 
   it('turns blueprint versions into apt package specs', () => {

@@ -189,7 +189,9 @@ function sourceStem(id: string): string {
 
 /**
  * apt's sources in the image: the repositories the packages came from. A repository whose key is
- * an ASCII-armoured block gets it as a keyring file in /etc/apt/keyrings.
+ * an ASCII-armoured block gets it as a keyring file in /etc/apt/keyrings. The https hosts of
+ * repositories with TLS checks turned off get them turned off in the image's apt too (apt.conf.d
+ * `forge-tls`), so that the image updates from where it was built.
  */
 function aptConfig(repositories: Repository[]): StageDesc {
   const sources: Record<string, unknown> = {};
@@ -209,11 +211,19 @@ function aptConfig(repositories: Repository[]): StageDesc {
       ...(signedBy ? { 'signed-by': signedBy } : {}),
     };
   }
+  const hosts = insecureHosts(repositories);
+  const tls = Object.fromEntries(
+    hosts.flatMap((h) => [
+      [`Acquire::https::${h}::Verify-Peer`, false],
+      [`Acquire::https::${h}::Verify-Host`, false],
+    ]),
+  );
   return {
     type: 'org.osbuild.apt.config',
     options: {
       sources,
       ...(Object.keys(keyrings).length > 0 ? { keyrings } : {}),
+      ...(hosts.length > 0 ? { config: { 'forge-tls': tls } } : {}),
       'remove-sources-list': true,
     },
   };
