@@ -47,7 +47,7 @@ import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-fo
 import type { ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
-import { sourceRepository, storedSource } from './sources.ts';
+import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
 
 export interface ComposeRequest {
   /** A blueprint as stored (JSON form) and the image type to build from it. */
@@ -147,7 +147,7 @@ export type ComposePlanner = (compose: Compose) => Promise<PlannedBuild>;
 
 /**
  * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
- * Debian mirror plus the store's user sources (as the package routes see them).
+ * Debian mirror plus the store's user sources for the compose's distro (as the package routes see them).
  */
 export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
   return async (compose) => {
@@ -156,8 +156,7 @@ export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
     const resolver: PlanResolver = aptResolver(stateDir);
     const target = targetOf(compose);
     const { distro } = resolveComposeTarget(target);
-    const extraRepositories = store.sources
-      .list()
+    const extraRepositories = sourcesFor(store.sources.list(), distro)
       .filter((s) => !s.system)
       .map((s) => sourceRepository(storedSource(s), distro));
     const plan = await planCompose(target, { resolver, extraRepositories });

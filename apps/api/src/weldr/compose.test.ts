@@ -411,7 +411,7 @@ test('a real compose: queued, built by a worker, its image and manifest download
   assert.deepEqual(JSON.parse(meta(`${id}.json`).toString()), TINY_MANIFEST);
 });
 
-test('start with the real planner: a manifest from apt, queued; compose/info lists its packages; an unknown package is a DepsolveError', {
+test("start with the real planner: a manifest from apt (not from another distro's source), queued; compose/info lists its packages; an unknown package is a DepsolveError", {
   skip: noDebianMirror(),
 }, async (t) => {
   // No bound in practice: a cold apt root may take minutes here, and this test wants the outcome.
@@ -420,6 +420,9 @@ test('start with the real planner: a manifest from apt, queued; compose/info lis
     { ...blueprint, packages: [{ name: 'tmux', version: '*' }] },
     { versionGiven: '0.0.1' },
   );
+  // A source for another distro only, on a port where nothing listens: apt would fail on it if this
+  // debian-12 compose used it.
+  a.store.sources.put({ name: 'trixie-only', url: 'http://127.0.0.1:9/debian', distros: ['debian-13'] });
   const id = await startId(a, 'tar', '');
   const compose = a.store.composes.get(id);
   assert.equal(compose?.state, 'QUEUED', JSON.stringify(compose?.error));
