@@ -311,7 +311,13 @@ interface CacheEntry {
   descriptions?: Promise<Map<string, string>>;
 }
 
+/**
+ * Parsed indexes by root directory, the most recently used last. A long-running service sees one
+ * root per repository set (each user source set, each architecture), and a Debian archive's index
+ * takes a few hundred MB: only the `CACHED_ROOTS` most recently used are kept.
+ */
 const cache = new Map<string, CacheEntry>();
+export const CACHED_ROOTS = 4;
 
 async function readTargets(
   root: AptRoot,
@@ -349,13 +355,18 @@ function entryFor(root: AptRoot): CacheEntry {
     throw new AptError(AptErrorCode.Update, `apt root ${root.dir} has never been updated`);
   }
   let entry = cache.get(root.dir);
+  cache.delete(root.dir);
   if (!entry || entry.generation !== generation) {
     const index = buildIndex(root, generation);
     entry = { generation, index };
-    cache.set(root.dir, entry);
     index.catch(() => {
       if (cache.get(root.dir) === entry) cache.delete(root.dir);
     });
+  }
+  cache.set(root.dir, entry);
+  for (const dir of cache.keys()) {
+    if (cache.size <= CACHED_ROOTS) break;
+    cache.delete(dir);
   }
   return entry;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildLocalRepository } from './local-repo.ts';
-import { loadIndex } from './packages.ts';
+import { CACHED_ROOTS, loadIndex } from './packages.ts';
 import { openRoot } from './root.ts';
 import { globToRegExp, info } from './search.ts';
 
@@ -46,5 +46,27 @@ describe('the index is rebuilt after an update', () => {
     const second = await loadIndex(root);
     assert.notEqual(second, first);
     assert.deepEqual(second.names, ['forge-one', 'forge-two']);
+  });
+});
+
+describe('the parsed indexes kept in memory', () => {
+  it(`are those of the ${CACHED_ROOTS} roots used last`, async () => {
+    const repo = await buildLocalRepository(join(work, 'lru-repo'), [{ name: 'forge-lru', version: '1.0' }]);
+    const roots = await Promise.all(
+      Array.from({ length: CACHED_ROOTS + 1 }, (_, i) =>
+        openRoot({ stateDir: join(work, `lru-${i}`), repositories: [repo] }),
+      ),
+    );
+    const [first, ...rest] = roots;
+    assert.ok(first);
+    const firstIndex = await loadIndex(first);
+    for (const root of rest.slice(0, -1)) await loadIndex(root);
+    assert.equal(await loadIndex(first), firstIndex, 'used again: now the most recent');
+    await loadIndex(rest[rest.length - 1] as (typeof roots)[number]);
+    assert.equal(await loadIndex(first), firstIndex, 'still kept: another one was the oldest');
+    const second = rest[0] as (typeof roots)[number];
+    const secondIndex = await loadIndex(second);
+    for (const root of [first, ...rest.slice(1)]) await loadIndex(root);
+    assert.notEqual(await loadIndex(second), secondIndex, 'dropped as the oldest, so parsed again');
   });
 });
