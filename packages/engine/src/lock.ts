@@ -68,6 +68,9 @@ function acquire(path: string, mode: LockMode, wait: string[]): Promise<HeldLock
       if (code === 75 || code === 1) resolve(undefined);
       else reject(new EngineError(EngineErrorCode.Store, `flock ${path} failed (${code}): ${stderr.trim()}`));
     });
+    // flock exits at once when the lock is taken (--nonblock): then this write fails with EPIPE,
+    // which the exit handler above has answered already.
+    child.stdin.on('error', () => {});
     child.stdin.write('\n');
   });
 }
