@@ -301,7 +301,12 @@ class PipelineBuilder {
         this.monitor.result(r, readMeta(obj, stage.id));
         run.stages.push(r);
         if (!r.success) return run;
-        if (this.checkpoints.has(stage.id)) await this.store.commit(obj, stage.id);
+        if (this.checkpoints.has(stage.id)) {
+          // After the pipeline's last stage the tree does not change any more: it moves into the
+          // cache, and the pipeline's id is read from there.
+          const last = stage === p.stages[p.stages.length - 1];
+          if ((await this.store.commit(obj, stage.id, last)) && last) return run;
+        }
       }
       await obj.clampMtimes();
       if (p.id) this.store.setFloating(p.id, obj);

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -37,6 +46,43 @@ describe('object store', () => {
       assert.ok(!existsSync(obj.path), 'the work directory is gone');
     } finally {
       spawnSync('chattr', ['-R', '-i', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('commits a finished object by moving it into the cache, keeping it readable in this run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const store = await ObjectStore.open(join(dir, 'store'));
+      store.maximumSize = 'unlimited';
+      const id = 'a'.repeat(64);
+      const obj = store.newObject();
+      writeFileSync(join(obj.tree, 'file'), 'content');
+      assert.equal(await store.commit(obj, id, true), true);
+      assert.ok(!existsSync(obj.path), 'moved, not copied');
+      const stored = join(dir, 'store/objects', id);
+      assert.equal(readFileSync(join(stored, 'data/tree/file'), 'utf8'), 'content');
+      const size = (JSON.parse(readFileSync(join(stored, 'object.info'), 'utf8')) as { size: number }).size;
+      assert.ok(size > 0);
+      // The run holds it from the start: an eviction (another build's, sharing the store) cannot
+      // take it before this run reads it.
+      const other = await ObjectStore.open(join(dir, 'store'));
+      other.maximumSize = size; // room for one object of this size: committing another evicts
+
+      const filler = other.newObject();
+      writeFileSync(join(filler.tree, 'f'), 'x');
+      assert.equal(await other.commit(filler, 'b'.repeat(64)), true);
+      assert.ok(existsSync(join(stored, 'data/tree/file')), 'not evicted while in use');
+      await other.close();
+      const read = await store.get(id);
+      assert.equal(read?.tree, join(stored, 'data/tree'));
+      // The cache holds the id already: nothing moves, the object stays where it is.
+      const again = store.newObject();
+      assert.equal(await store.commit(again, id, true), false);
+      assert.ok(existsSync(again.tree));
+      await store.close();
+      assert.deepEqual(readdirSync(join(dir, 'store/stage')), [], 'no work left');
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

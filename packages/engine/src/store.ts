@@ -260,24 +260,40 @@ export class ObjectStore {
   /**
    * Stores a copy of `obj` in the cache as `id`, if the cache's maximum size allows; returns
    * whether it was stored. Least recently used objects are evicted to make room.
+   *
+   * With `move`, for an object no stage changes any more (after the last stage of its pipeline),
+   * the object itself is renamed into the cache instead of copied (a copy of a Debian system's tree
+   * takes seconds), and this run reads it from there, locked against eviction from before it
+   * appears. Then the result says whether `obj` was moved: if so, it must not be used any more;
+   * if not (the cache holds the id already, or has no room), it is where it was.
    */
-  async commit(obj: WorkObject, id: string): Promise<boolean> {
+  async commit(obj: WorkObject, id: string, move = false): Promise<boolean> {
     const max = this.maximumSize;
     if (max === 0) return false;
     const final = join(this.root, 'objects', id);
-    if (existsSync(join(final, 'data', 'tree'))) return true;
+    if (existsSync(join(final, 'data', 'tree'))) return !move;
     await obj.clampMtimes();
     const staging = join(this.root, 'stage', `${process.pid}.uuid-${randomUUID()}`);
     this.#work.push(staging);
     mkdirSync(staging);
-    await run(['cp', '-a', '--reflink=auto', `${obj.path}/.`, join(staging, 'data')]);
-    const size = await diskUsage(join(staging, 'data'));
-    if (max !== 'unlimited' && size > max) {
-      await rm(staging, { recursive: true, force: true });
-      return false;
+    const data = join(staging, 'data');
+    let size: number;
+    if (move) {
+      size = await diskUsage(obj.path);
+      if (max !== 'unlimited' && size > max) return false;
+      renameSync(obj.path, data);
+    } else {
+      await run(['cp', '-a', '--reflink=auto', `${obj.path}/.`, data]);
+      size = await diskUsage(data);
+      if (max !== 'unlimited' && size > max) {
+        await rm(staging, { recursive: true, force: true });
+        return false;
+      }
     }
     writeFileSync(join(staging, 'object.info'), JSON.stringify({ size, created: obj.created }));
     writeFileSync(join(staging, 'object.lock'), '');
+    // The lock is on the file, so it holds after the rename: nothing evicts what this run reads.
+    const reading = move ? await lock(join(staging, 'object.lock'), 'shared') : undefined;
     const storeLock = await lock(join(this.root, 'cache.lock'), 'exclusive');
     try {
       if (max !== 'unlimited') await this.#makeRoom(max - size);
@@ -287,11 +303,20 @@ export class ObjectStore {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
         // Another build committed the same id first; ids name content, so theirs is ours.
+        if (move) {
+          await reading?.release();
+          renameSync(data, obj.path);
+          return false;
+        }
         await rm(staging, { recursive: true, force: true });
       }
+    } catch (err) {
+      await reading?.release();
+      throw err;
     } finally {
       await storeLock.release();
     }
+    if (reading) this.#held.push(reading);
     return true;
   }
 
