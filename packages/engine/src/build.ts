@@ -226,12 +226,16 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
     for (const id of checkpoints) result.checkpoints[id] = await store.isCached(id);
 
     if (result.success && opts.outputDirectory) {
-      for (const name of new Set(opts.exports)) {
+      const names = [...new Set(opts.exports)];
+      const ids = names.map((name) => need(manifest, name).id);
+      for (const name of names) {
         const p = need(manifest, name);
         const obj = p.id ? await store.get(p.id) : undefined;
         if (!obj) throw new EngineError(EngineErrorCode.Store, `pipeline ${name} has no tree to export`);
         const dest = join(opts.outputDirectory, name);
-        await store.export(obj, dest, !opts.exportNoPreserveOwner);
+        // Nothing reads an object of this run after its export, unless another export is the same.
+        const once = ids.filter((id) => id === p.id).length === 1;
+        await store.export(obj, dest, !opts.exportNoPreserveOwner, once);
         result.exported[name] = dest;
       }
     }

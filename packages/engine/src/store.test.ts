@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,43 @@ describe('object store', () => {
       assert.ok(existsSync(again.tree));
       await store.close();
       assert.deepEqual(readdirSync(join(dir, 'store/stage')), [], 'no work left');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports the files of a floating object by moving them (once), the rest by copying', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const store = await ObjectStore.open(join(dir, 'store'));
+      store.maximumSize = 'unlimited';
+      const obj = store.newObject();
+      writeFileSync(join(obj.tree, 'image'), 'bytes');
+      store.setFloating('c'.repeat(64), obj);
+      // Without move (the same tree exported twice) it is copied and stays.
+      await store.export(obj, join(dir, 'out1'), true, false);
+      assert.ok(existsSync(join(obj.tree, 'image')));
+      utimesSync(obj.tree, 1_000_000_000, 1_000_000_000);
+      await store.export(obj, join(dir, 'out2'), true, true);
+      assert.equal(readFileSync(join(dir, 'out2/image'), 'utf8'), 'bytes');
+      assert.ok(!existsSync(join(obj.tree, 'image')), 'moved');
+      assert.equal(statSync(join(dir, 'out2')).mtimeMs, 1_000_000_000_000, "the tree's times, as cp -a");
+      assert.equal(await store.contains('c'.repeat(64)), false, 'gone from this run');
+      // A tree with directories (a file system, not an image) is copied.
+      const system = store.newObject();
+      mkdirSync(join(system.tree, 'etc'));
+      store.setFloating('e'.repeat(64), system);
+      await store.export(system, join(dir, 'out4'), true, true);
+      assert.ok(existsSync(join(dir, 'out4/etc')) && existsSync(join(system.tree, 'etc')));
+      const cached = store.newObject();
+      writeFileSync(join(cached.tree, 'image'), 'kept');
+      await store.commit(cached, 'd'.repeat(64));
+      const read = await store.get('d'.repeat(64));
+      assert.ok(read);
+      await store.export(read, join(dir, 'out3'), true, true);
+      assert.equal(readFileSync(join(dir, 'out3/image'), 'utf8'), 'kept');
+      assert.ok(existsSync(join(read.tree, 'image')), 'the cache keeps its object');
+      await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

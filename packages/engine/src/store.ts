@@ -16,6 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -358,9 +360,35 @@ export class ObjectStore {
     return this.#cachedObjects().reduce((n, o) => n + o.size, 0);
   }
 
-  /** Copies an object's tree to `dest`, as OSBuild's export (`cp -a --reflink=auto`). */
-  async export(obj: TreeObject, dest: string, preserveOwner = true): Promise<void> {
+  /**
+   * Copies an object's tree to `dest`, as OSBuild's export (`cp -a --reflink=auto`). With `move`, a
+   * floating object of this run (the cache never holds it, nothing else reads it) whose tree holds
+   * only files (an image) has them renamed into `dest` instead, and is gone from this run: the same
+   * result without a copy of the image. A file rename refuses (another file system; an immutable or
+   * append-only file, which a copy would not keep so) is copied.
+   */
+  async export(obj: TreeObject, dest: string, preserveOwner = true, move = false): Promise<void> {
     mkdirSync(dest, { recursive: true });
+    const ids = [...this.#floating].filter(([, o]) => o === obj).map(([id]) => id);
+    const entries = readdirSync(obj.tree, { withFileTypes: true });
+    if (move && preserveOwner && ids.length > 0 && entries.every((e) => e.isFile())) {
+      for (const id of ids) this.#floating.delete(id);
+      const top = lstatSync(obj.tree);
+      const left: string[] = [];
+      for (const e of entries) {
+        try {
+          renameSync(join(obj.tree, e.name), join(dest, e.name));
+        } catch {
+          left.push(join(obj.tree, e.name));
+        }
+      }
+      if (left.length > 0) await run(['cp', '-a', '--reflink=auto', ...left, `${dest}/`]);
+      // dest as `cp -a` of the tree's "." leaves it
+      chmodSync(dest, top.mode & 0o7777);
+      chownSync(dest, top.uid, top.gid);
+      utimesSync(dest, top.atime, top.mtime);
+      return;
+    }
     await run([
       'cp',
       '-a',
