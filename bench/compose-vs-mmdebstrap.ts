@@ -27,15 +27,30 @@
  * each mmdebstrap row one from its `I:` lines.
  *
  *   node --import tsx bench/compose-vs-mmdebstrap.ts [--suite bookworm|trixie] [--reps N]
+ *     [--cold-reps N] [--cold-only] [--baseline DIR]
  *   (npm run bench:compose)
  *
- * --reps (default 2) is the number of warm and add-one runs; cold runs are 2, cached runs 3. The
+ * Each run is in a cpuacct cgroup of its own (where cgroup v1 has one to make), so its CPU time
+ * (user + system of every process it starts, sandboxes included) is printed beside its wall clock.
+ * --cold-only stops after the cold runs; --baseline DIR (another checkout of forge with its
+ * node_modules) adds a cold compose of that forge after each cold one, for a before/after in one run.
+ *
+ * --reps (default 2) is the number of warm and add-one runs; cold runs are 2 (--cold-reps), cached runs 3. The
  * run takes 10 minutes on a quiet 2-CPU machine; on a busy one, repetitions after the first of each
  * kind are left out (and named) when they would end the run after --budget minutes (default 14).
  * Needs root, bubblewrap and mmdebstrap; prints why and exits 0 otherwise.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,7 +71,15 @@ function flag(name: string): string | undefined {
 }
 const SUITE = flag('--suite') ?? 'bookworm';
 const REPS = Math.max(1, Number(flag('--reps') ?? process.env.REPS ?? 2) || 2);
-const COLD_REPS = 2;
+const COLD_REPS = Math.max(1, Number(flag('--cold-reps') ?? 2) || 2);
+/**
+ * Another checkout of forge (with its own node_modules) whose cold compose runs after each cold
+ * one of this checkout, as a before/after of a change in one run.
+ */
+const BASELINE = flag('--baseline');
+const BASELINE_ROW = 'cold (--baseline)';
+/** Only the cold runs (a quick comparison while working on the cold path). */
+const COLD_ONLY = process.argv.includes('--cold-only');
 const CACHED_REPS = Math.max(3, REPS);
 /** Repetitions after the first of each kind are left out when they would end the run after this. */
 const BUDGET = Math.max(1, Number(flag('--budget') ?? 14) || 14) * 60;
@@ -83,17 +106,53 @@ interface Line {
 
 interface Run {
   seconds: number;
+  /** CPU seconds (user + system) of the whole process tree, bubblewrap's sandboxes included. */
+  cpu?: number;
   lines: Line[];
+}
+
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+let cgroups = 0;
+
+/**
+ * A new cpuacct cgroup (cgroup v1) to run one command in, so that the CPU time of every process it
+ * starts is counted, or undefined where there is none to make.
+ */
+function cpuGroup(): string | undefined {
+  const dir = join(CPUACCT, `forge-bench-${process.pid}-${++cgroups}`);
+  try {
+    mkdirSync(dir);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a cpuacct cgroup has counted; removes it. */
+function cpuSeconds(dir: string): number {
+  const stat = readFileSync(join(dir, 'cpuacct.stat'), 'utf8');
+  const ticks = [...stat.matchAll(/^(?:user|system) (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  try {
+    rmdirSync(dir);
+  } catch {
+    // a process still in it (never, after the command has exited): left for the next boot
+  }
+  return ticks / 100;
 }
 
 let interrupted = false;
 
 /**
- * Runs argv, keeping every line of stdout and stderr with the time it arrived. (Wall clock only: the
- * CPU time of what runs in bubblewrap's PID namespace is not counted in its parents' rusage.)
+ * Runs argv, keeping every line of stdout and stderr with the time it arrived, in a cgroup of its
+ * own that counts its CPU time (the CPU time of what runs in bubblewrap's PID namespace is not
+ * counted in its parents' rusage).
  */
 function run(argv: string[], what: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const [cmd, ...args] = argv as [string, ...string[]];
+  const group = cpuGroup();
+  // The command joins the cgroup before it starts, so that all its processes are counted.
+  const [cmd, ...args] = (
+    group ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, ...argv] : argv
+  ) as [string, ...string[]];
   const started = process.hrtime.bigint();
   const since = () => Number(process.hrtime.bigint() - started) / 1e9;
   const lines: Line[] = [];
@@ -116,7 +175,7 @@ function run(argv: string[], what: string, env: NodeJS.ProcessEnv = process.env)
         fail(new Error(`${what} failed (${signal ?? `exit ${status}`}):\n${tail}`));
         return;
       }
-      done({ seconds, lines });
+      done({ seconds, lines, ...(group ? { cpu: cpuSeconds(group) } : {}) });
     };
     for (const stream of [child.stdout, child.stderr]) {
       const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
@@ -188,6 +247,7 @@ function tarPackages(tar: string): string[] {
 
 interface Sample {
   seconds: number;
+  cpu?: number;
   load: number;
   segments: Map<string, number>;
   note: string;
@@ -218,13 +278,14 @@ class Table {
 }
 
 function record(row: Row, r: Run, segments: Map<string, number>, note: string, tar?: string): void {
-  row.samples.push({ seconds: r.seconds, load: loadavg()[0] as number, segments, note });
+  row.samples.push({ seconds: r.seconds, cpu: r.cpu, load: loadavg()[0] as number, segments, note });
   if (tar && row.packages === undefined) {
     row.packages = tarPackages(tar);
     row.bytes = statSync(tar).size;
   }
   const load = (loadavg()[0] as number).toFixed(1);
-  console.log(`  ${row.tool} ${row.name}: ${fmt(r.seconds)}  (load ${load}${note ? `; ${note}` : ''})`);
+  const cpu = r.cpu === undefined ? '' : `, CPU ${fmt(r.cpu)}`;
+  console.log(`  ${row.tool} ${row.name}: ${fmt(r.seconds)}${cpu}  (load ${load}${note ? `; ${note}` : ''})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,13 +491,20 @@ async function main(): Promise<void> {
       return d;
     };
 
-    const forge = async (rowName: string, bp: string, stateDir: string, store: string, note = '') => {
+    const forge = async (
+      rowName: string,
+      bp: string,
+      stateDir: string,
+      store: string,
+      note = '',
+      command = FORGE,
+    ) => {
       const out = fresh('out');
       settle();
       const r = await run(
         [
           process.execPath,
-          FORGE,
+          command,
           'compose',
           bp,
           '--type',
@@ -496,12 +564,24 @@ async function main(): Promise<void> {
     let coldState = '';
     let coldStore = '';
     let mmCache = '';
-    await repeat(COLD_REPS, 'cold', async () => {
+    // The baseline's store is removed at once; the order of the two alternates, so that neither
+    // always follows the other (or the removal of a store, which keeps the disk busy for a while).
+    const baseline = async () => {
+      if (!BASELINE) return;
+      const state = fresh('state');
+      const store = fresh('store');
+      await forge(BASELINE_ROW, blueprint, state, store, '', join(BASELINE, 'apps/cli/bin/forge.js'));
+      remove(state);
+      remove(store);
+    };
+    await repeat(COLD_REPS, 'cold', async (rep) => {
       remove(coldState);
       remove(coldStore);
       coldState = fresh('state');
       coldStore = fresh('store');
+      if (rep % 2 === 0) await baseline();
       await forge('cold', blueprint, coldState, coldStore);
+      if (rep % 2 === 1) await baseline();
       remove(mmCache);
       mmCache = fresh('mm-cache');
       await mmdebstrap('cold', { out: mmCache });
@@ -513,75 +593,77 @@ async function main(): Promise<void> {
         `mmdebstrap's cache of ${debs} .deb files`,
     );
 
-    // 2. Warm source cache: forge on a new store with only the last cold store's sources/.
-    console.log(`\nwarm source cache (${REPS} runs each)`);
-    let warmStore = '';
-    await repeat(REPS, 'warm', async () => {
-      remove(warmStore);
-      warmStore = fresh('store');
-      sh(['cp', '-a', sources, join(warmStore, 'sources')], 'copying sources');
-      await forge('warm', blueprint, coldState, warmStore);
-      await mmdebstrap('warm', { in: mmCache });
-      // forge's tar has what the tar image type adds (systemd-sysv): the same work for mmdebstrap.
-      await mmdebstrap(SAME_SET, { in: mmCache }, TAR_TYPE_PACKAGES);
-    });
-    remove(coldStore);
-
-    // 3. Fully cached: the same compose on the last warm store.
-    console.log(`\nfully cached (${CACHED_REPS} runs; mmdebstrap has no tree cache: its row is "warm")`);
-    await repeat(CACHED_REPS, 'cached', () => forge('cached', blueprint, coldState, warmStore));
-
-    // How long the engine's copy takes for this tree, as a reference for the breakdowns.
-    const objects = join(warmStore, 'objects');
-    let biggest = { dir: '', bytes: 0 };
-    for (const id of readdirSync(objects)) {
-      const bytes = Number(sh(['du', '-sb', join(objects, id, 'data')], 'du').split('\t')[0]);
-      if (bytes > biggest.bytes) biggest = { dir: join(objects, id, 'data'), bytes };
-    }
-    if (biggest.dir) {
-      const dest = fresh('copy-probe');
-      const seconds = timeCopy(biggest.dir, dest);
-      const files = sh(['find', dest], 'find').split('\n').length - 1;
-      const du = timed(() => sh(['du', '-s', '--block-size=1', dest], 'du'));
-      const rm = timed(() => remove(dest));
-      const fs = sh(['findmnt', '-no', 'FSTYPE,OPTIONS', '-T', work], 'findmnt').trim();
-      copyProbe =
-        `the engine's copy, measured alone on the largest stored object (${mb(biggest.bytes)}, ${files} files; ${fs}):\n` +
-        `    cp -a --reflink=auto ${fmt(seconds)}, du -s ${fmt(du)}, rm -rf ${fmt(rm)}`;
-    }
-
-    // What "plan" holds, redone in this process on a new apt root as a cold compose does.
-    {
-      const t0 = process.hrtime.bigint();
-      const lap = () => Number(process.hrtime.bigint() - t0) / 1e9;
-      const root = await openRoot({ stateDir: fresh('state'), repositories: repos, arch: 'amd64' });
-      await root.update();
-      const update = lap();
-      await loadIndex(root, { update: false });
-      const index = lap();
-      const layers = await depsolveLayers(root, [['usr-is-merged'], TAR_TYPE_PACKAGES, []], {
-        base: 'minbase',
-        update: false,
+    if (!COLD_ONLY) {
+      // 2. Warm source cache: forge on a new store with only the last cold store's sources/.
+      console.log(`\nwarm source cache (${REPS} runs each)`);
+      let warmStore = '';
+      await repeat(REPS, 'warm', async () => {
+        remove(warmStore);
+        warmStore = fresh('store');
+        sh(['cp', '-a', sources, join(warmStore, 'sources')], 'copying sources');
+        await forge('warm', blueprint, coldState, warmStore);
+        await mmdebstrap('warm', { in: mmCache });
+        // forge's tar has what the tar image type adds (systemd-sysv): the same work for mmdebstrap.
+        await mmdebstrap(SAME_SET, { in: mmCache }, TAR_TYPE_PACKAGES);
       });
-      planProbe =
-        `forge's plan, redone in-process on a new apt root: apt-get update (and gencaches) ${fmt(update)}, ` +
-        `parse of the Packages index ${fmt(index - update)}, depsolve of ${layers.length} layers ` +
-        `(${layers.map((l) => l.length).join(' + ')} packages; one apt-get run each) ${fmt(lap() - index)}`;
-    }
+      remove(coldStore);
 
-    // 4. Add one package: forge on a copy of the cached store each time; mmdebstrap warm + include.
-    console.log(`\nadd one package (${EXTRA_PACKAGE}; ${REPS} runs each)`);
-    const pristine = join(work, 'store-cached');
-    sh(['cp', '-a', warmStore, pristine], 'copying the cached store');
-    remove(warmStore);
-    await repeat(REPS, 'add-one', async (rep) => {
-      const store = join(work, `store-add-${rep}`);
-      sh(['cp', '-a', pristine, store], 'copying the cached store');
-      await forge('add-one', blueprintPlus, coldState, store);
-      remove(store);
-      await mmdebstrap('add-one', { in: mmCache }, [EXTRA_PACKAGE]);
-    });
-    remove(pristine);
+      // 3. Fully cached: the same compose on the last warm store.
+      console.log(`\nfully cached (${CACHED_REPS} runs; mmdebstrap has no tree cache: its row is "warm")`);
+      await repeat(CACHED_REPS, 'cached', () => forge('cached', blueprint, coldState, warmStore));
+
+      // How long the engine's copy takes for this tree, as a reference for the breakdowns.
+      const objects = join(warmStore, 'objects');
+      let biggest = { dir: '', bytes: 0 };
+      for (const id of readdirSync(objects)) {
+        const bytes = Number(sh(['du', '-sb', join(objects, id, 'data')], 'du').split('\t')[0]);
+        if (bytes > biggest.bytes) biggest = { dir: join(objects, id, 'data'), bytes };
+      }
+      if (biggest.dir) {
+        const dest = fresh('copy-probe');
+        const seconds = timeCopy(biggest.dir, dest);
+        const files = sh(['find', dest], 'find').split('\n').length - 1;
+        const du = timed(() => sh(['du', '-s', '--block-size=1', dest], 'du'));
+        const rm = timed(() => remove(dest));
+        const fs = sh(['findmnt', '-no', 'FSTYPE,OPTIONS', '-T', work], 'findmnt').trim();
+        copyProbe =
+          `the engine's copy, measured alone on the largest stored object (${mb(biggest.bytes)}, ${files} files; ${fs}):\n` +
+          `    cp -a --reflink=auto ${fmt(seconds)}, du -s ${fmt(du)}, rm -rf ${fmt(rm)}`;
+      }
+
+      // What "plan" holds, redone in this process on a new apt root as a cold compose does.
+      {
+        const t0 = process.hrtime.bigint();
+        const lap = () => Number(process.hrtime.bigint() - t0) / 1e9;
+        const root = await openRoot({ stateDir: fresh('state'), repositories: repos, arch: 'amd64' });
+        await root.update();
+        const update = lap();
+        await loadIndex(root, { update: false });
+        const index = lap();
+        const layers = await depsolveLayers(root, [['usr-is-merged'], TAR_TYPE_PACKAGES, []], {
+          base: 'minbase',
+          update: false,
+        });
+        planProbe =
+          `forge's plan, redone in-process on a new apt root: apt-get update (and gencaches) ${fmt(update)}, ` +
+          `parse of the Packages index ${fmt(index - update)}, depsolve of ${layers.length} layers ` +
+          `(${layers.map((l) => l.length).join(' + ')} packages; one apt-get run each) ${fmt(lap() - index)}`;
+      }
+
+      // 4. Add one package: forge on a copy of the cached store each time; mmdebstrap warm + include.
+      console.log(`\nadd one package (${EXTRA_PACKAGE}; ${REPS} runs each)`);
+      const pristine = join(work, 'store-cached');
+      sh(['cp', '-a', warmStore, pristine], 'copying the cached store');
+      remove(warmStore);
+      await repeat(REPS, 'add-one', async (rep) => {
+        const store = join(work, `store-add-${rep}`);
+        sh(['cp', '-a', pristine, store], 'copying the cached store');
+        await forge('add-one', blueprintPlus, coldState, store);
+        remove(store);
+        await mmdebstrap('add-one', { in: mmCache }, [EXTRA_PACKAGE]);
+      });
+      remove(pristine);
+    }
   } finally {
     remove(work);
   }
@@ -593,26 +675,31 @@ async function main(): Promise<void> {
   if (skipped.length > 0) console.log(`\nleft out for the time budget: ${skipped.join('; ')}`);
   console.log(`\n${'='.repeat(100)}`);
   console.log(
-    'wall clock per run (s)            median     min  (n)  packages   output   load (1 min) during',
+    'wall clock per run (s)            median     min  (n)  packages   output   load (1 min) during   CPU median',
   );
   for (const row of table.rows) {
     const xs = row.samples.map((s) => s.seconds);
+    const cpus = row.samples.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]));
     const loads = row.samples.map((s) => s.load);
     console.log(
       `  ${`${row.tool} ${row.name}`.padEnd(30)} ${fmt(median(xs)).padStart(7)} ${fmt(Math.min(...xs)).padStart(7)}  (${xs.length})` +
-        `  ${String(row.packages?.length ?? '?').padStart(8)} ${mb(row.bytes ?? Number.NaN).padStart(8)}   ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        `  ${String(row.packages?.length ?? '?').padStart(8)} ${mb(row.bytes ?? Number.NaN).padStart(8)}   ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`.padEnd(
+          84,
+        ) +
+        `${cpus.length > 0 ? fmt(median(cpus)) : '-'}`,
     );
   }
-  const ratio = (f: string, m: string) =>
-    (table.med('forge', f) / table.med('mmdebstrap', m)).toFixed(2).padStart(5);
+  const ratio = (label: string, f: string, m: string) => {
+    const r = table.med('forge', f) / table.med('mmdebstrap', m);
+    if (!Number.isNaN(r)) console.log(`  ${label.padEnd(56)} ${r.toFixed(2).padStart(5)}`);
+  };
   console.log('\nforge / mmdebstrap (medians; below 1 means forge is faster)');
-  console.log(`  cold                                                     ${ratio('cold', 'cold')}`);
-  console.log(`  warm (source cache / package cache)                      ${ratio('warm', 'warm')}`);
-  console.log(`  cached (mmdebstrap has no tree cache: against its warm)  ${ratio('cached', 'warm')}`);
-  console.log(
-    `  add-one (+${EXTRA_PACKAGE}; mmdebstrap warm + --include)              ${ratio('add-one', 'add-one')}`,
-  );
-  console.log(`  warm, the same packages (mmdebstrap ${SAME_SET})   ${ratio('warm', SAME_SET)}`);
+  ratio('cold', 'cold', 'cold');
+  if (BASELINE) ratio('cold of --baseline', BASELINE_ROW, 'cold');
+  ratio('warm (source cache / package cache)', 'warm', 'warm');
+  ratio('cached (mmdebstrap has no tree cache: against its warm)', 'cached', 'warm');
+  ratio(`add-one (+${EXTRA_PACKAGE}; mmdebstrap warm + --include)`, 'add-one', 'add-one');
+  ratio(`warm, the same packages (mmdebstrap ${SAME_SET})`, 'warm', SAME_SET);
   console.log(`  targets (issue 4): cold at most 1.0×, cached far less`);
 
   const pkgs = (tool: Row['tool'], name: string) =>
