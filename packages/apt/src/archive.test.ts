@@ -402,8 +402,9 @@ describe('depsolve details on bookworm', () => {
 
   it('resolves layers cumulatively: a package added to the last layer changes only the last layer', async () => {
     const a = await depsolveLayers(root, [[], ['openssh-server']], { base: 'minbase' });
-    const b = await depsolveLayers(root, [[], ['openssh-server', 'curl']], { base: 'minbase' });
+    const b = await depsolveLayers(root, [[], ['openssh-server', 'curl'], []], { base: 'minbase' });
     assert.equal(a.length, 2);
+    assert.deepEqual(b[2], [], 'an empty last layer adds nothing');
     assert.deepEqual(a[0], minbase, 'layer 1 is the base set');
     assert.deepEqual(b[0], a[0], 'layer 1 unchanged');
     const key = (p: ResolvedPackage) => `${p.name}=${p.version}`;

@@ -357,6 +357,12 @@ export async function depsolveLayers(
   const out: ResolvedPackage[][] = [];
   let previous: ResolvedPackage[] = [];
   for (let i = 0; i < layers.length; i++) {
+    // A later layer that asks for nothing adds nothing: what is before it is a whole resolution
+    // already, so apt (a second or more per run) would only give the pins back.
+    if (i > 0 && (layers[i] ?? []).length === 0) {
+      out.push([]);
+      continue;
+    }
     const pins = previous.map((p) => `${p.name}=${p.version}`);
     const all = await depsolve(root, {
       ...options,
