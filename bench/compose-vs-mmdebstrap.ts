@@ -167,6 +167,7 @@ function run(argv: string[], what: string, env: NodeJS.ProcessEnv = process.env)
     const finish = () => {
       if (status === undefined || open > 0) return;
       const seconds = since();
+      const cpu = group ? cpuSeconds(group) : undefined;
       if (status !== 0 || interrupted) {
         const tail = lines
           .slice(-40)
@@ -175,14 +176,21 @@ function run(argv: string[], what: string, env: NodeJS.ProcessEnv = process.env)
         fail(new Error(`${what} failed (${signal ?? `exit ${status}`}):\n${tail}`));
         return;
       }
-      done({ seconds, lines, ...(group ? { cpu: cpuSeconds(group) } : {}) });
+      done({ seconds, lines, ...(cpu !== undefined ? { cpu } : {}) });
     };
     for (const stream of [child.stdout, child.stderr]) {
       const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       rl.on('line', (text) => lines.push({ t: since(), text }));
       rl.on('close', closed);
     }
-    child.on('error', fail);
+    child.on('error', (err) => {
+      try {
+        if (group) cpuSeconds(group);
+      } catch {
+        // the cgroup is gone already: nothing to remove
+      }
+      fail(err);
+    });
     child.on('exit', (code, sig) => {
       status = code;
       signal = sig;
