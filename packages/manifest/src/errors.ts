@@ -17,6 +17,10 @@ export const ManifestErrorCode = {
   Invalid: 'FORGE_ERR_MANIFEST_INVALID',
   /** A value cannot be written as JSON the way Python's json module writes it. */
   NotSerialisable: 'FORGE_ERR_JSON_VALUE',
+  /** A name that becomes a path is not one safe path component (`..`, `/`, NUL, too long …). */
+  UnsafeName: 'FORGE_ERR_UNSAFE_NAME',
+  /** A path would lie outside its directory, through a symbolic link already there. */
+  PathOutside: 'FORGE_ERR_PATH_OUTSIDE',
 } as const;
 
 export type ManifestErrorCode = (typeof ManifestErrorCode)[keyof typeof ManifestErrorCode];

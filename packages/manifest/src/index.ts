@@ -14,6 +14,16 @@ export {
 export * from './model.ts';
 export { checkModuleMeta, LibdirIndex, type ModuleIndex, type ModuleMeta } from './module-index.ts';
 export {
+  checkName,
+  type InsideOptions,
+  joinInside,
+  NAME_MAX_BYTES,
+  type NameOptions,
+  nameError,
+  nameProblem,
+  showName,
+} from './names.ts';
+export {
   compareCodePoints,
   DEFAULT_MAX_DEPTH,
   orderedObject,

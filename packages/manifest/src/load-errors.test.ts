@@ -18,6 +18,7 @@ import {
   ManifestErrorCode,
   ManifestValidationError,
   parseManifestText,
+  pathId,
   type ValidationError,
   validateManifest,
 } from './index.ts';
@@ -258,5 +259,75 @@ describe('module schemas from a libdir', () => {
     assert.deepEqual(errors(m, { index }), [
       { message: "could not find schema information for 'org.test.nope'", path: STAGE0 },
     ]);
+  });
+});
+
+describe('names that become paths', () => {
+  const ATTACK = '../../../../../../../../../../tmp/x/secretdir';
+  const mkdir = { type: 'org.osbuild.mkdir', options: { paths: [{ path: '/x' }] } };
+
+  it('refuses a pipeline name that is not one safe path component, at .pipelines[N].name', () => {
+    const m = {
+      version: '2',
+      pipelines: [
+        { name: ATTACK, stages: [mkdir] },
+        { name: '..', stages: [] },
+        { name: 'a\u0000b', stages: [] },
+        { name: 'x'.repeat(300), stages: [] },
+        { name: 'os', stages: [] },
+      ],
+    };
+    assert.deepEqual(
+      errors(m).map((e) => [pathId(e.path), e.message.replace(/ cannot.*: /, ': ')]),
+      [
+        ['.pipelines[0].name', `pipeline name "${ATTACK}": it contains '/'`],
+        ['.pipelines[1].name', `pipeline name "..": '..' names a directory, not an entry in it`],
+        ['.pipelines[2].name', 'pipeline name "a\\u0000b": it contains a NUL character'],
+        [
+          '.pipelines[3].name',
+          `pipeline name "${'x'.repeat(60)}…" (300 characters): it is 300 bytes long, more than 255`,
+        ],
+      ],
+    );
+    assert.throws(
+      () => loadManifest(m),
+      (err: unknown) => err instanceof ManifestValidationError && err.result.size === 4,
+    );
+  });
+
+  it("refuses input names that OSBuild's unanchored pattern lets through, and unsafe source item keys", () => {
+    const m = {
+      version: '2',
+      sources: { 'org.osbuild.inline': { items: { '../../etc/passwd': { encoding: 'base64', data: '' } } } },
+      pipelines: [
+        {
+          name: 'a',
+          stages: [
+            noop({
+              inputs: {
+                'a/../../../escape': {
+                  type: 'org.osbuild.files',
+                  origin: 'org.osbuild.source',
+                  references: ['../../etc/passwd'],
+                },
+              },
+            }),
+          ],
+        },
+      ],
+    };
+    assert.deepEqual(
+      errors(m).map((e) => [pathId(e.path), e.message]),
+      [
+        [
+          '.pipelines[0].stages[0].inputs.a/../../../escape',
+          `input name "a/../../../escape" cannot be used as a file name: it contains '/'`,
+        ],
+        [
+          '.sources.org.osbuild.inline.items.../../etc/passwd',
+          `source item "../../etc/passwd" cannot be used as a file name: it contains '/'`,
+        ],
+      ],
+    );
   });
 });

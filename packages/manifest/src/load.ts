@@ -22,6 +22,7 @@ import type {
   Stage,
 } from './model.ts';
 import type { ModuleIndex } from './module-index.ts';
+import { nameError } from './names.ts';
 import { DEFAULT_MAX_DEPTH, parseJson, pyDumpsMember, pyKeys, pyRepr, pyTruthy } from './pyjson.ts';
 import { LEGACY_ITEM_KEYS, MANIFEST_V2_SCHEMA, type ModuleClass } from './schema.ts';
 import { type JsonPath, Schema, type ValidationResult } from './validation.ts';
@@ -205,7 +206,11 @@ class Loader {
         continue;
       }
       sources.push({ type, items: s.items, options: isObject(s.options) ? s.options : {} });
-      for (const key of Object.keys(s.items)) this.#sourceRefs.add(key);
+      for (const key of Object.keys(s.items)) {
+        // The item is stored as sources/<content type>/<key>.
+        this.#checkName('source item', key, ['sources', type, 'items', key]);
+        this.#sourceRefs.add(key);
+      }
     }
     const pipelines = Array.isArray(desc.pipelines) ? desc.pipelines : [];
     pipelines.forEach((p, i) => {
@@ -216,6 +221,12 @@ class Loader {
 
   #fail(message: string, path: JsonPath): void {
     this.#result.fail(message, path);
+  }
+
+  /** Fails when `name` cannot be one path component (it becomes a directory or a file). */
+  #checkName(what: string, name: string, path: JsonPath): void {
+    const message = nameError(name, what);
+    if (message !== undefined) this.#fail(message, path);
   }
 
   #resolve(ref: string, path: JsonPath): string | null | undefined {
@@ -237,6 +248,8 @@ class Loader {
       this.#fail(`Name ${name} already exists`, [...path, 'name']);
       return;
     }
+    // An exported pipeline is written to <output directory>/<name>.
+    this.#checkName('pipeline name', name, [...path, 'name']);
     let build: string | null = null;
     if (typeof desc.build === 'string' && desc.build !== '') {
       if (!desc.build.startsWith('name:')) {
@@ -270,6 +283,8 @@ class Loader {
     const devices = this.#loadDevices(isObject(desc.devices) ? desc.devices : {}, [...path, 'devices']);
     const inputs = new Map<string, Input>();
     for (const [name, idesc] of Object.entries(isObject(desc.inputs) ? desc.inputs : {})) {
+      // Each input is mapped to <run>/inputs/<name> on the host.
+      this.#checkName('input name', name, [...path, 'inputs', name]);
       inputs.set(name, this.#loadInput(name, idesc as JsonObject, [...path, 'inputs', name]));
     }
     const mounts = new Map<string, Mount>();

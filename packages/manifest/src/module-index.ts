@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nameProblem } from './names.ts';
 import { parseJson } from './pyjson.ts';
 import { META_JSON_SCHEMA, MODULE_FOLDERS, type ModuleClass, moduleSchema } from './schema.ts';
 import { pathId, Schema } from './validation.ts';
@@ -47,7 +48,9 @@ export class LibdirIndex implements ModuleIndex {
   meta(klass: ModuleClass, name: string): ModuleMeta | undefined {
     const folder = join(this.libdir, MODULE_FOLDERS[klass]);
     const metaPath = join(folder, `${name}.meta.json`);
-    if (name.includes('/') || !existsSync(join(folder, name)) || !existsSync(metaPath)) return undefined;
+    // A module is a file of its folder: `..` or `a/b` would read another one.
+    if (nameProblem(name) !== undefined || !existsSync(join(folder, name)) || !existsSync(metaPath))
+      return undefined;
     let meta: unknown;
     try {
       meta = parseJson(readFileSync(metaPath, 'utf8'));
