@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  checkName,
   getPipeline,
   type LibdirIndex,
   type Manifest,
@@ -22,6 +23,7 @@ import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts.ts';
+import { inside } from './paths.ts';
 import { ResourceRegistry } from './resources.ts';
 import { libdirRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
@@ -135,7 +137,11 @@ function need(manifest: Manifest, nameOrId: string): Pipeline {
 }
 
 export async function buildManifest(manifest: Manifest, opts: BuildOptions): Promise<BuildResult> {
-  for (const name of opts.exports) need(manifest, name);
+  // Each export becomes <output directory>/<name>: refused (a ManifestError) before anything is built.
+  for (const name of opts.exports) {
+    need(manifest, name);
+    checkName(name, 'export');
+  }
   // The registry first: it unmounts and detaches what dead builds left, before the store removes
   // their work directories (which would otherwise fail on a still-mounted mount point and stay).
   const registry = await ResourceRegistry.open(opts.rundir);
@@ -226,13 +232,20 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
     for (const id of checkpoints) result.checkpoints[id] = await store.isCached(id);
 
     if (result.success && opts.outputDirectory) {
+      const outputDirectory = opts.outputDirectory;
+      mkdirSync(outputDirectory, { recursive: true });
       const names = [...new Set(opts.exports)];
       const ids = names.map((name) => need(manifest, name).id);
       for (const name of names) {
         const p = need(manifest, name);
         const obj = p.id ? await store.get(p.id) : undefined;
         if (!obj) throw new EngineError(EngineErrorCode.Store, `pipeline ${name} has no tree to export`);
-        const dest = join(opts.outputDirectory, name);
+        const dest = inside(
+          outputDirectory,
+          name,
+          { what: 'export' },
+          (message, cause) => new EngineError(EngineErrorCode.Store, message, { cause }),
+        );
         // Nothing reads an object of this run after its export, unless another export is the same.
         const once = ids.filter((id) => id === p.id).length === 1;
         await store.export(obj, dest, !opts.exportNoPreserveOwner, once);

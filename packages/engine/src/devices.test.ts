@@ -8,6 +8,7 @@ import {
   readSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -241,5 +242,24 @@ describe('openDevices: org.osbuild.loopback', () => {
       openDevices(new Map([['up', loopback('up', { filename: '../../etc/passwd' })]]), ctx()),
       /outside the tree/,
     );
+  });
+
+  it('refuses a file of the tree that is a symbolic link out of it: no host file is attached', async (t) => {
+    if (!needRoot(t)) return;
+    const host = join(work, 'host.img');
+    writeFileSync(host, Buffer.alloc(1024 * 1024));
+    symlinkSync(host, join(tree, 'link.img'));
+    mkdirSync(join(tree, 'dir'));
+    symlinkSync(work, join(tree, 'dir', 'up'));
+    for (const filename of ['link.img', '/dir/up/host.img']) {
+      await assert.rejects(
+        openDevices(new Map([['l', loopback('l', { filename })]]), ctx()),
+        (e: unknown) =>
+          e instanceof EngineError &&
+          e.code === EngineErrorCode.Device &&
+          /symbolic link .* outside the tree/.test(e.message),
+      );
+    }
+    assert.deepEqual(await boundTo(host), []);
   });
 });

@@ -18,12 +18,13 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Device } from '@debian-forge/manifest';
 import { pyRepr } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
 import { closeInReverse, openInOrder } from './handles.ts';
+import { inside } from './paths.ts';
 import { canonicalPath, type ResourceRegistry } from './resources.ts';
 
 export interface DeviceHandle {
@@ -98,10 +99,10 @@ async function openLoopback(name: string, device: Device, ctx: DeviceContext): P
   const options = device.options;
   const filename = options.filename;
   if (typeof filename !== 'string' || filename === '') throw deviceError(name, 'option filename is required');
-  const tree = resolve(ctx.tree);
-  const file = resolve(tree, filename.replace(/^\/+/, ''));
-  if (relative(tree, file).startsWith('..'))
-    throw deviceError(name, `filename ${filename} lies outside the tree`);
+  // losetup opens what the path leads to: a link in the tree must not attach a host file.
+  const file = inside(ctx.tree, filename, { what: 'filename', relative: true }, (message, cause) =>
+    deviceError(name, `${message}: it lies outside the tree`, cause),
+  );
   let fileSize: number;
   try {
     fileSize = statSync(file).size;

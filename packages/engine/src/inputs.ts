@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import type { Input } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
+import { inside } from './paths.ts';
 import type { TreeObject } from './store.ts';
 
 export const INPUTS_IN_SANDBOX = '/run/osbuild/inputs';
@@ -41,10 +42,16 @@ export interface InputContext {
   pipeline(id: string): Promise<TreeObject | undefined>;
 }
 
+function inputError(name: string) {
+  return (message: string, cause: unknown) =>
+    new EngineError(EngineErrorCode.Input, `input '${name}': ${message}`, { cause });
+}
+
 export async function mapInputs(inputs: Map<string, Input>, ctx: InputContext): Promise<MappedInputs> {
   const out: MappedInputs = { args: {}, binds: [] };
+  mkdirSync(ctx.inputsDir, { recursive: true });
   for (const [name, input] of inputs) {
-    const hostDir = join(ctx.inputsDir, name);
+    const hostDir = inside(ctx.inputsDir, name, { what: 'input name' }, inputError(name));
     const sandboxDir = `${INPUTS_IN_SANDBOX}/${name}`;
     mkdirSync(hostDir, { recursive: true });
     switch (input.type) {
@@ -90,11 +97,12 @@ async function mapFiles(
   out: MappedInputs,
 ): Promise<Record<string, unknown>> {
   const files: Record<string, unknown> = {};
+  const fail = inputError(input.name);
   for (const [ref, opts] of input.refs) {
     const metadata = (opts.metadata as Record<string, unknown> | undefined) ?? {};
     if (input.origin === 'org.osbuild.source') {
       const source = join(ctx.sourcesDir, 'org.osbuild.files', ref);
-      const target = join(hostDir, ref);
+      const target = inside(hostDir, ref, { what: 'source reference' }, fail);
       try {
         linkSync(source, target);
       } catch (err) {
@@ -117,10 +125,14 @@ async function mapFiles(
     const file = String(opts.file ?? '').replace(/^\/+/, '');
     if (!file)
       throw new EngineError(EngineErrorCode.Input, `input '${input.name}': reference ${ref} names no 'file'`);
+    // bwrap binds what the host path leads to: a link the pipeline left in its tree must not
+    // bring a host file into the sandbox.
+    const from = inside(obj.tree, file, { what: 'file', relative: true }, fail);
     // The bind needs a mount point inside the read-only inputs directory.
-    mkdirSync(dirname(join(hostDir, file)), { recursive: true });
-    writeFileSync(join(hostDir, file), '');
-    out.binds.push([join(obj.tree, file), `${sandboxDir}/${file}`]);
+    const mountPoint = inside(hostDir, file, { what: 'file', relative: true }, fail);
+    mkdirSync(dirname(mountPoint), { recursive: true });
+    writeFileSync(mountPoint, '');
+    out.binds.push([from, `${sandboxDir}/${file}`]);
     files[file] = metadata;
   }
   return files;
@@ -138,9 +150,11 @@ async function commitOf(
     const obj = await ctx.pipeline(ref);
     if (!obj)
       throw new EngineError(EngineErrorCode.Input, `input '${input.name}': unknown pipeline '${ref}'`);
+    const fail = inputError(input.name);
+    const composeJson = inside(obj.tree, 'compose.json', {}, fail);
     let compose: { 'ostree-commit'?: unknown };
     try {
-      compose = JSON.parse(readFileSync(join(obj.tree, 'compose.json'), 'utf8'));
+      compose = JSON.parse(readFileSync(composeJson, 'utf8'));
     } catch {
       throw new EngineError(
         EngineErrorCode.Input,
@@ -148,7 +162,7 @@ async function commitOf(
       );
     }
     commit = String(compose['ostree-commit'] ?? '');
-    from = join(obj.tree, 'repo');
+    from = inside(obj.tree, 'repo', {}, fail);
   } else {
     commit = ref;
     from = join(ctx.sourcesDir, 'org.osbuild.ostree', 'repo');

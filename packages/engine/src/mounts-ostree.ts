@@ -18,6 +18,7 @@ import type { Mount } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
 import type { MountContext, MountHandle } from './mounts.ts';
+import { inside } from './paths.ts';
 import { mountPoints } from './resources.ts';
 
 export const OSTREE_DEPLOYMENT_MOUNT = 'org.osbuild.ostree.deployment';
@@ -33,6 +34,14 @@ function fail(name: string, message: string, cause?: unknown): EngineError {
   return new EngineError(EngineErrorCode.Mount, `mount ${name}: ${message}`, cause ? { cause } : undefined);
 }
 
+/**
+ * `rel` in the system root `root`, refused when a link there leads out: the binds below follow
+ * links, and the tree is what the stages before made of it.
+ */
+function under(name: string, root: string, rel: string): string {
+  return inside(root, rel, { what: 'path', relative: true }, (message, cause) => fail(name, message, cause));
+}
+
 /** The deployment directory (host path) and stateroot the option names in the system root `root`. */
 export async function findDeployment(
   name: string,
@@ -41,11 +50,12 @@ export async function findDeployment(
 ): Promise<{ path: string; osname: string }> {
   if (option.default === true) {
     const found: { path: string; osname: string }[] = [];
-    const base = join(root, 'ostree/deploy');
+    const base = under(name, root, 'ostree/deploy');
     for (const osname of existsSync(base) ? readdirSync(base).sort() : []) {
-      const dir = join(base, osname, 'deploy');
+      const dir = under(name, root, `ostree/deploy/${osname}/deploy`);
       for (const entry of existsSync(dir) ? readdirSync(dir).sort() : []) {
-        if (entry.endsWith('.0')) found.push({ path: join(dir, entry), osname });
+        if (entry.endsWith('.0'))
+          found.push({ path: under(name, root, `ostree/deploy/${osname}/deploy/${entry}`), osname });
       }
     }
     if (found.length !== 1)
@@ -65,13 +75,14 @@ export async function findDeployment(
     throw fail(name, `invalid ref ${JSON.stringify(ref)}`);
   if (!Number.isInteger(serial) || (serial as number) < 0)
     throw fail(name, `invalid serial ${JSON.stringify(serial)}`);
+  const repo = under(name, root, 'ostree/repo');
   let commit: string;
   try {
-    commit = (await run(['ostree', 'rev-parse', `--repo=${join(root, 'ostree/repo')}`, ref])).stdout.trim();
+    commit = (await run(['ostree', 'rev-parse', `--repo=${repo}`, ref])).stdout.trim();
   } catch (e) {
     throw fail(name, `cannot resolve the ref ${ref}: ${(e as Error).message}`, e);
   }
-  return { path: join(root, 'ostree/deploy', osname, 'deploy', `${commit}.${serial}`), osname };
+  return { path: under(name, root, `ostree/deploy/${osname}/deploy/${commit}.${serial}`), osname };
 }
 
 function isDirectory(path: string): boolean {
@@ -86,13 +97,13 @@ export async function mountDeployment(name: string, mount: Mount, ctx: MountCont
     throw fail(name, `${OSTREE_DEPLOYMENT_MOUNT} needs options.deployment`);
   const target = source === 'mount' ? ctx.root : ctx.tree;
   const deployment = await findDeployment(name, target, options.deployment as DeploymentOption);
-  const stateVar = join(target, 'ostree/deploy', deployment.osname, 'var');
-  const binds: [string, string][] = [
-    [target, join(deployment.path, 'sysroot')],
-    [stateVar, join(deployment.path, 'var')],
-    [join(target, 'boot'), join(deployment.path, 'boot')],
-  ];
   if (!isDirectory(deployment.path)) throw fail(name, `no deployment at ${deployment.path}`);
+  const stateVar = under(name, target, `ostree/deploy/${deployment.osname}/var`);
+  const binds: [string, string][] = [
+    [target, under(name, deployment.path, 'sysroot')],
+    [stateVar, under(name, deployment.path, 'var')],
+    [under(name, target, 'boot'), under(name, deployment.path, 'boot')],
+  ];
   for (const [from, to] of binds) {
     if (!isDirectory(from)) throw fail(name, `${from} is not a directory`);
     if (!isDirectory(to)) throw fail(name, `the deployment has no mount point ${to}`);

@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -459,5 +460,36 @@ describe('mountAll', () => {
     } finally {
       await closeEverything(mounts);
     }
+  });
+
+  it('refuses a bind source or a target that a symbolic link leads out of its root: nothing is mounted on the host', async (t) => {
+    if (!need(t, [])) return;
+    const s = scene();
+    const host = join(work, `host-${n++}`);
+    mkdirSync(host);
+    writeFileSync(join(host, 'secret'), 'host\n');
+    symlinkSync(host, join(s.tree, 'link'));
+    symlinkSync(host, join(s.root, 'boot'));
+    const attempts: [string, string, Record<string, unknown>][] = [
+      ['source', '/x', { source: 'tree:///link' }],
+      ['deeper', '/y', { source: 'tree:///link/secret' }],
+      ['target', '/boot/z', { source: 'tree:///' }],
+      ['mount-target', '/w', { source: 'mount://boot/' }],
+    ];
+    for (const [name, target, options] of attempts) {
+      await assert.rejects(
+        mountAll(new Map([[name, mount(name, 'org.osbuild.bind', null, target, options)]]), new Map(), {
+          ...s,
+          registry,
+          log,
+        }),
+        (e: unknown) =>
+          e instanceof EngineError && e.code === EngineErrorCode.Mount && /symbolic link/.test(e.message),
+        name,
+      );
+    }
+    assert.equal(isMountPoint(join(host, 'z')), false);
+    assert.equal(existsSync(join(host, 'z')), false, 'no mount point made on the host');
+    assert.equal(existsSync(join(s.root, 'x')), false);
   });
 });

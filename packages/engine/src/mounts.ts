@@ -12,7 +12,7 @@
  * before it is created, so a killed engine's mounts are released by the next one.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Mount } from '@debian-forge/manifest';
 import { pyDumpsMember, pyTruthy } from '@debian-forge/manifest';
 import type { DeviceHandle } from './devices.ts';
@@ -21,6 +21,7 @@ import { EngineError, EngineErrorCode } from './errors.ts';
 import { run, which } from './exec.ts';
 import { closeInReverse, openInOrder } from './handles.ts';
 import { mountDeployment, OSTREE_DEPLOYMENT_MOUNT } from './mounts-ostree.ts';
+import { inside } from './paths.ts';
 import { isMountPoint, type ResourceRegistry, unmount } from './resources.ts';
 
 export interface MountHandle {
@@ -92,13 +93,14 @@ async function mountOne(
   throw mountError(name, `unsupported mount type ${mount.type} (supported: ${known})`);
 }
 
-/** `root` joined with the target; '/' or no target means `root` itself. */
+/**
+ * `root` joined with the target; '/' or no target means `root` itself. mount(8) follows links: one
+ * in a file system mounted before (a disk image's `/boot` → `/`) must not put a mount on the host.
+ */
 function mountPoint(name: string, target: string | null, root: string): string {
-  const base = resolve(root);
-  const path = resolve(base, (target ?? '').replace(/^\/+/, ''));
-  if (relative(base, path).startsWith('..'))
-    throw mountError(name, `target ${target} lies outside the mount root`);
-  return path;
+  return inside(root, target ?? '', { what: 'target', relative: true }, (message, cause) =>
+    mountError(name, `${message}: it lies outside the mount root`, cause),
+  );
 }
 
 /** OSBuild's option translation (`FileSystemMountService.translate_options`). */
@@ -278,12 +280,12 @@ function resolveLocation(name: string, location: string, ctx: MountContext): str
   const scheme = m ? m[1] : 'tree';
   const rel = m ? join(m[2] ?? '', m[3] ?? '') : location;
   let base: string;
-  if (scheme === 'tree') base = resolve(ctx.tree);
-  else if (scheme === 'mount') base = resolve(ctx.root);
+  if (scheme === 'tree') base = ctx.tree;
+  else if (scheme === 'mount') base = ctx.root;
   else throw mountError(name, `unsupported location scheme ${scheme}:// in ${location}`);
-  const path = resolve(base, rel.replace(/^\/+/, ''));
-  if (relative(base, path).startsWith('..')) throw mountError(name, `${location} lies outside its root`);
-  return path;
+  return inside(base, rel, { what: 'location', relative: true }, (message, cause) =>
+    mountError(name, `${location} lies outside its root: ${message}`, cause),
+  );
 }
 
 /** `org.osbuild.bind`: a recursive bind mount of `options.source` onto the target. */
