@@ -9,6 +9,7 @@ import {
   parseSize,
 } from '@debian-forge/engine';
 import {
+  checkName,
   describeManifest,
   getPipeline,
   hostRunnerName,
@@ -91,6 +92,9 @@ export const buildCommand: Command = {
   },
   async run(ctx) {
     const path = manifestPath(ctx);
+    const exports = [...new Set(strings(ctx.flags.export))];
+    // Each export is written to <output directory>/<NAME>: a bad NAME ends here, exit 2.
+    for (const name of exports) checkName(name, 'export');
     const libdir = resolve(typeof ctx.flags.libdir === 'string' ? ctx.flags.libdir : DEFAULT_LIBDIR);
     const index = new EngineIndex(new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`)));
     const desc = await readManifest(ctx, path);
@@ -103,7 +107,6 @@ export const buildCommand: Command = {
       if (!json && !quiet) ctx.io.stdout.write(s);
     };
 
-    const exports = [...new Set(strings(ctx.flags.export))];
     const unknown = exports.filter((e) => !getPipeline(manifest, e));
     if (unknown.length > 0) {
       const names = manifest.pipelines.map((p) => p.name).join(', ');
