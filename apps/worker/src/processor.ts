@@ -4,8 +4,9 @@
  * lines sent through the job → the artifact streamed to the API → the BuildResult. The work
  * directory is removed at the end, whatever happened.
  */
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { joinInside } from '@debian-forge/manifest';
 import type { BuildJob, BuildResult, JobContext } from '@debian-forge/queue';
 import type { Logger } from 'pino';
 import { runBuild } from './build.ts';
@@ -48,17 +49,28 @@ function reporter(ctx: JobContext<BuildJob>, logger: Logger) {
   };
 }
 
-/** The artifact inside the exported tree; a name that leaves the tree is refused. */
-function artifactPath(outputDirectory: string, job: BuildJob): string {
-  const tree = join(outputDirectory, job.exports[0] as string);
-  const file = resolve(tree, job.filename);
-  if (relative(tree, file).split(sep).includes('..') || file === tree) {
-    throw new WorkerError(
-      WorkerErrorCode.ARTIFACT_MISSING,
-      `file name ${job.filename} leaves the exported tree`,
-    );
+/**
+ * The artifact: the file `filename` of the first export, or undefined when the build exported no
+ * such regular file. Both names go through the one name checker, and no symbolic link may lead out
+ * of the export: a build can make `image` a link to /etc/shadow in its tree, and the worker runs as
+ * root. The refusal is the checker's ManifestError (FORGE_ERR_UNSAFE_NAME, FORGE_ERR_PATH_OUTSIDE),
+ * which fails the job with its code.
+ */
+async function artifactFile(
+  outputDirectory: string,
+  job: BuildJob,
+): Promise<{ file: string; size: number } | undefined> {
+  let file: string;
+  try {
+    const tree = joinInside(outputDirectory, job.exports[0] as string, { what: 'export' });
+    file = joinInside(tree, job.filename, { what: 'artifact file' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // nothing exported
+    throw err;
   }
-  return file;
+  // A link inside the export was resolved by joinInside; what is left must be a file itself.
+  const info = await lstat(file).catch(() => undefined);
+  return info?.isFile() ? { file, size: info.size } : undefined;
 }
 
 async function listing(dir: string): Promise<string> {
@@ -99,17 +111,17 @@ export function buildProcessor(opts: BuildProcessorOptions) {
         log.info('build cancelled; its processes are gone and its mounts released');
         throw new Error('cancelled');
       }
-      const file = artifactPath(outputDirectory, job);
-      const info = await stat(file).catch(() => undefined);
-      if (!info?.isFile()) {
+      const artifactOnDisk = await artifactFile(outputDirectory, job);
+      if (!artifactOnDisk) {
         const tree = join(outputDirectory, job.exports[0] as string);
         throw new WorkerError(
           WorkerErrorCode.ARTIFACT_MISSING,
           `the build exported no file ${job.filename} (${tree} has ${await listing(tree)})`,
         );
       }
-      const filename = basename(file);
-      report.log(`uploading ${filename} (${info.size} bytes)`);
+      const { file, size } = artifactOnDisk;
+      const filename = job.filename;
+      report.log(`uploading ${filename} (${size} bytes)`);
       const artifact = await uploadArtifact(opts.api, job.composeId, filename, file, {
         signal: ctx.signal,
         log: report.log,
