@@ -4,8 +4,10 @@
  * manifest.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import type { ResolvedPackage } from '@debian-forge/apt';
+import { joinInside, ManifestError } from '@debian-forge/manifest';
 import type { Artifact, Compose, ComposeState, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './app.ts';
@@ -84,20 +86,46 @@ export class ImageMissingError extends Error {
 }
 
 /**
- * Streams a compose's image: Content-Disposition `attachment; filename=UUID-<file>`, its MIME type,
- * Content-Length, and one byte range when asked (206, or 416 with `Content-Range: bytes * /size`).
+ * The file of a compose's image as its row stores it, checked before anything reads it: the path
+ * must lie in the compose's own directory `<artifactsDir>/<uuid>/`, no symbolic link may lead out
+ * of it, and it must be a regular file. A row that names another path, or a file replaced by a
+ * link, serves nothing (ImageMissingError, with the reason): no stored row can serve a host file.
+ */
+export async function imageFile(
+  artifactsDir: string,
+  compose: Compose,
+  image: Artifact,
+): Promise<{ path: string; size: number }> {
+  let path: string;
+  try {
+    const dir = joinInside(artifactsDir, compose.uuid, { what: 'compose' });
+    path = joinInside(dir, relative(dir, resolve(image.path)), { what: 'image', relative: true });
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      throw new ImageMissingError(
+        `the image of ${compose.uuid} is not in its artifacts directory: ${err.message}`,
+      );
+    }
+    throw new ImageMissingError(`the image of ${compose.uuid} is missing`);
+  }
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new ImageMissingError(`the image of ${compose.uuid} is missing`);
+  return { path, size: info.size };
+}
+
+/**
+ * Streams a compose's image (checked by imageFile): Content-Disposition `attachment;
+ * filename=UUID-<file>`, its MIME type, Content-Length, and one byte range when asked (206, or 416
+ * with `Content-Range: bytes * /size`).
  */
 export async function sendImage(
   request: FastifyRequest,
   reply: FastifyReply,
+  artifactsDir: string,
   compose: Compose,
   image: Artifact,
 ) {
-  const size = await stat(image.path).then(
-    (s) => s.size,
-    () => undefined,
-  );
-  if (size === undefined) throw new ImageMissingError(`the image of ${compose.uuid} is missing`);
+  const { path, size } = await imageFile(artifactsDir, compose, image);
   reply
     .header('content-disposition', `attachment; filename=${compose.uuid}-${image.filename}`)
     .header('content-type', image.mimeType)
@@ -111,7 +139,7 @@ export async function sendImage(
       .code(206)
       .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
       .header('content-length', range.end - range.start + 1)
-      .send(createReadStream(image.path, { start: range.start, end: range.end }));
+      .send(createReadStream(path, { start: range.start, end: range.end }));
   }
-  return reply.header('content-length', size).send(createReadStream(image.path));
+  return reply.header('content-length', size).send(createReadStream(path));
 }

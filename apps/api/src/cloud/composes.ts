@@ -279,7 +279,7 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
           `compose ${compose.uuid} has no image (${composeStatus(compose).status})`,
         );
       try {
-        return await sendImage(request, reply, compose, image);
+        return await sendImage(request, reply, deps.config.artifactsDir, compose, image);
       } catch (err) {
         if (err instanceof ImageMissingError) throw new ApiError(500, 'ArtifactMissing', err.message);
         throw err;

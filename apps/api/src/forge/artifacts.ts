@@ -1,20 +1,22 @@
 /**
  * `PUT /api/forge/v1/composes/{uuid}/artifact?filename=<name>`: a worker uploads the image of a
- * BUILDING compose. The body is streamed to `<artifactsDir>/<uuid>/<name>.part` (never buffered,
- * not bound by bodyLimit) while its sha256 is computed; on a match with `X-Forge-Sha256` (and
+ * BUILDING compose. The name is checked by the one name checker (one portable path component),
+ * and the body is streamed to a hidden temporary file `<artifactsDir>/<uuid>/.<random>.part`
+ * (never buffered, not bound by bodyLimit) while its sha256 is computed; on a match with `X-Forge-Sha256` (and
  * `Content-Length`, when given) the file is renamed and indexed → 201 `{filename,size,sha256}`;
  * a mismatch removes it → 400 `FORGE_ERR_CHECKSUM` (`FORGE_ERR_SIZE`).
  *
  * Registered as a plugin of its own inside the Forge API's scope: its content-type parser takes
  * every body as the raw request stream, which must not apply to the other Forge routes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getImageType } from '@debian-forge/composer';
+import { joinInside, nameError } from '@debian-forge/manifest';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -26,8 +28,6 @@ export const ArtifactErrorCode = {
   Size: 'FORGE_ERR_SIZE',
   BadUpload: 'FORGE_ERR_UPLOAD',
 } as const;
-
-const FILENAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 const uploaded = z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() });
 
@@ -58,9 +58,8 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       if (!/^[0-9a-f]{64}$/.test(want)) {
         throw new ApiError(400, ArtifactErrorCode.BadUpload, 'X-Forge-Sha256 must be 64 hex digits');
       }
-      if (!FILENAME_RE.test(filename)) {
-        throw new ApiError(400, ArtifactErrorCode.BadUpload, `bad file name '${filename}'`);
-      }
+      const unsafe = nameError(filename, 'file name', { portable: true });
+      if (unsafe) throw new ApiError(400, ArtifactErrorCode.BadUpload, unsafe);
       const lengthHeader = headers['content-length'];
       const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
       let compose = mustGetCompose(deps.store, uuid);
@@ -78,10 +77,12 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
           `compose ${uuid} is ${compose.state}, not BUILDING: no upload`,
         );
       }
-      const dir = join(deps.config.artifactsDir, uuid);
+      const dir = join(deps.config.artifactsDir, compose.uuid);
       await mkdir(dir, { recursive: true });
-      const final = join(dir, filename);
-      const part = `${final}.part`;
+      // No link in the compose's directory may lead the rename out of it.
+      const final = joinInside(dir, filename, { what: 'file name' });
+      // Its own name, which no portable file name can be (they start with a letter or digit).
+      const part = join(dir, `.${randomUUID()}.part`);
       const hash = createHash('sha256');
       let size = 0;
       const count = new Transform({
@@ -92,7 +93,7 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
         },
       });
       try {
-        await pipeline(request.raw, count, createWriteStream(part));
+        await pipeline(request.raw, count, createWriteStream(part, { flags: 'wx' }));
       } catch (err) {
         await rm(part, { force: true });
         throw new ApiError(400, ArtifactErrorCode.BadUpload, `upload broken off: ${(err as Error).message}`);

@@ -33,7 +33,7 @@ import {
   planCompose,
   resolveComposeTarget,
 } from '@debian-forge/composer';
-import { ManifestError, type ModuleIndex, validateManifest } from '@debian-forge/manifest';
+import { ManifestError, type ModuleIndex, nameError, validateManifest } from '@debian-forge/manifest';
 import {
   type BuildJob,
   DEFAULT_PRIORITY,
@@ -530,7 +530,13 @@ export function createComposeService(
   };
 }
 
-/** Why a raw manifest request cannot be queued, or undefined when it can. */
+/**
+ * Why a raw manifest request cannot be queued, or undefined when it can. The export names and the
+ * artifact's file name become paths on a worker (`<output>/<export>/<filename>`) and in the
+ * artifacts directory: each must be one safe path component (the offending fields are in `details`
+ * as validation errors are); the file name also travels in URLs and headers, so it is held to the
+ * portable characters.
+ */
 function manifestProblems(
   request: ManifestRequest,
   index: ModuleIndex | undefined,
@@ -548,16 +554,25 @@ function manifestProblems(
       details: errors,
     };
   }
+  if (request.exports.length === 0) {
+    return { message: 'name at least one pipeline to export' };
+  }
+  const unsafe = [
+    ...request.exports.map((name, i) => ({ path: ['exports', i], message: nameError(name, 'export') })),
+    {
+      path: ['filename'],
+      message: nameError(request.filename, 'artifact file name', { portable: true }),
+    },
+  ].filter((e) => e.message !== undefined);
+  if (unsafe.length > 0) return { message: unsafe[0]?.message as string, details: unsafe };
   const names = new Set(
     ((request.manifest.pipelines ?? []) as { name?: unknown }[])
       .map((p) => p?.name)
       .filter((n) => typeof n === 'string'),
   );
   const missing = request.exports.filter((e) => !names.has(e));
-  if (request.exports.length === 0) return { message: 'name at least one pipeline to export' };
-  if (missing.length > 0) return { message: `the manifest has no pipeline ${missing.join(', ')} to export` };
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(request.filename)) {
-    return { message: `bad artifact file name '${request.filename}'` };
+  if (missing.length > 0) {
+    return { message: `the manifest has no pipeline ${missing.join(', ')} to export` };
   }
   return undefined;
 }

@@ -10,7 +10,6 @@
  * in services/composes.ts; past it the answer is the build_id with a warning).
  */
 
-import { stat } from 'node:fs/promises';
 import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
 import {
   type Compose,
@@ -25,6 +24,7 @@ import {
   allComposes,
   composeService,
   ImageMissingError,
+  imageFile,
   imageOf,
   manifestPackages,
   sendImage,
@@ -448,13 +448,14 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const entries = [manifestEntry(compose), logEntry(store, compose)];
       const image = weldrStatus(compose.state) === 'FINISHED' ? imageOf(store, compose) : undefined;
       if (image) {
-        const size = await stat(image.path).then(
-          (s) => s.size,
-          () => undefined,
-        );
-        if (size === undefined)
-          throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
-        entries.push({ name: `${compose.uuid}-${image.filename}`, path: image.path, size });
+        let file: { path: string; size: number };
+        try {
+          file = await imageFile(deps.config.artifactsDir, compose, image);
+        } catch (err) {
+          if (err instanceof ImageMissingError) throw new WeldrError(500, 'ComposeStatusError', err.message);
+          throw err;
+        }
+        entries.push({ name: `${compose.uuid}-${image.filename}`, ...file });
       }
       return sendTar(reply, `${compose.uuid}.tar`, entries, compose);
     },
@@ -474,7 +475,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const image = imageOf(store, compose);
       if (!image) throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
       try {
-        return await sendImage(request, reply, compose, image);
+        return await sendImage(request, reply, deps.config.artifactsDir, compose, image);
       } catch (err) {
         if (err instanceof ImageMissingError) throw new WeldrError(500, 'ComposeStatusError', err.message);
         throw err;
