@@ -43,7 +43,11 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       tags: ['forge'],
       summary: "Upload a BUILDING compose's artifact (workers)",
       params: z.object({ uuid: z.string() }),
-      querystring: z.object({ filename: z.string() }),
+      querystring: z.object({
+        filename: z
+          .string()
+          .describe("one name of letters, digits, '.', '_' and '-', starting with a letter or digit"),
+      }),
       headers: z.object({
         'x-forge-sha256': z.string().describe('sha256 of the body, 64 hex digits'),
         'content-length': z.string().optional(),

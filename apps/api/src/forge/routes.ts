@@ -18,8 +18,18 @@ const uuidParams = z.object({ uuid: z.string().describe('compose id') });
 
 const manifestBody = z.object({
   manifest: z.record(z.string(), z.unknown()).describe('an OSBuild manifest, format version 2'),
-  exports: z.array(z.string().min(1)).min(1).describe('pipelines to export; the artifact is in the first'),
-  filename: z.string().min(1).describe('the file in the first export that is the artifact'),
+  exports: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe(
+      "pipelines to export, each one path component (no '/', NUL or control character, not '.' or '..', at most 255 bytes); the artifact is in the first",
+    ),
+  filename: z
+    .string()
+    .min(1)
+    .describe(
+      "the file in the first export that is the artifact: one name of letters, digits, '.', '_' and '-', starting with a letter or digit, at most 255 bytes",
+    ),
   image_type: z.string().min(1).optional().describe('a label for the compose (default "manifest")'),
   priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY).optional(),
 });
