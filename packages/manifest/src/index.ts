@@ -26,6 +26,7 @@ export {
 export {
   compareCodePoints,
   DEFAULT_MAX_DEPTH,
+  jsonDepthProblem,
   orderedObject,
   parseJson,
   pyDumps,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManifestError, ManifestErrorCode } from './errors.ts';
-import { compareCodePoints, parseJson, pyDumps, pyFloatRepr, pyString } from './pyjson.ts';
+import { compareCodePoints, jsonDepthProblem, parseJson, pyDumps, pyFloatRepr, pyString } from './pyjson.ts';
 
 const roundTrip = (text: string, sortKeys = true) => pyDumps(parseJson(text), { sortKeys });
 
@@ -214,6 +214,48 @@ describe('syntax errors', () => {
         err instanceof ManifestError &&
         err.message ===
           'manifest nests objects and arrays deeper than 3 levels (at line 1 column 4 (char 3))',
+    );
+  });
+});
+
+describe('jsonDepthProblem', () => {
+  const nested = (n: number, open = '[', close = ']') => `${open.repeat(n)}${close.repeat(n)}`;
+
+  it('accepts nesting up to the limit and names the first bracket beyond it', () => {
+    assert.equal(jsonDepthProblem(nested(1000)), undefined);
+    assert.equal(
+      jsonDepthProblem(nested(1001)),
+      'nests objects and arrays deeper than 1000 levels (at line 1 column 1001 (char 1000))',
+    );
+    assert.equal(jsonDepthProblem('{"a":{"b":{"c":1}}}', 3), undefined);
+    assert.match(
+      jsonDepthProblem('{"a":{"b":{"c":{}}}}', 3) ?? '',
+      /deeper than 3 levels \(at line 1 column 16 /,
+    );
+    assert.match(jsonDepthProblem('[\n [\n  [\n   []]]]', 3) ?? '', /\(at line 4 column 4 \(char 12\)\)/);
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    assert.equal(jsonDepthProblem(`["${'['.repeat(5000)}"]`), undefined);
+    assert.equal(jsonDepthProblem('["\\"[[["]', 1), undefined);
+    assert.equal(jsonDepthProblem('["a\\\\", ["x"]]', 1)?.startsWith('nests'), true);
+    assert.equal(jsonDepthProblem('[["\\\\"]]', 2), undefined);
+  });
+
+  it('needs no valid JSON: it runs before any parser, on any text', () => {
+    assert.equal(jsonDepthProblem(''), undefined);
+    assert.equal(jsonDepthProblem('"unterminated [[['), undefined);
+    assert.equal(jsonDepthProblem(']]]]'), undefined);
+    assert.notEqual(jsonDepthProblem('x'.repeat(10) + '['.repeat(100_000)), undefined);
+  });
+
+  it('is what parseJson refuses a deep manifest with', () => {
+    assert.throws(
+      () => parseJson(nested(1001, '{"a":', '}')),
+      (err: unknown) =>
+        err instanceof ManifestError &&
+        err.code === ManifestErrorCode.TooDeep &&
+        err.message === `manifest ${jsonDepthProblem(nested(1001, '{"a":', '}'))}`,
     );
   });
 });

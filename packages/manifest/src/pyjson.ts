@@ -27,7 +27,52 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
+/**
+ * The deepest nesting of objects and arrays that JSON text may have wherever this project reads it:
+ * manifests (Python's own recursion limit sits near 1000, so OSBuild cannot read deeper ones
+ * either) and every JSON request body of the API. No blueprint, source or compose request nests
+ * beyond a handful of levels.
+ */
 export const DEFAULT_MAX_DEPTH = 1000;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `maxDepth`: undefined when not, else what
+ * is wrong and where ("nests objects and arrays deeper than 1000 levels (at line 1 column 1001
+ * (char 1000))"), for the caller to put its subject in front. It only counts brackets outside
+ * strings and needs no valid JSON, so it runs before any parser: JSON.parse itself copes with deep
+ * text, but the code that walks what it returns (zod, a null dropper, JSON.stringify) recurses once
+ * per level and exhausts the stack at about 10,000 levels.
+ */
+export function jsonDepthProblem(text: string, maxDepth = DEFAULT_MAX_DEPTH): string | undefined {
+  const n = text.length;
+  let depth = 0;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string, to the next quote after an even number of backslashes (indexOf is fast).
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end === -1) return undefined;
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) {
+        return `nests objects and arrays deeper than ${maxDepth} levels (at ${position(text, i)})`;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+    i++;
+  }
+  return undefined;
+}
 
 const ARRAY_INDEX_KEY = /^(?:0|[1-9][0-9]{0,9})$/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
@@ -46,7 +91,8 @@ interface Frame {
 
 /** Parses JSON text as Python's `json.loads` does, recording what `pyDumps` needs to print it back. */
 export function parseJson(text: string, options: ParseOptions = {}): unknown {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const tooDeep = jsonDepthProblem(text, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  if (tooDeep !== undefined) throw new ManifestError(ManifestErrorCode.TooDeep, `manifest ${tooDeep}`);
   const n = text.length;
   let i = 0;
   const stack: Frame[] = [];
@@ -140,12 +186,6 @@ export function parseJson(text: string, options: ParseOptions = {}): unknown {
     let value: unknown;
     let pyText: string | undefined;
     if (c === 0x7b || c === 0x5b) {
-      if (stack.length >= maxDepth) {
-        throw new ManifestError(
-          ManifestErrorCode.TooDeep,
-          `manifest nests objects and arrays deeper than ${maxDepth} levels (at ${position(text, i)})`,
-        );
-      }
       const isArray = c === 0x5b;
       const frame: Frame = {
         container: isArray ? [] : {},
