@@ -136,6 +136,34 @@ describe('parseBlueprint', () => {
     assert.equal(notObject.message, 'invalid blueprint: .: a blueprint must be a JSON object');
   });
 
+  it('refuses JSON and TOML that nest deeper than 1000 levels, before anything recurses into them', () => {
+    const deepJson = (n: number) => `{"name":"x","customizations":${'['.repeat(n)}${']'.repeat(n)}}`;
+    // 999 arrays in the document's own object: 1000 levels, read (and refused as a blueprint).
+    assert.equal(caught(() => parseBlueprint(deepJson(999), 'json')).code, 'FORGE_ERR_BLUEPRINT_INVALID');
+    for (const n of [1000, 10_000, 100_000]) {
+      const e = caught(() => parseBlueprint(deepJson(n), 'json'));
+      assert.equal(e.code, 'FORGE_ERR_BLUEPRINT_SYNTAX');
+      assert.equal(
+        e.message,
+        'JSON document nests objects and arrays deeper than 1000 levels (at line 1 column 1029 (char 1028))',
+      );
+    }
+    // TOML nests through dotted keys and table headers too, beyond smol-toml's inline limit.
+    const dotted = (n: number) => `name = "x"\n${Array.from({ length: n }, () => 'a').join('.')} = 1\n`;
+    // 1000 keys: the document's table and 999 below it hold the value.
+    assert.deepEqual(Object.keys(parseDocument(dotted(1000)) as object), ['name', 'a']);
+    for (const text of [
+      dotted(1001),
+      dotted(20_000),
+      `name = "x"\n[${Array.from({ length: 10_000 }, () => 'a').join('.')}]\nb = 1\n`,
+      `name = "x"\nb = ${'['.repeat(1000)}${']'.repeat(1000)}\n`,
+    ]) {
+      const e = caught(() => parseDocument(text, 'toml'));
+      assert.equal(e.code, 'FORGE_ERR_BLUEPRINT_SYNTAX');
+      assert.equal(e.message, 'TOML document nests tables and arrays deeper than 1000 levels');
+    }
+  });
+
   it('parseDocument returns the raw document', () => {
     assert.deepEqual(parseDocument('name = "x"\nanything = 1\n'), { name: 'x', anything: 1 });
   });

@@ -3,6 +3,7 @@
  * osbuild-composer prints them (its Go structs' key order; TOML as the BurntSushi encoder writes
  * it with no indentation; JSON as Go's encoder writes it).
  */
+import { DEFAULT_MAX_DEPTH, jsonDepthProblem } from '@debian-forge/manifest';
 import { parse as parseToml, TomlDate, TomlError } from 'smol-toml';
 import { BlueprintError, BlueprintErrorCode, type BlueprintIssue, type JsonPath } from './errors.ts';
 import { jsonError } from './json-position.ts';
@@ -42,6 +43,12 @@ function syntaxError(
   );
 }
 
+/** Text that nests deeper than DEFAULT_MAX_DEPTH: refused as unreadable, as a syntax error is. */
+function tooDeep(format: BlueprintFormat, detail: string): BlueprintError {
+  const message = `${format === 'toml' ? 'TOML' : 'JSON'} document ${detail}`;
+  return new BlueprintError(BlueprintErrorCode.Syntax, message, [{ path: [], message }]);
+}
+
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const lines = before.split('\n');
@@ -70,6 +77,10 @@ function fromToml(value: unknown, path: JsonPath, issues: BlueprintIssue[]): unk
     issues.push({ path, message: `expected a string, got the TOML date ${value.toISOString()}` });
     return value.toISOString();
   }
+  if (typeof value === 'object' && value !== null && path.length >= DEFAULT_MAX_DEPTH) {
+    // smol-toml bounds inline tables and arrays only; dotted keys and table headers nest as deep.
+    throw tooDeep('toml', `nests tables and arrays deeper than ${DEFAULT_MAX_DEPTH} levels`);
+  }
   if (Array.isArray(value)) return value.map((v, i) => fromToml(v, [...path, i], issues));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
@@ -92,13 +103,17 @@ function fromJson(value: unknown): unknown {
 
 /**
  * Parses TOML or JSON text into a plain document, without checking it is a blueprint. Throws a
- * BlueprintError: code Syntax with `line` and `column` for malformed text, code Invalid for TOML
- * values no blueprint can hold (floats, dates, huge integers).
+ * BlueprintError: code Syntax with `line` and `column` for malformed text and for text that nests
+ * deeper than DEFAULT_MAX_DEPTH levels (smol-toml's own limit for TOML, the same number), code
+ * Invalid for TOML values no blueprint can hold (floats, dates, huge integers).
  */
 export function parseDocument(text: string, format: BlueprintFormat | 'auto' = 'auto'): unknown {
   const fmt = format === 'auto' ? detectFormat(text) : format;
   const source = text.replace(/^\uFEFF/, '');
   if (fmt === 'json') {
+    // Before JSON.parse: what walks its result (fromJson, the schema) recurses once per level.
+    const depth = jsonDepthProblem(source);
+    if (depth !== undefined) throw tooDeep('json', depth);
     let data: unknown;
     try {
       data = JSON.parse(source);
@@ -115,7 +130,11 @@ export function parseDocument(text: string, format: BlueprintFormat | 'auto' = '
   }
   let table: unknown;
   try {
-    table = parseToml(source, { integersAsBigInt: true, unsafeKeyBehaviour: 'keep' });
+    table = parseToml(source, {
+      integersAsBigInt: true,
+      unsafeKeyBehaviour: 'keep',
+      maxDepth: DEFAULT_MAX_DEPTH,
+    });
   } catch (e) {
     if (e instanceof TomlError) {
       const reason = (e.message.split('\n')[0] as string).replace(/^Invalid TOML document: /, '');

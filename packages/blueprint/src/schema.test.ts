@@ -175,6 +175,23 @@ describe('invalid blueprints', () => {
       '.name: invalid blueprint name "../etc": use only letters, digits, ".", "_" and "-"',
     ]);
     assert.deepEqual(problems({ name: '' }), ['.name: empty blueprint name not allowed']);
+    for (const name of ['.', '..']) {
+      assert.deepEqual(problems({ name }), [
+        `.name: invalid blueprint name "${name}": "." and ".." cannot be names (they mean directories in paths)`,
+      ]);
+    }
+    assert.deepEqual(problems({ name: 'a\nb' }), [
+      '.name: invalid blueprint name "a\\nb": use only letters, digits, ".", "_" and "-"',
+    ]);
+    // At most 100 characters, and a long name is not quoted back.
+    assert.equal(validateBlueprint({ name: 'n'.repeat(100) }).name.length, 100);
+    assert.deepEqual(problems({ name: 'n'.repeat(101) }), [
+      '.name: blueprint name too long: 101 characters, at most 100 allowed',
+    ]);
+    assert.deepEqual(problems({ name: 'n'.repeat(100_000) }), [
+      '.name: blueprint name too long: 100000 characters, at most 100 allowed',
+    ]);
+    assert.equal(validateBlueprint({ name: '.hidden..ok' }).name, '.hidden..ok');
     assert.deepEqual(problems({}), ['.name: required (a string)']);
     assert.deepEqual(problems({ name: 7 }), ['.name: expected a string, got an integer (7)']);
   });
@@ -388,6 +405,81 @@ describe('invalid blueprints', () => {
     assert.deepEqual(problems(withCustomizations({ repositories: [{ id: 'r', suites: ['bookworm'] }] })), [
       '.customizations.repositories[0].uri: repository "r" needs "uri" (or composer\'s "baseurls")',
     ]);
+  });
+
+  it('refuses new lines, control characters and overlong values in every repository field', () => {
+    // Each would become a line of its own in apt's sources file ("Trusted: yes" injected).
+    const inject = '\nTrusted: yes';
+    const key = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGQ=\n-----END PGP PUBLIC KEY BLOCK-----\n';
+    const base = { id: 'r', uri: 'https://a.example/debian' };
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { uri: `https://a.example/debian${inject}` },
+        'uri: invalid repository URI "https://a.example/debian\\nTrusted: yes": white space or control characters',
+      ],
+      [
+        { uri: 'https://a.example/\tx' },
+        'uri: invalid repository URI "https://a.example/\\tx": white space or control characters',
+      ],
+      [
+        { uri: undefined, baseurls: [`http://b.example/${inject}`] },
+        'baseurls[0]: invalid repository URI "http://b.example/\\nTrusted: yes": white space or control characters',
+      ],
+      [
+        { uri: `https://a.example/${'x'.repeat(2048)}` },
+        'uri: repository URI too long: 2066 characters, at most 2048 allowed',
+      ],
+      [
+        { suites: [`bookworm${inject}`] },
+        'suites[0]: invalid suite "bookworm\\nTrusted: yes" (e.g. "bookworm", "bookworm-updates", or "./" for a flat repository)',
+      ],
+      [{ components: [`main${inject}`] }, 'components[0]: invalid component "main\\nTrusted: yes"'],
+      [{ components: ['m'.repeat(101)] }, `components[0]: invalid component "${'m'.repeat(100)}"`],
+      [
+        { signed_by: `/usr/share/keyrings/k.gpg${inject}` },
+        'signed_by: keyring path "/usr/share/keyrings/k.gpg\\nTrusted: yes" has white space or control characters',
+      ],
+      [
+        { signed_by: `${key}Trusted: yes\n` },
+        'signed_by: a key block must be ASCII-armoured ("-----BEGIN PGP PUBLIC KEY BLOCK-----" … "-----END PGP PUBLIC KEY BLOCK-----") with nothing before or after',
+      ],
+      [
+        { gpgkeys: [`https://a.example/key${inject}`] },
+        'gpgkeys[0]: invalid repository URI "https://a.example/key\\nTrusted: yes": white space or control characters',
+      ],
+      [
+        { gpgkeys: [`/k.gpg${inject}`] },
+        'gpgkeys[0]: keyring path "/k.gpg\\nTrusted: yes" has white space or control characters',
+      ],
+      [{ name: `Extra${inject}` }, 'name: repository name must be one line without control characters'],
+      [
+        { filename: `x.list${inject}` },
+        'filename: repository filename must be one line without control characters',
+      ],
+      [
+        { id: `r${inject}` },
+        'id: invalid repository id "r\\nTrusted: yes": use letters, digits, ".", "_" and "-"',
+      ],
+      [{ id: 'r'.repeat(101) }, 'id: repository id too long: 101 characters, at most 100 allowed'],
+      [{ architectures: [`amd64${inject}`] }, 'architectures[0]: invalid architecture "amd64\nTrusted: yes"'],
+    ];
+    for (const [fields, problem] of cases) {
+      const repo = Object.fromEntries(
+        Object.entries({ ...base, ...fields }).filter(([, v]) => v !== undefined),
+      );
+      assert.deepEqual(problems(withCustomizations({ repositories: [repo] })), [
+        `.customizations.repositories[0].${problem}`,
+      ]);
+    }
+    // What is right stays right: an armoured key (CRLF too), fingerprints, a keyring path.
+    for (const signed_by of [
+      key,
+      key.replaceAll('\n', '\r\n'),
+      `${'A'.repeat(40)} ${'b'.repeat(40)}`,
+      '/k.gpg',
+    ]) {
+      assert.ok(checkBlueprint(withCustomizations({ repositories: [{ ...base, signed_by }] })).ok, signed_by);
+    }
   });
 
   it('checks the other customizations', () => {

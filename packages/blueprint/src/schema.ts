@@ -115,15 +115,51 @@ const optionalSize = (what = 'minsize') => checked<number | undefined>(sizeValue
 // Names and rules
 // ---------------------------------------------------------------------------------------------
 
-/** Blueprint names: composer's (and lorax's) rule, also used for names in API paths. */
+/** Blueprint and source names: composer's (and lorax's) rule, also used for names in API paths. */
 export const BLUEPRINT_NAME = /^[a-zA-Z0-9._-]+$/;
 
-export function blueprintNameProblem(name: string): string | undefined {
-  if (name === '') return 'empty blueprint name not allowed';
+/**
+ * The longest blueprint or source name (and repository id). composer sets none, but a name travels
+ * in URL paths, several at a time in comma lists (Node refuses a request head over 16 KiB, which a
+ * stored name of that size then could never be deleted through), and becomes part of file names
+ * (255 bytes at most), so it stays far below both.
+ */
+export const MAX_NAME_LENGTH = 100;
+
+/** What is wrong with a blueprint name (or, with `what`, a source name), or undefined. */
+export function blueprintNameProblem(name: string, what = 'blueprint'): string | undefined {
+  if (name === '') return `empty ${what} name not allowed`;
+  if (name.length > MAX_NAME_LENGTH) {
+    return `${what} name too long: ${name.length} characters, at most ${MAX_NAME_LENGTH} allowed`;
+  }
+  if (name === '.' || name === '..') {
+    return `invalid ${what} name "${name}": "." and ".." cannot be names (they mean directories in paths)`;
+  }
   if (!BLUEPRINT_NAME.test(name)) {
-    return `invalid blueprint name "${name}": use only letters, digits, ".", "_" and "-"`;
+    return `invalid ${what} name ${JSON.stringify(name)}: use only letters, digits, ".", "_" and "-"`;
   }
   return undefined;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
+/** Control characters other than the tab, newline and carriage return a text of lines may hold. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL_IN_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * A rule for one line of text of at most `max` characters. Values of repositories end up in apt's
+ * sources file, one field per line: a newline in one would start a field of its own there (such as
+ * "Trusted: yes").
+ */
+export function oneLineProblem(what: string, max = MAX_NAME_LENGTH) {
+  return (s: string): string | undefined => {
+    if (CONTROL.test(s)) return `${what} must be one line without control characters`;
+    if (s.length > max) return `${what} too long: ${s.length} characters, at most ${max} allowed`;
+    return undefined;
+  };
 }
 
 /** Debian package names (policy §5.6.1), with composer's globs `*` and `?`, and an optional `:arch`. */
@@ -512,7 +548,20 @@ const file = z
 
 const URI = /^(?:[a-z0-9]+\+)?(?:https?|ftp|file):/;
 
-function uriProblem(u: string): string | undefined {
+/** Longer URLs than browsers and proxies commonly take; a repository URL is far shorter. */
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * A repository URL: http, https, ftp or file (with an apt transport prefix such as "tor+"), one
+ * word: the URL parser drops tabs and newlines silently, but apt gets the text as it is.
+ */
+export function repositoryUriProblem(u: string): string | undefined {
+  if (SPACE_OR_CONTROL.test(u)) {
+    return `invalid repository URI ${JSON.stringify(u.slice(0, 80))}: white space or control characters`;
+  }
+  if (u.length > MAX_URL_LENGTH) {
+    return `repository URI too long: ${u.length} characters, at most ${MAX_URL_LENGTH} allowed`;
+  }
   let ok = URI.test(u);
   if (ok) {
     try {
@@ -524,12 +573,49 @@ function uriProblem(u: string): string | undefined {
   return ok ? undefined : `invalid repository URI "${u}" (http, https, ftp or file URL)`;
 }
 
-const ARMOURED = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]+-----END PGP PUBLIC KEY BLOCK-----/;
-const FINGERPRINTS = /^[0-9A-Fa-f]{40}!?(?:[\s,]+[0-9A-Fa-f]{40}!?)*$/;
+const ARMOURED = /^-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n[\s\S]+\n-----END PGP PUBLIC KEY BLOCK-----$/;
+/** The longest armoured key block taken: a keyring of many keys with their signatures. */
+const MAX_KEY_BLOCK = 256 * 1024;
+const FINGERPRINTS = /^[0-9A-Fa-f]{40}!?(?:[ ,]+[0-9A-Fa-f]{40}!?)*$/;
+
+/** An absolute path without white space or control characters (it is written into apt's files). */
+function keyringPathProblem(s: string): string | undefined {
+  if (!s.startsWith('/')) return `"${s.slice(0, 80)}" is not an absolute path`;
+  if (SPACE_OR_CONTROL.test(s)) {
+    return `keyring path ${JSON.stringify(s.slice(0, 80))} has white space or control characters`;
+  }
+  return s.length > MAX_URL_LENGTH ? `keyring path too long: ${s.length} characters` : undefined;
+}
+
+/** An ASCII-armoured key block: its lines and nothing else (tabs and carriage returns allowed). */
+function keyBlockProblem(s: string): string | undefined {
+  const t = s.trim();
+  if (!ARMOURED.test(t) || CONTROL_IN_LINES.test(t)) {
+    return (
+      'a key block must be ASCII-armoured ("-----BEGIN PGP PUBLIC KEY BLOCK-----" … ' +
+      '"-----END PGP PUBLIC KEY BLOCK-----") with nothing before or after'
+    );
+  }
+  return s.length > MAX_KEY_BLOCK
+    ? `key block too long: ${s.length} characters, at most ${MAX_KEY_BLOCK}`
+    : undefined;
+}
+
+const isKeyBlock = (s: string) => s.trim().startsWith('-----BEGIN');
+
+/**
+ * What apt can verify a repository with by itself: an absolute path to a keyring file, or an
+ * ASCII-armoured key block (which is dearmoured into a keyring file).
+ */
+export function keyringProblem(s: string): string | undefined {
+  if (isKeyBlock(s)) return keyBlockProblem(s);
+  if (s.startsWith('/')) return keyringPathProblem(s);
+  return 'expected an absolute path to a keyring or an ASCII-armoured key block';
+}
 
 function signedByProblem(s: string): string | undefined {
-  const t = s.trim();
-  if (t.startsWith('/') || ARMOURED.test(t) || FINGERPRINTS.test(t)) return undefined;
+  if (FINGERPRINTS.test(s.trim()) && !CONTROL.test(s)) return undefined;
+  if (isKeyBlock(s) || s.startsWith('/')) return keyringProblem(s);
   return (
     'signed_by must be an absolute path to a keyring, an ASCII-armoured key ' +
     '("-----BEGIN PGP PUBLIC KEY BLOCK-----" … "-----END PGP PUBLIC KEY BLOCK-----") or key fingerprints'
@@ -537,30 +623,40 @@ function signedByProblem(s: string): string | undefined {
 }
 
 function gpgKeyProblem(s: string): string | undefined {
-  const t = s.trim();
-  if (t.startsWith('/') || ARMOURED.test(t) || /^(?:https?|file):/.test(t)) return undefined;
+  if (/^(?:https?|file):/.test(s)) return repositoryUriProblem(s);
+  if (isKeyBlock(s) || s.startsWith('/')) return keyringProblem(s);
   return 'each of gpgkeys must be a URL, an absolute path or an ASCII-armoured key';
 }
 
-const suiteProblem = (s: string) =>
-  /^[A-Za-z0-9._+/-]+$/.test(s) && !s.split('/').includes('..')
+/** A suite ("bookworm", "bookworm-updates", or "./" for a flat repository), one word. */
+export function suiteProblem(s: string): string | undefined {
+  return /^[A-Za-z0-9._+/-]{1,100}$/.test(s) && !s.split('/').includes('..')
     ? undefined
-    : `invalid suite "${s}" (e.g. "bookworm", "bookworm-updates", or "./" for a flat repository)`;
+    : `invalid suite ${JSON.stringify(s.slice(0, 100))} (e.g. "bookworm", "bookworm-updates", or "./" for a flat repository)`;
+}
 
-const componentProblem = (c: string) =>
-  /^[A-Za-z0-9._+/-]+$/.test(c) && !c.split('/').includes('..') ? undefined : `invalid component "${c}"`;
-
-const repositoryIdProblem = (id: string) =>
-  /^[A-Za-z0-9._-]+$/.test(id)
+/** A component ("main", "contrib" …), one word. */
+export function componentProblem(c: string): string | undefined {
+  return /^[A-Za-z0-9._+/-]{1,100}$/.test(c) && !c.split('/').includes('..')
     ? undefined
-    : `invalid repository id "${id}": use letters, digits, ".", "_" and "-"`;
+    : `invalid component ${JSON.stringify(c.slice(0, 100))}`;
+}
+
+const repositoryIdProblem = (id: string) => {
+  if (id.length > MAX_NAME_LENGTH) {
+    return `repository id too long: ${id.length} characters, at most ${MAX_NAME_LENGTH} allowed`;
+  }
+  return /^[A-Za-z0-9._-]+$/.test(id)
+    ? undefined
+    : `invalid repository id ${JSON.stringify(id)}: use letters, digits, ".", "_" and "-"`;
+};
 
 const repository = z
   .strictObject({
     id: text(repositoryIdProblem),
-    name: z.string().optional(),
-    uri: optText(uriProblem),
-    baseurls: textList(uriProblem).optional(),
+    name: optText(oneLineProblem('repository name')),
+    uri: optText(repositoryUriProblem),
+    baseurls: textList(repositoryUriProblem).optional(),
     suites: textList(suiteProblem).optional(),
     components: textList(componentProblem).optional(),
     architectures: textList((a) =>
@@ -574,7 +670,7 @@ const repository = z
     gpgcheck: optBool(),
     repo_gpgcheck: optBool(),
     sslverify: optBool(),
-    filename: z.string().optional(),
+    filename: optText(oneLineProblem('repository filename')),
     install_from: optBool(),
   })
   .superRefine((r, ctx) => {
