@@ -195,6 +195,21 @@ describe('apt root with a local flat repository (offline)', () => {
     assert.notEqual(later?.generation, good?.generation);
   });
 
+  it('refuses a value with a new line before it writes anything (FORGE_ERR_APT_SOURCES)', async () => {
+    const dir = join(work, 'state-injected');
+    for (const change of [
+      { uris: [`${repo.uris[0]}\nTrusted: yes`] },
+      { suites: ['./\nTrusted: yes'] },
+      { id: 'local\nTrusted: yes' },
+    ]) {
+      await assert.rejects(
+        openRoot({ stateDir: dir, repositories: [{ ...repo, trusted: false, ...change }] }),
+        isAptError(AptErrorCode.Sources, /has (white space or )?control characters/),
+      );
+    }
+    assert.equal(existsSync(join(dir, 'apt')), false, 'no root was laid out');
+  });
+
   it('fails on a keyring file that does not exist', async () => {
     await assert.rejects(
       openRoot({

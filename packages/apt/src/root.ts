@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { AptError, AptErrorCode } from './errors.ts';
 import { type RunResult, run } from './exec.ts';
 import { withLock } from './lock.ts';
-import type { Repository } from './sources.ts';
+import { type Repository, repositoryWriteProblem } from './sources.ts';
 import { tlsConfigLines } from './tls.ts';
 
 export interface AptRootOptions {
@@ -146,6 +146,9 @@ export class AptRoot {
     }
     const ids = new Set<string>();
     for (const r of options.repositories) {
+      // Before anything is written: the sources file (create) takes its values from here only.
+      const unsafe = repositoryWriteProblem(r);
+      if (unsafe !== undefined) throw new AptError(AptErrorCode.Sources, unsafe, { repository: r.id });
       if (ids.has(r.id)) throw new AptError(AptErrorCode.Request, `repository id '${r.id}' given twice`);
       ids.add(r.id);
       if (r.uris.length === 0 || r.suites.length === 0) {

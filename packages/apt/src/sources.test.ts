@@ -12,6 +12,7 @@ import {
   parseOneLineSources,
   type Repository,
   readHostSources,
+  repositoryWriteProblem,
 } from './sources.ts';
 
 const HOST = join(import.meta.dirname, 'fixtures/host');
@@ -231,5 +232,59 @@ describe('debianRepositories', () => {
         r.suites.every((s) => s.startsWith('trixie')),
         r.suites.join(' '),
       );
+  });
+});
+
+describe('repositoryWriteProblem', () => {
+  const good: Repository = {
+    id: 'source-extra',
+    types: ['deb'],
+    uris: ['https://deb.example/debian'],
+    suites: ['bookworm'],
+    components: ['main'],
+    signedBy: '/usr/share/keyrings/extra.gpg',
+  };
+
+  it('passes what apt can take as it is, an armoured key block included', () => {
+    assert.equal(repositoryWriteProblem(good), undefined);
+    const block = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGQ=\n-----END PGP PUBLIC KEY BLOCK-----\n';
+    assert.equal(repositoryWriteProblem({ ...good, signedBy: block }), undefined);
+    for (const repo of parseDeb822Sources(
+      readFileSync(join(HOST, 'sources.list.d/debian.sources'), 'utf8'),
+      'debian.sources',
+    )) {
+      assert.equal(repositoryWriteProblem(repo), undefined, repo.id);
+    }
+  });
+
+  it('names every value that would add a line or a word to the sources file', () => {
+    const inject = '\nTrusted: yes';
+    const cases: [Partial<Repository>, string][] = [
+      [
+        { uris: [`https://deb.example/debian${inject}`] },
+        'URIs value "https://deb.example/debian\\nTrusted: yes"',
+      ],
+      [
+        { uris: ['https://a.example/ https://b.example/'] },
+        'URIs value "https://a.example/ https://b.example/"',
+      ],
+      [{ suites: [`bookworm${inject}`] }, 'suites value "bookworm\\nTrusted: yes"'],
+      [{ components: ['main', `contrib${inject}`] }, 'components value "contrib\\nTrusted: yes"'],
+      [{ components: [''] }, 'components value ""'],
+      [{ architectures: [`amd64${inject}`] }, 'architectures value "amd64\\nTrusted: yes"'],
+      [{ signedBy: `/k.gpg${inject}` }, 'the keyring path value "/k.gpg\\nTrusted: yes"'],
+      [{ types: [`deb${inject}` as 'deb'] }, 'types value "deb\\nTrusted: yes"'],
+    ];
+    for (const [change, what] of cases) {
+      assert.equal(
+        repositoryWriteProblem({ ...good, ...change }),
+        `repository "source-extra": ${what} is empty or has white space or control characters`,
+      );
+    }
+    assert.equal(
+      repositoryWriteProblem({ ...good, id: `x${inject}` }),
+      'repository id "x\\nTrusted: yes" has control characters',
+    );
+    assert.match(repositoryWriteProblem({ ...good, uris: [`${'u'.repeat(100_000)}\n`] }) ?? '', /"u{80}…"/);
   });
 });

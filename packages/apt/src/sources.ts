@@ -122,6 +122,41 @@ export function isDebianRepository(repo: Repository): boolean {
   );
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
+
+/**
+ * What keeps a repository from being written into apt's sources file as it is, or undefined. Each
+ * field there is one line of space-separated words: a value with a new line would add a field of
+ * its own ("Trusted: yes"), one with a space would split into two URIs or suites, and the id is a
+ * comment line. An armoured Signed-By block is never written (its dearmoured keyring's path is), so
+ * only a keyring path is checked. Callers validate where values enter; this is the last check, so
+ * that nothing they miss reaches apt.
+ */
+export function repositoryWriteProblem(repo: Repository): string | undefined {
+  const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (CONTROL.test(repo.id)) return `repository id ${shown(repo.id)} has control characters`;
+  const fields: [string, readonly string[]][] = [
+    ['types', repo.types],
+    ['URIs', repo.uris],
+    ['suites', repo.suites],
+    ['components', repo.components],
+    ['architectures', repo.architectures ?? []],
+  ];
+  if (repo.signedBy !== undefined && !repo.signedBy.includes('-----BEGIN')) {
+    fields.push(['the keyring path', [repo.signedBy]]);
+  }
+  for (const [field, values] of fields) {
+    const bad = values.find((v) => v === '' || SPACE_OR_CONTROL.test(v));
+    if (bad !== undefined) {
+      return `repository ${shown(repo.id)}: ${field} value ${shown(bad)} is empty or has white space or control characters`;
+    }
+  }
+  return undefined;
+}
+
 function words(value: string): string[] {
   return value.split(/\s+/).filter((w) => w.length > 0);
 }

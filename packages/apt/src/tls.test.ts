@@ -46,6 +46,14 @@ describe('TLS checks turned off per host', () => {
       () => insecureHosts([repo('v6', 'https://[::1]/debian', false)]),
       (e: unknown) => e instanceof AptError && e.code === AptErrorCode.Sources && /\[::1\]/.test(e.message),
     );
+    // URLs allow quotes and ";" in host names; in apt.conf they would end the setting and start another.
+    for (const host of ['a";x"', 'a;b', 'a{b}']) {
+      assert.throws(
+        () => tlsConfigLines([repo('q', `https://${host}/debian`, false)]),
+        (e: unknown) => e instanceof AptError && e.code === AptErrorCode.Sources,
+        host,
+      );
+    }
   });
 
   it("writes the per-host lines into a root's apt.conf only for that host; a root with TLS checks has none", async () => {

@@ -21,8 +21,10 @@ export function insecureHosts(repositories: readonly Repository[]): string[] {
         continue; // not a URL: apt refuses it on its own, with its message
       }
       if (url.protocol !== 'https:') continue;
-      if (url.hostname.startsWith('[')) {
-        // apt's configuration tree splits names on "::", so an IPv6 literal cannot name a host in it.
+      // apt's configuration tree splits names on "::", so an IPv6 literal cannot name a host in it;
+      // and the host goes into apt.conf, where a quote or ";" (which URLs allow in host names) would
+      // end the setting and start another.
+      if (!/^[A-Za-z0-9.-]+$/.test(url.hostname)) {
         throw new AptError(
           AptErrorCode.Sources,
           `repository '${repo.id}': TLS checks can only be turned off for a host name or an IPv4 address, not ${url.hostname}`,
