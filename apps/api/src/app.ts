@@ -35,18 +35,24 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp(given: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const deps: AppDeps = {
-    ...given,
-    packages: given.packages ?? createPackageService({ stateDir: given.config.stateDir, store: given.store }),
-  };
   const app = Fastify({
     ...(typeof options.logger === 'object'
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
-    bodyLimit: deps.config.bodyLimit,
+    bodyLimit: given.config.bodyLimit,
     // Weldr paths carry comma lists of names and compose ids (37 bytes each): beyond find-my-way's 100.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 16 * 1024 },
   });
+  const deps: AppDeps = {
+    ...given,
+    packages:
+      given.packages ??
+      createPackageService({
+        stateDir: given.config.stateDir,
+        store: given.store,
+        warn: (message) => app.log.warn(message),
+      }),
+  };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

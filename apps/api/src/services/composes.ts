@@ -142,21 +142,27 @@ export interface PlannedBuild {
   filename: string;
 }
 
-/** Makes the manifest of a compose row (PENDING, with its blueprint). */
-export type ComposePlanner = (compose: Compose) => Promise<PlannedBuild>;
+/**
+ * Makes the manifest of a compose row (PENDING, with its blueprint); `log` adds a line of the
+ * service's own to the compose's log.
+ */
+export type ComposePlanner = (compose: Compose, log?: (text: string) => void) => Promise<PlannedBuild>;
 
 /**
  * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
- * Debian mirror plus the store's user sources for the compose's distro (as the package routes see them).
+ * Debian mirror plus the store's user sources for the compose's distro (as the package routes see
+ * them); a stored source that breaks the source rule is left out, with a line in the compose's log.
  */
 export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
-  return async (compose) => {
+  return async (compose, log) => {
     // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
     // kept for the life of the service would keep its first lists.
     const resolver: PlanResolver = aptResolver(stateDir);
     const target = targetOf(compose);
     const { distro } = resolveComposeTarget(target);
-    const extraRepositories = sourcesFor(store.sources.list(), distro)
+    const extraRepositories = sourcesFor(store.sources.list(), distro, (s, problem) =>
+      log?.(`source ${JSON.stringify(s.name)} left out: ${problem}`),
+    )
       .filter((s) => !s.system)
       .map((s) => sourceRepository(storedSource(s), distro));
     const plan = await planCompose(target, { resolver, extraRepositories });
@@ -376,7 +382,7 @@ export function createComposeService(
   const plan = (compose: Compose): Promise<PlanOutcome> => {
     const work = (async (): Promise<PlanOutcome> => {
       try {
-        const build = await planner(compose);
+        const build = await planner(compose, (text) => ownLog(deps, compose.uuid, text));
         const now = store.composes.get(compose.uuid);
         if (now?.state !== 'PENDING') return 'gone'; // cancelled (or deleted) meanwhile
         store.composes.setManifest(compose.uuid, build.manifest);

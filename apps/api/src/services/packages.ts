@@ -21,7 +21,7 @@ import {
   search,
 } from '@debian-forge/apt';
 import { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from '@debian-forge/composer';
-import type { Store } from '@debian-forge/store';
+import type { Source, Store } from '@debian-forge/store';
 import { type CatalogSource, sourceRepository, sourcesFor, storedSource, systemSources } from './sources.ts';
 
 export interface PackageTarget {
@@ -39,6 +39,8 @@ export interface PackageServiceOptions {
   /** The host's distro and architecture, the defaults of every route (default: read from the host). */
   hostDistro?: string;
   hostArch?: string;
+  /** Hears what the service wants an operator to know (a stored source it leaves out). */
+  warn?: (message: string) => void;
 }
 
 export interface PackageService {
@@ -91,6 +93,16 @@ export function createPackageService(options: PackageServiceOptions): PackageSer
   const hostDistro = options.hostDistro ?? hostDistroName();
   const hostArch = options.hostArch ?? hostArchName();
   const roots = new Map<string, Promise<AptRoot>>();
+  // Each left-out source once per version of it, not at every package query.
+  const reported = new Set<string>();
+  const leftOut = (s: Source, problem: string) => {
+    const key = `${s.name}\u0000${s.updatedAt}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    options.warn?.(
+      `source ${JSON.stringify(s.name)} is left out of depsolves and package queries: ${problem}`,
+    );
+  };
 
   const service: PackageService = {
     hostDistro,
@@ -114,7 +126,7 @@ export function createPackageService(options: PackageServiceOptions): PackageSer
       return [...fromHost, ...stored.filter((s) => !fromHost.some((h) => h.id === s.id))];
     },
     repositories(distro, extra = []) {
-      const user = sourcesFor(options.store.sources.list(), distro).map((s) =>
+      const user = sourcesFor(options.store.sources.list(), distro, leftOut).map((s) =>
         sourceRepository(storedSource(s), distro),
       );
       return [...debianRepositories(distro.suite, host()), ...user, ...extra];

@@ -17,9 +17,16 @@
  * `check_ssl: false` becomes the repository's `verifyTls: false`.
  */
 import { debianRepositories, type Repository, readHostSources } from '@debian-forge/apt';
+import {
+  blueprintNameProblem,
+  componentProblem,
+  keyringProblem,
+  oneLineProblem,
+  repositoryUriProblem,
+  suiteProblem,
+} from '@debian-forge/blueprint';
 import type { Distro } from '@debian-forge/composer';
 import type { Source } from '@debian-forge/store';
-import { NAME_RE } from '../weldr/common.ts';
 
 /** A source in the API's terms, whichever place it comes from. */
 export interface CatalogSource {
@@ -53,7 +60,7 @@ function repositoryName(repo: Repository): string {
       .filter((p) => p !== '')
       .pop() ?? '';
   const name = last.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^[.-]+/, '');
-  return NAME_RE.test(name) ? name : 'debian';
+  return blueprintNameProblem(name) === undefined ? name : 'debian';
 }
 
 /**
@@ -104,9 +111,64 @@ export function storedSource(s: Source): CatalogSource {
   };
 }
 
-/** The stored sources used for `distro`: those without distros, and those that name it. */
-export function sourcesFor(sources: Source[], distro: Distro): Source[] {
-  return sources.filter((s) => s.distros.length === 0 || s.distros.includes(distro.name));
+/** What a user source holds, as posted and as stored. */
+export type SourceValues = Pick<CatalogSource, 'id' | 'name' | 'url' | 'suites' | 'components' | 'signedBy'>;
+
+const displayNameProblem = oneLineProblem("'name'");
+
+/**
+ * What is wrong with a source's values, in the words of a POST body's keys, or undefined. The one
+ * rule for sources: `projects/source/new` refuses what breaks it, and a stored source that breaks
+ * it (an earlier version stored it) is left out of every depsolve (`sourcesFor`). The key follows
+ * the name rule; the URL, suites, components and keyrings are what apt's sources file gets, one
+ * line each, so none may hold a new line.
+ */
+export function sourceProblem(s: SourceValues): string | undefined {
+  const keyProblem = blueprintNameProblem(s.id, 'source');
+  if (keyProblem !== undefined) return keyProblem;
+  const nameProblem = displayNameProblem(s.name);
+  if (nameProblem !== undefined) return nameProblem;
+  let protocol = '';
+  try {
+    protocol = new URL(s.url).protocol;
+  } catch {
+    // left empty: refused below
+  }
+  if (!['http:', 'https:', 'file:'].includes(protocol)) {
+    return `'url' must be an http, https or file URL, not '${s.url.slice(0, 200)}'`;
+  }
+  // The URL parser dropped any tab or new line in it; apt would get them.
+  const urlProblem = repositoryUriProblem(s.url);
+  if (urlProblem !== undefined) return `'url': ${urlProblem}`;
+  for (const [key, values, rule] of [
+    ['suites', s.suites, suiteProblem],
+    ['components', s.components, componentProblem],
+    ['signed_by', s.signedBy, keyringProblem],
+  ] as const) {
+    for (const v of values) {
+      const problem = rule(v);
+      if (problem !== undefined) return `'${key}': ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The stored sources used for `distro`: those without distros, and those that name it. A source
+ * that breaks the source rule (`sourceProblem`) is left out, so that one bad row cannot fail every
+ * depsolve; `skipped` hears of each, to say so.
+ */
+export function sourcesFor(
+  sources: Source[],
+  distro: Distro,
+  skipped?: (source: Source, problem: string) => void,
+): Source[] {
+  return sources.filter((s) => {
+    if (s.distros.length > 0 && !s.distros.includes(distro.name)) return false;
+    const problem = s.system ? undefined : sourceProblem(storedSource(s));
+    if (problem !== undefined) skipped?.(s, problem);
+    return problem === undefined;
+  });
 }
 
 /** A user source as an apt repository for `distro` (see the top of this file). */

@@ -337,6 +337,94 @@ test('blueprints: bad input gets 4xx with a Weldr error id', async (t) => {
   assert.match(user.password, /^\$6\$/);
 });
 
+test('blueprints: names ".", ".." and longer than 100 characters are refused everywhere; nothing is stored', async (t) => {
+  const { app, store } = await startTestApi(t);
+  const long = 'b'.repeat(100_000);
+  for (const route of ['new', 'workspace']) {
+    for (const name of ['.', '..']) {
+      weldrError(
+        await push(app, `name = "${name}"\n`, TOML, route),
+        400,
+        'InvalidChars',
+        'Invalid characters in API path',
+      );
+      weldrError(await push(app, JSON.stringify({ name }), JSON_TYPE, route), 400, 'InvalidChars');
+    }
+    for (const [body, type] of [
+      [`name = "${long}"\n`, TOML],
+      [JSON.stringify({ name: long }), JSON_TYPE],
+    ] as const) {
+      weldrError(
+        await push(app, body, type, route),
+        400,
+        'InvalidChars',
+        'blueprint name too long: 100000 characters, at most 100 allowed',
+      );
+    }
+  }
+  assert.deepEqual((await get(app, '/api/v0/blueprints/list')).json().blueprints, []);
+  assert.equal(store.blueprints.workspace.get('..'), undefined);
+  // In paths too: every route that takes a name says what is wrong (inject knows no header limit).
+  const name101 = 'b'.repeat(101);
+  for (const [method, url] of [
+    ['GET', `/api/v0/blueprints/info/${name101}`],
+    ['GET', `/api/v0/blueprints/changes/a,${name101}`],
+    ['GET', `/api/v0/blueprints/freeze/${name101}`],
+    ['GET', `/api/v0/blueprints/depsolve/${name101}`],
+    ['GET', `/api/v0/blueprints/diff/${name101}/NEWEST/WORKSPACE`],
+    ['GET', `/api/v1/blueprints/change/${name101}/abc`],
+    ['POST', `/api/v0/blueprints/tag/${name101}`],
+    ['POST', `/api/v0/blueprints/undo/${name101}/abc`],
+    ['DELETE', `/api/v0/blueprints/delete/${name101}`],
+    ['DELETE', `/api/v0/blueprints/workspace/${name101}`],
+  ] as const) {
+    const res = await app.inject({ method, url });
+    weldrError(res, 400, 'InvalidChars', 'blueprint name too long: 101 characters, at most 100 allowed');
+  }
+  // The longest name allowed goes in, and out again.
+  const name100 = 'b'.repeat(100);
+  assert.equal((await push(app, `name = "${name100}"\n`)).statusCode, 200);
+  assert.deepEqual((await get(app, '/api/v0/blueprints/list')).json().blueprints, [name100]);
+  assert.equal(
+    (await app.inject({ method: 'DELETE', url: `/api/v0/blueprints/delete/${name100}` })).statusCode,
+    200,
+  );
+});
+
+test('blueprints: JSON and TOML nested deeper than 1000 levels are a 400 BlueprintsError, not a stack overflow', async (t) => {
+  const { app } = await startTestApi(t);
+  for (const depth of [1000, 10_000, 100_000]) {
+    const json = `{"name":"deep","customizations":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    weldrError(
+      await push(app, json, JSON_TYPE),
+      400,
+      'BlueprintsError',
+      /^400 Bad Request: .*: JSON document nests objects and arrays deeper than 1000 levels \(at line 1 column 1032 /,
+    );
+    weldrError(
+      await push(app, json, JSON_TYPE, 'workspace'),
+      400,
+      'BlueprintsError',
+      /deeper than 1000 levels/,
+    );
+    const dotted = `name = "deep"\n${Array.from({ length: depth + 1 }, () => 'a').join('.')} = 1\n`;
+    weldrError(
+      await push(app, dotted),
+      400,
+      'BlueprintsError',
+      /TOML document nests tables and arrays deeper/,
+    );
+  }
+  // Just inside the limit: an ordinary refusal of what the blueprint holds.
+  const inside = `{"name":"deep","customizations":${'['.repeat(998)}${']'.repeat(998)}}`;
+  weldrError(
+    await push(app, inside, JSON_TYPE),
+    400,
+    'BlueprintsError',
+    /\.customizations: expected a table/,
+  );
+});
+
 test('blueprints: bodies over the limit are refused with 413 and a Weldr error id', async (t) => {
   const small = await startTestApi(t, { bodyLimit: 1024 });
   const big = `name = "big"\ndescription = "${'x'.repeat(2048)}"\n`;

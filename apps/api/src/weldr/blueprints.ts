@@ -34,7 +34,7 @@ import {
   requestBody,
   sendText,
 } from './catalog-common.ts';
-import { checkName, NAME_RE, OK, parsePage, type WeldrErrorEntry } from './common.ts';
+import { checkName, OK, parsePage, type WeldrErrorEntry } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
 type Params = Record<string, string | undefined>;
@@ -44,7 +44,7 @@ const params = (request: FastifyRequest): Params => request.params as Params;
 /** Names from a comma list; an empty list is the 404 a bare `…/info/` gets in composer. */
 function namesParam(value: string | undefined): string[] {
   if (value === undefined || value === '') throw new WeldrError(404, 'HTTPError', 'Not Found');
-  return (value ?? '').split(',').map(checkName);
+  return (value ?? '').split(',').map((name) => checkName(name));
 }
 
 const BAD_REQUEST =
@@ -72,9 +72,9 @@ function readBlueprint(request: FastifyRequest): { blueprint: Blueprint; version
     throw err;
   }
   const data = doc as Record<string, unknown>;
-  if (typeof data.name !== 'string' || !NAME_RE.test(data.name)) {
+  if (typeof data.name !== 'string')
     throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
-  }
+  checkName(data.name);
   const r = checkBlueprint(data);
   if (!r.ok) throw new WeldrError(400, 'BlueprintsError', r.issues.map(formatIssue).join('; '));
   const version = data.version;
@@ -222,7 +222,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
     v1Only: true,
     handler: async (request, reply) => {
       const name = checkName(params(request).name ?? '');
-      const commit = checkName(params(request).commit ?? '');
+      const commit = checkName(params(request).commit ?? '', 'commit');
       const change = bps.change(name, commit);
       if (!change) {
         throw new WeldrError(400, 'UnknownCommit', bps.exists(name) ? 'Unknown commit' : 'Unknown blueprint');
@@ -243,8 +243,8 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
     handler: async (request) => {
       const p = params(request);
       const name = checkName(p.name ?? '');
-      const from = checkName(p.from ?? '');
-      const to = checkName(p.to ?? '');
+      const from = checkName(p.from ?? '', 'commit');
+      const to = checkName(p.to ?? '', 'commit');
       for (const commit of [from === 'NEWEST' ? undefined : from, to === 'WORKSPACE' ? undefined : to]) {
         if (commit !== undefined) {
           throw new WeldrError(400, 'UnknownCommit', `ggit-error: revspec '${commit}' not found (-3)`);
@@ -398,7 +398,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
     schema: doc('Save the blueprint of an earlier commit as a new change', '/blueprints/undo/:name/:commit'),
     handler: async (request) => {
       const name = checkName(params(request).name ?? '');
-      const commit = checkName(params(request).commit ?? '');
+      const commit = checkName(params(request).commit ?? '', 'commit');
       if (!bps.exists(name)) throw new WeldrError(400, 'UnknownCommit', 'Unknown blueprint');
       if (!bps.change(name, commit)) throw new WeldrError(400, 'UnknownCommit', 'Unknown commit');
       bps.undo(name, commit);

@@ -2,17 +2,19 @@
  * What many Weldr routes share: the name rule, comma lists, paging, the format parameter and the
  * response envelope.
  */
+import { blueprintNameProblem, MAX_NAME_LENGTH } from '@debian-forge/blueprint';
 import { WeldrError } from '../errors.ts';
 
-/** Blueprint, source and compose names in API paths (osbuild-composer's rule). */
-export const NAME_RE = /^[a-zA-Z0-9._-]+$/;
-
-/** Refuses a name that breaks the rule with Weldr's `InvalidChars`, before any lookup. */
-export function checkName(name: string): string {
-  if (!NAME_RE.test(name) || name === '.' || name === '..') {
-    throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
-  }
-  return name;
+/**
+ * Refuses a blueprint (or, with `what`, a source or commit) name that breaks the name rule
+ * (blueprintNameProblem) with Weldr's `InvalidChars`, before any lookup: composer's message for its
+ * character rule, ours for the length limit composer does not have.
+ */
+export function checkName(name: string, what = 'blueprint'): string {
+  const problem = blueprintNameProblem(name, what);
+  if (problem === undefined) return name;
+  const msg = name.length > MAX_NAME_LENGTH ? problem : 'Invalid characters in API path';
+  throw new WeldrError(400, 'InvalidChars', msg);
 }
 
 /** A comma list from a path parameter (already URL-decoded), each name checked. */

@@ -80,6 +80,21 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
     'UnknownBlueprint',
     'Unknown blueprint name: nope',
   );
+  // The name rule first, as composer checks it, and the length limit named.
+  for (const name of ['..', 'a/b']) {
+    weldrError(
+      await start(a, { blueprint_name: name, compose_type: 'qcow2' }),
+      400,
+      'InvalidChars',
+      'Invalid characters in API path',
+    );
+  }
+  weldrError(
+    await start(a, { blueprint_name: 'b'.repeat(100_000), compose_type: 'qcow2' }),
+    400,
+    'InvalidChars',
+    'blueprint name too long: 100000 characters, at most 100 allowed',
+  );
   weldrError(
     await start(a, { blueprint_name: 'base', compose_type: 'vhd' }),
     400,

@@ -42,7 +42,7 @@ import {
   sendText,
   WELDR_CONTENT_TYPE,
 } from './catalog-common.ts';
-import { errorBody } from './common.ts';
+import { checkName, errorBody } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -187,6 +187,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         throw new WeldrError(404, 'HTTPError', 'Not Found'); // composer answers a bad body so
       }
       const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
+      if (name !== '') checkName(name);
       const stored = name === '' ? undefined : store.blueprints.get(name);
       if (!stored) throw new WeldrError(400, 'UnknownBlueprint', `Unknown blueprint name: ${name}`);
       const imageType = typeof body.compose_type === 'string' ? body.compose_type : '';

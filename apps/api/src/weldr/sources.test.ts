@@ -140,7 +140,12 @@ test('sources: bad bodies get ProjectsError, HTTPError or InvalidChars', async (
       /unsupported source type 'yum-baseurl'/,
     ],
     ['bad url', 'v0', { name: 'x', type: 'deb', url: 'mirror' }, /'url' must be an http, https or file URL/],
-    ['bad key', 'v0', { name: 'x', type: 'deb', url: MIRROR, signed_by: 'key' }, /'signed_by' takes keyring/],
+    [
+      'bad key',
+      'v0',
+      { name: 'x', type: 'deb', url: MIRROR, signed_by: 'key' },
+      "'signed_by': expected an absolute path to a keyring or an ASCII-armoured key block",
+    ],
     ['bad flag', 'v0', { name: 'x', type: 'deb', url: MIRROR, check_gpg: 'yes' }, /'check_gpg' must be/],
   ];
   for (const [what, version, body, msg] of cases) {
@@ -178,6 +183,92 @@ test('sources: bad bodies get ProjectsError, HTTPError or InvalidChars', async (
       'InvalidChars',
     );
   }
+});
+
+test('sources: a new line in any field is refused (ProjectsError) and nothing is stored', async (t) => {
+  const { app, store } = await startTestApi(t);
+  const json = 'application/json';
+  const inject = '\nTrusted: yes';
+  const base = {
+    id: 'extra',
+    name: 'extra',
+    type: 'deb',
+    url: MIRROR,
+    suites: ['bookworm'],
+    components: ['main'],
+  };
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'url',
+      { url: `${MIRROR}${inject}` },
+      /'url': invalid repository URI .*white space or control characters/,
+    ],
+    ['url (tab)', { url: `${MIRROR}\t` }, /'url': invalid repository URI/],
+    ['suites', { suites: [`bookworm${inject}`] }, /'suites': invalid suite "bookworm\\nTrusted: yes"/],
+    [
+      'components',
+      { components: [`main${inject}`] },
+      /'components': invalid component "main\\nTrusted: yes"/,
+    ],
+    ['signed_by', { signed_by: [`/k.gpg${inject}`] }, /'signed_by': keyring path .* control characters/],
+    ['gpgkeys', { gpgkeys: `/k.gpg${inject}` }, /'signed_by': keyring path .* control characters/],
+    ['name (v1)', { name: `Extra${inject}` }, /'name' must be one line/],
+    ['name too long (v1)', { name: 'n'.repeat(101) }, /'name' too long: 101 characters/],
+  ];
+  for (const [what, change, msg] of cases) {
+    for (const version of ['v0', 'v1'] as const) {
+      const body = { ...base, ...change };
+      if (version === 'v0' && what.includes('name')) continue; // v0's name is the key: InvalidChars below
+      weldrError(await post(app, version, JSON.stringify(body), json), 400, 'ProjectsError', msg);
+    }
+  }
+  // The same in TOML, as composer-cli sends it.
+  weldrError(
+    await post(
+      app,
+      'v1',
+      `id = "extra"\nname = "x"\ntype = "deb"\nurl = "${MIRROR}"\nsuites = ["a\\nTrusted: yes"]\n`,
+      'text/x-toml',
+    ),
+    400,
+    'ProjectsError',
+    /'suites': invalid suite/,
+  );
+  // Keys: the name rule, with the length limit named.
+  for (const [version, key] of [
+    ['v0', `x${inject}`],
+    ['v1', `x${inject}`],
+    ['v0', '.'],
+    ['v1', '..'],
+  ] as const) {
+    const body = version === 'v0' ? { ...base, name: key } : { ...base, id: key };
+    weldrError(
+      await post(app, version, JSON.stringify(body), json),
+      400,
+      'InvalidChars',
+      'Invalid characters in API path',
+    );
+  }
+  weldrError(
+    await post(app, 'v1', JSON.stringify({ ...base, id: 'x'.repeat(100_000) }), json),
+    400,
+    'InvalidChars',
+    'source name too long: 100000 characters, at most 100 allowed',
+  );
+  weldrError(
+    await post(app, 'v0', JSON.stringify({ ...base, name: 'x'.repeat(101) }), json),
+    400,
+    'InvalidChars',
+    'source name too long: 101 characters, at most 100 allowed',
+  );
+  assert.deepEqual(store.sources.list(), []);
+  // And a good one still goes in, at the longest name allowed.
+  const longest = 'x'.repeat(100);
+  assert.equal((await post(app, 'v1', JSON.stringify({ ...base, id: longest }), json)).statusCode, 200);
+  assert.deepEqual(
+    store.sources.list().map((s) => s.name),
+    [longest],
+  );
 });
 
 test('sources: the host Debian repositories are system sources that cannot change', async (t) => {

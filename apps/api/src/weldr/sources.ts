@@ -12,9 +12,9 @@ import { StoreError, StoreErrorCode } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { WeldrError } from '../errors.ts';
-import { type CatalogSource, storedSource } from '../services/sources.ts';
+import { type CatalogSource, sourceProblem, storedSource } from '../services/sources.ts';
 import { doc, formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';
-import { NAME_RE, OK, type WeldrErrorEntry } from './common.ts';
+import { checkName, OK, type WeldrErrorEntry } from './common.ts';
 import type { WeldrRouter } from './router.ts';
 
 const isV1 = (request: FastifyRequest) => request.url.startsWith('/api/v1/');
@@ -62,9 +62,10 @@ export interface SourceRequest extends Omit<CatalogSource, 'id' | 'system'> {
 /**
  * The source in a `projects/source/new` body (JSON, or TOML optionally wrapped in a `[id]` table,
  * the first id in order when several are given; v1 takes that id when the table has none). Checks
- * what composer checks, in its order and with its messages (`name` is required in v1 too), and what
- * apt needs: `type` "deb", a URL apt can fetch, keyrings that are files or armoured key blocks.
- * `check_gpg` and `check_ssl` default to true. `distros` is read in v1 only, as composer's v0
+ * what composer checks, in its order and with its messages (`name` is required in v1 too), the
+ * key's name rule (`InvalidChars`), and what apt needs (`sourceProblem`): `type` "deb", a URL apt
+ * can fetch, suites, components and keyrings (files or armoured key blocks) that are one line
+ * each. `check_gpg` and `check_ssl` default to true. `distros` is read in v1 only, as composer's v0
  * source has no such field.
  */
 export function readSource(text: string, mediaType: string, v1: boolean): SourceRequest {
@@ -91,38 +92,24 @@ export function readSource(text: string, mediaType: string, v1: boolean): Source
   if (str('name') === '') throw problem("'name' field is missing from request");
   if (str('type') === '') throw problem("'type' field is missing from request");
   if (str('url') === '') throw problem("'url' field is missing from request");
-  if (!NAME_RE.test(key) || key === '.' || key === '..') {
-    throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
-  }
+  checkName(key, 'source');
   if (doc.type !== 'deb') {
     throw problem(`unsupported source type '${str('type')}': Debian Forge sources are of type "deb"`);
   }
-  let protocol = '';
-  try {
-    protocol = new URL(str('url')).protocol;
-  } catch {
-    // left empty: refused below
-  }
-  if (!['http:', 'https:', 'file:'].includes(protocol)) {
-    throw problem(`'url' must be an http, https or file URL, not '${str('url')}'`);
-  }
-  const signedBy = [...stringList(doc.signed_by, 'signed_by'), ...stringList(doc.gpgkeys, 'gpgkeys')];
-  for (const k of signedBy) {
-    if (!k.startsWith('/') && !k.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
-      throw problem(`'signed_by' takes keyring file paths or armoured key blocks, not '${k}'`);
-    }
-  }
-  return {
+  const source: SourceRequest = {
     key,
     name: str('name'),
     url: str('url'),
     suites: stringList(doc.suites, 'suites'),
     components: stringList(doc.components, 'components'),
-    signedBy,
+    signedBy: [...stringList(doc.signed_by, 'signed_by'), ...stringList(doc.gpgkeys, 'gpgkeys')],
     checkGpg: flag(doc.check_gpg, 'check_gpg', true),
     checkSsl: flag(doc.check_ssl, 'check_ssl', true),
     distros: v1 ? stringList(doc.distros, 'distros') : [],
   };
+  const bad = sourceProblem({ ...source, id: key });
+  if (bad !== undefined) throw problem(bad);
+  return source;
 }
 
 export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
@@ -230,9 +217,7 @@ export function sourceRoutes(router: WeldrRouter, deps: AppDeps): void {
       const param = (request.params as { source?: string }).source ?? '';
       const key = param.split(',')[0] ?? '';
       if (key === '') throw new WeldrError(404, 'HTTPError', 'Not Found');
-      if (!NAME_RE.test(key) || key === '.' || key === '..') {
-        throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
-      }
+      checkName(key, 'source');
       if (packages.systemSources().some((s) => s.id === key)) {
         throw new WeldrError(400, 'SystemSource', `${key} is a system source, it cannot be deleted.`);
       }
