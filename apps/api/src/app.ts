@@ -14,6 +14,7 @@ import type { ApiConfig } from './config.ts';
 import type { ComposeEvents } from './events.ts';
 import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { jsonDepthPlugin } from './plugins/json-depth.ts';
 import type { ComposeServiceImpl } from './services/composes.ts';
 import { createPackageService, type PackageService } from './services/packages.ts';
 import { WELDR_NOT_FOUND, weldrPlugin } from './weldr/plugin.ts';
@@ -76,6 +77,8 @@ export async function buildApp(given: AppDeps, options: BuildAppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { tokens: deps.config.tokens });
+  // Before the API families: Weldr drops every parser in its scope and reads bodies as text itself.
+  await app.register(jsonDepthPlugin);
 
   await app.register(weldrPlugin, deps);
   await app.register(cloudPlugin, { prefix: CLOUD_PREFIX, ...deps });

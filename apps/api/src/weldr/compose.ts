@@ -30,6 +30,7 @@ import {
   sendImage,
 } from '../compose-http.ts';
 import { ApiError, WeldrError } from '../errors.ts';
+import { bodyDepthError } from '../plugins/json-depth.ts';
 import { ComposeErrorCode, ComposePlanError } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import {
@@ -178,6 +179,10 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       if (mediaType !== 'application/json' || (request.headers['content-type'] ?? '').includes(';')) {
         throw new WeldrError(400, 'MissingPost', 'blueprint must be json');
       }
+      // Refused as a bad request, not as composer's 404 for text that is no JSON at all: a deep
+      // body is JSON, just more than this service reads (see plugins/json-depth.ts).
+      const tooDeep = bodyDepthError(text);
+      if (tooDeep !== undefined) throw new WeldrError(400, 'HTTPError', tooDeep.message);
       let body: StartBody;
       try {
         body = JSON.parse(text) as StartBody;
