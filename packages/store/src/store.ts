@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { versionOnPush } from '@debian-forge/blueprint';
+import { blueprintNameProblem, versionOnPush } from '@debian-forge/blueprint';
 import Database from 'better-sqlite3';
 import { StoreError, StoreErrorCode, TransitionError } from './errors.ts';
 import { checkSchema, MIGRATIONS, type Migration, migrate, schemaVersion } from './migrations.ts';
+import { type NameRepair, repairNames } from './repair.ts';
 import { type ComposeState, canTransition, isComposeState } from './states.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -321,8 +322,8 @@ export type Store = ReturnType<typeof openStore>;
 
 /**
  * Opens (creating and migrating when needed) the SQLite database at `path`: WAL journal, foreign
- * keys on, a busy timeout. Only the API process writes it; other connections may read with
- * `{ readonly: true }`.
+ * keys on, a busy timeout, and names the name rule refuses renamed (`repaired`, see repair.ts).
+ * Only the API process writes it; other connections may read with `{ readonly: true }`.
  */
 export function openStore(path: string, options: StoreOptions = {}) {
   const clock = options.now ?? (() => new Date());
@@ -333,6 +334,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
   const migrations = options.migrations ?? MIGRATIONS;
 
   const db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+  let repaired: NameRepair[] = [];
   try {
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     if (!readonly) {
@@ -341,7 +343,10 @@ export function openStore(path: string, options: StoreOptions = {}) {
     }
     db.pragma('foreign_keys = ON');
     if (readonly) checkSchema(db, migrations);
-    else migrate(db, iso, migrations);
+    else {
+      migrate(db, iso, migrations);
+      repaired = repairNames(db);
+    }
   } catch (e) {
     db.close();
     throw e;
@@ -414,11 +419,21 @@ export function openStore(path: string, options: StoreOptions = {}) {
     };
   };
 
+  /**
+   * Refuses a name the rule refuses (`FORGE_ERR_STORE_INVALID`): whatever is stored can then always
+   * travel in an API path, to be read and deleted. The API checks names first, with its own errors.
+   */
+  const checkName = (name: unknown, what: 'blueprint' | 'source') => {
+    if (typeof name !== 'string' || name === '') {
+      throw new StoreError(StoreErrorCode.Invalid, `a ${what} needs a name`);
+    }
+    const problem = blueprintNameProblem(name, what);
+    if (problem !== undefined) throw new StoreError(StoreErrorCode.Invalid, problem);
+  };
+
   /** Stores `bp` as the new committed version (bumped as on push), records a change, drops the workspace. */
   const commit = (bp: BlueprintJson, versionGiven: string | undefined, message?: (v: string) => string) => {
-    if (typeof bp.name !== 'string' || bp.name === '') {
-      throw new StoreError(StoreErrorCode.Invalid, 'a blueprint needs a name');
-    }
+    checkName(bp.name, 'blueprint');
     const stored = q.bpGet.get(bp.name) as BlueprintRow | undefined;
     const version = versionOnPush(versionGiven, stored?.version);
     const doc: BlueprintJson = { ...bp, version };
@@ -514,9 +529,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
     workspace: {
       /** Saves an unsaved edit (`POST blueprints/workspace`): no change, no version bump. */
       put(bp: BlueprintJson): void {
-        if (typeof bp.name !== 'string' || bp.name === '') {
-          throw new StoreError(StoreErrorCode.Invalid, 'a blueprint needs a name');
-        }
+        checkName(bp.name, 'blueprint');
         q.wsPut.run(bp.name, JSON.stringify(bp), iso());
       },
       get(name: string): BlueprintJson | undefined {
@@ -559,6 +572,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
      * system source: a user's `put` over it is refused with `FORGE_ERR_STORE_SYSTEM_SOURCE`.
      */
     put(input: SourceInput): Source {
+      checkName(input.name, 'source');
       return tx(() => {
         if (input.type !== undefined && input.type !== 'deb') {
           throw new StoreError(StoreErrorCode.Invalid, `source ${input.name}: type must be "deb"`);
@@ -848,6 +862,8 @@ export function openStore(path: string, options: StoreOptions = {}) {
   return {
     path,
     readonly,
+    /** The names renamed at this open because the name rule refuses them (repair.ts), to be reported. */
+    repaired: repaired as readonly NameRepair[],
     blueprints,
     sources,
     composes,

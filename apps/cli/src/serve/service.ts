@@ -22,7 +22,7 @@ import { EngineIndex } from '@debian-forge/engine';
 import { LibdirIndex } from '@debian-forge/manifest';
 import { ForgeQueue, redisOptionsFromUrl } from '@debian-forge/queue';
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
-import { openStore } from '@debian-forge/store';
+import { describeRepair, openStore } from '@debian-forge/store';
 import { type RunningWorker, startWorker } from '@debian-forge/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -120,6 +120,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }
     const store = openStore(join(stateDir, 'state.sqlite'));
     cleanup.push(() => store.close());
+    for (const repair of store.repaired) options.logger?.warn(describeRepair(repair));
     const queue = new ForgeQueue({ redis: redisOptionsFromUrl(redisUrl), queueName: options.queueName });
     cleanup.push(() => queue.close());
     await queue.ready();
