@@ -178,6 +178,31 @@ describe('forge with bad input', { concurrency: true }, () => {
     await refused(['validate', '-'], `forge validate: ${message}`, deep);
   });
 
+  it('refuses a blueprint named "." or "..", one of 100,000 characters, and one nested 10,000 deep, before apt runs', async () => {
+    const refusedBlueprint = (name: string, content: string, message: string) =>
+      refused(['manifest', '--type', 'tar', file(name, content)], `forge manifest: ${message}`);
+    await refusedBlueprint(
+      'dots.toml',
+      'name = ".."\n',
+      'invalid blueprint: .name: invalid blueprint name "..": "." and ".." cannot be names (they mean directories in paths) [FORGE_ERR_BLUEPRINT_INVALID]',
+    );
+    await refusedBlueprint(
+      'dot.json',
+      '{"name": "."}',
+      'invalid blueprint: .name: invalid blueprint name ".": "." and ".." cannot be names (they mean directories in paths) [FORGE_ERR_BLUEPRINT_INVALID]',
+    );
+    await refusedBlueprint(
+      'long.toml',
+      `name = "${'b'.repeat(100_000)}"\n`,
+      'invalid blueprint: .name: blueprint name too long: 100000 characters, at most 100 allowed [FORGE_ERR_BLUEPRINT_INVALID]',
+    );
+    await refusedBlueprint(
+      'deep.json',
+      `{"name": "deep", "customizations": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+      'JSON document nests objects and arrays deeper than 1000 levels (at line 1 column 1035 (char 1034)) [FORGE_ERR_BLUEPRINT_SYNTAX]',
+    );
+  });
+
   it('refuses a missing file', async () => {
     const path = join(dir, 'missing.json');
     await refused(['inspect', path], `forge inspect: cannot read ${path}: ENOENT [FORGE_ERR_MANIFEST_JSON]`);
