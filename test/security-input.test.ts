@@ -123,7 +123,7 @@ describe('input attacks against forge serve', { skip, timeout: 10 * 60_000 }, ()
   });
   after(async () => {
     console.log(
-      `# input attacks: ${tally.tried} tried, ${tally.refused} refused with 400, none answered 5xx`,
+      `# input attacks: ${tally.tried} tried, ${tally.refused} refused with 400 where they enter, none answered 5xx`,
     );
     await serve?.stop();
     dir.cleanup();
@@ -178,6 +178,39 @@ describe('input attacks against forge serve', { skip, timeout: 10 * 60_000 }, ()
       !(list.json() as { sources: string[] }).sources.some((s) => s.startsWith('injected')),
       list.text(),
     );
+  });
+
+  it("a new line in a Cloud compose's repository never reaches apt's sources file", async () => {
+    const body = JSON.stringify({
+      distribution: 'debian-12',
+      image_request: {
+        architecture: 'x86_64',
+        image_type: 'tar',
+        repositories: [{ baseurl: `${MIRROR}${INJECT}`, check_gpg: true }],
+      },
+      customizations: { packages: ['hello'] },
+    });
+    const answer = await call(tcp, 'POST', '/api/image-builder-composer/v2/compose', body, JSON_TYPE);
+    tally.tried++;
+    assert.ok(answer.status < 500, answer.text());
+    if (answer.status === 400) {
+      // Refused where it enters, once the Cloud API checks blueprints as Weldr does (issue 10, item 5).
+      tally.refused++;
+      return;
+    }
+    // Until then the writer of apt's sources refuses it: the compose fails with the reason.
+    assert.equal(answer.status, 201, answer.text());
+    const id = (answer.json() as { id: string }).id;
+    let status: { image_status: { status: string; error?: { details?: { code?: string } } } } | undefined;
+    for (let i = 0; i < 600 && status?.image_status.status !== 'failure'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      status = (
+        await call(tcp, 'GET', `/api/image-builder-composer/v2/composes/${id}`)
+      ).json() as typeof status;
+    }
+    assert.equal(status?.image_status.status, 'failure', JSON.stringify(status));
+    assert.equal(status?.image_status.error?.details?.code, 'FORGE_ERR_APT_SOURCES');
+    for (const f of aptFiles(serve.stateDir)) assert.doesNotMatch(f.text, /^Trusted:/m, f.path);
   });
 
   it('names ".", ".." and 100,000 characters long are refused with 400; nothing is stored and the lists answer', async () => {
