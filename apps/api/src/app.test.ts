@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { listen } from './server.ts';
@@ -78,4 +79,48 @@ test('TCP needs a bearer token; the unix socket does not', async (t) => {
   assert.equal(docs.status, 200);
   assert.ok(JSON.parse(docs.body).paths['/api/v0/blueprints/list']);
   assert.equal((await get({ url: where.url }, '/docsx')).status, 401);
+});
+
+test('trust comes from the listener: a reset TCP request, or one of unknown origin, needs the token', async (t) => {
+  const { app, config, store } = await startTestApi(t, (dir) => ({
+    tokens: ['s3cret-token'],
+    socket: { path: join(dir, 'api.socket'), mode: 0o660 },
+    tcp: { host: '127.0.0.1', port: 0 },
+  }));
+  const where = await listen(app, config);
+  const { port } = new URL(where.url as string);
+  // Written, then reset at once (SO_LINGER 0): the server's socket has no remote address after it.
+  const resetPush = (name: string, token?: string) =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify({ name, version: '0.0.1' });
+      const auth = token ? `Authorization: Bearer ${token}\r\n` : '';
+      const sock = connect({ host: '127.0.0.1', port: Number(port) }, () => {
+        sock.write(
+          `POST /api/v1/blueprints/new HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          () => sock.resetAndDestroy(),
+        );
+      });
+      sock.on('error', () => {});
+      sock.on('close', () => resolve());
+    });
+  for (let i = 0; i < 50; i++) await resetPush(`reset-${i}`);
+  // The same trick with the token is carried out: the requests above reached the router too.
+  for (let i = 0; i < 10; i++) await resetPush(`control-${i}`, 's3cret-token');
+  for (let i = 0; i < 100 && store.blueprints.list().total === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stored = store.blueprints.list({ limit: 100 }).items;
+  assert.ok(stored.length > 0, 'no reset request reached the router');
+  assert.deepEqual(
+    stored.filter((name) => !name.startsWith('control-')),
+    [],
+  );
+  // inject has no listener: it is refused without the token and served with it.
+  assert.equal((await app.inject({ method: 'GET', url: '/api/status' })).statusCode, 401);
+  const injected = await app.inject({
+    method: 'GET',
+    url: '/api/status',
+    headers: { authorization: 'Bearer s3cret-token' },
+  });
+  assert.equal(injected.statusCode, 200);
 });

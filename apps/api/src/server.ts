@@ -1,7 +1,9 @@
 /**
  * Listening: the unix socket (a stale socket file from a dead server is replaced; mode and group set
  * before the path is announced) and TCP, which needs tokens. Fastify listens once; the second
- * listener is a plain HTTP server that hands requests to the same router.
+ * listener is a plain HTTP server that hands requests to the same router. Fastify's own server is
+ * the unix socket's whenever there is one, and each connection it accepts is marked trusted there
+ * (plugins/auth.ts); the TCP server's are never marked.
  */
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +12,7 @@ import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import { ApiError } from './errors.ts';
+import { trustConnection } from './plugins/auth.ts';
 
 export interface Listening {
   socket?: string;
@@ -57,6 +60,8 @@ export async function listen(app: FastifyInstance, config: ApiConfig): Promise<L
     const { path, mode, group } = config.socket;
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+    // First among the listeners, so the mark is there before the request parser sees a byte.
+    app.server.prependListener('connection', trustConnection);
     await app.listen({ path });
     chmodSync(path, mode);
     if (group !== undefined) chownSync(path, -1, groupId(group));

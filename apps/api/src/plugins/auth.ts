@@ -1,15 +1,31 @@
 /**
  * Bearer tokens on TCP. Requests that come in over the unix socket are not asked for one: the
  * socket's mode and group decide who may connect, as with osbuild-composer's /run/weldr/api.socket.
+ *
+ * Which listener accepted a connection is recorded on the connection when it is accepted
+ * (`trustConnection`, called by server.ts for the unix socket's listener only); nothing about the
+ * peer decides it. A TCP socket reset by its peer has no remote address either, as a unix socket
+ * has, so the address cannot tell them apart. A request whose connection carries no mark (TCP,
+ * `inject`, a listener added later) needs the token.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../errors.ts';
 
-/** A request over a unix socket has no remote address; one over TCP (or `inject`) has. */
-export function viaUnixSocket(request: FastifyRequest): boolean {
-  return request.raw.socket.remoteAddress === undefined;
+const UNIX_LISTENER = Symbol('forge.unixListener');
+
+type Marked = { [UNIX_LISTENER]?: true };
+
+/** Marks a connection that the unix socket's listener accepted: its requests need no token. */
+export function trustConnection(socket: Socket): void {
+  (socket as Socket & Marked)[UNIX_LISTENER] = true;
+}
+
+/** Whether the request came over a connection that the unix socket's listener accepted. */
+export function viaUnixListener(request: FastifyRequest): boolean {
+  return (request.raw.socket as Socket & Marked)[UNIX_LISTENER] === true;
 }
 
 function tokenMatches(given: string, tokens: readonly string[]): boolean {
@@ -28,7 +44,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: readon
   app.addHook('onRequest', async (request) => {
     // The API's description (Swagger UI and its document under /docs) is public, so a browser can
     // open it; every route it describes still asks for the token.
-    if (viaUnixSocket(request) || request.url === '/docs' || request.url.startsWith('/docs/')) return;
+    if (viaUnixListener(request) || request.url === '/docs' || request.url.startsWith('/docs/')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/i.exec(header);
     if (!match?.[1] || !tokenMatches(match[1], tokens)) {

@@ -1,0 +1,242 @@
+/**
+ * What `forge serve` trusts, attacked over its real listeners (the real CLI as a child process, no
+ * workers): a TCP client that sends a write request without a token and resets the connection at
+ * once (SO_LINGER 0, then close; its socket then has no remote address, as a unix socket's has) on
+ * every write route, hundreds of times, with nothing stored afterwards.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from './engine-helpers.ts';
+import { call, type Serve, startServe } from './service-helpers.ts';
+
+const redisMissing = !existsSync('/usr/bin/redis-server');
+const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;
+if (skip) console.log(`# skipping the trust tests of forge serve: ${skip}`);
+
+const JSON_TYPE = 'application/json';
+
+interface Route {
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+const json = (method: string, path: string, value: unknown): Route => ({
+  method,
+  path,
+  body: JSON.stringify(value),
+  headers: { 'content-type': JSON_TYPE },
+});
+
+/** One HTTP/1.1 request as bytes, with or without a bearer token. */
+function rawRequest(route: Route, token?: string): string {
+  const body = route.body ?? '';
+  const head = [
+    `${route.method} ${route.path} HTTP/1.1`,
+    'Host: forge',
+    ...Object.entries(route.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(token ? [`Authorization: Bearer ${token}`] : []),
+  ];
+  return `${head.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * Opens a TCP connection, writes `request` and resets the connection as soon as the bytes are with
+ * the kernel (resetAndDestroy: SO_LINGER 0, then close), without reading an answer.
+ */
+function sendAndReset(url: string, request: string): Promise<void> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = connect({ host: u.hostname, port: Number(u.port) }, () => {
+      sock.write(request, () => sock.resetAndDestroy());
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => resolve());
+  });
+}
+
+const MANIFEST = { version: '2', pipelines: [{ name: 'image', stages: [] }], sources: {} };
+/** A repository nothing answers on, so a Cloud compose that got in would fail fast, offline. */
+const NOWHERE = 'http://127.0.0.1:9/debian';
+
+const blueprintToml = (name: string, version: string) =>
+  `name = "${name}"\ndescription = "trust test"\nversion = "${version}"\n`;
+
+describe('forge serve: a TCP request reset by its client is not trusted', { skip, timeout: 300_000 }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let serve: Serve;
+  let unix: { socket: string };
+  /** The compose of `?test=2` (COMPLETED, with an artifact) and a raw manifest's (QUEUED). */
+  let finished: string;
+  let queued: string;
+  let firstCommit: string;
+
+  before(async () => {
+    dir = tempDir('forge-trust-reset-');
+    serve = await startServe(join(dir.path, 'state'), ['--workers', '0']);
+    unix = { socket: serve.socket };
+    const toml = { 'content-type': 'text/x-toml' };
+    for (const version of ['0.0.1', '0.0.2']) {
+      const r = await call(unix, 'POST', '/api/v0/blueprints/new', blueprintToml('victim', version), toml);
+      assert.equal(r.status, 200, r.text());
+    }
+    const changes = await call(unix, 'GET', '/api/v0/blueprints/changes/victim');
+    const list = (changes.json() as { blueprints: { changes: { commit: string }[] }[] }).blueprints[0]
+      ?.changes;
+    firstCommit = list?.at(-1)?.commit ?? '';
+    const source = { name: 'victim-src', type: 'deb', url: NOWHERE, suites: ['bookworm'] };
+    const src = await call(unix, 'POST', '/api/v0/projects/source/new', JSON.stringify(source), {
+      'content-type': JSON_TYPE,
+    });
+    assert.equal(src.status, 200, src.text());
+    const body = JSON.stringify({ blueprint_name: 'victim', compose_type: 'tar', branch: 'master' });
+    const fake = await call(unix, 'POST', '/api/v0/compose?test=2', body, { 'content-type': JSON_TYPE });
+    assert.equal(fake.status, 200, fake.text());
+    finished = (fake.json() as { build_id: string }).build_id;
+    const raw = JSON.stringify({ manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' });
+    const man = await call(unix, 'POST', '/api/forge/v1/manifests', raw, { 'content-type': JSON_TYPE });
+    assert.equal(man.status, 201, man.text());
+    queued = (man.json() as { id: string }).id;
+  });
+  after(async () => {
+    await serve?.stop('SIGKILL');
+    dir.cleanup();
+  });
+
+  /**
+   * Every write route of the four API families (`n` numbers what they create). The v1 upload
+   * routes are left out: they answer 501 and store nothing, whoever asks.
+   */
+  const writeRoutes = (n: number): Route[] => {
+    const bytes = 'not an image\n';
+    return [
+      json('POST', '/api/v1/blueprints/new', { name: `evil-${n}`, version: '0.0.1' }),
+      {
+        method: 'POST',
+        path: '/api/v0/blueprints/new',
+        body: blueprintToml(`evil-toml-${n}`, '0.0.1'),
+        headers: { 'content-type': 'text/x-toml' },
+      },
+      json('POST', '/api/v0/blueprints/workspace', { name: 'victim', description: 'evil' }),
+      { method: 'DELETE', path: '/api/v0/blueprints/workspace/victim' },
+      { method: 'DELETE', path: '/api/v0/blueprints/delete/victim' },
+      { method: 'POST', path: '/api/v0/blueprints/tag/victim' },
+      { method: 'POST', path: `/api/v0/blueprints/undo/victim/${firstCommit}` },
+      json('POST', '/api/v0/projects/source/new', { name: `evil-src-${n}`, type: 'deb', url: NOWHERE }),
+      { method: 'DELETE', path: '/api/v0/projects/source/delete/victim-src' },
+      json('POST', '/api/v0/compose?test=2', {
+        blueprint_name: 'victim',
+        compose_type: 'tar',
+        branch: 'master',
+      }),
+      { method: 'DELETE', path: `/api/v0/compose/delete/${finished}` },
+      { method: 'DELETE', path: `/api/v0/compose/cancel/${queued}` },
+      json('POST', '/api/forge/v1/manifests', {
+        manifest: MANIFEST,
+        exports: ['image'],
+        filename: 'evil.raw',
+      }),
+      json('PUT', `/api/forge/v1/composes/${queued}/priority`, { priority: 999 }),
+      json('POST', `/api/forge/v1/composes/${queued}/priority`, { priority: 998 }),
+      { method: 'POST', path: `/api/forge/v1/composes/${queued}/cancel` },
+      {
+        method: 'PUT',
+        path: `/api/forge/v1/composes/${queued}/artifact?filename=evil.raw`,
+        body: bytes,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-forge-sha256': createHash('sha256').update(bytes).digest('hex'),
+        },
+      },
+      json('POST', '/api/image-builder-composer/v2/compose', {
+        distribution: 'debian-12',
+        image_request: {
+          architecture: 'x86_64',
+          image_type: 'guest-image',
+          repositories: [{ baseurl: NOWHERE }],
+        },
+      }),
+    ];
+  };
+
+  /** What the service holds, read over the unix socket. */
+  async function snapshot() {
+    const get = async (path: string) => {
+      const r = await call(unix, 'GET', path);
+      assert.equal(r.status, 200, `${path}: ${r.text()}`);
+      return r.json() as Record<string, unknown>;
+    };
+    const compose = async (id: string) => {
+      const r = await call(unix, 'GET', `/api/forge/v1/composes/${id}`);
+      const c = r.json() as { state: string; priority: number; artifacts: unknown[] };
+      return { status: r.status, state: c.state, priority: c.priority, artifacts: c.artifacts };
+    };
+    return {
+      blueprints: await get('/api/v0/blueprints/list?limit=1000'),
+      victim: await get('/api/v0/blueprints/info/victim'),
+      changes: await get('/api/v0/blueprints/changes/victim?limit=1000'),
+      sources: await get('/api/v1/projects/source/list'),
+      composes: ((await get('/api/image-builder-composer/v2/composes/')).items as { id: string }[])
+        .map((c) => c.id)
+        .sort(),
+      finished: await compose(finished),
+      queued: await compose(queued),
+    };
+  }
+
+  /** Snapshots until two in a row agree (the service has handled what reached it). */
+  async function settled() {
+    let last = await snapshot();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await snapshot();
+      if (JSON.stringify(now) === JSON.stringify(last)) return now;
+      last = now;
+    }
+  }
+
+  it('the trick reaches the router: with the token, reset requests are carried out', async (t) => {
+    const tries = 100;
+    for (let i = 0; i < tries; i++) {
+      const route = json('POST', '/api/v1/blueprints/new', { name: `control-${i}`, version: '0.0.1' });
+      await sendAndReset(serve.url, rawRequest(route, serve.token));
+    }
+    const names = ((await settled()).blueprints.blueprints as string[]).filter((b) =>
+      b.startsWith('control-'),
+    );
+    t.diagnostic(`${names.length} of ${tries} reset requests with the token were stored`);
+    assert.ok(names.length > 0, 'no reset request was handled at all: this test would prove nothing');
+    for (const name of names) {
+      assert.equal((await call(unix, 'DELETE', `/api/v0/blueprints/delete/${name}`)).status, 200);
+    }
+  });
+
+  it('no write route runs without a token when the client resets the connection', async (t) => {
+    const before = await settled();
+    const rounds = 40;
+    let sent = 0;
+    for (let n = 0; n < rounds; n++) {
+      // One round: every write route at once, each on its own connection.
+      await Promise.all(
+        writeRoutes(n).map((route) => {
+          sent++;
+          return sendAndReset(serve.url, rawRequest(route));
+        }),
+      );
+    }
+    const afterwards = await settled();
+    t.diagnostic(`${sent} reset requests without a token on ${writeRoutes(0).length} write routes`);
+    assert.deepEqual(afterwards, before, 'a request without a token changed what the service holds');
+    // Without the reset, each of them is answered 401.
+    for (const route of writeRoutes(rounds)) {
+      const r = await call({ url: serve.url }, route.method, route.path, route.body, route.headers);
+      assert.equal(r.status, 401, `${route.method} ${route.path}: ${r.text()}`);
+    }
+  });
+});
