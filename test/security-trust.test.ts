@@ -1,17 +1,25 @@
 /**
  * What `forge serve` trusts, attacked over its real listeners (the real CLI as a child process, no
- * workers): a TCP client that sends a write request without a token and resets the connection at
- * once (SO_LINGER 0, then close; its socket then has no remote address, as a unix socket's has) on
- * every write route, hundreds of times, with nothing stored afterwards.
+ * workers):
+ *
+ * - a TCP client that sends a write request without a token and resets the connection at once
+ *   (SO_LINGER 0, then close; its socket then has no remote address, as a unix socket's has) on
+ *   every write route, hundreds of times, with nothing stored afterwards;
+ * - two services on one state directory with different sockets, started at the same moment and
+ *   one after the other: exactly one runs, the other says why in one line (exit 1) and touches
+ *   nothing; after a SIGKILL of the one, the next starts.
  */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tempDir } from './engine-helpers.ts';
-import { call, type Serve, startServe } from './service-helpers.ts';
+import { pidAlive } from '@debian-forge/engine';
+import { forgeChild, tempDir } from './engine-helpers.ts';
+import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;
@@ -105,7 +113,7 @@ describe('forge serve: a TCP request reset by its client is not trusted', { skip
     queued = (man.json() as { id: string }).id;
   });
   after(async () => {
-    await serve?.stop('SIGKILL');
+    await serve?.stop();
     dir.cleanup();
   });
 
@@ -238,5 +246,130 @@ describe('forge serve: a TCP request reset by its client is not trusted', { skip
       const r = await call({ url: serve.url }, route.method, route.path, route.body, route.headers);
       assert.equal(r.status, 401, `${route.method} ${route.path}: ${r.text()}`);
     }
+  });
+});
+
+/** A `forge serve` that either got ready or exited. */
+interface Launched {
+  child: ChildProcess;
+  ready: boolean;
+  /** The exit code when it exited instead. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `forge serve --state-dir DIR --listen none --workers 0 ARGS`; resolves once it is ready or has exited. */
+function launch(stateDir: string, args: string[]): Promise<Launched> {
+  const child = forgeChild(['serve', '--state-dir', stateDir, '--listen', 'none', '--workers', '0', ...args]);
+  const l: Launched = { child, ready: false, code: null, stdout: '', stderr: '' };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`forge serve neither started nor exited:\n${l.stdout}${l.stderr}`));
+    }, 60_000);
+    child.stdout?.on('data', (b: Buffer) => {
+      l.stdout += b.toString();
+      if (!l.ready && /forge serve: ready/.test(l.stdout)) {
+        l.ready = true;
+        clearTimeout(timer);
+        resolve(l);
+      }
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      l.stderr += b.toString();
+    });
+    child.once('exit', (code) => {
+      l.code = code;
+      clearTimeout(timer);
+      resolve(l);
+    });
+  });
+}
+
+/** Sends `signal` (SIGKILL after 30 s) and waits for the exit; returns the exit code. */
+async function stopLaunched(l: Launched, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (l.child.exitCode !== null || l.child.signalCode !== null) return l.child.exitCode;
+  const exited = once(l.child, 'exit');
+  l.child.kill(signal);
+  const timer = setTimeout(() => l.child.kill('SIGKILL'), 30_000);
+  const [code] = await exited;
+  clearTimeout(timer);
+  return code as number | null;
+}
+
+/** A refusal as the issue asks for it: exit 1, one line on standard error, no stack trace. */
+function assertRefused(l: Launched, pattern: RegExp): void {
+  assert.equal(l.ready, false, `it started:\n${l.stdout}`);
+  assert.equal(l.code, 1, l.stdout + l.stderr);
+  assert.match(l.stderr, pattern);
+  assert.equal(l.stderr.trimEnd().split('\n').length, 1, `more than one line:\n${l.stderr}`);
+  assert.doesNotMatch(l.stderr, /^\s+at /m);
+}
+
+const refusedHere = (stateDir: string) =>
+  new RegExp(
+    `^forge serve: another forge serve is running on ${stateDir} \\(it holds ${stateDir}/serve\\.lock\\)\n$`,
+  );
+
+describe('forge serve: one service per state directory', { skip, timeout: 300_000 }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let state: string;
+  const running: Launched[] = [];
+  before(() => {
+    dir = tempDir('forge-trust-lock-');
+    state = join(dir.path, 'state');
+  });
+  after(async () => {
+    for (const l of running) await stopLaunched(l);
+    dir.cleanup();
+  });
+
+  const socketAt = (name: string) => join(dir.path, `${name}.socket`);
+  const answers = async (socket: string) => (await call({ socket }, 'GET', '/api/status')).status === 200;
+
+  it('two started at the same moment with different sockets: exactly one runs, three times over', async () => {
+    for (let round = 0; round < 3; round++) {
+      const both = await Promise.all([
+        launch(state, ['--socket', socketAt(`a${round}`)]),
+        launch(state, ['--socket', socketAt(`b${round}`)]),
+      ]);
+      running.push(...both);
+      const winners = both.filter((l) => l.ready);
+      assert.equal(winners.length, 1, both.map((l) => l.stdout + l.stderr).join('\n---\n'));
+      const loser = both.find((l) => !l.ready) as Launched;
+      assertRefused(loser, refusedHere(state));
+      const winner = winners[0] as Launched;
+      const own = both[0] === winner ? socketAt(`a${round}`) : socketAt(`b${round}`);
+      const other = both[0] === winner ? socketAt(`b${round}`) : socketAt(`a${round}`);
+      assert.ok(await answers(own));
+      assert.ok(!existsSync(other), 'the refused one made its socket');
+      assert.equal(await stopLaunched(winner), 0, winner.stdout + winner.stderr);
+    }
+  });
+
+  it('one after the other: the second is refused and leaves the first and its Redis alone; after SIGKILL the next starts', async () => {
+    const first = await launch(state, ['--socket', socketAt('first')]);
+    running.push(first);
+    assert.ok(first.ready, first.stdout + first.stderr);
+    const redisPid = Number(readFileSync(serveStatePaths(state).redisPid, 'utf8'));
+    for (const args of [['--socket', socketAt('second')], []]) {
+      const second = await launch(state, args);
+      running.push(second);
+      assertRefused(second, refusedHere(state));
+    }
+    assert.ok(pidAlive(redisPid), "the refused ones stopped the first one's redis-server");
+    assert.equal(Number(readFileSync(serveStatePaths(state).redisPid, 'utf8')), redisPid);
+    assert.ok(await answers(socketAt('first')));
+    assert.ok(!existsSync(socketAt('second')));
+
+    // The kernel releases the lock with the process; the redis-server it leaves behind holds
+    // nothing of it.
+    await stopLaunched(first, 'SIGKILL');
+    const next = await launch(state, ['--socket', socketAt('next')]);
+    running.push(next);
+    assert.ok(next.ready, next.stdout + next.stderr);
+    assert.ok(await answers(socketAt('next')));
+    assert.equal(await stopLaunched(next), 0, next.stdout + next.stderr);
   });
 });

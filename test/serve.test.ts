@@ -64,7 +64,7 @@ describe('forge serve', { skip }, () => {
   it('refuses a second serve on the same state directory', () => {
     const r = forge(['serve', '--state-dir', serve.stateDir, '--listen', 'none']);
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /another forge serve is running: .*api\.socket answers/);
+    assert.match(r.stderr, /another forge serve is running on .* \(it holds .*serve\.lock\)/);
   });
 
   it('forge worker joins over the API socket and the private Redis, and leaves on SIGTERM', async () => {

@@ -6,6 +6,7 @@ import { ServiceError } from '../serve/errors.ts';
 import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds } from '../serve/options.ts';
 import { startService } from '../serve/service.ts';
 import { waitForSignal } from '../serve/signals.ts';
+import { claimStateDir } from '../serve/state-dir.ts';
 import { resolveTokens, splitTokens } from '../serve/tokens.ts';
 import { VERSION } from '../version.ts';
 
@@ -72,16 +73,21 @@ export const serveCommand: Command = {
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
     ];
-    const tokens = tcp ? resolveTokens(stateDir, given) : undefined;
     const logger = pino({ level: flag('log-level') ?? 'warn' }, pino.destination(2));
     const out = (line: string) => ctx.io.stdout.write(`forge serve: ${line}\n`);
+    const socket = { path: flag('socket') ?? `${stateDir}/api.socket`, group: flag('socket-group') };
 
     let service: Awaited<ReturnType<typeof startService>>;
+    let tokens: ReturnType<typeof resolveTokens> | undefined;
     try {
+      // The state directory is claimed before anything is read or written there (the token file).
+      const claim = await claimStateDir(stateDir);
+      tokens = tcp ? resolveTokens(stateDir, given) : undefined;
       service = await startService({
         stateDir,
+        claim,
         redisUrl: flag('redis') ?? (process.env.REDIS_URL || undefined),
-        socket: { path: flag('socket') ?? `${stateDir}/api.socket`, group: flag('socket-group') },
+        socket,
         tcp,
         tokens: tokens?.tokens ?? [],
         workers,

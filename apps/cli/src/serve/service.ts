@@ -28,9 +28,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { listenError, ServiceError } from './errors.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
+import { claimStateDir, type StateDirClaim } from './state-dir.ts';
 
 export interface ServiceOptions {
   stateDir: string;
+  /**
+   * `stateDir` claimed already (`forge serve` claims it before it reads the token file there); the
+   * service releases it when it closes. Without it the service claims the directory itself.
+   */
+  claim?: StateDirClaim;
   /** The deployment's Redis; without it a private redis-server runs in `<stateDir>/redis`. */
   redisUrl?: string;
   /** The unix socket (mode 0660 unless given); `null` for none. Default `<stateDir>/api.socket`. */
@@ -96,13 +102,11 @@ async function closeAll(steps: (() => Promise<unknown> | unknown)[]): Promise<vo
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { stateDir } = options;
-  mkdirSync(stateDir, { recursive: true });
   const socketPath =
     options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
-  if (socketPath !== undefined && (await socketAnswers(socketPath))) {
-    throw new ServiceError(`another forge serve is running: ${socketPath} answers`);
-  }
-  const cleanup: (() => Promise<unknown> | unknown)[] = [];
+  // Before anything else touches the directory; released last.
+  const claim = options.claim ?? (await claimStateDir(stateDir));
+  const cleanup: (() => Promise<unknown> | unknown)[] = [() => claim.release()];
   let closing: Promise<void> | undefined;
   // Once, in the reverse order of start-up; a second call waits for the first.
   const undo = () => {
@@ -110,6 +114,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return closing;
   };
   try {
+    // Another service with another state directory may listen on the same socket path.
+    if (socketPath !== undefined && (await socketAnswers(socketPath))) {
+      throw new ServiceError(`another forge serve is running: ${socketPath} answers`);
+    }
     let privateRedis: PrivateRedis | undefined;
     let redisUrl = options.redisUrl;
     if (redisUrl === undefined) {
