@@ -7,13 +7,15 @@
  *   every write route, hundreds of times, with nothing stored afterwards;
  * - two services on one state directory with different sockets, started at the same moment and
  *   one after the other: exactly one runs, the other says why in one line (exit 1) and touches
- *   nothing; after a SIGKILL of the one, the next starts.
+ *   nothing; after a SIGKILL of the one, the next starts;
+ * - the modes of the state directory and what is in it (0700/0600, 0750 with the socket group),
+ *   loose ones tightened at start; an unknown socket group refused before anything starts.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -371,5 +373,133 @@ describe('forge serve: one service per state directory', { skip, timeout: 300_00
     assert.ok(next.ready, next.stdout + next.stderr);
     assert.ok(await answers(socketAt('next')));
     assert.equal(await stopLaunched(next), 0, next.stdout + next.stderr);
+  });
+});
+
+/** The mode bits of `path` (no file type). */
+const modeOf = (path: string) => statSync(path).mode & 0o7777;
+
+/** Every file and directory under `path` (the path included) with its mode. */
+function modesUnder(path: string): Record<string, number> {
+  const all: Record<string, number> = { [path]: modeOf(path) };
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path)) Object.assign(all, modesUnder(join(path, name)));
+  }
+  return all;
+}
+
+/** A group of /etc/group other than root's, for --socket-group. */
+function someGroup(): { name: string; gid: number } | undefined {
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name && gid && Number(gid) !== 0) return { name, gid: Number(gid) };
+  }
+  return undefined;
+}
+
+describe('forge serve: the state directory is its own', { skip, timeout: 300_000 }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let state: string;
+  let serve: Serve | undefined;
+  before(() => {
+    dir = tempDir('forge-trust-modes-');
+    state = join(dir.path, 'state');
+  });
+  after(async () => {
+    await serve?.stop();
+    dir.cleanup();
+  });
+
+  /** Pushes a blueprint and makes a `?test=2` compose (with a fake image) over the socket. */
+  async function composeOnce(s: Serve): Promise<string> {
+    const unix = { socket: s.socket };
+    const bp = await call(unix, 'POST', '/api/v0/blueprints/new', blueprintToml('modes', '0.0.1'), {
+      'content-type': 'text/x-toml',
+    });
+    assert.equal(bp.status, 200, bp.text());
+    const body = JSON.stringify({ blueprint_name: 'modes', compose_type: 'tar', branch: 'master' });
+    const r = await call(unix, 'POST', '/api/v0/compose?test=2', body, { 'content-type': JSON_TYPE });
+    assert.equal(r.status, 200, r.text());
+    return (r.json() as { build_id: string }).build_id;
+  }
+
+  /** What the service keeps private: the directory, the database, the token, the lock, the images. */
+  function assertPrivate(expectDir: number) {
+    assert.equal(modeOf(state), expectDir, `the state directory is ${modeOf(state).toString(8)}`);
+    for (const name of ['state.sqlite', 'state.sqlite-wal', 'state.sqlite-shm', 'api-token', 'serve.lock']) {
+      assert.equal(modeOf(join(state, name)), 0o600, `${name} is ${modeOf(join(state, name)).toString(8)}`);
+    }
+    for (const [path, mode] of Object.entries(modesUnder(join(state, 'artifacts')))) {
+      const want = statSync(path).isDirectory() ? 0o700 : 0o600;
+      assert.equal(mode, want, `${path} is ${mode.toString(8)}`);
+    }
+    assert.equal(modeOf(join(state, 'api.socket')), 0o660);
+  }
+
+  it('a new state directory is 0700, its files 0600, the images 0600 in 0700 directories', async () => {
+    serve = await startServe(state, ['--workers', '0']);
+    const uuid = await composeOnce(serve);
+    assert.ok(existsSync(join(state, 'artifacts', uuid)), 'the fake image is in artifacts/');
+    assertPrivate(0o700);
+    assert.equal(await serve.stop(), 0);
+    serve = undefined;
+  });
+
+  it('loose modes of an existing state directory are tightened at start', async () => {
+    chmodSync(state, 0o755);
+    for (const [path] of Object.entries(modesUnder(join(state, 'artifacts')))) {
+      chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+    }
+    for (const name of ['state.sqlite', 'state.sqlite-wal', 'state.sqlite-shm', 'api-token', 'serve.lock']) {
+      if (existsSync(join(state, name))) chmodSync(join(state, name), 0o644);
+    }
+    mkdirSync(join(state, 'store'), { recursive: true });
+    chmodSync(join(state, 'store'), 0o755);
+    serve = await startServe(state, ['--workers', '0']);
+    assertPrivate(0o700);
+    assert.equal(
+      modeOf(join(state, 'store')),
+      0o700,
+      'every entry of the directory loses its group and other bits',
+    );
+    assert.equal(await serve.stop(), 0);
+    serve = undefined;
+  });
+
+  it('with --socket-group the directory is 0750 with that group, so its members reach the socket', async (t) => {
+    const group = someGroup();
+    if (!group) {
+      t.skip('no group other than root in /etc/group');
+      return;
+    }
+    serve = await startServe(state, ['--workers', '0', '--socket-group', group.name]);
+    assertPrivate(0o750);
+    assert.equal(statSync(state).gid, group.gid);
+    assert.equal(statSync(serve.socket).gid, group.gid);
+    assert.equal(await serve.stop(), 0);
+    serve = await startServe(state, ['--workers', '0']);
+    assertPrivate(0o700);
+    assert.equal(await serve.stop(), 0);
+    serve = undefined;
+  });
+
+  it('an unknown --socket-group is one line and exit 1, before anything is made', async (t) => {
+    const fresh = join(dir.path, 'never-made');
+    const r = await launch(fresh, ['--socket-group', 'no-such-group-forge']);
+    t.after(() => stopLaunched(r));
+    assertRefused(r, /^forge serve: --socket-group no-such-group-forge: no such group in \/etc\/group\n$/);
+    assert.equal(r.stdout, '');
+    assert.ok(!existsSync(fresh), 'the state directory was made');
+  });
+
+  it('a shared directory (sticky bit, as /tmp) is refused as a state directory', async (t) => {
+    const shared = join(dir.path, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const r = await launch(shared, []);
+    t.after(() => stopLaunched(r));
+    assertRefused(r, /^forge serve: the state directory .* is shared \(sticky bit, as \/tmp\)/);
+    assert.equal(modeOf(shared), 0o1777, 'its mode was changed');
+    assert.deepEqual(readdirSync(shared), []);
   });
 });

@@ -82,7 +82,8 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
         );
       }
       const dir = join(deps.config.artifactsDir, compose.uuid);
-      await mkdir(dir, { recursive: true });
+      // Images are the service's own (a blueprint's users and keys are in them): 0700 and 0600.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       // No link in the compose's directory may lead the rename out of it.
       const final = joinInside(dir, filename, { what: 'file name' });
       // Its own name, which no portable file name can be (they start with a letter or digit).
@@ -97,7 +98,7 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
         },
       });
       try {
-        await pipeline(request.raw, count, createWriteStream(part, { flags: 'wx' }));
+        await pipeline(request.raw, count, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
       } catch (err) {
         await rm(part, { force: true });
         throw new ApiError(400, ArtifactErrorCode.BadUpload, `upload broken off: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -96,6 +97,9 @@ test('GET /composes/{uuid}: state and times, progress while building, artifacts 
   assert.equal(done.artifacts[0].filename, 'disk.raw');
   assert.match(done.artifacts[0].sha256, /^[0-9a-f]{64}$/);
   assert.ok(done.finished_at);
+  // The image is the service's own: 0600 in a 0700 directory.
+  assert.equal(statSync(join(api.config.artifactsDir, id)).mode & 0o777, 0o700);
+  assert.equal(statSync(join(api.config.artifactsDir, id, 'disk.raw')).mode & 0o777, 0o600);
 
   const unknown = await api.app.inject({ method: 'GET', url: '/api/forge/v1/composes/no-such-compose' });
   assert.equal(unknown.statusCode, 404);

@@ -462,10 +462,11 @@ export function createComposeService(
       moveCompose(deps, uuid, 'BUILDING');
       const filename = getImageType(compose.imageType)?.filename ?? 'image';
       const dir = join(config.artifactsDir, uuid);
-      mkdirSync(dir, { recursive: true });
+      // As forge/artifacts.ts stores a real image: the service's own, 0700 and 0600.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const bytes = fakeImage(uuid);
       const path = join(dir, filename);
-      writeFileSync(path, bytes);
+      writeFileSync(path, bytes, { mode: 0o600 });
       store.artifacts.add({
         uuid,
         filename,

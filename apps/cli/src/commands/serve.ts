@@ -26,7 +26,11 @@ export const serveCommand: Command = {
       metavar: 'PATH',
       help: 'unix socket (default STATE-DIR/api.socket, mode 0660)',
     },
-    'socket-group': { type: 'string', metavar: 'GROUP', help: 'group owning the unix socket' },
+    'socket-group': {
+      type: 'string',
+      metavar: 'GROUP',
+      help: 'group owning the unix socket (a name in /etc/group, or a number); when the socket is in the state directory, that directory is made 0750 with this group so its members reach the socket',
+    },
     listen: {
       type: 'string',
       metavar: 'HOST:PORT',
@@ -81,7 +85,7 @@ export const serveCommand: Command = {
     let tokens: ReturnType<typeof resolveTokens> | undefined;
     try {
       // The state directory is claimed before anything is read or written there (the token file).
-      const claim = await claimStateDir(stateDir);
+      const claim = await claimStateDir(stateDir, socket);
       tokens = tcp ? resolveTokens(stateDir, given) : undefined;
       service = await startService({
         stateDir,

@@ -28,7 +28,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { listenError, ServiceError } from './errors.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
-import { claimStateDir, type StateDirClaim } from './state-dir.ts';
+import { claimStateDir, privateFile, type StateDirClaim } from './state-dir.ts';
 
 export interface ServiceOptions {
   stateDir: string;
@@ -105,7 +105,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const socketPath =
     options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
   // Before anything else touches the directory; released last.
-  const claim = options.claim ?? (await claimStateDir(stateDir));
+  const claim =
+    options.claim ??
+    (await claimStateDir(
+      stateDir,
+      socketPath === undefined ? null : { path: socketPath, group: options.socket?.group },
+    ));
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => claim.release()];
   let closing: Promise<void> | undefined;
   // Once, in the reverse order of start-up; a second call waits for the first.
@@ -126,7 +131,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       redisUrl = redis.url;
       cleanup.push(() => redis.stop());
     }
-    const store = openStore(join(stateDir, 'state.sqlite'));
+    // Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+    const store = openStore(privateFile(join(stateDir, 'state.sqlite')));
     cleanup.push(() => store.close());
     for (const repair of store.repaired) options.logger?.warn(describeRepair(repair));
     const queue = new ForgeQueue({ redis: redisOptionsFromUrl(redisUrl), queueName: options.queueName });
@@ -150,7 +156,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       version: options.version,
     };
-    mkdirSync(config.artifactsDir, { recursive: true });
+    mkdirSync(config.artifactsDir, { recursive: true, mode: 0o700 });
     const events = new ComposeEvents();
     // Raw manifests (Forge API) are checked against the stages of the libdir the workers run.
     const manifestIndex = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => options.logger?.warn(m)));

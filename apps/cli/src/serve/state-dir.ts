@@ -1,14 +1,30 @@
 /**
  * The state directory of `forge serve`, claimed before anything touches it (its private Redis, its
- * token file, its database), as PostgreSQL claims a data directory: one service at a time, by an
- * exclusive flock(2) on `<state>/serve.lock`, held for the service's whole life by this process's
- * own descriptor, so the kernel releases it when the process dies, however it dies. (The engine's
- * store locks are held by a `flock … cat` child instead, which a Ctrl-C or a service manager's
- * SIGTERM to the whole process group ends while the service is still stopping; apt's lock, reused
- * here, keeps the descriptor in this process.)
+ * token file, its database), as PostgreSQL claims a data directory:
+ *
+ * - one service at a time: an exclusive flock(2) on `<state>/serve.lock`, held for the service's
+ *   whole life by this process's own descriptor, so the kernel releases it when the process dies,
+ *   however it dies. (The engine's store locks are held by a `flock … cat` child instead, which a
+ *   Ctrl-C or a service manager's SIGTERM to the whole process group ends while the service is
+ *   still stopping; apt's lock, reused here, keeps the descriptor in this process.)
+ * - its own: the directory is 0700, or 0750 with the socket group when the unix socket lives in it
+ *   and has a group, so that group can reach the socket; an existing directory is tightened, and so
+ *   are the entries in it (no group or other bits) and everything under `artifacts/`. What the
+ *   service writes there itself is made 0600/0700 (the database, tokens, artifacts); what apt and
+ *   the worker make later keeps their modes, behind the directory's.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ApiError, groupId } from '@debian-forge/api';
 import { AptError, AptErrorCode, type HeldLock, lockFile } from '@debian-forge/apt';
 import { ServiceError } from './errors.ts';
 
@@ -20,14 +36,55 @@ export interface StateDirClaim {
 
 const LOCK_FILE = 'serve.lock';
 
+/** The id of the unix socket's group; an unknown group is a ServiceError (one line, exit 1). */
+export function socketGroupId(group: string): number {
+  try {
+    return groupId(group);
+  } catch (err) {
+    if (err instanceof ApiError)
+      throw new ServiceError(`--socket-group ${group}: no such group in /etc/group`);
+    throw err;
+  }
+}
+
+/** Takes group and other permissions away from `path`, and from everything under it if `deep`. */
+function tighten(path: string, deep: boolean): void {
+  const st = lstatSync(path);
+  // Symbolic links are not followed (their own mode means nothing); sockets keep the mode their
+  // listener gave them.
+  if (st.isSymbolicLink() || st.isSocket()) return;
+  if ((st.mode & 0o077) !== 0) chmodSync(path, st.mode & 0o7700);
+  if (deep && st.isDirectory()) {
+    for (const name of readdirSync(path)) tighten(join(path, name), true);
+  }
+}
+
+/** Creates `path` empty with mode 0600 unless it exists (a file the service fills later). */
+export function privateFile(path: string): string {
+  closeSync(openSync(path, 'a', 0o600));
+  return path;
+}
+
 /**
- * Claims `stateDir` for one `forge serve`: makes and locks the directory. Throws a ServiceError when
- * another service holds it.
+ * Claims `stateDir` for one `forge serve`: checks the socket's group, makes and locks the directory,
+ * tightens its modes. Throws a ServiceError when another service holds it.
  */
-export async function claimStateDir(stateDir: string): Promise<StateDirClaim> {
+export async function claimStateDir(
+  stateDir: string,
+  socket?: { path: string; group?: string } | null,
+): Promise<StateDirClaim> {
+  const gid = socket?.group === undefined ? undefined : socketGroupId(socket.group);
   const dir = resolve(stateDir);
   mkdirSync(dir, { recursive: true });
-  if (!statSync(dir).isDirectory()) throw new ServiceError(`the state directory ${dir} is not a directory`);
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new ServiceError(`the state directory ${dir} is not a directory`);
+  // A shared directory such as /tmp is nobody's state directory: making it 0700 would lock out
+  // everyone else.
+  if ((st.mode & 0o1000) !== 0) {
+    throw new ServiceError(
+      `the state directory ${dir} is shared (sticky bit, as /tmp): give forge serve a directory of its own`,
+    );
+  }
   const lock = join(dir, LOCK_FILE);
   let held: HeldLock;
   try {
@@ -36,6 +93,18 @@ export async function claimStateDir(stateDir: string): Promise<StateDirClaim> {
     if (err instanceof AptError && err.code === AptErrorCode.Lock) {
       throw new ServiceError(`another forge serve is running on ${dir} (it holds ${lock})`);
     }
+    throw err;
+  }
+  try {
+    if (gid !== undefined && socket && dirname(resolve(socket.path)) === dir) {
+      chownSync(dir, -1, gid);
+      chmodSync(dir, 0o750);
+    } else {
+      chmodSync(dir, 0o700);
+    }
+    for (const name of readdirSync(dir)) tighten(join(dir, name), name === 'artifacts');
+  } catch (err) {
+    held.release();
     throw err;
   }
   return { lock, release: () => held.release() };
