@@ -12,6 +12,11 @@ export const QueueErrorCode = {
   WORKER_LOST: 'FORGE_ERR_WORKER_LOST',
   /** The processor threw. */
   JOB_FAILED: 'FORGE_ERR_JOB_FAILED',
+  /**
+   * Redis did not answer a call in time (refused, closed, or hanging): nothing was done that the
+   * caller can count on. The API answers it with 503; it passes when Redis is back.
+   */
+  REDIS_UNAVAILABLE: 'FORGE_ERR_REDIS_UNAVAILABLE',
 } as const;
 export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
 
@@ -23,6 +28,11 @@ export class QueueError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Whether `err` is (by its code) a call that failed because Redis was unreachable. */
+export function isRedisUnavailable(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === QueueErrorCode.REDIS_UNAVAILABLE;
 }
 
 export function formatFailedReason(code: string, message: string): string {

@@ -15,7 +15,14 @@ export {
   type WorkerEvent,
   workerEventSchema,
 } from './contracts.ts';
-export { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
+export {
+  formatFailedReason,
+  isRedisUnavailable,
+  parseFailedReason,
+  QueueError,
+  QueueErrorCode,
+} from './errors.ts';
+export { type RedisState, within } from './health.ts';
 export {
   DEFAULT_PREFIX,
   DEFAULT_QUEUE_NAME,
@@ -31,6 +38,7 @@ export {
   toBullPriority,
 } from './priority.ts';
 export {
+  CALL_TIMEOUT_MS,
   ForgeQueue,
   type ForgeQueueOptions,
   type JobInfo,

@@ -14,20 +14,47 @@ export interface QueueLocation {
 export const DEFAULT_PREFIX = 'forge';
 export const DEFAULT_QUEUE_NAME = 'jobs';
 
+/** The longest one Redis command of a producer may take (ioredis `commandTimeout`). */
+export const COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * The wait before each attempt to reconnect: 100 ms more each time, then every second for as long
+ * as Redis is away (ioredis' own default tops at 2 s, BullMQ's at 20 s: a private Redis restarted in
+ * half a second would then wait for the next attempt far longer than it was away).
+ */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 100, 1_000);
+}
+
 export function resolveLocation(loc: QueueLocation): {
   prefix: string;
   queueName: string;
+  /** For BullMQ's own connections (Worker, QueueEvents): they wait for Redis to come back. */
   redis: RedisOptions;
   connection: BullRedisOptions;
+  /**
+   * For calls someone waits for (the API's requests, a worker's look at the queue): refused at once
+   * while the connection is down (no offline queue, no retry after a reconnect) and bounded while
+   * Redis hangs with it open (commandTimeout). BullMQ's docs ask this of producers ("failing fast
+   * when Redis is down"); it would break a worker's blocking commands, which keep `redis`.
+   */
+  producer: RedisOptions;
 } {
+  const base: RedisOptions = { retryStrategy: reconnectDelay, ...loc.redis };
   // BullMQ requires maxRetriesPerRequest: null for the connections its workers block on.
-  const redis: RedisOptions = { ...loc.redis, maxRetriesPerRequest: null };
+  const redis: RedisOptions = { ...base, maxRetriesPerRequest: null };
   return {
     prefix: loc.prefix ?? DEFAULT_PREFIX,
     queueName: loc.queueName ?? DEFAULT_QUEUE_NAME,
     redis,
     // The same options, in BullMQ's own type (it types retryStrategy without ioredis 6's `null`).
     connection: redis as BullRedisOptions,
+    producer: {
+      ...base,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    },
   };
 }
 

@@ -8,11 +8,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { BuildJob, BuildResult, Resources } from './contracts.ts';
+import type { BuildResult, Resources } from './contracts.ts';
 import { QueueErrorCode } from './errors.ts';
-import { DEFAULT_PRIORITY } from './priority.ts';
 import { ForgeQueue } from './queue.ts';
-import { randomQueueName, startRedis, type TestRedis } from './testing.ts';
+import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './testing.ts';
 import { ForgeWorker, type ForgeWorkerOptions, type Processors } from './worker.ts';
 
 const PREFIX = 'forge-test';
@@ -31,20 +30,6 @@ before(async () => {
 after(async () => {
   await redis.stop();
 });
-
-function build(composeId: string, overrides: Partial<BuildJob> = {}): BuildJob {
-  return {
-    type: 'build',
-    composeId,
-    manifest: { version: '2', pipelines: [] },
-    exports: ['qcow2'],
-    imageType: 'qcow2',
-    filename: 'disk.qcow2',
-    priority: DEFAULT_PRIORITY,
-    resources: SMALL,
-    ...overrides,
-  };
-}
 
 /** A producer and a way to start workers on a fresh queue; everything is closed after the test. */
 async function setup() {

@@ -1,6 +1,11 @@
 /**
  * The producer side, used by the API: enqueue typed jobs, change their priority, cancel them,
  * read their state, and follow what workers report (progress, log lines, results) as typed events.
+ *
+ * Every call is bounded (`callTimeoutMs`): while Redis is unreachable it fails at once, or after
+ * that long when Redis hangs, with FORGE_ERR_REDIS_UNAVAILABLE, so a request of the API never
+ * waits for Redis to come back. The `redis` event tells when Redis goes away and comes back (see
+ * health.ts); the event stream (QueueEvents) waits for it and goes on from the last event it read.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -18,6 +23,7 @@ import {
   workerEventSchema,
 } from './contracts.ts';
 import { parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
+import { HEALTH_INTERVAL_MS, RedisHealth, type RedisState, within } from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
@@ -48,12 +54,24 @@ export interface QueueEventMap {
   completed: [jobId: string, result: JobResult];
   failed: [jobId: string, error: JobError];
   removed: [jobId: string];
+  /** Redis became unreachable, or reachable again (`state.reachable`). */
+  redis: [state: RedisState];
 }
 
 export interface ForgeQueueOptions extends QueueLocation {
   /** Keep finished jobs this long (seconds) so a restarted API can reconcile; default 7 days. */
   keepFinishedSeconds?: number;
+  /** The longest a call may wait for Redis; default CALL_TIMEOUT_MS. */
+  callTimeoutMs?: number;
+  /** How often Redis is PINGed to find it hanging; default HEALTH_INTERVAL_MS. */
+  healthIntervalMs?: number;
 }
+
+/** The default bound of one call of the queue (a few commands). */
+export const CALL_TIMEOUT_MS = 3_000;
+
+/** How long closing waits for Redis before it drops the connections. */
+const CLOSE_TIMEOUT_MS = 1_500;
 
 /**
  * Stall handling, shared by workers and the supervisor so every stalled check agrees: a job whose
@@ -69,22 +87,31 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   readonly queueName: string;
   readonly queue: Queue;
   private readonly events: QueueEvents;
+  /** The producer connection: the Queue's and this class's own commands, and the health's PING. */
   private readonly client: Redis;
+  private readonly health: RedisHealth;
+  private readonly location: ReturnType<typeof resolveLocation>;
   private readonly keepFinishedSeconds: number;
+  private readonly callTimeoutMs: number;
   private supervisor: Worker | undefined;
 
   constructor(options: ForgeQueueOptions) {
     super();
     const loc = resolveLocation(options);
+    this.location = loc;
     this.prefix = loc.prefix;
     this.queueName = loc.queueName;
     this.keepFinishedSeconds = options.keepFinishedSeconds ?? 7 * 24 * 3600;
-    this.queue = new Queue(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
+    this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    this.client = new Redis(loc.producer);
+    this.health = new RedisHealth(this.client, options.healthIntervalMs ?? HEALTH_INTERVAL_MS);
+    this.health.on('down', (state) => this.emit('redis', state));
+    this.health.on('up', (state) => this.emit('redis', state));
+    // The Queue shares the producer connection (BullMQ leaves a given instance open on close).
+    this.queue = new Queue(loc.queueName, { connection: this.client, prefix: loc.prefix });
     this.events = new QueueEvents(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
-    this.client = new Redis(loc.redis);
     this.queue.on('error', (e) => this.emitError(e));
     this.events.on('error', (e) => this.emitError(e));
-    this.client.on('error', (e) => this.emitError(e));
     this.events.on('active', ({ jobId }) => this.emit('active', jobId));
     this.events.on('removed', ({ jobId }) => this.emit('removed', jobId));
     this.events.on('progress', ({ jobId, data }) => {
@@ -107,7 +134,9 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     );
   }
 
+  /** Connection errors are the health's (one `redis` event per outage); others go to `error`. */
   private emitError(e: Error): void {
+    if (this.health.report(e)) return;
     if (this.listenerCount('error' as never) > 0) (this as EventEmitter).emit('error', e);
   }
 
@@ -116,16 +145,37 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
   }
 
+  /** Whether Redis answers now, as the API shows it. */
+  redisState(): RedisState {
+    return this.health.state();
+  }
+
+  /** Throws FORGE_ERR_REDIS_UNAVAILABLE while Redis is known to be unreachable (before storing
+   *  something that needs the queue). */
+  assertAvailable(): void {
+    this.health.assertReachable();
+  }
+
+  /** One call of the API to Redis, bounded (see the top of this file). */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return this.health.bound(this.callTimeoutMs, fn);
+  }
+
   /** Validates the payload and queues it; returns the job id (one per compose: `build-<composeId>`). */
-  async add(payload: JobPayload): Promise<string> {
+  add(payload: JobPayload): Promise<string> {
     const parsed = jobPayloadSchema.safeParse(payload);
     if (!parsed.success) {
-      throw new QueueError(
-        QueueErrorCode.INVALID_JOB,
-        `invalid ${String(payload?.type)} job: ${parsed.error.message}`,
+      return Promise.reject(
+        new QueueError(
+          QueueErrorCode.INVALID_JOB,
+          `invalid ${String(payload?.type)} job: ${parsed.error.message}`,
+        ),
       );
     }
-    const data = parsed.data;
+    return this.call(() => this.addParsed(parsed.data));
+  }
+
+  private async addParsed(data: JobPayload): Promise<string> {
     const jobId = jobIdOf(data);
     const job = await this.queue.add(encodeJobName(data.type, data.resources), data, {
       jobId,
@@ -139,7 +189,11 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   }
 
   /** Changes the priority of a job that still waits; false when it is no longer waiting. */
-  async setPriority(jobId: string, priority: number): Promise<boolean> {
+  setPriority(jobId: string, priority: number): Promise<boolean> {
+    return this.call(() => this.changePriority(jobId, priority));
+  }
+
+  private async changePriority(jobId: string, priority: number): Promise<boolean> {
     const bull = toBullPriority(priority);
     const job = await Job.fromId(this.queue, jobId);
     if (!job || !isQueuedState(await job.getState())) return false;
@@ -157,7 +211,11 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
    * worker polls and turns into an AbortSignal for the processor, after which the job fails with
    * FORGE_ERR_CANCELLED ("signalled"). A finished job is left alone ("finished").
    */
-  async cancel(jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
+  cancel(jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
+    return this.call(() => this.cancelJob(jobId));
+  }
+
+  private async cancelJob(jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const job = await Job.fromId(this.queue, jobId);
       if (!job) return 'unknown';
@@ -181,7 +239,11 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     return 'signalled';
   }
 
-  async getJob(jobId: string): Promise<JobInfo | undefined> {
+  getJob(jobId: string): Promise<JobInfo | undefined> {
+    return this.call(() => this.readJob(jobId));
+  }
+
+  private async readJob(jobId: string): Promise<JobInfo | undefined> {
     const job = await Job.fromId(this.queue, jobId);
     if (!job) return undefined;
     const state = await job.getState();
@@ -207,9 +269,8 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   }
 
   /** Log lines a worker wrote for a job (kept with the job until it is removed). */
-  async getLogs(jobId: string): Promise<string[]> {
-    const { logs } = await this.queue.getJobLogs(jobId, 0, -1, true);
-    return logs;
+  getLogs(jobId: string): Promise<string[]> {
+    return this.call(async () => (await this.queue.getJobLogs(jobId, 0, -1, true)).logs);
   }
 
   /** Resolves when the job completes or fails (at once if it already has). */
@@ -248,7 +309,11 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   }
 
   /** The workers alive on this queue (each announces itself with its heartbeat), by name. */
-  async listWorkers(): Promise<WorkerInfo[]> {
+  listWorkers(): Promise<WorkerInfo[]> {
+    return this.call(() => this.readWorkers());
+  }
+
+  private async readWorkers(): Promise<WorkerInfo[]> {
     const match = workerKey(this.prefix, this.queueName, '*');
     const keys: string[] = [];
     let cursor = '0';
@@ -266,13 +331,8 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
 
   /** How many jobs are queued, active, completed and failed. */
   async counts(): Promise<{ queued: number; active: number; completed: number; failed: number }> {
-    const c = await this.queue.getJobCounts(
-      'wait',
-      'prioritized',
-      'delayed',
-      'active',
-      'completed',
-      'failed',
+    const c = await this.call(() =>
+      this.queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
     );
     return {
       queued: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0),
@@ -297,13 +357,8 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   ): Promise<void> {
     if (this.supervisor) return;
     const interval = opts.stalledIntervalMs ?? 30_000;
-    const loc = resolveLocation({
-      redis: this.client.options,
-      prefix: this.prefix,
-      queueName: this.queueName,
-    });
     const supervisor = new Worker(this.queueName, null, {
-      connection: loc.connection,
+      connection: this.location.connection,
       prefix: this.prefix,
       autorun: false,
       name: 'forge-supervisor',
@@ -351,12 +406,23 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     }
   }
 
+  /**
+   * Closes the connections, waiting for Redis at most CLOSE_TIMEOUT_MS in all (not at all while it
+   * is known to be unreachable: there is nobody to say goodbye to); what is still open is dropped.
+   */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.events.removeAllListeners('stalled');
-    await this.sweeping;
-    await this.supervisor?.close();
-    await Promise.all([this.events.close(), this.queue.close()]);
+    const deadline = Date.now() + (this.health.state().reachable ? CLOSE_TIMEOUT_MS : 0);
+    this.health.stop();
+    await within(Math.max(0, deadline - Date.now()), this.sweeping ?? Promise.resolve());
+    // The supervisor runs no job of its own to wait for: force drops its connections at once.
+    // QueueEvents disconnects first; its close waits for an `end` that a connection already
+    // closed by Redis never sends, hence the bound.
+    await within(
+      Math.max(0, deadline - Date.now()),
+      Promise.all([this.supervisor?.close(true), this.events.close(), this.queue.close()]),
+    );
     this.client.disconnect();
   }
 }

@@ -22,6 +22,10 @@
  * job that fits no worker never blocks the jobs behind it. The cost: a job beyond PEEK_DEPTH is not
  * seen until the jobs ahead of it move, and between two workers choosing at the same moment the
  * order among their chosen jobs can differ from strict priority order.
+ *
+ * While Redis is away the peek fails at once (a producer connection, see options.ts) and the loop
+ * sleeps; BullMQ's own connection (locks, progress, results) waits for Redis to come back. The
+ * outage is one `down` and one `up` for `onRedis`, not an error per round.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -37,11 +41,15 @@ import {
   type WorkerEvent,
 } from './contracts.ts';
 import { formatFailedReason, QueueErrorCode } from './errors.ts';
+import { RedisHealth, type RedisState, within } from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { STALL_POLICY } from './queue.ts';
 import { decodeJobName, fits, machineResources, subtract } from './resources.ts';
 
 const PEEK_DEPTH = 100;
+
+/** How long closing waits for Redis (when it answers) before it drops the connections. */
+const CLOSE_TIMEOUT_MS = 1_500;
 
 /** What a processor gets: the validated payload, a signal that fires on cancel, and reporting. */
 export interface JobContext<P extends JobPayload = JobPayload> {
@@ -105,7 +113,12 @@ export class ForgeWorker {
   readonly resources: Resources;
   private readonly bull: ManualWorker;
   private readonly peekQueue: Queue;
+  /** The producer connection: peeks, announcements, cancel flags, and the health's PING. */
   private readonly client: Redis;
+  private readonly health: RedisHealth;
+  private readonly errorListeners: ((err: Error) => void)[] = [];
+  /** The processors running now (a build ends here; telling Redis may wait for it). */
+  private readonly processing = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
   private readonly queueName: string;
   private readonly opts: ForgeWorkerOptions;
@@ -135,9 +148,18 @@ export class ForgeWorker {
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       ...STALL_POLICY,
     });
-    this.peekQueue = new Queue(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
-    this.client = new Redis(loc.redis);
+    this.client = new Redis(loc.producer);
+    this.health = new RedisHealth(this.client);
+    this.peekQueue = new Queue(loc.queueName, { connection: this.client, prefix: loc.prefix });
+    this.bull.on('error', this.reportError);
+    this.peekQueue.on('error', this.reportError);
   }
+
+  /** Connection errors are the health's (one `down` per outage); others go to `onError`. */
+  private readonly reportError = (err: Error) => {
+    if (this.health.report(err)) return;
+    for (const listener of this.errorListeners) listener(err);
+  };
 
   /** Starts a worker: resources read from the machine where not given, then the fetch loop. */
   static async start(opts: ForgeWorkerOptions): Promise<ForgeWorker> {
@@ -166,10 +188,15 @@ export class ForgeWorker {
     return w;
   }
 
-  /** Listen for BullMQ worker errors (connection trouble); they are otherwise dropped. */
+  /** Listen for errors of the worker that are not Redis being unreachable (see `onRedis`). */
   onError(listener: (err: Error) => void): void {
-    this.bull.on('error', listener);
-    this.client.on('error', listener);
+    this.errorListeners.push(listener);
+  }
+
+  /** Listen for Redis becoming unreachable and reachable again (`state.reachable`). */
+  onRedis(listener: (state: RedisState) => void): void {
+    this.health.on('down', listener);
+    this.health.on('up', listener);
   }
 
   /** Ids of the jobs this worker runs now. */
@@ -204,13 +231,36 @@ export class ForgeWorker {
   async close(force = false): Promise<void> {
     this.closing = true;
     this.wake?.();
-    await this.loop;
-    if (force) this.bull.cancelAllJobs('the worker is closing');
-    await Promise.all([...this.running.values()].map((r) => r.done));
+    // What waits for Redis is bounded: CLOSE_TIMEOUT_MS in all while it answers, nothing once it
+    // is away (a forced close also waits for its builds, which need no Redis to end).
+    let deadline = Date.now() + CLOSE_TIMEOUT_MS;
+    const wait = () => (this.health.state().reachable ? Math.max(0, deadline - Date.now()) : 0);
+    // The loop may be in BullMQ's getNextJob, which waits for Redis to come back.
+    await within(wait(), this.loop ?? Promise.resolve());
+    if (this.running.size > 0) {
+      const finished = Promise.all([...this.running.values()].map((r) => r.done));
+      if (force) {
+        this.bull.cancelAllJobs('the worker is closing');
+        // The builds end here; their end reaches Redis if it answers in time, else the job is left
+        // active, and failed as stalled (FORGE_ERR_WORKER_LOST) by whoever checks next.
+        await Promise.allSettled(this.processing.values());
+        deadline = Date.now() + CLOSE_TIMEOUT_MS; // the time the builds took was not Redis'
+        await within(wait(), finished);
+      } else {
+        await finished;
+        deadline = Date.now() + CLOSE_TIMEOUT_MS;
+      }
+    }
     clearInterval(this.announceTimer);
-    await this.client.del(workerKey(this.prefix, this.queueName, this.name)).catch(() => {});
-    await this.bull.close();
-    await this.peekQueue.close();
+    // Unannounced now, or the announcement expires with its TTL.
+    const key = workerKey(this.prefix, this.queueName, this.name);
+    await within(
+      wait(),
+      this.client.del(key).catch(() => {}),
+    );
+    this.health.stop();
+    // No job is left to wait for: force drops BullMQ's connections instead of waiting on QUIT.
+    await within(wait(), Promise.all([this.bull.close(true), this.peekQueue.close()]));
     this.client.disconnect();
   }
 
@@ -290,9 +340,20 @@ export class ForgeWorker {
     return true;
   }
 
-  /** BullMQ's processor: validate, watch the cancel flag, dispatch, validate the result. */
-  private async process(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
+  /** BullMQ's processor, tracked in `processing` while it runs. */
+  private process(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
     const jobId = job.id as string;
+    const run = this.runProcessor(job, jobId, signal);
+    const tracked = run.finally(() => this.processing.delete(jobId));
+    this.processing.set(
+      jobId,
+      tracked.catch(() => {}),
+    );
+    return tracked;
+  }
+
+  /** Validate, watch the cancel flag, dispatch, validate the result. */
+  private async runProcessor(job: Job, jobId: string, signal: AbortSignal | undefined): Promise<unknown> {
     const parsed = jobPayloadSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new UnrecoverableError(formatFailedReason(QueueErrorCode.INVALID_JOB, parsed.error.message));
