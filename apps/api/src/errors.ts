@@ -3,6 +3,7 @@
  * handlers in weldr/plugin.ts, cloud/plugin.ts, forge/plugin.ts); a route never builds an error
  * body by hand.
  */
+import { QueueErrorCode } from '@debian-forge/queue';
 
 /** A Weldr error: HTTP status, Weldr error id (e.g. `UnknownBlueprint`) and message. */
 export class WeldrError extends Error {
@@ -30,4 +31,22 @@ export class ApiError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * Errors of the packages below that reach a route unchanged and have a status of their own here,
+ * by their stable code (the API matches codes, never classes): Redis being unreachable is a 503
+ * that passes when it is back, not a fault of the service.
+ */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  [QueueErrorCode.REDIS_UNAVAILABLE]: 503,
+};
+
+/** `err` as an ApiError when it is one or its code has a status in STATUS_OF_CODE; else undefined. */
+export function apiErrorOf(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  const code = (err as { code?: unknown })?.code;
+  const status = typeof code === 'string' ? STATUS_OF_CODE[code] : undefined;
+  if (status === undefined) return undefined;
+  return new ApiError(status, code as string, String((err as Error).message));
 }

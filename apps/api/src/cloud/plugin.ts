@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { ApiError, WeldrError } from '../errors.ts';
+import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { cloudCatalogRoutes } from './catalog.ts';
 import { cloudComposeRoutes } from './composes.ts';
 
@@ -26,7 +26,8 @@ export function cloudError(status: number, code: string, reason: string, details
 
 export async function cloudPlugin(app: FastifyInstance, opts: AppDeps & { prefix?: string }): Promise<void> {
   const { prefix: _prefix, ...deps } = opts; // passed on, the prefix would apply twice
-  app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | ApiError | WeldrError, request, reply) => {
+    const err = apiErrorOf(thrown) ?? thrown; // lower packages' codes with a status here
     if (err instanceof ApiError) {
       return reply.code(err.status).send(cloudError(err.status, err.code, err.message, err.details));
     }

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { ApiError, WeldrError } from '../errors.ts';
+import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { forgeRoutes } from './routes.ts';
 
@@ -17,7 +17,8 @@ export function forgeError(code: string, message: string, details?: unknown) {
 
 export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix?: string }): Promise<void> {
   const { prefix: _prefix, ...deps } = opts; // registered again below, the prefix would apply twice
-  app.setErrorHandler((err: FastifyError | ApiError | WeldrError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | ApiError | WeldrError, request, reply) => {
+    const err = apiErrorOf(thrown) ?? thrown; // lower packages' codes with a status here
     if (err instanceof ApiError)
       return reply.code(err.status).send(forgeError(err.code, err.message, err.details));
     if (err instanceof WeldrError) return reply.code(err.status).send(forgeError(err.id, err.message));

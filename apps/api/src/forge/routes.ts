@@ -1,7 +1,8 @@
 /**
  * The Forge API's own routes (beside the artifact upload): submit a raw OSBuild manifest, look at a
  * compose, change its priority, cancel it, list the workers and their load, the queue's counts,
- * and the live event stream (events.ts). Composes change only through the compose service.
+ * the service's health, and the live event stream (events.ts). Composes change only through the
+ * compose service. Routes that need Redis answer 503 FORGE_ERR_REDIS_UNAVAILABLE while it is away.
  */
 import { MAX_PRIORITY, MIN_PRIORITY } from '@debian-forge/queue';
 import type { FastifyInstance } from 'fastify';
@@ -51,6 +52,15 @@ const queueView = z.object({
   completed: z.number().int(),
   failed: z.number().int(),
   workers: z.number().int(),
+});
+
+const healthView = z.object({
+  status: z.enum(['ok', 'unavailable']).describe('unavailable while a part the service needs is away'),
+  redis: z.object({
+    reachable: z.boolean(),
+    since: z.string().describe('when Redis became reachable or unreachable'),
+    error: z.string().optional().describe('why it is unreachable'),
+  }),
 });
 
 const snake = (r: { cpus: number; memoryMiB: number; diskGiB: number }) => ({
@@ -175,12 +185,37 @@ export async function forgeRoutes(scope: FastifyInstance, deps: AppDeps): Promis
       schema: {
         tags: ['forge'],
         summary: 'Queue statistics: jobs queued, active, completed and failed, and live workers',
+        description: 'Read from Redis: 503 FORGE_ERR_REDIS_UNAVAILABLE while it is unreachable.',
         response: { 200: queueView },
       },
     },
     async () => {
       const [counts, workers] = await Promise.all([queue.counts(), queue.listWorkers()]);
       return { ...counts, workers: workers.length };
+    },
+  );
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'Whether the service can take composes: Redis reachable',
+        description:
+          '200 while Redis answers; 503 with the same body while it is unreachable (composes cannot be queued or cancelled meanwhile; what is stored can be read).',
+        response: { 200: healthView, 503: healthView },
+      },
+    },
+    async (_request, reply) => {
+      const redis = queue.redisState();
+      return reply.code(redis.reachable ? 200 : 503).send({
+        status: redis.reachable ? 'ok' : 'unavailable',
+        redis: {
+          reachable: redis.reachable,
+          since: new Date(redis.since).toISOString(),
+          ...(redis.error === undefined ? {} : { error: redis.error }),
+        },
+      });
     },
   );
 

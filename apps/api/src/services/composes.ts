@@ -18,6 +18,14 @@
  * and an error after that ends the compose FAILED as for the other APIs. A compose cancelled while
  * its manifest is made resolves the call with the CANCELLED row. The Cloud and Forge APIs do not
  * wait (osbuild-composer's Cloud API is asynchronous too).
+ *
+ * Redis away: a compose start that needs the queue is refused before anything is stored
+ * (FORGE_ERR_REDIS_UNAVAILABLE, 503; Weldr's ComposePushErrored, 500), as osbuild-composer refuses
+ * a compose whose job it cannot enqueue and keeps nothing: a client never gets the id of a compose
+ * that cannot build. The same holds when the queue refuses the job of a request still open (Weldr's
+ * start, a raw manifest): the compose is removed and the request answered with the reason. Only a
+ * compose already answered (Cloud and Forge starts, whose manifest is made after the answer) ends
+ * FAILED with the reason when Redis went away meanwhile.
  */
 
 import { createHash } from 'node:crypto';
@@ -38,9 +46,11 @@ import {
   type BuildJob,
   DEFAULT_PRIORITY,
   type ForgeQueue,
+  isRedisUnavailable,
   jobIdOf,
   MAX_PRIORITY,
   MIN_PRIORITY,
+  QueueErrorCode,
   type Resources,
 } from '@debian-forge/queue';
 import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-forge/store';
@@ -217,6 +227,8 @@ export interface ComposeServiceImpl extends ComposeService {
   replan(compose: Compose): void;
   /** Resolves when no manifest is being made. */
   pending(): Promise<void>;
+  /** Whether the job of a compose is being added to the queue now (QUEUED before the job exists). */
+  queueing(uuid: string): boolean;
 }
 
 /** How a manifest step ended: queued, ended another way meanwhile (cancelled), or FAILED for `failed`. */
@@ -304,6 +316,7 @@ export function createComposeService(
   const planner = options.planner ?? aptPlanner(config.stateDir, store);
   const resources = options.resources ?? defaultResources;
   const running = new Set<Promise<void>>();
+  const adding = new Set<string>();
   const planWaitMs = (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000;
 
   const checkTarget = (request: ComposeRequest) => {
@@ -329,8 +342,10 @@ export function createComposeService(
     }
   };
 
-  const create = (request: ComposeRequest): Compose => {
+  /** Records a compose (PENDING); `queued` ones only while Redis is reachable. */
+  const create = (request: ComposeRequest, queued: boolean): Compose => {
     const target = checkTarget(request);
+    if (queued) queue.assertAvailable();
     const compose = store.composes.create({
       blueprintName: request.blueprint.name,
       blueprintVersion: request.blueprint.version ?? '0.0.0',
@@ -360,12 +375,19 @@ export function createComposeService(
     };
     // QUEUED before the job exists, so a worker's `active` always finds a QUEUED compose.
     moveCompose(deps, compose.uuid, 'QUEUED', { jobId: jobIdOf(job) });
+    adding.add(compose.uuid);
     try {
       await queue.add(job);
       return 'queued';
     } catch (err) {
       const reason = `the build job could not be queued: ${(err as Error)?.message ?? String(err)}`;
-      return fail(compose.uuid, new ApiError(500, ComposeErrorCode.Queue, reason));
+      // Redis away passes (503: try again); any other refusal of the queue is the service's fault.
+      const refusal = isRedisUnavailable(err)
+        ? new ApiError(503, QueueErrorCode.REDIS_UNAVAILABLE, reason)
+        : new ApiError(500, ComposeErrorCode.Queue, reason);
+      return fail(compose.uuid, refusal);
+    } finally {
+      adding.delete(compose.uuid);
     }
   };
 
@@ -418,7 +440,7 @@ export function createComposeService(
 
   return {
     async submit(request, submitOptions = {}) {
-      const compose = create(request);
+      const compose = create(request, true);
       const work = plan(compose);
       if (!submitOptions.waitForPlan) return compose;
       const outcome = await waitFor(work);
@@ -434,6 +456,7 @@ export function createComposeService(
       const problems = manifestProblems(request, options.manifestIndex);
       if (problems) throw new ApiError(400, ComposeErrorCode.BadManifest, problems.message, problems.details);
       const priority = checkPriority(request.priority);
+      queue.assertAvailable();
       const compose = store.composes.create({
         blueprintName: '',
         blueprintVersion: '',
@@ -444,12 +467,16 @@ export function createComposeService(
         manifest: request.manifest,
       });
       deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
-      await enqueue(compose, request);
+      const outcome = await enqueue(compose, request);
+      if (typeof outcome === 'object') {
+        remove(compose.uuid); // the request is refused: no 201 for a compose that cannot build
+        throw outcome.failed;
+      }
       return mustGetCompose(store, compose.uuid);
     },
 
     async submitFake(request, outcome) {
-      const compose = create(request);
+      const compose = create(request, false); // never queued: works while Redis is away
       const { uuid } = compose;
       const manifest = { version: '2', pipelines: [], sources: {} };
       store.composes.setManifest(uuid, manifest);
@@ -522,8 +549,9 @@ export function createComposeService(
           `compose ${uuid} is ${compose.state}: only a waiting compose's priority can change`,
         );
       }
-      store.composes.setPriority(uuid, p);
+      // The queue first: while Redis is away the request fails and the store keeps the old value.
       if (compose.state === 'QUEUED' && compose.jobId) await queue.setPriority(compose.jobId, p);
+      store.composes.setPriority(uuid, p);
       return mustGetCompose(store, uuid);
     },
 
@@ -533,6 +561,10 @@ export function createComposeService(
 
     async pending() {
       while (running.size > 0) await Promise.allSettled([...running]);
+    },
+
+    queueing(uuid) {
+      return adding.has(uuid);
     },
   };
 }

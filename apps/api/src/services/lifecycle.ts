@@ -14,12 +14,20 @@
  * BUILDING composes get the outcome their job reached meanwhile (and the log lines they missed),
  * a compose whose job is gone ends FAILED (`FORGE_ERR_JOB_LOST`), and PENDING ones (the API
  * stopped while their manifest was being made) are planned again.
+ *
+ * Redis away: the queue's event stream waits for it and goes on from the last event it read; what
+ * a handler could not read from Redis meanwhile (FORGE_ERR_REDIS_UNAVAILABLE) is dropped without a
+ * report (the queue's `redis` event is the one report of the outage), and when Redis is back the
+ * QUEUED and BUILDING composes are reconciled again, as at start-up: what happened to their jobs
+ * while nobody could look (or a job a killed Redis lost) is caught up.
  */
 import {
   type BuildResult,
   type ForgeQueue,
+  isRedisUnavailable,
   type JobError,
   QueueErrorCode,
+  type RedisState,
   type WorkerEvent,
 } from '@debian-forge/queue';
 import type { Compose, Store } from '@debian-forge/store';
@@ -72,7 +80,9 @@ export async function startComposeLifecycle(
   const onError = options.onError ?? ((err) => process.stderr.write(`compose lifecycle: ${String(err)}\n`));
   let chain: Promise<void> = Promise.resolve();
   const run = (fn: () => unknown) => {
-    chain = chain.then(fn).catch(onError) as Promise<void>;
+    chain = chain.then(fn).catch((err) => {
+      if (!isRedisUnavailable(err)) onError(err); // else caught up when Redis is back
+    }) as Promise<void>;
   };
   const active = (compose: Compose | undefined): compose is Compose =>
     compose !== undefined && (compose.state === 'QUEUED' || compose.state === 'BUILDING');
@@ -165,20 +175,31 @@ export async function startComposeLifecycle(
   queue.on('log', onLog);
   queue.on('completed', onCompleted);
   queue.on('failed', onFailed);
+  const reconcileQueued = (report: ReconcileReport) =>
+    run(async () => {
+      for (const compose of store.composes.active()) {
+        if (compose.state !== 'PENDING') await reconcileOne(compose, report);
+      }
+    });
   // Events of jobs that ended between reconcile() and the listeners above: look once more.
-  run(async () => {
-    for (const compose of store.composes.active()) {
-      if (compose.state !== 'PENDING') await reconcileOne(compose, reconciled);
-    }
-  });
+  reconcileQueued(reconciled);
+  const onRedis = (state: RedisState) => {
+    if (state.reachable) reconcileQueued({ changed: {}, replanned: [] });
+  };
+  queue.on('redis', onRedis);
   await queue.superviseStalledJobs({
     ...(options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: options.stalledIntervalMs }),
     ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
   });
 
   async function reconcileOne(compose: Compose, report: ReconcileReport): Promise<void> {
+    // A job being added now is not lost (its compose is QUEUED before the job exists).
+    if (deps.composes.queueing(compose.uuid)) return;
     const jobId = compose.jobId ?? `build-${compose.uuid}`;
-    const info = await queue.getJob(jobId).catch(() => undefined);
+    const info = await queue.getJob(jobId).catch((err) => {
+      if (isRedisUnavailable(err)) throw err; // nothing is known: look again when Redis is back
+      return undefined; // a job that does not parse is as good as lost
+    });
     const current = store.composes.get(compose.uuid);
     if (!active(current)) return;
     if (!info) {
@@ -214,12 +235,18 @@ export async function startComposeLifecycle(
 
   async function reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { changed: {}, replanned: [] };
+    let redisAway = false;
     for (const compose of store.composes.active()) {
       if (compose.state === 'PENDING') {
         deps.composes.replan(compose);
         report.replanned.push(compose.uuid);
-      } else {
-        await reconcileOne(compose, report);
+      } else if (!redisAway) {
+        try {
+          await reconcileOne(compose, report);
+        } catch (err) {
+          if (!isRedisUnavailable(err)) throw err;
+          redisAway = true; // the pass after start-up, or Redis coming back, looks again
+        }
       }
     }
     return report;
@@ -235,6 +262,7 @@ export async function startComposeLifecycle(
       } while (seen !== chain);
     },
     async stop() {
+      queue.off('redis', onRedis);
       queue.off('active', onActive);
       queue.off('progress', onProgress);
       queue.off('log', onLog);

@@ -11,6 +11,7 @@
  */
 
 import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
+import { isRedisUnavailable } from '@debian-forge/queue';
 import {
   type Compose,
   type Store,
@@ -88,9 +89,11 @@ function composeParam(store: Store, uuid: string, unknown = `${uuid} is not a va
  * manifest step (ComposePlanError) as osbuild-composer's compose handler answers them: any
  * depsolve failure is `DepsolveError` with 500, OSTree options it cannot use `OSTreeOptionsError`
  * (400), a manifest it cannot make `ManifestCreationFailed` (400), a job it cannot queue
- * `ComposePushErrored` (500); anything else is an internal fault (`InternalError`, 500).
+ * `ComposePushErrored` (500, also while Redis is unreachable and nothing was stored); anything
+ * else is an internal fault (`InternalError`, 500).
  */
 function startError(err: unknown, imageType: string): never {
+  if (isRedisUnavailable(err)) throw new WeldrError(500, 'ComposePushErrored', (err as Error).message);
   if (err instanceof ComposePlanError) {
     if (err.code.startsWith('FORGE_ERR_APT_')) throw new WeldrError(500, 'DepsolveError', err.message);
     if (err.code === ComposerErrorCode.Ostree) throw new WeldrError(400, 'OSTreeOptionsError', err.message);

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { ApiError, WeldrError } from '../errors.ts';
+import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { blueprintRoutes } from './blueprints.ts';
 import { errorBody } from './common.ts';
 import { composeRoutes } from './compose.ts';
@@ -18,12 +18,16 @@ export async function weldrPlugin(app: FastifyInstance, deps: AppDeps): Promise<
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.setErrorHandler((err: FastifyError | WeldrError | ApiError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | WeldrError | ApiError, request, reply) => {
+    const err = apiErrorOf(thrown) ?? thrown; // lower packages' codes with a status here
     if (err instanceof WeldrError) {
       return reply.code(err.status).send(errorBody(err.status, err.id, err.message));
     }
     if (err instanceof ApiError) {
-      return reply.code(err.status).send(errorBody(err.status, err.code, err.message));
+      // weldr-client reads only 400, 404 and 500 as errors (a 503 body would pass for a success):
+      // a refusal of the server's side is 500 here, as osbuild-composer answers them.
+      const status = Math.min(err.status, 500);
+      return reply.code(status).send(errorBody(status, err.code, err.message));
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) {

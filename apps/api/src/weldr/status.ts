@@ -1,3 +1,4 @@
+import type { RedisState } from '@debian-forge/queue';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -12,7 +13,11 @@ const statusSchema = z.object({
   msgs: z.array(z.string()),
 });
 
-/** GET /api/status: what Weldr clients check first. `backend` must read "osbuild-composer". */
+/**
+ * GET /api/status: what Weldr clients check first. `backend` must read "osbuild-composer". `msgs`
+ * (which composer-cli's `status show` prints) says when Redis is unreachable, as composer puts its
+ * own warnings there; the other keys never change.
+ */
 export function statusRoute(app: FastifyInstance, deps: AppDeps): void {
   const body = {
     api: '1',
@@ -21,7 +26,16 @@ export function statusRoute(app: FastifyInstance, deps: AppDeps): void {
     schema_version: '0',
     backend: 'osbuild-composer',
     build: deps.config.version,
-    msgs: [] as string[],
   };
-  app.get('/api/status', { schema: { tags: ['weldr'], response: { 200: statusSchema } } }, async () => body);
+  app.get('/api/status', { schema: { tags: ['weldr'], response: { 200: statusSchema } } }, async () => ({
+    ...body,
+    msgs: redisMessages(deps.queue.redisState()),
+  }));
+}
+
+function redisMessages(redis: RedisState): string[] {
+  if (redis.reachable) return [];
+  return [
+    `Redis is unreachable since ${new Date(redis.since).toISOString()} (${redis.error ?? 'no answer'}): composes cannot be queued or cancelled until it is back`,
+  ];
 }
