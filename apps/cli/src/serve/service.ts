@@ -102,6 +102,9 @@ async function closeAll(steps: (() => Promise<unknown> | unknown)[]): Promise<vo
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { stateDir } = options;
+  // Without a logger (in-process uses) the service's own lines go to standard error.
+  const warn = (line: string) =>
+    options.logger ? options.logger.warn(line) : process.stderr.write(`forge serve: ${line}\n`);
   const socketPath =
     options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
   // Before anything else touches the directory; released last.
@@ -126,7 +129,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     let privateRedis: PrivateRedis | undefined;
     let redisUrl = options.redisUrl;
     if (redisUrl === undefined) {
-      const redis = await startPrivateRedis(stateDir);
+      const redis = await startPrivateRedis(stateDir, { log: warn });
       privateRedis = redis;
       redisUrl = redis.url;
       cleanup.push(() => redis.stop());
