@@ -57,6 +57,8 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   pollIntervalMs?: number;
   cancelPollMs?: number;
+  /** Log Redis going away and coming back (default); off when the process reports it already. */
+  reportRedis?: boolean;
 }
 
 export interface RunningWorker {
@@ -115,7 +117,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   };
   const forgeWorker = await ForgeWorker.start(workerOptions);
-  forgeWorker.onError((err) => logger.warn({ err }, 'queue connection trouble'));
+  forgeWorker.onError((err) => logger.warn({ err }, 'queue trouble'));
+  if (options.reportRedis !== false) {
+    forgeWorker.onRedis((state) =>
+      state.reachable
+        ? logger.info('Redis is reachable again')
+        : logger.warn(
+            `Redis is unreachable (${state.error ?? 'no answer'}): no job is taken until it is back`,
+          ),
+    );
+  }
   logger.info({ name: forgeWorker.name, resources: forgeWorker.resources, stateDir }, 'worker started');
   return {
     name: forgeWorker.name,

@@ -5,7 +5,7 @@ import { stateDirOf } from '../compose-request.ts';
 import { ServiceError } from '../serve/errors.ts';
 import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds } from '../serve/options.ts';
 import { startService } from '../serve/service.ts';
-import { waitForSignal } from '../serve/signals.ts';
+import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 import { claimStateDir } from '../serve/state-dir.ts';
 import { resolveTokens, splitTokens } from '../serve/tokens.ts';
 import { VERSION } from '../version.ts';
@@ -136,6 +136,7 @@ export const serveCommand: Command = {
     out(`${signal}: stopping`);
     await service.close();
     out('stopped');
+    exitOnceStopped();
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import {
 } from '@debian-forge/worker';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
-import { waitForSignal } from '../serve/signals.ts';
+import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -97,6 +97,7 @@ export const workerCommand: Command = {
     out(`${signal}: ${drain ? 'waiting for the running builds' : 'cancelling the running builds'}`);
     await worker.close(!drain);
     out('stopped');
+    exitOnceStopped();
     return 0;
   },
 };

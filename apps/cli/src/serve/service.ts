@@ -3,6 +3,10 @@
  * directory, Redis (REDIS_URL, or a private redis-server there), the API with the compose
  * lifecycle, its listeners, and N workers that reach the API over its unix socket. `close()` takes
  * it down in the reverse order. The benchmark and tests start it in-process the same way.
+ *
+ * Redis going away is logged once (a warning, and an info when it is back), for the queue and the
+ * in-process worker alike; the private Redis is restarted by its supervisor (redis.ts) until the
+ * service closes; every wait for Redis in `close()` is bounded, so a stop takes seconds.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -20,7 +24,7 @@ import {
 } from '@debian-forge/api';
 import { EngineIndex } from '@debian-forge/engine';
 import { LibdirIndex } from '@debian-forge/manifest';
-import { ForgeQueue, redisOptionsFromUrl } from '@debian-forge/queue';
+import { ForgeQueue, type RedisState, redisOptionsFromUrl } from '@debian-forge/queue';
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { describeRepair, openStore } from '@debian-forge/store';
 import { type RunningWorker, startWorker } from '@debian-forge/worker';
@@ -100,11 +104,28 @@ async function closeAll(steps: (() => Promise<unknown> | unknown)[]): Promise<vo
   if (first !== undefined) throw first;
 }
 
+/** One line for Redis going away and one for its return (the queue reports changes only). */
+function redisReporter(warn: (line: string) => void, info: (line: string) => void) {
+  let downSince = 0;
+  return (state: RedisState) => {
+    if (!state.reachable) {
+      downSince = state.since;
+      warn(
+        `Redis is unreachable (${state.error ?? 'no answer'}): composes cannot be queued or cancelled until it is back`,
+      );
+    } else {
+      info(`Redis is reachable again after ${((state.since - downSince) / 1000).toFixed(1)} s`);
+    }
+  };
+}
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { stateDir } = options;
   // Without a logger (in-process uses) the service's own lines go to standard error.
   const warn = (line: string) =>
     options.logger ? options.logger.warn(line) : process.stderr.write(`forge serve: ${line}\n`);
+  const info = (line: string) =>
+    options.logger ? options.logger.info(line) : process.stderr.write(`forge serve: ${line}\n`);
   const socketPath =
     options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
   // Before anything else touches the directory; released last.
@@ -141,6 +162,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const queue = new ForgeQueue({ redis: redisOptionsFromUrl(redisUrl), queueName: options.queueName });
     cleanup.push(() => queue.close());
     await queue.ready();
+    queue.on('redis', redisReporter(warn, info));
 
     const socket =
       socketPath === undefined
@@ -195,6 +217,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         api: target,
         stateDir,
         maxJobs: options.workers,
+        reportRedis: false, // the queue's report above speaks for this process
         ...(options.logger ? { logger: options.logger.child({ name: 'forge-worker' }) } : {}),
       });
       worker = started;

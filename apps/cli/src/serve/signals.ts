@@ -16,3 +16,14 @@ export function waitForSignal(signals: NodeJS.Signals[], again: () => void): Pro
     for (const s of signals) process.on(s, handler);
   });
 }
+
+/**
+ * After a long-running verb has closed everything it opened: exit as soon as its exit code is set
+ * instead of when the event loop is empty. A library can hold a timer or a socket for a while after
+ * its close (BullMQ's event stream keeps its read's 11 s watchdog, a connection to a Redis that
+ * hangs waits for an answer to its goodbye). The exit code is `process.exitCode`, which the entry
+ * point sets from what the verb returns before this runs.
+ */
+export function exitOnceStopped(): void {
+  setImmediate(() => process.exit());
+}
