@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cryptPasswords, isCryptedPassword, randomSalt, sha512Crypt } from './crypt.ts';
+import { acceptBlueprint, cryptPasswords, isCryptedPassword, randomSalt, sha512Crypt } from './crypt.ts';
 import { validateBlueprint } from './schema.ts';
 
 describe('sha512Crypt', () => {
@@ -62,9 +62,58 @@ describe('cryptPasswords', () => {
     assert.equal(cryptPasswords(noUsers), noUsers);
   });
 
-  it('recognises crypt hash prefixes', () => {
-    for (const p of ['$1$a$b', '$5$a$b', '$6$a$b', '$y$j9T$a$b', '$2b$10$abc'])
-      assert.equal(isCryptedPassword(p), true, p);
-    for (const p of ['secret', '$6', '6$a$b']) assert.equal(isCryptedPassword(p), false, p);
+  it('recognises crypt hashes by their shape, not by their prefix alone', () => {
+    const real = [
+      '$1$a$b',
+      '$5$a$b',
+      '$6$a$b',
+      '$y$j9T$a$b',
+      '$2b$10$abc',
+      sha512Crypt('x', 'abcdefgh'),
+      sha512Crypt('x', 'abcdefgh', 10000),
+      '$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7',
+    ];
+    for (const p of real) assert.equal(isCryptedPassword(p), true, p);
+    // Plain text that starts like a hash: composer would store these as they are.
+    const plain = [
+      'secret',
+      '$6',
+      '6$a$b',
+      '$6$',
+      '$6$abc',
+      '$6$abc$',
+      '$6$my secret$x',
+      '$6$a$b\n',
+      '$9$a$b',
+    ];
+    for (const p of plain) assert.equal(isCryptedPassword(p), false, JSON.stringify(p));
+  });
+});
+
+describe('acceptBlueprint', () => {
+  it('validates, then hashes plain passwords', () => {
+    const r = acceptBlueprint(
+      { name: 'u', customizations: { user: [{ name: 'admin', password: 'secret' }] } },
+      () => 'fixedsalt',
+    );
+    assert.ok(r.ok);
+    assert.equal(r.blueprint.customizations?.user?.[0]?.password, sha512Crypt('secret', 'fixedsalt'));
+  });
+
+  it('refuses what the schema refuses, naming each problem', () => {
+    const r = acceptBlueprint({
+      name: 'u',
+      customizations: {
+        user: [{ name: 'bad\nname', password: 'secret' }],
+        directories: [{ path: 'tree:///../../etc' }],
+        files: [{ path: '/../../etc/shadow', data: 'x' }],
+      },
+    });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.issues.map((i) => i.path.join('.')),
+      ['customizations.user.0.name', 'customizations.directories.0.path', 'customizations.files.0.path'],
+    );
+    assert.ok(!JSON.stringify(r.issues).includes('secret'), 'no issue repeats the password');
   });
 });

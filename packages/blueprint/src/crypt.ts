@@ -4,15 +4,22 @@
  * saved; an empty password is dropped; an already hashed one is kept.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Blueprint } from './schema.ts';
+import { type Blueprint, type CheckResult, checkBlueprint } from './schema.ts';
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Prefixes of the crypt(3) hash methods; a password starting with one is taken as hashed. */
-const CRYPT_PREFIXES = ['$1$', '$2a$', '$2b$', '$2x$', '$2y$', '$5$', '$6$', '$7$', '$y$', '$gy$'];
+/**
+ * A crypt(3) hash: the prefix of a method libxcrypt knows (MD5, bcrypt, SHA-256, SHA-512, scrypt,
+ * yescrypt, gost-yescrypt), then `$`-separated fields of crypt's alphabet (`rounds=N` and similar
+ * parameters included) ending in a non-empty hash. osbuild-composer and lorax take any password
+ * that merely starts with `$2b$`, `$5$` or `$6$` as hashed; this shape check keeps that for real
+ * hashes (and Debian's default `$y$`), while a plain-text password that happens to start so (with a
+ * space, say, or no hash field) is still hashed instead of stored as it is.
+ */
+const CRYPT_HASH = /^\$(?:1|2[abxy]|5|6|7|y|gy)\$(?:[./0-9A-Za-z=,]+\$)+[./0-9A-Za-z]+$/;
 
 export function isCryptedPassword(password: string): boolean {
-  return CRYPT_PREFIXES.some((p) => password.startsWith(p));
+  return CRYPT_HASH.test(password);
 }
 
 function sha512(...parts: Buffer[]): Buffer {
@@ -123,4 +130,15 @@ export function cryptPasswords(bp: Blueprint, salt: () => string = randomSalt): 
       }),
     },
   };
+}
+
+/**
+ * A parsed document as every entry point takes a blueprint (Weldr's blueprints/new and workspace,
+ * the compose service under the Weldr, Cloud and Forge APIs): validated by the schema, then its
+ * passwords made ready to store (cryptPasswords), so a plain-text password never reaches the
+ * database, a manifest or a log. Never throws.
+ */
+export function acceptBlueprint(data: unknown, salt: () => string = randomSalt): CheckResult {
+  const r = checkBlueprint(data);
+  return r.ok ? { ok: true, blueprint: cryptPasswords(r.blueprint, salt) } : r;
 }

@@ -1,4 +1,5 @@
 export {
+  acceptBlueprint,
   cryptPasswords,
   isCryptedPassword,
   randomSalt,
