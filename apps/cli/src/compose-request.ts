@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AptError } from '@debian-forge/apt';
-import { BlueprintError, parseBlueprint, parseDataSize } from '@debian-forge/blueprint';
+import { BlueprintError, cryptPasswords, parseBlueprint, parseDataSize } from '@debian-forge/blueprint';
 import {
   aptResolver,
   type ComposePlan,
@@ -99,9 +99,10 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
     throw new UsageError(`--source-epoch takes whole seconds, not '${epochFlag}'`);
   }
   const target = {
-    blueprint: parseBlueprint(
-      text,
-      path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : 'auto',
+    // Validated as the API validates a pushed blueprint, and plain-text passwords hashed as it
+    // hashes them, so the manifest it prints or builds holds none.
+    blueprint: cryptPasswords(
+      parseBlueprint(text, path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : 'auto'),
     ),
     imageType: typeName,
     distro: flag('distro'),

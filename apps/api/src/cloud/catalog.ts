@@ -4,6 +4,7 @@
  * service), and GET /openapi (this app's generated document, the Cloud API's paths only).
  */
 import { parseDebianVersion } from '@debian-forge/apt';
+import { checkBlueprint } from '@debian-forge/blueprint';
 import { DISTROS, listImageTypes, packageSpec } from '@debian-forge/composer';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
 import { aptMessage, packageService, pkgSpec } from '../weldr/catalog-common.ts';
+import { invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './plugin.ts';
 
 function targetOf(
@@ -88,6 +90,9 @@ export async function cloudCatalogRoutes(app: FastifyInstance, deps: AppDeps): P
     { schema: { tags, summary: "Resolve a blueprint's packages", body: depsolveBody } },
     async (request) => {
       const body = request.body as z.infer<typeof depsolveBody>;
+      // Its packages are checked as a compose's are (the name is not kept: any will do).
+      const checked = checkBlueprint({ ...body.blueprint, name: 'depsolve' });
+      if (!checked.ok) throw invalidBlueprint(checked.issues, (path) => ['blueprint', ...path]);
       const packages = packageService(deps);
       const target = targetOf(
         packages,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DISTROS } from '@debian-forge/composer';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
-import { startTestApi } from '../testing.ts';
+import { startTestApi, type TestApi } from '../testing.ts';
 import { noDebianMirror } from '../weldr/test-helpers.ts';
 import { composeRequestOf } from './composes.ts';
 import { CLOUD_PREFIX } from './plugin.ts';
@@ -154,6 +154,121 @@ test('Cloud compose requests: blueprint, repositories and ostree options carried
       repositories: [{ id: 'cloud-1', baseurls: ['http://mirror.invalid/extra'], trusted: true }],
     },
   });
+});
+
+/** The Cloud API's answer to a compose request. */
+const postCompose = (a: TestApi, body: unknown) =>
+  a.app.inject({ method: 'POST', url: `${CLOUD_PREFIX}/compose`, payload: body as object });
+
+/** Asserts a 400 Cloud error with `id` (and, given, the problems' request paths and messages). */
+async function refused(a: TestApi, body: unknown, id: string, details?: { path: string; message: RegExp }[]) {
+  const res = await postCompose(a, body);
+  assert.equal(res.statusCode, 400, res.body);
+  const err = res.json() as { id: string; reason: string; details?: { path: string; message: string }[] };
+  assert.equal(err.id, id, res.body);
+  if (details) {
+    assert.deepEqual(
+      err.details?.map((d) => d.path),
+      details.map((d) => d.path),
+    );
+    for (const [i, d] of details.entries()) assert.match(err.details?.[i]?.message ?? '', d.message);
+  }
+  return err;
+}
+
+const base = { distribution: 'debian-12', image_request: imageRequest };
+
+test("Cloud compose requests: customizations become blueprint keys, checked and hashed like a pushed blueprint; errors name the request's keys", async (t) => {
+  const a = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  const secret = 'plain-secret-cloud-42';
+  const err = await refused(
+    a,
+    {
+      ...base,
+      customizations: {
+        users: [{ name: 'admin\nroot:x:0:0::/root:/bin/sh', password: secret }],
+        directories: [{ path: 'tree:///../../etc' }],
+        files: [{ path: '/../../etc/cron.d/evil', data: '* * * * * root id\n' }],
+        filesystem: [{ mountpoint: '/var', min_size: 'lots' }],
+        custom_repositories: [{ id: 'x', baseurl: ['ftp//nope'] }],
+        packages: ['ok', 'Bad Name'],
+        subscription: { organization: 1 },
+      },
+    },
+    'InvalidCustomization',
+    [
+      { path: '.customizations.packages[1]', message: /invalid Debian package name "Bad Name"/ },
+      { path: '.customizations.users[0].name', message: /invalid user name/ },
+      { path: '.customizations.filesystem[0].min_size', message: /not a size/ },
+      { path: '.customizations.directories[0].path', message: /must be absolute/ },
+      { path: '.customizations.files[0].path', message: /must be canonical/ },
+      { path: '.customizations.custom_repositories[0].baseurl[0]', message: /invalid repository URI/ },
+      { path: '.customizations.subscription', message: /unknown key "subscription"/ },
+    ],
+  );
+  assert.ok(!err.reason.includes(secret), 'the reason does not repeat the password');
+  await refused(
+    a,
+    { ...base, blueprint: { name: 'bp', customizations: { user: [{ name: 'a\nb' }] } } },
+    'InvalidCustomization',
+    [{ path: '.blueprint.customizations.user[0].name', message: /invalid user name/ }],
+  );
+  await refused(
+    a,
+    { ...base, blueprint: { name: 'bp', packages: [{ name: 'vim' }], minimal: 'yes' } },
+    'InvalidCustomization',
+    [{ path: '.blueprint.minimal', message: /expected a boolean/ }],
+  );
+  await refused(
+    a,
+    {
+      ...base,
+      image_request: { ...imageRequest, repositories: [{ rhsm: false }, { baseurl: 'gopher://x' }] },
+    },
+    'InvalidCustomization',
+    [{ path: '.image_request.repositories[1]', message: /invalid repository URI/ }],
+  );
+  assert.equal(a.store.composes.list().total, 0, 'nothing stored');
+  // depsolve/blueprint checks its packages the same way, before apt is asked.
+  const dep = await a.app.inject({
+    method: 'POST',
+    url: `${CLOUD_PREFIX}/depsolve/blueprint`,
+    payload: { blueprint: { packages: [{ name: '-oDebug::pkgProblemResolver=1' }] } },
+  });
+  assert.equal(dep.statusCode, 400, dep.body);
+  assert.equal(dep.json().id, 'InvalidCustomization');
+  assert.deepEqual(
+    dep.json().details.map((d: { path: string }) => d.path),
+    ['.blueprint.packages[0].name'],
+  );
+
+  const ok = await postCompose(a, {
+    ...base,
+    customizations: {
+      users: [{ name: 'admin', password: secret, groups: ['sudo'] }],
+      groups: [{ name: 'ops', gid: 2000 }],
+      filesystem: [{ mountpoint: '/var', min_size: 1024 ** 3 }],
+      fips: { enabled: false },
+      packages: ['tmux'],
+    },
+  });
+  assert.equal(ok.statusCode, 201, ok.body);
+  const { id } = ok.json() as { id: string };
+  const row = a.store.composes.get(id);
+  const bp = row?.blueprint as Record<string, unknown>;
+  assert.deepEqual(bp.packages, [{ name: 'tmux' }]);
+  const c = bp.customizations as {
+    user: { name: string; password: string }[];
+    group: unknown;
+    filesystem: unknown;
+    fips: unknown;
+  };
+  assert.equal(c.user[0]?.name, 'admin');
+  assert.match(c.user[0]?.password ?? '', /^\$6\$/);
+  assert.deepEqual(c.group, [{ name: 'ops', gid: 2000 }]);
+  assert.deepEqual(c.filesystem, [{ mountpoint: '/var', minsize: 1024 ** 3 }]);
+  assert.equal(c.fips, false);
+  assert.ok(!JSON.stringify(row).includes(secret), 'no plain text in the row');
 });
 
 test('Cloud API: distributions and the OpenAPI document of its routes', async (t) => {

@@ -6,6 +6,8 @@
  * and CANCELLED `failure` (with the reason as `error`). One image request per compose.
  */
 import { parseDebianVersion } from '@debian-forge/apt';
+import { BlueprintErrorCode, type BlueprintIssue } from '@debian-forge/blueprint';
+import { ComposerErrorCode } from '@debian-forge/composer';
 import type { Compose, Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -13,6 +15,7 @@ import type { AppDeps } from '../app.ts';
 import { composeService, ImageMissingError, imageOf, manifestPackages, sendImage } from '../compose-http.ts';
 import { ApiError } from '../errors.ts';
 import type { ComposeRequest } from '../services/composes.ts';
+import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './plugin.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,8 +49,9 @@ const imageRequest = z.object({
 
 const packageRef = z.object({ name: z.string(), version: z.string().optional() });
 
+// Loose: every key goes on to the blueprint schema, which names what it does not take.
 const blueprint = z
-  .object({
+  .looseObject({
     name: z.string(),
     version: z.string().optional(),
     description: z.string().optional(),
@@ -56,7 +60,7 @@ const blueprint = z
     modules: z.array(packageRef).optional(),
     customizations: z.record(z.string(), z.unknown()).optional(),
   })
-  .describe('A blueprint in its JSON form');
+  .describe('A blueprint in its JSON form, checked as Weldr checks a pushed one');
 
 export const composeRequest = z.object({
   distribution: z.string(),
@@ -75,8 +79,11 @@ function href(id: string, tail = ''): string {
   return `${CLOUD_PREFIX}/composes/${id}${tail}`;
 }
 
-/** The compose service's request for a Cloud compose request. */
-export function composeRequestOf(body: CloudComposeRequest): ComposeRequest {
+/**
+ * The compose service's request for a Cloud compose request, with its blueprint made by
+ * cloudBlueprint (the service checks that blueprint as it checks Weldr's).
+ */
+export function composeRequestOf(body: CloudComposeRequest): ComposeRequest & { cloud: CloudBlueprint } {
   const requests = body.image_requests ?? (body.image_request ? [body.image_request] : []);
   if (requests.length !== 1) {
     throw new ApiError(400, 'InvalidNumberOfImageBuilds', 'a compose takes exactly one image request');
@@ -92,44 +99,43 @@ export function composeRequestOf(body: CloudComposeRequest): ComposeRequest {
   if ((image.upload_targets?.length ?? 0) > 0) {
     throw new ApiError(400, 'InvalidUploadTarget', 'uploads to clouds are not supported; download the image');
   }
-  const repositories = (image.repositories ?? [])
-    .filter((r) => r.baseurl)
-    .map((r, i) => ({
-      id: `cloud-${i + 1}`,
-      baseurls: [r.baseurl as string],
-      ...(r.gpgkey ? { gpgkeys: [r.gpgkey] } : {}),
-      ...(r.check_gpg === false ? { trusted: true } : {}),
-    }));
-  let bp: ComposeRequest['blueprint'];
-  if (body.blueprint) {
-    bp = { ...body.blueprint };
-  } else {
-    const { packages, users, ...rest } = (body.customizations ?? {}) as {
-      packages?: unknown;
-      users?: unknown;
-    } & Record<string, unknown>;
-    bp = {
-      name: 'cloud-compose',
-      version: '0.0.0',
-      packages: Array.isArray(packages) ? packages.map((name) => ({ name: String(name) })) : [],
-      customizations: { ...rest, ...(users ? { user: users } : {}) },
-    };
-  }
-  if (repositories.length > 0) {
-    const c = (bp.customizations ?? {}) as { repositories?: unknown[] };
-    bp.customizations = { ...c, repositories: [...(c.repositories ?? []), ...repositories] };
-  }
+  const cloud = cloudBlueprint(
+    {
+      ...(body.blueprint ? { blueprint: body.blueprint } : {}),
+      ...(body.customizations ? { customizations: body.customizations } : {}),
+      imageRequestPath: body.image_requests ? ['image_requests', 0] : ['image_request'],
+    },
+    image.repositories ?? [],
+  );
   const ostree = Object.fromEntries(
     Object.entries(image.ostree ?? {}).filter(([, v]) => v !== undefined && v !== ''),
   );
   return {
-    blueprint: bp,
+    blueprint: cloud.blueprint,
+    cloud,
     imageType: IMAGE_TYPE_ALIASES[image.image_type] ?? image.image_type,
     distro: body.distribution,
     arch: image.architecture,
     ...(image.size ? { size: image.size } : {}),
     ...(Object.keys(ostree).length > 0 ? { ostree } : {}),
   };
+}
+
+/** The compose service's refusals in the Cloud API's words. */
+function cloudSubmitError(err: unknown, cloud: CloudBlueprint): never {
+  if (!(err instanceof ApiError)) throw err;
+  switch (err.code) {
+    case BlueprintErrorCode.Invalid:
+      throw invalidBlueprint(err.details as BlueprintIssue[], cloud.requestPath);
+    case ComposerErrorCode.Distro:
+      throw new ApiError(400, 'UnsupportedDistribution', err.message);
+    case ComposerErrorCode.ImageType:
+      throw new ApiError(400, 'UnsupportedImageType', err.message);
+    case ComposerErrorCode.Arch:
+      throw new ApiError(400, 'UnsupportedArchitecture', err.message);
+    default:
+      throw err;
+  }
 }
 
 function imageStatusOf(compose: Compose) {
@@ -188,21 +194,12 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
       },
     },
     async (request, reply) => {
-      const req = composeRequestOf(request.body as CloudComposeRequest);
+      const { cloud, ...req } = composeRequestOf(request.body as CloudComposeRequest);
       let compose: Compose;
       try {
         compose = await composeService(deps).submit(req);
       } catch (err) {
-        if (err instanceof ApiError && err.code === 'FORGE_ERR_COMPOSE_DISTRO') {
-          throw new ApiError(400, 'UnsupportedDistribution', err.message);
-        }
-        if (err instanceof ApiError && err.code === 'FORGE_ERR_COMPOSE_IMAGE_TYPE') {
-          throw new ApiError(400, 'UnsupportedImageType', err.message);
-        }
-        if (err instanceof ApiError && err.code === 'FORGE_ERR_COMPOSE_ARCH') {
-          throw new ApiError(400, 'UnsupportedArchitecture', err.message);
-        }
-        throw err;
+        cloudSubmitError(err, cloud);
       }
       return reply.code(201).send({ id: compose.uuid, kind: 'ComposeId' as const, href: href(compose.uuid) });
     },

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { BlueprintErrorCode, sha512Crypt } from '@debian-forge/blueprint';
+import type { ApiError } from '../errors.ts';
 import type { ComposeEvent } from '../events.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
 import {
+  catalogPlanner,
   firstRow,
   gatedPlanner,
   startTestWorker,
@@ -113,6 +116,63 @@ test('submit: refusals before anything is stored; planner and build failures end
   assert.equal(errorCode(api, lying.uuid), 'FORGE_ERR_ARTIFACT_MISSING');
   const log = api.store.composes.log.read(lying.uuid).map((l) => l.line);
   assert.match(log.at(-1) ?? '', /^\[forge\] compose failed: .*FORGE_ERR_ARTIFACT_MISSING/);
+});
+
+test('submit: the blueprint schema checks every blueprint; passwords are hashed before the row, the manifest and the log', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: catalogPlanner }, lifecycle: false });
+  const seen: ComposeEvent[] = [];
+  api.deps.events.subscribe((e) => seen.push(e));
+  const bad = (customizations: Record<string, unknown>) => ({
+    ...request,
+    blueprint: { name: 'x', customizations },
+  });
+  for (const req of [
+    bad({ user: [{ name: 'evil\nroot', password: 'x' }] }),
+    bad({ directories: [{ path: 'tree:///../../etc' }] }),
+    bad({ files: [{ path: '/../../etc/cron.d/x', data: 'x' }] }),
+    bad({ unknown_key: true }),
+    { ...request, blueprint: { name: '../../x' } },
+  ]) {
+    await assert.rejects(api.composes.submit(req as ComposeRequest), (e: ApiError) => {
+      assert.equal(e.status, 400);
+      assert.equal(e.code, BlueprintErrorCode.Invalid);
+      assert.ok(Array.isArray(e.details) && e.details.length === 1, JSON.stringify(e.details));
+      return true;
+    });
+  }
+  assert.equal(api.store.composes.list().total, 0, 'nothing stored');
+  assert.equal(seen.length, 0, 'no event');
+
+  const secret = 'plain-secret-4711';
+  const kept = sha512Crypt('kept', 'abcdefgh');
+  const compose = await api.composes.submit({
+    ...request,
+    blueprint: {
+      name: 'users',
+      customizations: {
+        user: [
+          { name: 'admin', password: secret },
+          { name: 'ops', password: kept },
+        ],
+      },
+    },
+  });
+  await api.composes.pending();
+  const row = api.store.composes.get(compose.uuid);
+  assert.equal(row?.state, 'QUEUED');
+  type Users = { customizations?: { user?: { password?: string }[] } };
+  const users = (row?.blueprint as Users | undefined)?.customizations?.user ?? [];
+  const hashed = users[0]?.password ?? '';
+  const salt = hashed.split('$')[2] ?? '';
+  assert.equal(hashed, sha512Crypt(secret, salt), 'the stored blueprint has the hash');
+  assert.equal(users[1]?.password, kept, 'a hash is kept as it is');
+  const manifest = JSON.stringify(row?.manifest);
+  assert.ok(manifest.includes(hashed), 'the manifest has the hash');
+  for (const text of [JSON.stringify(row), manifest, JSON.stringify(seen)]) {
+    assert.ok(!text.includes(secret), 'no plain text anywhere');
+  }
+  const job = await api.queue.getJob(`build-${compose.uuid}`);
+  assert.ok(!JSON.stringify(job?.payload).includes(secret), 'nor in the queued job');
 });
 
 test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused plan keeps nothing; cancel and the bound', async (t) => {

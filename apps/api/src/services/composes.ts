@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
+import { acceptBlueprint, BlueprintError, BlueprintErrorCode } from '@debian-forge/blueprint';
 import {
   aptResolver,
   ComposerError,
@@ -296,6 +297,19 @@ function checkPriority(priority: number | undefined): number {
   return p;
 }
 
+/**
+ * The blueprint of a compose request as it is stored and planned: checked by the blueprint
+ * package's schema (the code Weldr's blueprints/new runs, whatever API the request came through)
+ * and with its passwords hashed; 400 FORGE_ERR_BLUEPRINT_INVALID with the issues as details.
+ */
+function checkBlueprint(data: ComposeRequest['blueprint']): ComposeRequest['blueprint'] {
+  const r = acceptBlueprint(data);
+  if (!r.ok) {
+    throw new ApiError(400, BlueprintErrorCode.Invalid, BlueprintError.invalid(r.issues).message, r.issues);
+  }
+  return r.blueprint as unknown as ComposeRequest['blueprint'];
+}
+
 /** The compose or a 404 ApiError. */
 export function mustGetCompose(store: Store, uuid: string): Compose {
   const compose = store.composes.get(uuid);
@@ -344,12 +358,13 @@ export function createComposeService(
 
   /** Records a compose (PENDING); `queued` ones only while Redis is reachable. */
   const create = (request: ComposeRequest, queued: boolean): Compose => {
-    const target = checkTarget(request);
+    const blueprint = checkBlueprint(request.blueprint);
+    const target = checkTarget({ ...request, blueprint });
     if (queued) queue.assertAvailable();
     const compose = store.composes.create({
-      blueprintName: request.blueprint.name,
-      blueprintVersion: request.blueprint.version ?? '0.0.0',
-      blueprint: request.blueprint,
+      blueprintName: blueprint.name,
+      blueprintVersion: blueprint.version ?? '0.0.0',
+      blueprint,
       imageType: target.imageType.name,
       distro: target.distro.name,
       arch: target.arch,

@@ -425,6 +425,35 @@ test('blueprints: JSON and TOML nested deeper than 1000 levels are a 400 Bluepri
   );
 });
 
+test('blueprints: a plain-text password is hashed on push and in the workspace; no view shows it', async (t) => {
+  const a = await startTestApi(t);
+  const secret = 'plain-secret-0815';
+  const bp = (version: string) =>
+    `name = "pw"\nversion = "${version}"\n[[customizations.user]]\nname = "admin"\npassword = "${secret}"\n`;
+  assert.equal((await push(a.app, bp('0.0.1'))).statusCode, 200);
+  assert.equal((await push(a.app, bp('0.0.2'), TOML, 'workspace')).statusCode, 200);
+  const views = [
+    '/api/v0/blueprints/info/pw',
+    '/api/v0/blueprints/info/pw?format=toml',
+    '/api/v1/blueprints/changes/pw',
+    '/api/v0/blueprints/diff/pw/NEWEST/WORKSPACE',
+  ];
+  for (const url of views) {
+    const res = await get(a.app, url);
+    assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+    assert.ok(!res.body.includes(secret), `${url} shows the password`);
+  }
+  const info = (await get(a.app, '/api/v0/blueprints/info/pw')).json();
+  assert.match(info.blueprints[0].customizations.user[0].password, /^\$6\$[./0-9A-Za-z]{16}\$/);
+  // What SQLite keeps: every table that holds a blueprint.
+  const stored = [
+    a.store.blueprints.get('pw'),
+    a.store.blueprints.workspace.get('pw'),
+    a.store.blueprints.changes('pw', { offset: 0, limit: 10 }),
+  ];
+  assert.ok(!JSON.stringify(stored).includes(secret));
+});
+
 test('blueprints: bodies over the limit are refused with 413 and a Weldr error id', async (t) => {
   const small = await startTestApi(t, { bodyLimit: 1024 });
   const big = `name = "big"\ndescription = "${'x'.repeat(2048)}"\n`;

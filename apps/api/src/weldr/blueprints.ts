@@ -6,11 +6,10 @@
  */
 import type { ResolvedPackage } from '@debian-forge/apt';
 import {
+  acceptBlueprint,
   type Blueprint,
   BlueprintError,
   BlueprintErrorCode,
-  checkBlueprint,
-  cryptPasswords,
   diffResponse,
   formatIssue,
   freezeBlueprint,
@@ -53,8 +52,8 @@ const BAD_REQUEST =
 /**
  * A pushed blueprint, as `blueprints/new` and `blueprints/workspace` read it: Content-Type
  * `application/json` or `text/x-toml`, a name that fits the rule (else `InvalidChars`), and a
- * valid blueprint (unknown keys and bad values named by their path). Returns the blueprint and
- * the version as the client gave it.
+ * valid blueprint (unknown keys and bad values named by their path). Returns the blueprint, with
+ * plain-text passwords hashed, and the version as the client gave it.
  */
 function readBlueprint(request: FastifyRequest): { blueprint: Blueprint; versionGiven: string | undefined } {
   const { mediaType, text } = requestBody(request);
@@ -75,7 +74,8 @@ function readBlueprint(request: FastifyRequest): { blueprint: Blueprint; version
   if (typeof data.name !== 'string')
     throw new WeldrError(400, 'InvalidChars', 'Invalid characters in API path');
   checkName(data.name);
-  const r = checkBlueprint(data);
+  // Hashed here, as composer's Initialize() does on push, so the workspace copy keeps no plain text.
+  const r = acceptBlueprint(data);
   if (!r.ok) throw new WeldrError(400, 'BlueprintsError', r.issues.map(formatIssue).join('; '));
   const version = data.version;
   return {
@@ -338,8 +338,7 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
     handler: async (request) => {
       const { blueprint, versionGiven } = readBlueprint(request);
       checkDistro(blueprint, packageService(deps));
-      const saved = cryptPasswords(blueprint);
-      bps.push(saved as unknown as BlueprintJson, { versionGiven });
+      bps.push(blueprint as unknown as BlueprintJson, { versionGiven });
       return OK;
     },
   });

@@ -128,6 +128,19 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
   weldrError(await get(a, '/api/v0/compose/types?distro=fedora-40'), 400, 'DistroError');
 });
 
+test('compose start checks the stored blueprint with the blueprint schema: BlueprintsError, nothing started', async (t) => {
+  const a = await api(t);
+  // A blueprint stored before a rule it breaks existed (here: written to the store directly).
+  a.store.blueprints.push({ ...blueprint, name: 'old', customizations: { user: [{ name: 'a\nb' }] } });
+  weldrError(
+    await start(a, { blueprint_name: 'old', compose_type: 'qcow2' }),
+    400,
+    'BlueprintsError',
+    /customizations\.user\[0\]\.name/,
+  );
+  assert.equal(a.store.composes.list().total, 0, 'nothing started');
+});
+
 test('compose start waits for the manifest: its errors at once and no compose kept; cancel meanwhile; the bound', async (t) => {
   const gated = gatedPlanner();
   const a = await startTestApi(

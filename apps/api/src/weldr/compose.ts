@@ -10,6 +10,7 @@
  * in services/composes.ts; past it the answer is the build_id with a warning).
  */
 
+import { BlueprintErrorCode } from '@debian-forge/blueprint';
 import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
 import { isRedisUnavailable } from '@debian-forge/queue';
 import {
@@ -105,6 +106,8 @@ function startError(err: unknown, imageType: string): never {
   }
   if (err instanceof ApiError && err.status === 400) {
     switch (err.code) {
+      case BlueprintErrorCode.Invalid:
+        throw new WeldrError(400, 'BlueprintsError', err.message);
       case ComposerErrorCode.ImageType:
         throw new WeldrError(
           400,
