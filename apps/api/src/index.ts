@@ -7,6 +7,7 @@ export {
   type ComposeServiceImpl,
   type ComposeServiceOptions,
   createComposeService,
+  DEFAULT_MAX_IMAGE_SIZE,
   DEFAULT_PLAN_WAIT_SECONDS,
 } from './services/composes.ts';
 export { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';

@@ -271,6 +271,16 @@ test("Cloud compose requests: customizations become blueprint keys, checked and 
   assert.ok(!JSON.stringify(row).includes(secret), 'no plain text in the row');
 });
 
+test('Cloud compose requests: a size is a whole number of bytes up to the maximum image size', async (t) => {
+  const a = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  for (const size of [true, 1.5, -1, '1 GiB']) {
+    await refused(a, { ...base, image_request: { ...imageRequest, size } }, 'BadRequest');
+  }
+  const huge = await refused(a, { ...base, image_request: { ...imageRequest, size: 1e12 } }, 'BadRequest');
+  assert.match(huge.reason, /more than the largest image this service makes/);
+  assert.equal(a.store.composes.list().total, 0, 'nothing stored');
+});
+
 test('Cloud API: distributions and the OpenAPI document of its routes', async (t) => {
   const a = await startTestApi(t, {}, { lifecycle: false });
   const dists = (

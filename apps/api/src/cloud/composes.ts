@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { composeService, ImageMissingError, imageOf, manifestPackages, sendImage } from '../compose-http.ts';
 import { ApiError } from '../errors.ts';
-import type { ComposeRequest } from '../services/composes.ts';
+import { ComposeErrorCode, type ComposeRequest } from '../services/composes.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './plugin.ts';
 
@@ -133,6 +133,8 @@ function cloudSubmitError(err: unknown, cloud: CloudBlueprint): never {
       throw new ApiError(400, 'UnsupportedImageType', err.message);
     case ComposerErrorCode.Arch:
       throw new ApiError(400, 'UnsupportedArchitecture', err.message);
+    case ComposeErrorCode.BadRequest:
+      throw new ApiError(400, 'BadRequest', err.message);
     default:
       throw err;
   }

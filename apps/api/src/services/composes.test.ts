@@ -17,7 +17,12 @@ import {
   uploadingBuild,
   waitForState,
 } from './compose.fixture.ts';
-import { ComposeErrorCode, ComposePlanError, type ComposeRequest } from './composes.ts';
+import {
+  ComposeErrorCode,
+  ComposePlanError,
+  type ComposeRequest,
+  DEFAULT_MAX_IMAGE_SIZE,
+} from './composes.ts';
 
 function errorCode(api: TestApi, uuid: string): string | undefined {
   return (api.store.composes.get(uuid)?.error as { code?: string } | undefined)?.code;
@@ -173,6 +178,34 @@ test('submit: the blueprint schema checks every blueprint; passwords are hashed 
   }
   const job = await api.queue.getJob(`build-${compose.uuid}`);
   assert.ok(!JSON.stringify(job?.payload).includes(secret), 'nor in the queued job');
+});
+
+test('submit: a size is a whole number of bytes up to the maximum image size', async (t) => {
+  const GiB = 1024 ** 3;
+  const api = await startTestApi(
+    t,
+    {},
+    { composes: { planner: tinyPlanner, maxImageSize: 20 * GiB }, lifecycle: false },
+  );
+  for (const size of [true, '8 GiB', 1.5, -1, Number.NaN, 2 ** 53, 20 * GiB + 1, 1e12]) {
+    await assert.rejects(
+      api.composes.submit({ ...request, size: size as number }),
+      (e: ApiError) => e.status === 400 && e.code === ComposeErrorCode.BadRequest && /size/.test(e.message),
+      String(size),
+    );
+  }
+  await assert.rejects(api.composes.submit({ ...request, size: 1e12 }), {
+    message:
+      /size 1000000000000 bytes \(931\.3 GiB\) is more than the largest image this service makes, 21474836480 bytes \(20 GiB/,
+  });
+  assert.equal(api.store.composes.list().total, 0);
+  assert.equal((await api.composes.submit({ ...request, size: 20 * GiB })).size, 20 * GiB);
+  assert.equal((await api.composes.submit({ ...request, size: 0 })).size, 4 * GiB, 'the default');
+  const byDefault = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  await assert.rejects(byDefault.composes.submit({ ...request, size: DEFAULT_MAX_IMAGE_SIZE + 1 }), {
+    status: 400,
+  });
+  await assert.rejects(byDefault.composes.submit({ ...request, size: 1e12 }), { status: 400 });
 });
 
 test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused plan keeps nothing; cancel and the bound', async (t) => {

@@ -32,7 +32,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
-import { acceptBlueprint, BlueprintError, BlueprintErrorCode } from '@debian-forge/blueprint';
+import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
 import {
   aptResolver,
   ComposerError,
@@ -213,6 +213,8 @@ export interface ComposeServiceOptions {
   resources?: (compose: Compose) => Resources;
   /** The longest wait of `submit(…, { waitForPlan: true })`; DEFAULT_PLAN_WAIT_SECONDS by default. */
   planWaitSeconds?: number;
+  /** The largest image size (bytes) a compose may ask for; DEFAULT_MAX_IMAGE_SIZE by default. */
+  maxImageSize?: number;
 }
 
 export interface ComposeServiceDeps {
@@ -236,6 +238,15 @@ export interface ComposeServiceImpl extends ComposeService {
 type PlanOutcome = 'queued' | 'gone' | { failed: unknown };
 
 const GiB = 1024 ** 3;
+
+/**
+ * The largest image a compose may ask for unless configured (`forge serve --max-image-size`):
+ * 256 GiB. Its build job asks a worker for twice that in free disk (defaultResources), more than
+ * a build machine usually has; a larger request would wait in the queue for a worker that never
+ * comes, so it is refused with a 400 that names this limit.
+ */
+export const DEFAULT_MAX_IMAGE_SIZE = 256 * GiB;
+
 const TERMINAL: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 export function defaultResources(compose: Compose): Resources {
@@ -285,6 +296,31 @@ export function errorOf(err: unknown): { code: string; message: string } {
   };
 }
 
+/** `n` bytes for people: `931.3 GiB`. */
+function gib(n: number): string {
+  return `${Math.round((n / GiB) * 10) / 10} GiB`;
+}
+
+/** A requested image size: bytes from 0 (the image type's default) to `max`; else a 400. */
+function checkSize(size: number | undefined, max: number): number {
+  if (size === undefined) return 0;
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new ApiError(
+      400,
+      ComposeErrorCode.BadRequest,
+      `size must be a whole number of bytes, got ${describeValue(size)}`,
+    );
+  }
+  if (size > max) {
+    throw new ApiError(
+      400,
+      ComposeErrorCode.BadRequest,
+      `size ${size} bytes (${gib(size)}) is more than the largest image this service makes, ${max} bytes (${gib(max)}; forge serve --max-image-size)`,
+    );
+  }
+  return size;
+}
+
 function checkPriority(priority: number | undefined): number {
   const p = priority ?? DEFAULT_PRIORITY;
   if (!Number.isInteger(p) || p < MIN_PRIORITY || p > MAX_PRIORITY) {
@@ -332,6 +368,7 @@ export function createComposeService(
   const running = new Set<Promise<void>>();
   const adding = new Set<string>();
   const planWaitMs = (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000;
+  const maxImageSize = options.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE;
 
   const checkTarget = (request: ComposeRequest) => {
     try {
@@ -359,7 +396,8 @@ export function createComposeService(
   /** Records a compose (PENDING); `queued` ones only while Redis is reachable. */
   const create = (request: ComposeRequest, queued: boolean): Compose => {
     const blueprint = checkBlueprint(request.blueprint);
-    const target = checkTarget({ ...request, blueprint });
+    const size = checkSize(request.size, maxImageSize);
+    const target = checkTarget({ ...request, blueprint, size });
     if (queued) queue.assertAvailable();
     const compose = store.composes.create({
       blueprintName: blueprint.name,
@@ -368,7 +406,7 @@ export function createComposeService(
       imageType: target.imageType.name,
       distro: target.distro.name,
       arch: target.arch,
-      size: request.size || target.imageType.defaultSize,
+      size: size || target.imageType.defaultSize,
       priority: checkPriority(request.priority),
       ...(request.ostree ? { ostree: request.ostree } : {}),
     });

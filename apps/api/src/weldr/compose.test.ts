@@ -128,6 +128,36 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
   weldrError(await get(a, '/api/v0/compose/types?distro=fedora-40'), 400, 'DistroError');
 });
 
+test('compose start: ?test= other than 1 or 2, sizes that are not whole bytes or above the maximum: 400, nothing started', async (t) => {
+  const a = await api(t);
+  for (const query of ['?test=3', '?test=abc', '?test=0', '?test=1.0', '?test=%0A1']) {
+    weldrError(
+      await start(a, { blueprint_name: 'base', compose_type: 'qcow2' }, query),
+      400,
+      'InvalidChars',
+      /^invalid test parameter: ".*" \(1 fakes a failed compose, 2 a finished one\)$/,
+    );
+  }
+  for (const size of [true, '8 GiB', [1], { bytes: 1 }]) {
+    weldrError(
+      await start(a, { blueprint_name: 'base', compose_type: 'qcow2', size }),
+      400,
+      'ComposeError',
+      /^size must be a whole number of bytes, got (a|an) /,
+    );
+  }
+  for (const size of [1.5, 1e12, 2 ** 60]) {
+    weldrError(
+      await start(a, { blueprint_name: 'base', compose_type: 'qcow2', size }),
+      400,
+      'ComposeError',
+      /size/,
+    );
+  }
+  assert.equal(a.store.composes.list().total, 0, 'nothing started');
+  assert.equal((await a.queue.counts()).queued, 0, 'nothing queued');
+});
+
 test('compose start checks the stored blueprint with the blueprint schema: BlueprintsError, nothing started', async (t) => {
   const a = await api(t);
   // A blueprint stored before a rule it breaks existed (here: written to the store directly).

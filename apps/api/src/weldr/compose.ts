@@ -10,7 +10,7 @@
  * in services/composes.ts; past it the answer is the build_id with a warning).
  */
 
-import { BlueprintErrorCode } from '@debian-forge/blueprint';
+import { BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
 import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
 import { isRedisUnavailable } from '@debian-forge/queue';
 import {
@@ -125,6 +125,21 @@ function startError(err: unknown, imageType: string): never {
   throw err;
 }
 
+/**
+ * `?test=1` (a compose that fails at once) or `?test=2` (one that finishes with a fake image), or
+ * none. composer starts a real compose for any other value; a client that asked for a test compose
+ * never wants a real one, so other values are refused as `?format=` values are (`InvalidChars`).
+ */
+function testParam(request: FastifyRequest): '' | '1' | '2' {
+  const test = queryValue(request, 'test');
+  if (test === '' || test === '1' || test === '2') return test;
+  throw new WeldrError(
+    400,
+    'InvalidChars',
+    `invalid test parameter: ${JSON.stringify(test)} (1 fakes a failed compose, 2 a finished one)`,
+  );
+}
+
 interface StartBody {
   blueprint_name?: unknown;
   compose_type?: unknown;
@@ -189,6 +204,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       // body is JSON, just more than this service reads (see plugins/json-depth.ts).
       const tooDeep = bodyDepthError(text);
       if (tooDeep !== undefined) throw new WeldrError(400, 'HTTPError', tooDeep.message);
+      const test = testParam(request);
       let body: StartBody;
       try {
         body = JSON.parse(text) as StartBody;
@@ -202,14 +218,15 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const stored = name === '' ? undefined : store.blueprints.get(name);
       if (!stored) throw new WeldrError(400, 'UnknownBlueprint', `Unknown blueprint name: ${name}`);
       const imageType = typeof body.compose_type === 'string' ? body.compose_type : '';
-      const size = body.size === undefined || body.size === null ? 0 : Number(body.size);
-      if (!Number.isSafeInteger(size) || size < 0) {
+      // composer's uint64: a number, never `true` or "8 GiB"; the service checks its range.
+      if (body.size !== undefined && body.size !== null && typeof body.size !== 'number') {
         throw new WeldrError(
           400,
           'ComposeError',
-          `size must be a whole number of bytes, not ${String(body.size)}`,
+          `size must be a whole number of bytes, got ${describeValue(body.size)}`,
         );
       }
+      const size = body.size ?? 0;
       const ostree = {
         ref: optionalString(body.ostree?.ref, 'ostree.ref'),
         parent: optionalString(body.ostree?.parent, 'ostree.parent'),
@@ -223,7 +240,6 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         ...(given.length > 0 ? { ostree: Object.fromEntries(given) } : {}),
       };
       const service = composeService(deps);
-      const test = queryValue(request, 'test');
       let compose: Compose;
       try {
         compose =

@@ -1,9 +1,9 @@
-import { DEFAULT_PLAN_WAIT_SECONDS } from '@debian-forge/api';
+import { DEFAULT_MAX_IMAGE_SIZE, DEFAULT_PLAN_WAIT_SECONDS } from '@debian-forge/api';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
 import { stateDirOf } from '../compose-request.ts';
 import { ServiceError } from '../serve/errors.ts';
-import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds } from '../serve/options.ts';
+import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds, parseSize } from '../serve/options.ts';
 import { startService } from '../serve/service.ts';
 import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 import { claimStateDir } from '../serve/state-dir.ts';
@@ -56,6 +56,11 @@ export const serveCommand: Command = {
       metavar: 'SECONDS',
       help: `how long a Weldr compose start waits for its manifest (apt) to answer its errors at once; after that it answers the build_id and the manifest goes on being made (default ${DEFAULT_PLAN_WAIT_SECONDS}, under composer-cli's 240 s timeout)`,
     },
+    'max-image-size': {
+      type: 'string',
+      metavar: 'SIZE',
+      help: `the largest image a compose may ask for, in bytes or e.g. '1 TiB'; larger sizes are refused with a 400 (default ${DEFAULT_MAX_IMAGE_SIZE / 1024 ** 3} GiB: a build job asks a worker for twice the image size in free disk)`,
+    },
     redis: {
       type: 'string',
       metavar: 'URL',
@@ -73,6 +78,8 @@ export const serveCommand: Command = {
     const workers = parseCount('workers', flag('workers') ?? '1');
     const planWait = flag('plan-wait');
     const planWaitSeconds = planWait === undefined ? undefined : parseSeconds('plan-wait', planWait);
+    const maxSize = flag('max-image-size');
+    const maxImageSize = maxSize === undefined ? undefined : parseSize('max-image-size', maxSize);
     const given = [
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
@@ -97,6 +104,7 @@ export const serveCommand: Command = {
         workers,
         drain: ctx.flags.drain === true,
         ...(planWaitSeconds === undefined ? {} : { planWaitSeconds }),
+        ...(maxImageSize === undefined ? {} : { maxImageSize }),
         version: VERSION,
         logger,
       });

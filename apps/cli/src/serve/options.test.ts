@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../command.ts';
-import { parseCount, parseListen, parseSeconds } from './options.ts';
+import { parseCount, parseListen, parseSeconds, parseSize } from './options.ts';
 
 test('--listen takes HOST:PORT, [IPV6]:PORT, :PORT and none', () => {
   assert.deepEqual(parseListen('127.0.0.1:8700'), { host: '127.0.0.1', port: 8700 });
@@ -25,5 +25,14 @@ test('--plan-wait takes whole seconds from 0 to 3600', () => {
   assert.equal(parseSeconds('plan-wait', '600'), 600);
   for (const bad of ['-1', '1.5', 'ten', '3601', '']) {
     assert.throws(() => parseSeconds('plan-wait', bad), UsageError, bad);
+  }
+});
+
+test('--max-image-size takes bytes or a size with a unit, above 0', () => {
+  assert.equal(parseSize('max-image-size', '1 TiB'), 1024 ** 4);
+  assert.equal(parseSize('max-image-size', '500GB'), 500e9);
+  assert.equal(parseSize('max-image-size', '4096'), 4096);
+  for (const bad of ['0', '-1', '1.5 GiB', 'true', '1e12', '2 PiB', '']) {
+    assert.throws(() => parseSize('max-image-size', bad), UsageError, bad);
   }
 });

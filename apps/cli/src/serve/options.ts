@@ -1,7 +1,8 @@
 /**
  * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address, the
- * worker count and a number of seconds.
+ * worker count, a number of seconds and a size.
  */
+import { parseDataSize } from '@debian-forge/blueprint';
 import { UsageError } from '../command.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8700';
@@ -31,4 +32,16 @@ export function parseSeconds(flag: string, value: string, max = 3600): number {
     throw new UsageError(`--${flag} takes a whole number of seconds from 0 to ${max}, not '${value}'`);
   }
   return Number(value);
+}
+
+/** A size above 0: bytes, or with a unit as blueprints write sizes ("512 GiB", "1TB"). */
+export function parseSize(flag: string, value: string): number {
+  let bytes: number;
+  try {
+    bytes = parseDataSize(value);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
+  if (bytes === 0) throw new UsageError(`--${flag} must be more than 0`);
+  return bytes;
 }

@@ -63,6 +63,8 @@ export interface ServiceOptions {
   drain?: boolean;
   /** How long Weldr's compose start waits for the manifest (the compose service's default without). */
   planWaitSeconds?: number;
+  /** The largest image size in bytes a compose may ask for (the compose service's default without). */
+  maxImageSize?: number;
 }
 
 export interface Service {
@@ -190,6 +192,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       {
         manifestIndex,
         ...(options.planWaitSeconds === undefined ? {} : { planWaitSeconds: options.planWaitSeconds }),
+        ...(options.maxImageSize === undefined ? {} : { maxImageSize: options.maxImageSize }),
       },
     );
     cleanup.push(() => composes.pending());
