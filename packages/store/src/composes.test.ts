@@ -314,3 +314,45 @@ test('active composes come highest priority first, then oldest; a compose can be
   assert.equal(store.composes.byJob('job-8'), undefined);
   assert.ok(store.composes.get(done));
 });
+
+test('a compose id in upper case finds the compose everywhere; the store keeps the lower-case form', (t) => {
+  const store = openStore(tempDb(t));
+  t.after(() => store.close());
+  const given = 'ABCDEF01-2345-4678-9ABC-DEF012345678';
+  const { uuid } = newCompose(store, given);
+  assert.equal(uuid, given.toLowerCase(), 'a given id is stored lower-case');
+  const upper = uuid.toUpperCase();
+  assert.equal(store.composes.get(upper)?.uuid, uuid);
+  store.composes.setManifest(upper, { version: '2' });
+  store.composes.setPriority(upper, 9);
+  store.composes.setJob(upper, 'job-1');
+  assert.equal(store.composes.transition(upper, 'QUEUED').state, 'QUEUED');
+  store.composes.log.append(upper, ['one', 'two']);
+  assert.deepEqual(
+    store.composes.log.read(upper).map((l) => l.line),
+    ['one', 'two'],
+  );
+  assert.deepEqual(
+    store.composes.log.read(uuid).map((l) => l.line),
+    ['one', 'two'],
+  );
+  store.composes.transition(upper, 'BUILDING');
+  store.artifacts.add({
+    uuid: upper,
+    filename: 'disk.qcow2',
+    path: '/x',
+    size: 1,
+    sha256: 'a'.repeat(64),
+    mimeType: 'application/x-qemu-disk',
+  });
+  assert.equal(store.artifacts.list(uuid)[0]?.uuid, uuid);
+  assert.equal(store.artifacts.get(upper, 'disk.qcow2')?.uuid, uuid);
+  const row = store.composes.get(uuid);
+  assert.equal(row?.priority, 9);
+  assert.equal(row?.jobId, 'job-1');
+  assert.deepEqual(row?.manifest, { version: '2' });
+  assert.equal(store.composes.delete(upper)?.length, 1);
+  assert.equal(store.composes.get(uuid), undefined);
+  newCompose(store, uuid);
+  assert.throws(() => newCompose(store, uuid.toUpperCase()), { code: StoreErrorCode.Exists });
+});

@@ -626,25 +626,30 @@ export function openStore(path: string, options: StoreOptions = {}) {
 
   // --- composes ---------------------------------------------------------------------------------
 
+  // Compose ids are stored lower-case (randomUUID's form); every statement that takes one reads it
+  // with lower(), so an upper-case id finds its compose through every API, as in osbuild-composer
+  // (which parses ids with a UUID library).
   const c = {
-    get: db.prepare('SELECT * FROM composes WHERE uuid = ?'),
+    get: db.prepare('SELECT * FROM composes WHERE uuid = lower(?)'),
     insert: db.prepare(
       `INSERT INTO composes (uuid, blueprint_name, blueprint_version, blueprint, image_type, distro, arch,
          size, priority, state, pending_at, manifest, ostree_ref, ostree_parent, ostree_url, created_at)
-       VALUES (@uuid, @blueprint_name, @blueprint_version, @blueprint, @image_type, @distro, @arch,
+       VALUES (lower(@uuid), @blueprint_name, @blueprint_version, @blueprint, @image_type, @distro, @arch,
          @size, @priority, 'PENDING', @now, @manifest, @ostree_ref, @ostree_parent, @ostree_url, @now)`,
     ),
-    delete: db.prepare('DELETE FROM composes WHERE uuid = ?'),
-    setManifest: db.prepare('UPDATE composes SET manifest = ? WHERE uuid = ?'),
-    setPriority: db.prepare('UPDATE composes SET priority = ? WHERE uuid = ?'),
-    setJob: db.prepare('UPDATE composes SET job_id = ? WHERE uuid = ?'),
+    delete: db.prepare('DELETE FROM composes WHERE uuid = lower(?)'),
+    setManifest: db.prepare('UPDATE composes SET manifest = ? WHERE uuid = lower(?)'),
+    setPriority: db.prepare('UPDATE composes SET priority = ? WHERE uuid = lower(?)'),
+    setJob: db.prepare('UPDATE composes SET job_id = ? WHERE uuid = lower(?)'),
     active: db.prepare(
       "SELECT * FROM composes WHERE state IN ('PENDING', 'QUEUED', 'BUILDING') ORDER BY priority DESC, created_at, rowid",
     ),
     byJob: db.prepare('SELECT * FROM composes WHERE job_id = ?'),
-    logNext: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS n FROM compose_logs WHERE uuid = ?'),
-    logInsert: db.prepare('INSERT INTO compose_logs (uuid, seq, line) VALUES (?, ?, ?)'),
-    logRead: db.prepare('SELECT seq, line FROM compose_logs WHERE uuid = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    logNext: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS n FROM compose_logs WHERE uuid = lower(?)'),
+    logInsert: db.prepare('INSERT INTO compose_logs (uuid, seq, line) VALUES (lower(?), ?, ?)'),
+    logRead: db.prepare(
+      'SELECT seq, line FROM compose_logs WHERE uuid = lower(?) AND seq > ? ORDER BY seq LIMIT ?',
+    ),
   };
 
   const getCompose = (uuid: string): Compose | undefined => {
@@ -731,7 +736,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
         if (opts.jobId !== undefined) sets.push('job_id = @jobId');
         if (opts.workerId !== undefined) sets.push('worker_id = @workerId');
         if (opts.error !== undefined) sets.push('error = @error');
-        db.prepare(`UPDATE composes SET ${sets.join(', ')} WHERE uuid = @uuid`).run({
+        db.prepare(`UPDATE composes SET ${sets.join(', ')} WHERE uuid = lower(@uuid)`).run({
           to,
           now,
           uuid,
@@ -806,15 +811,16 @@ export function openStore(path: string, options: StoreOptions = {}) {
 
   // --- artifacts --------------------------------------------------------------------------------
 
+  // Compose ids read with lower(), as in the compose statements above.
   const a = {
     insert: db.prepare(
       `INSERT INTO artifacts (uuid, filename, path, size, sha256, mime_type, created_at)
-       VALUES (@uuid, @filename, @path, @size, @sha256, @mime_type, @now)`,
+       VALUES (lower(@uuid), @filename, @path, @size, @sha256, @mime_type, @now)`,
     ),
     byId: db.prepare('SELECT * FROM artifacts WHERE id = ?'),
-    get: db.prepare('SELECT * FROM artifacts WHERE uuid = ? AND filename = ?'),
-    list: db.prepare('SELECT * FROM artifacts WHERE uuid = ? ORDER BY id'),
-    delete: db.prepare('DELETE FROM artifacts WHERE uuid = ? AND filename = ?'),
+    get: db.prepare('SELECT * FROM artifacts WHERE uuid = lower(?) AND filename = ?'),
+    list: db.prepare('SELECT * FROM artifacts WHERE uuid = lower(?) ORDER BY id'),
+    delete: db.prepare('DELETE FROM artifacts WHERE uuid = lower(?) AND filename = ?'),
   };
 
   const artifacts = {

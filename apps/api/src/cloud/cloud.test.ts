@@ -281,6 +281,23 @@ test('Cloud compose requests: a size is a whole number of bytes up to the maximu
   assert.equal(a.store.composes.list().total, 0, 'nothing stored');
 });
 
+test('Cloud API: a compose id in upper case is the same compose', async (t) => {
+  const a = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  const ok = await postCompose(a, base);
+  assert.equal(ok.statusCode, 201, ok.body);
+  const { id } = ok.json() as { id: string };
+  // The routes of one compose, asked with its id in upper case.
+  for (const path of [
+    `/composes/${id.toUpperCase()}`,
+    `/composes/${id.toUpperCase()}/logs`,
+    `/composes/${id.toUpperCase()}/metadata`,
+  ]) {
+    const res = await a.app.inject({ method: 'GET', url: `${CLOUD_PREFIX}${path}` });
+    assert.equal(res.statusCode, 200, `${path}: ${res.body}`);
+    assert.equal((res.json() as { id: string }).id, id);
+  }
+});
+
 test('Cloud API: distributions and the OpenAPI document of its routes', async (t) => {
   const a = await startTestApi(t, {}, { lifecycle: false });
   const dists = (

@@ -176,7 +176,7 @@ export function composeStatus(compose: Compose) {
 
 function composeOf(store: Store, id: string): Compose {
   if (!UUID_RE.test(id)) throw new ApiError(400, 'InvalidComposeId', `${id} is not a compose id`);
-  const compose = store.composes.get(id.toLowerCase());
+  const compose = store.composes.get(id);
   if (!compose) throw new ApiError(404, 'ComposeNotFound', `compose ${id} does not exist`);
   return compose;
 }

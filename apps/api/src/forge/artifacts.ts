@@ -55,7 +55,7 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       response: { 201: uploaded },
     },
     handler: async (request, reply) => {
-      const { uuid } = request.params as { uuid: string };
+      const { uuid: id } = request.params as { uuid: string };
       const { filename } = request.query as { filename: string };
       const headers = request.headers as Record<string, string | undefined>;
       const want = (headers['x-forge-sha256'] ?? '').toLowerCase();
@@ -66,7 +66,8 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       if (unsafe) throw new ApiError(400, ArtifactErrorCode.BadUpload, unsafe);
       const lengthHeader = headers['content-length'];
       const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
-      let compose = mustGetCompose(deps.store, uuid);
+      let compose = mustGetCompose(deps.store, id);
+      const { uuid } = compose; // the stored form names its directory, whatever case was asked
       if (compose.state === 'QUEUED' && compose.jobId) {
         // The worker can be quicker than the lifecycle's handling of its `active` event.
         const job = await deps.queue.getJob(compose.jobId);

@@ -41,8 +41,9 @@ export async function eventRoutes(scope: FastifyInstance, deps: AppDeps): Promis
       },
     },
     async (request, reply) => {
-      const { compose: uuid, heartbeat } = request.query;
-      const current = uuid === undefined ? undefined : mustGetCompose(deps.store, uuid);
+      const { compose: asked, heartbeat } = request.query;
+      const current = asked === undefined ? undefined : mustGetCompose(deps.store, asked);
+      const uuid = current?.uuid; // events carry the stored (lower-case) form of the id
       reply.hijack();
       const res: ServerResponse = reply.raw;
       res.writeHead(200, {

@@ -4,7 +4,13 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { listen } from '../server.ts';
-import { type Build, startTestWorker, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
+import {
+  type Build,
+  startTestWorker,
+  uploadArtifact,
+  uploadingBuild,
+  waitForState,
+} from '../services/compose.fixture.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
 
 const MANIFEST = { version: '2', pipelines: [{ name: 'image', stages: [] }], sources: {} };
@@ -240,4 +246,69 @@ test('GET /events streams state, progress and log events with heartbeats; ?compo
   assert.ok(all.events.some((e) => e.event === 'state' && e.data.state === 'COMPLETED'));
   await api.close();
   await all.ended;
+});
+
+test('compose ids in upper case: view with progress, events, the artifact directory, priority and cancel', async (t) => {
+  const api = await startTestApi(t, (dir) => ({ socket: { path: join(dir, 'api.socket'), mode: 0o600 } }));
+  const { socket } = await listen(api.app, api.config);
+  const { id } = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' })).json();
+  const UP = id.toUpperCase();
+  await waitForState(api, id, 'QUEUED');
+  const stream = await openStream(socket as string, `/api/forge/v1/events?compose=${UP}`);
+  assert.equal(stream.status, 200);
+  // The build uploads under the id in upper case, as a client that kept it so would.
+  let open: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const worker = await startTestWorker(
+    api,
+    async (ctx) => {
+      await ctx.progress(1, 2, 'half way');
+      await gate;
+      const res = await uploadArtifact(api, UP, 'disk.raw', Buffer.from('bytes'));
+      assert.equal(res.statusCode, 201, res.body);
+      return {
+        success: true,
+        artifact: { filename: 'disk.raw', ...(res.json() as { size: number; sha256: string }) },
+      };
+    },
+    { own: true },
+  );
+  await waitForState(api, id, 'BUILDING');
+  let view = (await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${UP}` })).json();
+  for (let i = 0; i < 100 && view.progress === null; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    view = (await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${UP}` })).json();
+  }
+  assert.equal(view.id, id);
+  assert.equal(view.progress?.message, 'half way', JSON.stringify(view));
+  open();
+  await stream.ended;
+  assert.deepEqual(
+    stream.events.filter((e) => e.event === 'state').map((e) => e.data.state),
+    ['QUEUED', 'BUILDING', 'COMPLETED'],
+  );
+  assert.ok(stream.events.every((e) => e.data.uuid === id));
+  const [artifact] = api.store.artifacts.list(id);
+  assert.equal(
+    artifact?.path,
+    join(api.config.artifactsDir, id, 'disk.raw'),
+    'the stored id names the directory',
+  );
+
+  await worker.close(); // the second compose stays queued
+  const second = (
+    await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x', priority: 1 })
+  ).json();
+  const SECOND = second.id.toUpperCase();
+  const url = `/api/forge/v1/composes/${SECOND}`;
+  await waitForState(api, second.id, 'QUEUED');
+  const priority = await api.app.inject({ method: 'PUT', url: `${url}/priority`, payload: { priority: 42 } });
+  assert.equal(priority.statusCode, 200, priority.body);
+  assert.equal((await api.queue.getJob(`build-${second.id}`))?.payload.priority, 42);
+  const cancelled = await api.app.inject({ method: 'POST', url: `${url}/cancel` });
+  assert.equal(cancelled.statusCode, 200, cancelled.body);
+  assert.equal(cancelled.json().id, second.id);
+  assert.equal(cancelled.json().state, 'CANCELLED');
 });

@@ -79,7 +79,10 @@ export async function forgeRoutes(scope: FastifyInstance, deps: AppDeps): Promis
       throw new ApiError(503, 'FORGE_ERR_UNAVAILABLE', 'the compose service is not running');
     return deps.composes;
   };
-  const view = (uuid: string) => viewOf(mustGetCompose(store, uuid), store, progress.get(uuid));
+  const view = (id: string) => {
+    const compose = mustGetCompose(store, id);
+    return viewOf(compose, store, progress.get(compose.uuid));
+  };
 
   app.post(
     '/manifests',

@@ -208,6 +208,26 @@ test('submit: a size is a whole number of bytes up to the maximum image size', a
   await assert.rejects(byDefault.composes.submit({ ...request, size: 1e12 }), { status: 400 });
 });
 
+test('an id in upper case is the same compose: cancel, priority and delete, events with the stored id', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  const seen: ComposeEvent[] = [];
+  api.deps.events.subscribe((e) => seen.push(e));
+  const compose = await api.composes.submit(request);
+  await api.composes.pending();
+  const upper = compose.uuid.toUpperCase();
+  assert.equal((await api.composes.setPriority(upper, 7)).priority, 7);
+  assert.equal((await api.queue.getJob(`build-${compose.uuid}`))?.payload.priority, 7);
+  assert.equal((await api.composes.cancel(upper)).state, 'CANCELLED');
+  assert.equal(await api.queue.getJob(`build-${compose.uuid}`), undefined, 'out of the queue');
+  await api.composes.delete(upper);
+  assert.equal(api.store.composes.get(compose.uuid), undefined);
+  assert.ok(seen.length > 0);
+  assert.ok(
+    seen.every((e) => e.uuid === compose.uuid),
+    'events name the compose as stored',
+  );
+});
+
 test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused plan keeps nothing; cancel and the bound', async (t) => {
   const gated = gatedPlanner();
   const api = await startTestApi(

@@ -559,8 +559,9 @@ export function createComposeService(
       return moveCompose(deps, uuid, 'COMPLETED');
     },
 
-    async cancel(uuid) {
-      const compose = mustGetCompose(store, uuid);
+    async cancel(id) {
+      const compose = mustGetCompose(store, id);
+      const { uuid } = compose; // the stored form of an id given in another case
       if (TERMINAL.includes(compose.state)) {
         throw new ApiError(
           409,
@@ -580,8 +581,9 @@ export function createComposeService(
       return moveCompose(deps, uuid, 'CANCELLED', { error });
     },
 
-    async delete(uuid) {
-      const compose = mustGetCompose(store, uuid);
+    async delete(id) {
+      const compose = mustGetCompose(store, id);
+      const { uuid } = compose; // the stored form of an id given in another case
       if (!TERMINAL.includes(compose.state)) {
         throw new ApiError(
           409,
@@ -592,9 +594,10 @@ export function createComposeService(
       remove(uuid);
     },
 
-    async setPriority(uuid, priority) {
+    async setPriority(id, priority) {
       const p = checkPriority(priority);
-      const compose = mustGetCompose(store, uuid);
+      const compose = mustGetCompose(store, id);
+      const { uuid } = compose;
       if (compose.state !== 'PENDING' && compose.state !== 'QUEUED') {
         throw new ApiError(
           409,

@@ -171,6 +171,42 @@ test('compose start checks the stored blueprint with the blueprint schema: Bluep
   assert.equal(a.store.composes.list().total, 0, 'nothing started');
 });
 
+test('compose ids in upper case: every Weldr compose route finds the compose', async (t) => {
+  const a = await api(t);
+  const finished = await startId(a, 'tar', '?test=2');
+  const waiting = await startId(a, 'qcow2', '');
+  await a.composes.pending();
+  const up = (id: string) => id.toUpperCase();
+  const status = (await get(a, `/api/v0/compose/status/${up(finished)},${up(waiting)}`)).json() as {
+    uuids: { id: string }[];
+  };
+  assert.deepEqual(
+    status.uuids.map((e) => e.id),
+    [finished, waiting].sort(),
+  );
+  const info = await get(a, `/api/v0/compose/info/${up(finished)}`);
+  assert.equal(info.statusCode, 200, info.body);
+  assert.equal((info.json() as { id: string }).id, finished);
+  for (const route of ['log', 'logs', 'metadata', 'results', 'image']) {
+    const res = await get(a, `/api/v0/compose/${route}/${up(finished)}`);
+    assert.equal(res.statusCode, 200, `${route}: ${res.body}`);
+  }
+  const cancel = await a.app.inject({ method: 'DELETE', url: `/api/v0/compose/cancel/${up(waiting)}` });
+  assert.deepEqual(cancel.json(), { uuid: waiting, status: true });
+  const del = await a.app.inject({
+    method: 'DELETE',
+    url: `/api/v0/compose/delete/${up(finished)},${up(waiting)}`,
+  });
+  assert.deepEqual(del.json(), {
+    uuids: [
+      { uuid: finished, status: true },
+      { uuid: waiting, status: true },
+    ],
+    errors: [],
+  });
+  weldrError(await get(a, '/api/v0/compose/info/not-a-uuid'), 400, 'UnknownUUID');
+});
+
 test('compose start waits for the manifest: its errors at once and no compose kept; cancel meanwhile; the bound', async (t) => {
   const gated = gatedPlanner();
   const a = await startTestApi(

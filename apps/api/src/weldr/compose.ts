@@ -317,7 +317,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
           if (!UUID_RE.test(id)) throw new WeldrError(400, 'UnknownUUID', `${id} is not a valid build uuid`);
         }
         composes = ids.flatMap((id) => {
-          const c = store.composes.get(id.toLowerCase());
+          const c = store.composes.get(id);
           return c ? [c] : [];
         });
       }
@@ -395,7 +395,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
           errors.push({ id: 'UnknownUUID', msg: `${id} is not a valid build uuid` });
           continue;
         }
-        const compose = store.composes.get(id.toLowerCase());
+        const compose = store.composes.get(id);
         if (!compose) {
           errors.push({ id: 'UnknownUUID', msg: `compose ${id} doesn't exist` });
           continue;
