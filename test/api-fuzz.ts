@@ -178,6 +178,35 @@ const blueprint = fc.record(
   { requiredKeys: ['name'] },
 );
 
+/** A blueprint the service must take: a pool name, real packages, plain customizations. */
+const soundBlueprint = fc.record({
+  name: poolName,
+  version: fc.constantFrom('0.0.1', '1.0.0'),
+  description: fc.constant('a blueprint of the fuzzer'),
+  packages: fc.subarray([{ name: 'bash' }, { name: 'curl', version: '*' }]),
+  customizations: fc.record(
+    {
+      hostname: fc.constant('fuzz'),
+      user: fc.constant([{ name: 'fuzz', password: 'plain-password', groups: ['users'] }]),
+      timezone: fc.constant({ timezone: 'UTC' }),
+    },
+    { requiredKeys: [] },
+  ),
+});
+const anyBlueprint = fc.oneof(soundBlueprint, blueprint);
+
+const soundSource = fc.record({
+  id: poolName,
+  name: poolName,
+  type: fc.constant('deb'),
+  url: fc.constant('http://127.0.0.1:9/debian'),
+  suites: fc.constant(['bookworm']),
+  components: fc.constant(['main']),
+  check_gpg: fc.constant(false),
+  check_ssl: fc.boolean(),
+  distros: fc.constant(['debian-12']),
+});
+
 const source = fc.record(
   {
     id: name,
@@ -196,6 +225,12 @@ const source = fc.record(
 );
 
 const imageType = fc.oneof(fc.constantFrom('tar', 'qcow2', 'raw', 'debian-atomic-commit'), anyString);
+
+const soundWeldrCompose = fc.record({
+  blueprint_name: poolName,
+  compose_type: fc.constantFrom('tar', 'qcow2'),
+  branch: fc.constant('master'),
+});
 
 const weldrCompose = fc.record(
   {
@@ -300,8 +335,29 @@ const manifest = fc.record({ pipeline: fc.oneof(fc.constant('tree'), anyString) 
   sources: {},
 }));
 
-/** The value of a path parameter, by its name in the document. */
-function pathParam(param: string): fc.Arbitrary<string> {
+const soundCloudCompose = fc.record({
+  distribution: fc.constantFrom('debian-12', 'debian-13'),
+  image_request: fc.record({
+    architecture: fc.constant('x86_64'),
+    image_type: fc.constantFrom('tar', 'guest-image'),
+    repositories: fc.constant([]),
+  }),
+  blueprint: soundBlueprint,
+});
+
+const soundManifestRequest = fc.record({
+  manifest: manifest.filter((m) => m.pipelines[0]?.name === 'tree'),
+  exports: fc.constant(['tree']),
+  filename: fc.constant('x'),
+  priority: fc.integer({ min: 1, max: 100 }),
+});
+
+/**
+ * The value of a path parameter, by its name in the document. `*` (every package) is left out of
+ * the package routes: it is a valid request, but one that reads the whole archive's index, and the
+ * tests of packages/apt cover it.
+ */
+function pathParam(param: string, operation: string): fc.Arbitrary<string> {
   switch (param) {
     case 'uuid':
     case 'uuids':
@@ -319,7 +375,7 @@ function pathParam(param: string): fc.Arbitrary<string> {
       return fc.oneof(
         name,
         fc.array(name, { minLength: 2, maxLength: 3 }).map((l) => l.join(',')),
-        fc.constant('*'),
+        fc.constant(/\/(projects|modules)\//.test(operation) ? 'fuzz-a' : '*'),
       );
     default:
       return name;
@@ -371,7 +427,7 @@ export function requestArbitraries(): fc.Arbitrary<FuzzRequest>[] {
       const params = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
       const pathArb = fc
-        .tuple(...params.map((p) => pathParam(p).chain(encodeParam)))
+        .tuple(...params.map((p) => pathParam(p, operation).chain(encodeParam)))
         .map((values) =>
           params.reduce((path, p, i) => path.replace(`{${p}}`, values[i] as string), template),
         );
@@ -426,12 +482,42 @@ function bodyFor(
   operation: string,
   op: Operation,
 ): fc.Arbitrary<{ body: string; contentType: string; headers?: Record<string, string> } | undefined> {
-  if (/blueprints\/(new|workspace)$/.test(operation)) return textBody(blueprint);
-  if (/projects\/source\/new$/.test(operation)) return textBody(source);
-  if (/^POST \/api\/v[01]\/compose$/.test(operation)) return textBody(weldrCompose);
+  if (/blueprints\/(new|workspace)$/.test(operation)) return textBody(anyBlueprint);
+  if (/projects\/source\/new$/.test(operation)) return textBody(fc.oneof(soundSource, source));
+  if (/^POST \/api\/v[01]\/compose$/.test(operation))
+    return textBody(fc.oneof(soundWeldrCompose, weldrCompose));
+  // Sound Cloud composes are made rare: each one plans with apt in the background.
+  if (operation === 'POST /api/image-builder-composer/v2/compose') return jsonBody(op, soundCloudCompose, 1);
+  if (operation === 'POST /api/forge/v1/manifests') return jsonBody(op, soundManifestRequest);
+  if (operation === 'PUT /api/forge/v1/composes/{uuid}/artifact') return artifactBody;
+  return jsonBody(op);
+}
+
+const artifactBody = fc.record({
+  body: fc.string({ maxLength: 64 }),
+  contentType: fc.constant('application/octet-stream'),
+  headers: fc.record({
+    'x-forge-sha256': fc.oneof(hex(64), anyString.filter(headerSafe)),
+  }),
+});
+
+/** A JSON body from the operation's schema, or a sound one when given (`soundWeight` in 18). */
+function jsonBody(
+  op: Operation,
+  sound?: fc.Arbitrary<unknown>,
+  soundWeight = 8,
+): fc.Arbitrary<{ body: string; contentType: string; headers?: Record<string, string> } | undefined> {
   const schema = op.requestBody?.content?.['application/json']?.schema;
   if (schema) {
     return fc.oneof(
+      ...(sound
+        ? [
+            {
+              weight: soundWeight,
+              arbitrary: sound.map((v) => ({ body: JSON.stringify(v), contentType: 'application/json' })),
+            },
+          ]
+        : []),
       {
         weight: 8,
         arbitrary: fromSchema(schema).map((v) => ({
@@ -443,16 +529,8 @@ function bodyFor(
         weight: 1,
         arbitrary: fc.string({ maxLength: 100 }).map((s) => ({ body: s, contentType: 'application/json' })),
       },
+      { weight: 1, arbitrary: deepJson.map((body) => ({ body, contentType: 'application/json' })) },
     );
-  }
-  if (operation === 'PUT /api/forge/v1/composes/{uuid}/artifact') {
-    return fc.record({
-      body: fc.string({ maxLength: 64 }),
-      contentType: fc.constant('application/octet-stream'),
-      headers: fc.record({
-        'x-forge-sha256': fc.oneof(hex(64), anyString.filter(headerSafe)),
-      }),
-    });
   }
   return fc.constant(undefined);
 }

@@ -24,12 +24,22 @@ if (skip) console.log(`# skipping the API fuzzer: ${skip}`);
 
 const RUNS = Number(process.env.FORGE_FUZZ_RUNS ?? 40);
 const SEED = process.env.FORGE_FUZZ_SEED === undefined ? undefined : Number(process.env.FORGE_FUZZ_SEED);
+/** How long one request may take; routes that run apt take seconds the first time. */
+const ANSWER_MS = 60_000;
 const WELDR_501 = /^\/api\/v1\/(compose\/uploads\/|upload\/)/;
 
 interface Stats {
   requests: number;
   byStatus: Map<number, number>;
   stored: { blueprints: number; sources: number; composes: number };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
 }
 
 /** A request in a line, its path and body cut short. */
@@ -73,8 +83,15 @@ describe('the API under fuzzing', { skip, timeout: 30 * 60_000 }, () => {
     const target = req.via === 'socket' ? socket : { url: serve.url, token: serve.token };
     const headers: Record<string, string> = { ...req.headers };
     if (req.contentType) headers['content-type'] = req.contentType;
-    const answer = await call(target, req.method, path, req.method === 'GET' ? undefined : req.body, headers);
+    const t0 = Date.now();
+    const answer = await withTimeout(
+      call(target, req.method, path, req.method === 'GET' ? undefined : req.body, headers),
+      ANSWER_MS,
+      `no answer within ${ANSWER_MS / 1000} s: ${req.method} ${path.slice(0, 200)}`,
+    );
     stats.requests++;
+    const took = Date.now() - t0;
+    if (took > 1000) console.error(`SLOW ${took} ms ${req.method} ${path.slice(0, 150)}`);
     stats.byStatus.set(answer.status, (stats.byStatus.get(answer.status) ?? 0) + 1);
     const text = answer.text();
     for (const m of text.matchAll(/"(?:build_id|id|uuid)":"([0-9a-f-]{36})"/g)) known.push(m[1] as string);
