@@ -413,12 +413,16 @@ function queryString(entries: [string, string][]): string {
 /** The routes that never end by themselves (an event stream) and routes a fuzzer must leave alone. */
 const LEFT_OUT = new Set(['GET /api/forge/v1/events']);
 
-/** One arbitrary request per operation of the OpenAPI document. */
-export function requestArbitraries(): fc.Arbitrary<FuzzRequest>[] {
+/** The operations that store something, drawn more often so that runs have something to sweep. */
+const STORING =
+  /^POST \/api\/(v[01]\/(blueprints\/(new|workspace)|projects\/source\/new|compose)|image-builder-composer\/v2\/compose|forge\/v1\/manifests)$/;
+
+/** A request to any operation of the OpenAPI document. */
+export function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
   const doc = JSON.parse(readFileSync(join(REPO, 'openapi', 'forge.json'), 'utf8')) as {
     paths: Record<string, Record<string, Operation>>;
   };
-  const out: fc.Arbitrary<FuzzRequest>[] = [];
+  const out: fc.WeightedArbitrary<FuzzRequest>[] = [];
   for (const [template, methods] of Object.entries(doc.paths)) {
     for (const [lower, op] of Object.entries(methods)) {
       const method = lower.toUpperCase();
@@ -446,8 +450,9 @@ export function requestArbitraries(): fc.Arbitrary<FuzzRequest>[] {
             )
             .map((l) => l.filter((e): e is [string, string] => e !== undefined));
       const bodyArb = bodyFor(operation, op);
-      out.push(
-        fc
+      out.push({
+        weight: STORING.test(operation) ? 6 : 1,
+        arbitrary: fc
           .record({
             via: fc.constantFrom<'socket' | 'tcp'>('socket', 'socket', 'tcp'),
             path: pathArb,
@@ -461,10 +466,10 @@ export function requestArbitraries(): fc.Arbitrary<FuzzRequest>[] {
             ...(body ?? {}),
             operation,
           })),
-      );
+      });
     }
   }
-  return out;
+  return fc.oneof(...out);
 }
 
 /**
