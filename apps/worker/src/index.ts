@@ -2,4 +2,10 @@ export { DEFAULT_WORK_DIR, workerOptionsFromEnv } from './config.ts';
 export { WorkerError, WorkerErrorCode } from './errors.ts';
 export { type BuildEvent, MonitorStream } from './monitor-stream.ts';
 export { type ApiTarget, type UploadedArtifact, uploadArtifact } from './upload.ts';
-export { DEFAULT_FORGE_COMMAND, type RunningWorker, startWorker, type WorkerOptions } from './worker.ts';
+export {
+  DEFAULT_FORGE_COMMAND,
+  deadWorkLine,
+  type RunningWorker,
+  startWorker,
+  type WorkerOptions,
+} from './worker.ts';

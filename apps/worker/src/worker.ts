@@ -8,11 +8,13 @@
  * Several worker processes may share a state directory (and so the store). At start a worker
  * releases what builds of dead worker processes left recorded (a worker killed with SIGKILL takes
  * its build down with it, see build.ts, but nothing releases that build's mounts until someone
- * reaps its record) and removes the work directories of dead worker processes.
+ * reaps its record), then removes what those builds left in the store's write areas (store/stage,
+ * store/tmp: a half-built tree can be hundreds of MB, which would otherwise stay until the next
+ * build opens the store) and the work directories of dead worker processes.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { processStartTime, releaseDeadEngines } from '@debian-forge/engine';
+import { type DeadWork, processStartTime, releaseDeadEngines, removeDeadWork } from '@debian-forge/engine';
 import {
   ForgeWorker,
   type ForgeWorkerOptions,
@@ -65,8 +67,18 @@ export interface RunningWorker {
   name: string;
   resources: Resources;
   forgeWorker: ForgeWorker;
+  /** What builds that died had left in the store, removed at start (`deadWorkLine` says it). */
+  removedAtStart: DeadWork;
   /** Stops taking jobs and waits for the running ones; `force` cancels them (their processes are killed). */
   close(force?: boolean): Promise<void>;
+}
+
+/** What a worker's start removed from its store, in one line: how much, and which directories. */
+export function deadWorkLine(storeDir: string, left: DeadWork): string {
+  const shown = left.removed.slice(0, 10).join(', ');
+  const more = left.removed.length > 10 ? ` and ${left.removed.length - 10} more` : '';
+  const mb = (left.bytes / 1e6).toFixed(1);
+  return `removed ${left.removed.length} work directories of dead builds (${mb} MB) from ${storeDir}: ${shown}${more}`;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -81,6 +93,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const rundir = join(stateDir, 'run');
   await Promise.all([storeDir, workDir, rundir].map((d) => mkdir(d, { recursive: true })));
   await releaseDeadEngines(rundir, { log: (line) => logger.info(line) });
+  const left = await removeDeadWork(storeDir);
+  if (left.removed.length > 0) logger.info(deadWorkLine(storeDir, left));
   for (const name of await readdir(workRoot)) {
     const owner = /^(\d+)-(\d+)$/.exec(name);
     if (owner && processStartTime(Number(owner[1])) !== owner[2]) {
@@ -132,6 +146,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     name: forgeWorker.name,
     resources: forgeWorker.resources,
     forgeWorker,
+    removedAtStart: left,
     close: async (force = false) => {
       await forgeWorker.close(force);
       logger.info({ name: forgeWorker.name }, 'worker stopped');

@@ -33,4 +33,4 @@ export {
 } from './monitor.ts';
 export { processStartTime, ResourceRegistry, releaseDeadEngines } from './resources.ts';
 export { libdirRunner } from './runners.ts';
-export { type CacheSize, ObjectStore, parseSize } from './store.ts';
+export { type CacheSize, type DeadWork, ObjectStore, parseSize, removeDeadWork } from './store.ts';

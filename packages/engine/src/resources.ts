@@ -86,7 +86,8 @@ export function currentBootId(): string {
   }
 }
 
-function isAlive(pid: number, startTime: string): boolean {
+/** Whether process `pid` runs and is the one that started at `startTime` (not a reuse of its pid). */
+export function processAlive(pid: number, startTime: string): boolean {
   return pidAlive(pid) && processStartTime(pid) === startTime;
 }
 
@@ -377,12 +378,12 @@ async function reapDead(dir: string, myPid: number, myStart: string, log: Log): 
       string?,
     ];
     if (name.endsWith('.tmp')) {
-      if (!isAlive(Number(pid), start)) removeQuietly(join(dir, name));
+      if (!processAlive(Number(pid), start)) removeQuietly(join(dir, name));
       continue;
     }
     const ownerPid = claimerPid ?? pid;
     const ownerStart = claimerStart ?? start;
-    if (isAlive(Number(ownerPid), ownerStart)) continue;
+    if (processAlive(Number(ownerPid), ownerStart)) continue;
     const base = name.replace(/\.reaping-\d+-\d+$/, '');
     const claimed = join(dir, `${base}.reaping-${myPid}-${myStart}`);
     try {

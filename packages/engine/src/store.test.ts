@@ -14,7 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ObjectStore, parseSize } from './store.ts';
+import { processStartTime } from './resources.ts';
+import { ObjectStore, parseSize, removeDeadWork } from './store.ts';
 
 const root = process.getuid?.() === 0;
 
@@ -120,6 +121,48 @@ describe('object store', () => {
       assert.equal(readFileSync(join(dir, 'out3/image'), 'utf8'), 'kept');
       assert.ok(existsSync(join(read.tree, 'image')), 'the cache keeps its object');
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the work a dead build left in stage/ and tmp/, and nothing of a live one's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const root = join(dir, 'store');
+      const store = await ObjectStore.open(root);
+      const live = store.newObject(); // this process's: kept
+      writeFileSync(join(live.tree, 'f'), 'live');
+      const gone = spawnSync('true').pid; // a pid that ran and exited
+      const me = process.pid;
+      const start = processStartTime(me) as string;
+      const make = (rel: string, bytes: number) => {
+        mkdirSync(join(root, rel, 'tree'), { recursive: true });
+        writeFileSync(join(root, rel, 'tree', 'data'), Buffer.alloc(bytes, 1));
+      };
+      make(`stage/${gone}-${start}.uuid-dead`, 300_000);
+      make(`tmp/${me}-${Number(start) + 1}.buildroot-tmp-reused`, 200_000); // my pid, another start: a dead build's
+      make(`tmp/${gone}.buildroot-tmp-older-form`, 1000);
+      make(`tmp/${me}.buildroot-tmp-older-form-alive`, 1000);
+      make('tmp/not-a-build', 1000);
+      const left = await removeDeadWork(root);
+      assert.deepEqual(
+        left.removed.sort(),
+        [
+          `stage/${gone}-${start}.uuid-dead`,
+          `tmp/${gone}.buildroot-tmp-older-form`,
+          `tmp/${me}-${Number(start) + 1}.buildroot-tmp-reused`,
+        ].sort(),
+      );
+      assert.ok(left.bytes >= 500_000 && left.bytes < 2_000_000, `${left.bytes} bytes`);
+      assert.deepEqual(readdirSync(join(root, 'stage')), [live.path.split('/').pop()]);
+      assert.deepEqual(readdirSync(join(root, 'tmp')).sort(), [
+        `${me}.buildroot-tmp-older-form-alive`,
+        'not-a-build',
+      ]);
+      assert.deepEqual(await removeDeadWork(root), { removed: [], bytes: 0 });
+      await store.close();
+      assert.deepEqual(readdirSync(join(root, 'stage')), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

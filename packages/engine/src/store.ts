@@ -4,8 +4,12 @@
  *   STORE/cache.info           {"version": 1, "maximum-size": N | "unlimited"} (persisted)
  *   STORE/objects/<id>/data/{tree/, meta/}, object.info {"size", "created"}, object.lock
  *   STORE/sources/<content-type>/<checksum>
- *   STORE/stage/<pid>.uuid-*   write area of objects being built or committed
- *   STORE/tmp/<pid>.*          per-build temporary directories
+ *   STORE/stage/<owner>.uuid-*  write area of objects being built or committed
+ *   STORE/tmp/<owner>.*         per-build temporary directories
+ *
+ * `<owner>` is the pid and start time of the build process (`1234-5678`), so what a build that
+ * died left there is told from a live build's work exactly, even once its pid is reused
+ * (`removeDeadWork`; the older form `<pid>.` counts as dead when no process has that pid).
  *
  * Objects built in this run are "floating" (kept in memory, not in the cache) unless a checkpoint
  * commits them. A commit copies the object to the write area and renames it into `objects/`, so a
@@ -32,6 +36,7 @@ import { join } from 'node:path';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { pidAlive, run } from './exec.ts';
 import { type HeldLock, lock, tryLock } from './lock.ts';
+import { processAlive, processStartTime } from './resources.ts';
 
 export type CacheSize = number | 'unlimited';
 
@@ -133,12 +138,7 @@ export class ObjectStore {
   /** Opens (creating if needed) the store at `root`, removing work left by builds that died. */
   static async open(root: string): Promise<ObjectStore> {
     for (const d of ['objects', 'sources', 'stage', 'tmp']) mkdirSync(join(root, d), { recursive: true });
-    for (const d of ['stage', 'tmp']) {
-      for (const name of readdirSync(join(root, d))) {
-        const pid = Number(/^(\d+)\./.exec(name)?.[1]);
-        if (pid && !pidAlive(pid)) await removeTree(join(root, d, name));
-      }
-    }
+    await removeDeadWork(root);
     const tag = join(root, 'CACHEDIR.TAG');
     if (!existsSync(tag)) {
       writeFileSync(
@@ -181,7 +181,7 @@ export class ObjectStore {
 
   /** A new temporary directory in the store, removed by `close()` if still there. */
   tempDir(prefix: string): string {
-    const dir = join(this.tmpDir, `${process.pid}.${prefix}${randomUUID()}`);
+    const dir = join(this.tmpDir, `${owner()}.${prefix}${randomUUID()}`);
     mkdirSync(dir, { recursive: true });
     this.#work.push(dir);
     return dir;
@@ -189,7 +189,7 @@ export class ObjectStore {
 
   /** A new object to build into, in the write area. */
   newObject(): WorkObject {
-    const dir = join(this.root, 'stage', `${process.pid}.uuid-${randomUUID()}`);
+    const dir = join(this.root, 'stage', `${owner()}.uuid-${randomUUID()}`);
     this.#work.push(dir);
     return new WorkObject(dir);
   }
@@ -275,7 +275,7 @@ export class ObjectStore {
     const final = join(this.root, 'objects', id);
     if (existsSync(join(final, 'data', 'tree'))) return !move;
     await obj.clampMtimes();
-    const staging = join(this.root, 'stage', `${process.pid}.uuid-${randomUUID()}`);
+    const staging = join(this.root, 'stage', `${owner()}.uuid-${randomUUID()}`);
     this.#work.push(staging);
     mkdirSync(staging);
     const data = join(staging, 'data');
@@ -331,7 +331,7 @@ export class ObjectStore {
       const held = await tryLock(join(o.dir, 'object.lock'), 'exclusive');
       if (!held) continue;
       try {
-        const trash = join(this.root, 'stage', `${process.pid}.evict-${randomUUID()}`);
+        const trash = join(this.root, 'stage', `${owner()}.evict-${randomUUID()}`);
         renameSync(o.dir, trash);
         this.#work.push(trash);
         total -= o.size;
@@ -412,6 +412,51 @@ export class ObjectStore {
   }
 }
 
+let ownerTag: string | undefined;
+
+/** This process as the owner of work directories: `<pid>-<start time>`. */
+function owner(): string {
+  ownerTag ??= `${process.pid}-${processStartTime(process.pid) ?? 0}`;
+  return ownerTag;
+}
+
+/** What `removeDeadWork` removed: paths relative to the store, and the bytes they held. */
+export interface DeadWork {
+  removed: string[];
+  bytes: number;
+}
+
+/**
+ * Removes what builds that died left in the store's `stage/` and `tmp/` (a build killed with
+ * SIGKILL removes nothing itself): every directory whose owner process no longer runs. Work of a
+ * live build, in this process or another sharing the store, is left alone. Mounts the dead build
+ * left must be released first (`releaseDeadEngines`): removal never crosses into another file
+ * system.
+ */
+export async function removeDeadWork(root: string): Promise<DeadWork> {
+  const dead: string[] = [];
+  for (const d of ['stage', 'tmp']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, d));
+    } catch {
+      continue; // no such area (yet)
+    }
+    for (const name of names) {
+      const m = /^(\d+)(?:-(\d+))?\./.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      const alive = m[2] === undefined ? pidAlive(pid) : processAlive(pid, m[2]);
+      if (!alive) dead.push(join(d, name));
+    }
+  }
+  if (dead.length === 0) return { removed: [], bytes: 0 };
+  const paths = dead.map((p) => join(root, p));
+  const bytes = await diskUsage(...paths).catch(() => 0);
+  for (const path of paths) await removeTree(path);
+  return { removed: dead, bytes };
+}
+
 /**
  * Removes a work directory without crossing into another file system. `ostree admin deploy` marks
  * deployments immutable (chattr +i); when plain removal leaves something, the flag is cleared and
@@ -425,7 +470,8 @@ async function removeTree(dir: string): Promise<void> {
   await run(['rm', '-rf', '--one-file-system', dir], { okCodes: [1] });
 }
 
-async function diskUsage(path: string): Promise<number> {
-  const { stdout } = await run(['du', '-s', '--block-size=1', path]);
-  return Number(stdout.split(/\s/)[0]);
+/** Bytes the paths take on disk, together (`du --total`: a file linked twice counts once). */
+async function diskUsage(...paths: string[]): Promise<number> {
+  const { stdout } = await run(['du', '-s', '--total', '--block-size=1', ...paths]);
+  return Number(stdout.trim().split('\n').pop()?.split(/\s/)[0]);
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_IMAGE_SIZE, DEFAULT_PLAN_WAIT_SECONDS } from '@debian-forge/api';
+import { deadWorkLine } from '@debian-forge/worker';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
 import { stateDirOf } from '../compose-request.ts';
@@ -135,6 +136,9 @@ export const serveCommand: Command = {
         ? `worker ${service.worker.name}: ${workers} build${workers === 1 ? '' : 's'} at a time, store in ${stateDir}/store`
         : 'no workers (API only)',
     );
+    if (service.worker && service.worker.removedAtStart.removed.length > 0) {
+      out(deadWorkLine(`${stateDir}/store`, service.worker.removedAtStart));
+    }
     out('ready; stop with Ctrl-C (SIGINT) or SIGTERM');
 
     const signal = await waitForSignal(['SIGINT', 'SIGTERM'], () => {
