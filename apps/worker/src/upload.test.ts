@@ -39,7 +39,7 @@ async function server(statuses: number[]) {
   return { url: `http://127.0.0.1:${port}/base/`, seen, close: () => srv.close() };
 }
 
-test('uploads with Content-Length, X-Forge-Sha256 and the token; retries a 5xx; a 4xx is final', async (t) => {
+test('uploads with Content-Length, X-Forge-Sha256 and the token; retries a 503; a 4xx, 500 or 507 is final', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'forge-upload-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'disk.img');
@@ -73,10 +73,61 @@ test('uploads with Content-Length, X-Forge-Sha256 and the token; retries a 5xx; 
   );
   assert.equal(refused.seen.length, 1, 'not retried');
 
+  // The API's own faults that a retry does not cure: no room (507), a directory it cannot write.
+  for (const status of [507, 500]) {
+    const full = await server([status, 201]);
+    t.after(full.close);
+    await assert.rejects(
+      uploadArtifact({ url: full.url, token: 'tok' }, 'c1', 'disk.img', file, { retryDelayMs: 10 }),
+      (err: { code?: string; message: string }) =>
+        err.code === WorkerErrorCode.UPLOAD && err.message.includes(`refused the artifact: ${status} `),
+    );
+    assert.equal(full.seen.length, 1, `${status} not retried`);
+  }
+
   // Nobody listening: every attempt fails to connect.
   s.close();
   await assert.rejects(
     uploadArtifact({ url: s.url, token: 'tok' }, 'c1', 'disk.img', file, { retryDelayMs: 10, attempts: 2 }),
     /failed 2 times, last: .*ECONNREFUSED/,
   );
+});
+
+test('an answer that comes before the whole body went out is read, and the sending stops', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-upload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'disk.img');
+  writeFileSync(file, Buffer.alloc(64 * 1024 ** 2, 1));
+  // The server answers after the first chunk, then reads slowly (64 KiB every 5 ms): the client
+  // must hang up once it has the answer, not send the rest.
+  let hungUp: (bytes: number) => void = () => {};
+  const closed = new Promise<number>((resolve) => {
+    hungUp = resolve;
+  });
+  const srv = createServer((req, res) => {
+    req.socket.once('close', () => hungUp(req.socket.bytesRead));
+    req.on('data', () => {
+      if (!res.headersSent) {
+        res.writeHead(507, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ code: 'FORGE_ERR_ARTIFACTS_FULL', message: 'the artifacts directory is full' }),
+        );
+      }
+      req.pause();
+      setTimeout(() => req.resume(), 5);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => srv.close());
+  const { port } = srv.address() as AddressInfo;
+  await assert.rejects(
+    uploadArtifact({ url: `http://127.0.0.1:${port}/`, token: 'tok' }, 'c1', 'disk.img', file, {
+      retryDelayMs: 10,
+    }),
+    /refused the artifact: 507 FORGE_ERR_ARTIFACTS_FULL: the artifacts directory is full/,
+  );
+  const timeout = new Promise<string>((r) => setTimeout(() => r('still connected after 5 s'), 5000).unref());
+  const bytes = await Promise.race([closed, timeout]);
+  assert.equal(typeof bytes, 'number', String(bytes));
+  assert.ok((bytes as number) < 64 * 1024 ** 2, `the server read ${bytes} bytes`);
 });

@@ -3,8 +3,11 @@
  * `PUT /api/forge/v1/composes/{uuid}/artifact?filename=NAME`, the file streamed as
  * `application/octet-stream` with `Content-Length` and `X-Forge-Sha256`, over the API's unix socket
  * or over HTTP(S) with a bearer token. The checksum is computed first (one read of the file), so
- * the API can verify while it writes. Connection failures and 5xx answers are retried a few times
- * (an API restarting); 4xx answers are final.
+ * the API can verify while it writes. Connection failures and 502, 503, 504 answers (an API
+ * restarting, a proxy in front of it) are retried a few times; every other answer is final: a 4xx
+ * is the upload's fault, and a 500 or 507 is the API's own, which it does not get over by itself
+ * (its artifacts directory is full or unwritable: it has failed the compose already, and a retry
+ * would only be refused).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -74,7 +77,11 @@ function send(
       res.on('data', (chunk: string) => {
         if (body.length < 64 * 1024) body += chunk;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        // An answer before the whole body went out (the API refused it midway): stop sending.
+        if (!req.writableFinished) req.destroy();
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -92,9 +99,12 @@ function reason(answer: Answer): string {
   return `${answer.status} ${answer.body.slice(0, 200)}`.trim();
 }
 
+/** Answers that say "not now" rather than "no": a gateway without its API, an API not ready. */
+const RETRIED = new Set([502, 503, 504]);
+
 export interface UploadOptions {
   signal?: AbortSignal;
-  /** Attempts for connection failures and 5xx answers; default 4. */
+  /** Attempts for connection failures and 502, 503, 504 answers; default 4. */
   attempts?: number;
   /** First pause between attempts, doubled each time; default 1000 ms. */
   retryDelayMs?: number;
@@ -133,7 +143,7 @@ export async function uploadArtifact(
         }
         return { filename: stored.filename ?? filename, size, sha256 };
       }
-      if (answer.status < 500) {
+      if (!RETRIED.has(answer.status)) {
         throw new WorkerError(WorkerErrorCode.UPLOAD, `the API refused the artifact: ${reason(answer)}`);
       }
       failure = reason(answer);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BlueprintErrorCode, sha512Crypt } from '@debian-forge/blueprint';
 import type { ApiError } from '../errors.ts';
 import type { ComposeEvent } from '../events.ts';
+import { listen } from '../server.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
 import {
   catalogPlanner,
@@ -406,6 +408,69 @@ test('artifact upload: streamed and checked; a wrong checksum is refused and lea
   assert.equal(ok.json().size, big.length);
   assert.equal(api.store.artifacts.get(compose.uuid, 'disk.qcow2')?.size, big.length);
   assert.equal(readFileSync(join(api.config.artifactsDir, compose.uuid, 'disk.qcow2')).length, big.length);
+});
+
+test("artifact upload: a body broken off is the client's fault (400, still BUILDING), storage the server's (5xx, FAILED)", async (t) => {
+  const api = await startTestApi(t, (dir) => ({ socket: { path: join(dir, 'api.socket'), mode: 0o600 } }), {
+    composes: { planner: tinyPlanner },
+    lifecycle: false,
+  });
+  const { socket } = await listen(api.app, api.config);
+  const compose = await api.composes.submit(request);
+  await api.composes.pending();
+  api.store.composes.transition(compose.uuid, 'BUILDING');
+  const part = join(api.config.artifactsDir, compose.uuid, 'disk.qcow2.part');
+
+  // 1 MiB announced, 64 KiB sent, then the connection is gone.
+  const answered = await new Promise<string>((resolve) => {
+    const conn = createConnection(socket as string, () => {
+      conn.write(
+        `PUT /api/forge/v1/composes/${compose.uuid}/artifact?filename=disk.qcow2 HTTP/1.1\r\nhost: x\r\n` +
+          `content-type: application/octet-stream\r\ncontent-length: ${1024 ** 2}\r\nx-forge-sha256: ${'a'.repeat(64)}\r\n\r\n`,
+      );
+      conn.write(Buffer.alloc(64 * 1024), () => setTimeout(() => conn.destroy(), 100));
+    });
+    let got = '';
+    conn.on('data', (d) => {
+      got += d.toString();
+    });
+    conn.on('close', () => resolve(got));
+  });
+  assert.equal(answered, '', 'nobody to answer');
+  for (let i = 0; i < 50 && existsSync(part); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(existsSync(part), false, 'the .part file is removed');
+  assert.equal(api.store.composes.get(compose.uuid)?.state, 'BUILDING', 'the worker may send it again');
+
+  // The artifacts directory cannot be made (a file is in its way): the server's fault.
+  rmSync(api.config.artifactsDir, { recursive: true, force: true });
+  writeFileSync(api.config.artifactsDir, 'not a directory');
+  const res = await uploadArtifact(api, compose.uuid, 'disk.qcow2', Buffer.from('image'));
+  assert.equal(res.statusCode, 500, res.body);
+  assert.equal(res.json().code, 'FORGE_ERR_ARTIFACTS_STORAGE');
+  assert.match(
+    res.json().message,
+    /^the artifacts directory failed: cannot store disk\.qcow2 \(5 bytes\) in .*ENOTDIR/,
+  );
+  const failed = api.store.composes.get(compose.uuid);
+  assert.equal(failed?.state, 'FAILED');
+  assert.deepEqual(failed?.error, { code: 'FORGE_ERR_ARTIFACTS_STORAGE', message: res.json().message });
+  assert.ok(
+    api.store.composes.log
+      .read(compose.uuid)
+      .some((l) => l.line.includes('compose failed: the artifacts directory failed')),
+  );
+
+  // So does a ?test=2 compose, whose fake image goes there too.
+  await assert.rejects(
+    api.composes.submitFake(request, 'finish'),
+    (e: { status?: number; code?: string; message: string }) => {
+      const uuid = /compose ([0-9a-f-]{36}) FAILED/.exec(e.message)?.[1] as string;
+      assert.equal(e.status, 500);
+      assert.equal(e.code, 'FORGE_ERR_ARTIFACTS_STORAGE');
+      assert.equal(api.store.composes.get(uuid)?.state, 'FAILED');
+      return true;
+    },
+  );
 });
 
 test('restart: the rebuilt API on the same SQLite and Redis gets every outcome it missed', async (t) => {

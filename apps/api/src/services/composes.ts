@@ -29,7 +29,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
 import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
@@ -58,6 +58,7 @@ import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-fo
 import type { ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
+import { composeArtifactsDir, storageFault } from './artifacts.ts';
 import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
 
 export interface ComposeRequest {
@@ -94,7 +95,9 @@ export interface ComposeService {
   /** A raw OSBuild manifest (Forge API): validated first (400 FORGE_ERR_MANIFEST_INVALID, nothing
    *  stored), then queued at once; returns the QUEUED row. */
   submitManifest(request: ManifestRequest): Promise<Compose>;
-  /** Weldr `?test=1` (FAILED) and `?test=2` (COMPLETED with a small fake image), never queued. */
+  /** Weldr `?test=1` (FAILED) and `?test=2` (COMPLETED with a small fake image), never queued.
+   *  A fake image the artifacts directory cannot take ends the compose FAILED and rejects with the
+   *  5xx ApiError of services/artifacts.ts. */
   submitFake(request: ComposeRequest, outcome: 'fail' | 'finish'): Promise<Compose>;
   /** PENDING or QUEUED: out of the queue; BUILDING: its worker is signalled and kills the build.
    *  Ends CANCELLED; 404 unknown, 409 already finished. */
@@ -282,6 +285,22 @@ export function moveCompose(
     at: compose.stateTimes[to] ?? new Date().toISOString(),
   });
   return compose;
+}
+
+/**
+ * Ends a BUILDING compose FAILED with `error` (a line in its log, the reason as its error), as the
+ * service does when it cannot store the compose's artifact or knows its worker died; false when
+ * the compose is not BUILDING (any more).
+ */
+export function failBuilding(
+  deps: { store: Store; events: ComposeEvents },
+  uuid: string,
+  error: { code: string; message: string },
+): boolean {
+  if (deps.store.composes.get(uuid)?.state !== 'BUILDING') return false;
+  ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
+  moveCompose(deps, uuid, 'FAILED', { error });
+  return true;
 }
 
 /** The reason of a failure as kept in the store: `{code, message}`. */
@@ -541,20 +560,37 @@ export function createComposeService(
       }
       moveCompose(deps, uuid, 'BUILDING');
       const filename = getImageType(compose.imageType)?.filename ?? 'image';
-      const dir = join(config.artifactsDir, uuid);
-      // As forge/artifacts.ts stores a real image: the service's own, 0700 and 0600.
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const bytes = fakeImage(uuid);
-      const path = join(dir, filename);
-      writeFileSync(path, bytes, { mode: 0o600 });
-      store.artifacts.add({
-        uuid,
-        filename,
-        path,
-        size: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
-      });
+      const path = join(config.artifactsDir, uuid, filename);
+      try {
+        await composeArtifactsDir(config.artifactsDir, uuid);
+        // As forge/artifacts.ts stores a real image: the service's own, 0700 and 0600.
+        writeFileSync(path, bytes, { mode: 0o600 });
+        store.artifacts.add({
+          uuid,
+          filename,
+          path,
+          size: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
+        });
+      } catch (err) {
+        // As a build whose image cannot be stored: FAILED with the reason, and a 5xx. If even the
+        // database is full, the compose stays BUILDING until a restart's reconciliation (no job).
+        try {
+          rmSync(path, { force: true });
+          rmdirSync(join(config.artifactsDir, uuid));
+        } catch {
+          // nothing of it was written, or the directory could not be made
+        }
+        const fault = await storageFault(err, config.artifactsDir, filename, bytes.length);
+        try {
+          failBuilding(deps, uuid, { code: fault.code, message: fault.message });
+        } catch {
+          // the database is full too: the answer below says what failed first
+        }
+        throw new ApiError(fault.status, fault.code, `${fault.message} (compose ${uuid} FAILED)`);
+      }
       ownLog(deps, uuid, 'a test compose that finishes with a fake image (?test=2)');
       return moveCompose(deps, uuid, 'COMPLETED');
     },
