@@ -14,7 +14,13 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type DeadWork, processStartTime, releaseDeadEngines, removeDeadWork } from '@debian-forge/engine';
+import {
+  type DeadWork,
+  processIdentity,
+  processStartTime,
+  releaseDeadEngines,
+  removeDeadWork,
+} from '@debian-forge/engine';
 import {
   ForgeWorker,
   type ForgeWorkerOptions,
@@ -109,6 +115,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     prefix: options.prefix,
     queueName: options.queueName,
     name: options.name,
+    // Announced, so that the API on this machine knows at once when this process has died.
+    process: processIdentity(),
     resources: options.resources,
     workDir: stateDir,
     maxJobs: options.maxJobs,

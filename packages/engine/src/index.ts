@@ -31,6 +31,13 @@ export {
   NullMonitor,
   type StageResult,
 } from './monitor.ts';
-export { processStartTime, ResourceRegistry, releaseDeadEngines } from './resources.ts';
+export {
+  type ProcessIdentity,
+  processGone,
+  processIdentity,
+  processStartTime,
+  ResourceRegistry,
+  releaseDeadEngines,
+} from './resources.ts';
 export { libdirRunner } from './runners.ts';
 export { type CacheSize, type DeadWork, ObjectStore, parseSize, removeDeadWork } from './store.ts';

@@ -21,11 +21,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { pidAlive, run } from './exec.ts';
@@ -89,6 +91,52 @@ export function currentBootId(): string {
 /** Whether process `pid` runs and is the one that started at `startTime` (not a reuse of its pid). */
 export function processAlive(pid: number, startTime: string): boolean {
   return pidAlive(pid) && processStartTime(pid) === startTime;
+}
+
+/**
+ * A process as others can recognise it later: where it runs (host name, boot, pid namespace), its
+ * pid and its start time. A worker announces its own, so that a service on the same machine can
+ * tell at once that it died (`processGone`), instead of waiting for its heartbeats to stop.
+ */
+export interface ProcessIdentity {
+  host: string;
+  bootId: string;
+  /** `/proc/self/ns/pid` (`pid:[4026531836]`): pids mean the same process only within one. */
+  pidNamespace: string;
+  pid: number;
+  startTime: string;
+}
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** This process's identity (see ProcessIdentity). */
+export function processIdentity(): ProcessIdentity {
+  return {
+    host: hostname(),
+    bootId: currentBootId(),
+    pidNamespace: pidNamespace(),
+    pid: process.pid,
+    startTime: ownStartTime(),
+  };
+}
+
+/**
+ * Whether the process `p` is known to have ended: true when it ran in this boot and pid namespace
+ * (so its pid can be looked up here) and that pid no longer runs, or now belongs to a process that
+ * started at another time. False when it runs, and also when it ran elsewhere (another machine,
+ * container or boot): from here that cannot be told.
+ */
+export function processGone(p: ProcessIdentity): boolean {
+  const here = p.bootId === currentBootId() && p.bootId !== 'unknown';
+  const ns = pidNamespace();
+  if (!here || ns === 'unknown' || p.pidNamespace !== ns) return false;
+  return !processAlive(p.pid, p.startTime);
 }
 
 /** Decodes the octal escapes (`\040` …) of /proc/self/mountinfo. */

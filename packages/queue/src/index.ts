@@ -44,6 +44,7 @@ export {
   type JobInfo,
   type JobOutcome,
   type JobStatus,
+  type LostJob,
   type QueueEventMap,
   STALL_POLICY,
 } from './queue.ts';
@@ -54,4 +55,5 @@ export {
   type JobContext,
   type Processors,
   type WorkerInfo,
+  type WorkerProcess,
 } from './worker.ts';

@@ -328,3 +328,68 @@ test('a worker killed mid-job: the job ends FAILED (worker lost), never stuck ac
   assert.ok(Date.now() - killed < lockMs + 3000);
   assert.equal((await queue.getJob('build-doomed'))?.status, 'failed');
 });
+
+test('failJobsOfDeadWorkers: the job of a worker whose process ended fails at once, not a live one; no heartbeat counts too', async (t) => {
+  const { queue, queueName, close } = await setup();
+  t.after(close);
+  const lockMs = 1000;
+  const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dying-worker.ts');
+  const where = { host: 'here', bootId: 'this-boot', pidNamespace: 'pid:[1]' };
+  const dying = async (jobName: string, announce: boolean) => {
+    const args = [fixture, redis.socket, PREFIX, queueName, String(lockMs)];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', ...args, ...(announce ? [JSON.stringify(where)] : [])],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const took = new Promise<void>((resolve) => {
+      child.stdout.on('data', (b: Buffer) => {
+        if (b.toString().includes('took')) resolve();
+      });
+    });
+    await queue.add(build(jobName));
+    await took;
+    return child;
+  };
+  const dead = new Set<number>();
+  const gone = (p: { pid: number; bootId: string }) => p.bootId === where.bootId && dead.has(p.pid);
+
+  const child = await dying('announced', true);
+  assert.deepEqual(await queue.failJobsOfDeadWorkers(gone), [], 'alive: nothing failed');
+  assert.equal((await queue.getWorker('doomed'))?.process?.pid, child.pid);
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  dead.add(child.pid as number);
+  const killed = Date.now();
+  const lost = await queue.failJobsOfDeadWorkers(gone);
+  const tookMs = Date.now() - killed;
+  assert.deepEqual(lost, [
+    {
+      jobId: 'build-announced',
+      worker: 'doomed',
+      reason: `its worker doomed died (process ${child.pid} on here has ended)`,
+    },
+  ]);
+  assert.ok(tookMs < lockMs, `${tookMs} ms, before the lock of the job could expire`);
+  const job = await queue.getJob('build-announced');
+  assert.equal(job?.status, 'failed');
+  assert.deepEqual(job?.error, { code: QueueErrorCode.WORKER_LOST, message: lost[0]?.reason });
+  assert.equal((await queue.counts()).active, 0, 'out of the active list: it never runs twice');
+  assert.deepEqual(await queue.failJobsOfDeadWorkers(gone), []);
+
+  // A worker that says nothing of its process: dead once its announcement and the lock are gone.
+  const mute = await dying('mute', false);
+  mute.kill('SIGKILL');
+  await once(mute, 'exit');
+  assert.deepEqual(await queue.failJobsOfDeadWorkers(gone), [], 'its heartbeat has not expired yet');
+  await new Promise((r) => setTimeout(r, lockMs * 1.5 + 200)); // the announcement lives 3 half-locks
+  const silent = await queue.failJobsOfDeadWorkers(gone);
+  assert.equal(silent.length, 1);
+  assert.match(silent[0]?.reason ?? '', /^its worker doomed died \(no heartbeat/);
+  assert.equal((await queue.getJob('build-mute'))?.status, 'failed');
+});

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   type JobError,
@@ -22,12 +22,12 @@ import {
   type WorkerEvent,
   workerEventSchema,
 } from './contracts.ts';
-import { parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
+import { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
 import { HEALTH_INTERVAL_MS, RedisHealth, type RedisState, within } from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
-import type { WorkerInfo } from './worker.ts';
+import type { WorkerInfo, WorkerProcess } from './worker.ts';
 
 /** Where a job is, in the words of the compose states (QUEUED, BUILDING, then an end state). */
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'unknown';
@@ -56,6 +56,14 @@ export interface QueueEventMap {
   removed: [jobId: string];
   /** Redis became unreachable, or reachable again (`state.reachable`). */
   redis: [state: RedisState];
+}
+
+/** An active job that failJobsOfDeadWorkers failed, because its worker is known to be dead. */
+export interface LostJob {
+  jobId: string;
+  worker: string;
+  /** `its worker <name> died (…how that is known)`: the job's failed reason. */
+  reason: string;
 }
 
 export interface ForgeQueueOptions extends QueueLocation {
@@ -327,6 +335,71 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     return values
       .flatMap((v) => (v ? [JSON.parse(v) as WorkerInfo] : []))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Fails, at once and with FORGE_ERR_WORKER_LOST, every active job whose worker is known to be
+   * dead, where the stalled-job check would wait for its lock to expire and then for its next
+   * round (up to a minute by default). A worker is known to be dead when
+   * - it announced a process on this machine that `processGone` says has ended (a service
+   *   restarted after SIGKILL finds its own worker of before so, the moment it starts), or
+   * - its announcement has expired and the job's lock too: no heartbeat for a while.
+   * A worker on another machine that dies is known by the second only. The job leaves BullMQ's
+   * active list for the failed set (as its worker would have moved it; the dead worker's lock
+   * token is not needed), so it never runs twice, and it is not retried, as STALL_POLICY says.
+   * A job that ended meanwhile is left as it is.
+   */
+  failJobsOfDeadWorkers(processGone: (p: WorkerProcess) => boolean): Promise<LostJob[]> {
+    return this.call(() => this.failDeadWorkersJobs(processGone));
+  }
+
+  private async failDeadWorkersJobs(processGone: (p: WorkerProcess) => boolean): Promise<LostJob[]> {
+    const ids = await this.queue.getRanges(['active'], 0, -1, true);
+    if (ids.length === 0) return [];
+    const look = this.client.pipeline();
+    for (const id of ids) {
+      look.hget(this.queue.toKey(id), 'pb');
+      look.exists(`${this.queue.toKey(id)}:lock`);
+    }
+    const answers = ((await look.exec()) ?? []).map(([, value]) => value);
+    const workers = new Map<string, WorkerInfo | undefined>();
+    const lost: LostJob[] = [];
+    for (const [i, jobId] of ids.entries()) {
+      const name = answers[2 * i] as string | null;
+      const locked = answers[2 * i + 1] === 1;
+      if (!name) continue; // taken by a worker without a name: the stalled-job check sees to it
+      if (!workers.has(name)) workers.set(name, await this.readWorker(name));
+      const info = workers.get(name);
+      let why: string | undefined;
+      if (info?.process && processGone(info.process)) {
+        why = `process ${info.process.pid} on ${info.process.host} has ended`;
+      } else if (!info && !locked) {
+        why = 'no heartbeat: its announcement and the lock of the job have expired';
+      }
+      if (!why) continue;
+      const reason = `its worker ${name} died (${why})`;
+      const job = await Job.fromId(this.queue, jobId);
+      try {
+        await job?.moveToFailed(
+          new UnrecoverableError(formatFailedReason(QueueErrorCode.WORKER_LOST, reason)),
+          '0',
+        );
+      } catch {
+        continue; // it ended meanwhile, or another supervisor failed it first
+      }
+      if (job) lost.push({ jobId, worker: name, reason });
+    }
+    return lost;
+  }
+
+  /** A live worker's announcement, or undefined when it has none (any more). */
+  getWorker(name: string): Promise<WorkerInfo | undefined> {
+    return this.call(() => this.readWorker(name));
+  }
+
+  private async readWorker(name: string): Promise<WorkerInfo | undefined> {
+    const value = await this.client.get(workerKey(this.prefix, this.queueName, name));
+    return value ? (JSON.parse(value) as WorkerInfo) : undefined;
   }
 
   /** How many jobs are queued, active, completed and failed. */

@@ -63,6 +63,20 @@ export interface JobContext<P extends JobPayload = JobPayload> {
   log(line: string): Promise<void>;
 }
 
+/**
+ * The process a worker runs in, as the engine's `processIdentity()` describes it: host name, boot
+ * id, pid namespace, pid and start time. A supervisor on the same machine can tell from it at once
+ * that the worker died (ForgeQueue.failJobsOfDeadWorkers), without waiting for its heartbeats to
+ * stop.
+ */
+export interface WorkerProcess {
+  host: string;
+  bootId: string;
+  pidNamespace: string;
+  pid: number;
+  startTime: string;
+}
+
 /** A live worker as it announces itself (see ForgeQueue.listWorkers). */
 export interface WorkerInfo {
   name: string;
@@ -71,6 +85,8 @@ export interface WorkerInfo {
   activeJobs: string[];
   /** When it last announced itself (ms since the epoch). */
   seenAt: number;
+  /** Its process, when it said. */
+  process?: WorkerProcess;
 }
 
 /** One processor per job type; the worker dispatches with an exhaustive switch. */
@@ -82,6 +98,8 @@ export interface ForgeWorkerOptions extends QueueLocation {
   processors: Processors;
   /** This worker's name, stored on the jobs it takes; default host name and pid. */
   name?: string;
+  /** The process it runs in, announced with it (see WorkerProcess). */
+  process?: WorkerProcess;
   /** What this worker has; each value missing is read from the machine (os.availableParallelism,
    *  os.totalmem, free space of `workDir`). */
   resources?: Partial<Resources>;
@@ -219,6 +237,7 @@ export class ForgeWorker {
       free: this.free(),
       activeJobs: this.activeJobs(),
       seenAt: Date.now(),
+      ...(this.opts.process ? { process: this.opts.process } : {}),
     };
     const ttl = Math.ceil(((this.opts.lockDurationMs ?? 30_000) / 2) * 3);
     await this.client.set(workerKey(this.prefix, this.queueName, this.name), JSON.stringify(info), 'PX', ttl);

@@ -13,7 +13,14 @@
  * `reconcile` compares the store with the queue, so a restarted API loses nothing: QUEUED and
  * BUILDING composes get the outcome their job reached meanwhile (and the log lines they missed),
  * a compose whose job is gone ends FAILED (`FORGE_ERR_JOB_LOST`), and PENDING ones (the API
- * stopped while their manifest was being made) are planned again.
+ * stopped while their manifest was being made) are planned again. Before that, jobs whose worker
+ * is known to be dead are failed (`FORGE_ERR_WORKER_LOST`, "its worker <name> died"; see
+ * ForgeQueue.failJobsOfDeadWorkers): a service restarted after SIGKILL fails the build its own
+ * worker of before was running at once, instead of a minute later when the job's lock expires.
+ *
+ * Then every `checkIntervalMs` the BUILDING composes are looked at again: a job whose worker died
+ * since is failed the same way, and a compose whose job ended without its outcome being stored
+ * (an event handled while the database could not be written: a full disk) gets it now.
  *
  * Redis away: the queue's event stream waits for it and goes on from the last event it read; what
  * a handler could not read from Redis meanwhile (FORGE_ERR_REDIS_UNAVAILABLE) is dropped without a
@@ -21,14 +28,17 @@
  * QUEUED and BUILDING composes are reconciled again, as at start-up: what happened to their jobs
  * while nobody could look (or a job a killed Redis lost) is caught up.
  */
+import { processGone } from '@debian-forge/engine';
 import {
   type BuildResult,
   type ForgeQueue,
   isRedisUnavailable,
   type JobError,
+  type LostJob,
   QueueErrorCode,
   type RedisState,
   type WorkerEvent,
+  type WorkerProcess,
 } from '@debian-forge/queue';
 import type { Compose, Store } from '@debian-forge/store';
 import type { ComposeEvents } from '../events.ts';
@@ -48,6 +58,10 @@ export interface LifecycleOptions {
   lockDurationMs?: number;
   /** Where errors of event handling go (default: stderr). */
   onError?: (err: unknown) => void;
+  /** How often BUILDING composes are looked at again (dead workers, outcomes not stored); 2 s. */
+  checkIntervalMs?: number;
+  /** Whether a worker's announced process has ended; the engine's `processGone` by default. */
+  processGone?: (p: WorkerProcess) => boolean;
 }
 
 export interface Lifecycle {
@@ -63,6 +77,8 @@ export interface ReconcileReport {
   changed: Record<string, string>;
   /** PENDING composes planned again. */
   replanned: string[];
+  /** Jobs failed because their worker had died. */
+  lost: LostJob[];
 }
 
 const ARTIFACT_MISSING = 'FORGE_ERR_ARTIFACT_MISSING';
@@ -128,6 +144,11 @@ export async function startComposeLifecycle(
     moveCompose(deps, uuid, 'COMPLETED');
   };
 
+  const outcomeOf = (info: { result?: BuildResult; error?: JobError }) =>
+    info.result
+      ? { result: info.result }
+      : { error: info.error ?? { code: QueueErrorCode.JOB_FAILED, message: '' } };
+
   const composeOfJob = (jobId: string) => store.composes.byJob(jobId);
 
   const onActive = (jobId: string) =>
@@ -168,7 +189,12 @@ export async function startComposeLifecycle(
       if (compose) finish(compose, { error });
     });
 
-  const reconciled = await reconcile();
+  const gone = options.processGone ?? processGone;
+  const lost = await queue.failJobsOfDeadWorkers(gone).catch((err: unknown) => {
+    if (!isRedisUnavailable(err)) onError(err); // else the look every few seconds does it later
+    return [];
+  });
+  const reconciled = await reconcile(lost);
 
   queue.on('active', onActive);
   queue.on('progress', onProgress);
@@ -184,13 +210,43 @@ export async function startComposeLifecycle(
   // Events of jobs that ended between reconcile() and the listeners above: look once more.
   reconcileQueued(reconciled);
   const onRedis = (state: RedisState) => {
-    if (state.reachable) reconcileQueued({ changed: {}, replanned: [] });
+    if (state.reachable) reconcileQueued({ changed: {}, replanned: [], lost: [] });
   };
   queue.on('redis', onRedis);
   await queue.superviseStalledJobs({
     ...(options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: options.stalledIntervalMs }),
     ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
   });
+
+  /** One look at the BUILDING composes (see the top). */
+  let checking: Promise<void> | undefined;
+  let failing = false;
+  const check = async () => {
+    try {
+      await queue.failJobsOfDeadWorkers(gone);
+      // BUILDING composes are at most as many as the workers' slots.
+      const building = store.composes.list({ states: ['BUILDING'], limit: Number.MAX_SAFE_INTEGER }).items;
+      for (const compose of building) {
+        if (!compose.jobId) continue; // a fake (?test=2) compose: no job
+        const info = await queue.getJob(compose.jobId);
+        if (info?.status !== 'completed' && info?.status !== 'failed') continue;
+        run(() => {
+          const current = store.composes.get(compose.uuid);
+          if (current?.state === 'BUILDING') finish(current, outcomeOf(info));
+        });
+      }
+      failing = false;
+    } catch (err) {
+      // Redis away is reported once, by the queue's `redis` event; anything else once a streak.
+      if (!failing && !isRedisUnavailable(err)) onError(err);
+      failing = true;
+    }
+  };
+  const checkTimer = setInterval(() => {
+    checking ??= check().finally(() => {
+      checking = undefined;
+    });
+  }, options.checkIntervalMs ?? 2000);
 
   async function reconcileOne(compose: Compose, report: ReconcileReport): Promise<void> {
     // A job being added now is not lost (its compose is QUEUED before the job exists).
@@ -222,19 +278,14 @@ export async function startComposeLifecycle(
       const moved = toBuilding(current, info.worker);
       if (moved.state !== current.state) report.changed[current.uuid] = moved.state;
     } else if (info.status === 'completed' || info.status === 'failed') {
-      finish(
-        current,
-        info.result
-          ? { result: info.result }
-          : { error: info.error ?? { code: QueueErrorCode.JOB_FAILED, message: '' } },
-      );
+      finish(current, outcomeOf(info));
       const after = store.composes.get(current.uuid);
       if (after && after.state !== current.state) report.changed[current.uuid] = after.state;
     }
   }
 
-  async function reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { changed: {}, replanned: [] };
+  async function reconcile(lost: LostJob[]): Promise<ReconcileReport> {
+    const report: ReconcileReport = { changed: {}, replanned: [], lost };
     let redisAway = false;
     for (const compose of store.composes.active()) {
       if (compose.state === 'PENDING') {
@@ -262,6 +313,8 @@ export async function startComposeLifecycle(
       } while (seen !== chain);
     },
     async stop() {
+      clearInterval(checkTimer);
+      await checking;
       queue.off('redis', onRedis);
       queue.off('active', onActive);
       queue.off('progress', onProgress);
