@@ -110,7 +110,7 @@ describe('forge serve when its Redis goes away', { skip, timeout: 10 * 60_000 },
     assert.equal(bp.status, 200, bp.text());
   });
   after(async () => {
-    await serve?.stop('SIGKILL');
+    await serve?.stop();
     dir.cleanup();
   });
 
@@ -290,7 +290,7 @@ describe('forge serve: a job queued before Redis is killed survives it', {
       };
       assert.equal(c.state, 'QUEUED');
     } finally {
-      await serve.stop('SIGKILL');
+      await serve.stop();
       dir.cleanup();
     }
   });

@@ -108,7 +108,7 @@ describe('compose entry points refuse what no blueprint may hold, and hash passw
   });
   after(async () => {
     events?.stop();
-    await serve?.stop('SIGKILL');
+    await serve?.stop();
     dir?.cleanup();
   });
 

@@ -26,7 +26,7 @@ describe('forge serve', { skip }, () => {
     serve = await startServe(join(dir.path, 'state'), ['--workers', '0']);
   });
   after(async () => {
-    await serve?.stop('SIGKILL');
+    await serve?.stop();
     dir.cleanup();
   });
 

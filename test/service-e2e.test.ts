@@ -69,7 +69,7 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
     serve = await startServe(sharedStateDir(join(dir.path, 'state')), ['--workers', '1']);
   });
   after(async () => {
-    await serve?.stop('SIGKILL');
+    await serve?.stop();
     dir.cleanup();
   });
 
