@@ -252,9 +252,12 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
   }
 
   private async readJob(jobId: string): Promise<JobInfo | undefined> {
+    // The state first, then the job: a job that ends between the two reads is then seen with its
+    // result or reason (BullMQ writes both with the state, in one script), never 'completed'
+    // without its result.
+    const state = await this.queue.getJobState(jobId);
     const job = await Job.fromId(this.queue, jobId);
     if (!job) return undefined;
-    const state = await job.getState();
     const payload = jobPayloadSchema.safeParse(job.data);
     if (!payload.success)
       throw new QueueError(QueueErrorCode.INVALID_JOB, `job ${jobId}: ${payload.error.message}`);
