@@ -17,6 +17,12 @@ export const QueueErrorCode = {
    * caller can count on. The API answers it with 503; it passes when Redis is back.
    */
   REDIS_UNAVAILABLE: 'FORGE_ERR_REDIS_UNAVAILABLE',
+  /** The Redis URL, or a TLS file it needs, is wrong (bad scheme, unreadable CA file …). */
+  REDIS_CONFIG: 'FORGE_ERR_REDIS_CONFIG',
+  /** Redis refused the credentials (NOAUTH, WRONGPASS), or its ACL denies a command BullMQ needs. */
+  REDIS_AUTH: 'FORGE_ERR_REDIS_AUTH',
+  /** The TLS connection to Redis failed: an unknown CA, a wrong host name, a client certificate refused. */
+  REDIS_TLS: 'FORGE_ERR_REDIS_TLS',
 } as const;
 export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
 

@@ -1,3 +1,5 @@
+export { accessError, checkRedisAccess, redactRedisError, redisWhere } from './access.ts';
+export { redisAclRules, redisAclUser } from './acl.ts';
 export {
   type BuildJob,
   type BuildResult,
@@ -26,7 +28,9 @@ export { type RedisState, within } from './health.ts';
 export {
   DEFAULT_PREFIX,
   DEFAULT_QUEUE_NAME,
+  maskRedisUrl,
   type QueueLocation,
+  type RedisTlsFiles,
   redisAnswers,
   redisOptionsFromUrl,
 } from './options.ts';

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { QueueError, QueueErrorCode } from './errors.ts';
 
 /** Where the queue lives: the deployment's Redis, its key prefix and the queue's name. */
 export interface QueueLocation {
@@ -69,28 +72,92 @@ export function workerKey(prefix: string, queueName: string, workerName: string)
 }
 
 /**
- * ioredis options from a URL: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or
- * `unix:///path/to/redis.sock` (also `redis+unix://` and a bare absolute path).
+ * Files of a TLS connection to Redis (`rediss://`), as paths: the CA that signed the server's
+ * certificate (else the system's CAs), and this client's certificate and key when the server asks
+ * for one (`tls-auth-clients yes`).
  */
-export function redisOptionsFromUrl(url: string): RedisOptions {
-  if (url.startsWith('/')) return { path: url };
-  const u = new URL(url);
+export interface RedisTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * ioredis options from a URL: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS, with
+ * `tlsFiles`), or `unix:///path/to/redis.sock` (also `redis+unix://` and a bare absolute path).
+ * User name and password reach Redis as AUTH (an ACL user, or `requirepass` with no user). Errors
+ * are FORGE_ERR_REDIS_CONFIG and never show the password.
+ */
+export function redisOptionsFromUrl(url: string, tlsFiles: RedisTlsFiles = {}): RedisOptions {
+  const bad = (why: string) => new QueueError(QueueErrorCode.REDIS_CONFIG, `${why}: ${maskRedisUrl(url)}`);
+  const wantsTls = Object.values(tlsFiles).some((f) => f !== undefined);
+  if (url.startsWith('/')) {
+    if (wantsTls) throw bad('TLS files need a rediss:// URL, not a unix socket');
+    return { path: url };
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw bad('not a URL'); // URL's own error carries the whole input, password included
+  }
   if (u.protocol === 'unix:' || u.protocol === 'redis+unix:') {
+    if (wantsTls) throw bad('TLS files need a rediss:// URL, not a unix socket');
     const db = u.searchParams.get('db');
-    return { path: decodeURIComponent(u.pathname), ...(db ? { db: Number(db) } : {}) };
+    return { path: decodeURIComponent(u.pathname), ...(db ? { db: dbNumber(db, bad) } : {}) };
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new Error(`not a Redis URL: ${url}`);
+    throw bad('not a Redis URL (redis://, rediss://, unix://)');
   }
+  if (wantsTls && u.protocol !== 'rediss:') throw bad('TLS files need a rediss:// URL');
   const db = u.pathname.replace(/^\//, '');
   return {
-    host: u.hostname || 'localhost',
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
     port: u.port ? Number(u.port) : 6379,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db ? { db: Number(db) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...(db ? { db: dbNumber(db, bad) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: tlsOptions(tlsFiles) } : {}),
   };
+}
+
+function dbNumber(text: string, bad: (why: string) => QueueError): number {
+  if (!/^\d{1,5}$/.test(text)) throw bad(`the database must be a number, not '${text}'`);
+  return Number(text);
+}
+
+function tlsOptions(files: RedisTlsFiles): ConnectionOptions {
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    throw new QueueError(
+      QueueErrorCode.REDIS_CONFIG,
+      'a client certificate for Redis needs its key, and a key its certificate',
+    );
+  }
+  const read = (what: string, file: string | undefined) => {
+    if (file === undefined) return {};
+    try {
+      return { [what]: readFileSync(file) };
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new QueueError(
+        QueueErrorCode.REDIS_CONFIG,
+        `cannot read the Redis TLS ${what} file ${file}: ${why}`,
+      );
+    }
+  };
+  return { ...read('ca', files.ca), ...read('cert', files.cert), ...read('key', files.key) };
+}
+
+/** The URL with its password replaced by `***`, for logs and messages. */
+export function maskRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
 }
 
 /** Whether a Redis server answers PING at `options` (one attempt, no retries). */

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { checkRedisAccess, redactRedisError } from './access.ts';
 import {
   type JobError,
   type JobPayload,
@@ -23,7 +24,7 @@ import {
   workerEventSchema,
 } from './contracts.ts';
 import { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
-import { HEALTH_INTERVAL_MS, RedisHealth, type RedisState, within } from './health.ts';
+import { HEALTH_INTERVAL_MS, RedisHealth, type RedisState, redisUnavailable, within } from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
@@ -56,6 +57,8 @@ export interface QueueEventMap {
   removed: [jobId: string];
   /** Redis became unreachable, or reachable again (`state.reachable`). */
   redis: [state: RedisState];
+  /** Other trouble of the queue's connections, credentials blanked (emitted only when listened to). */
+  error: [err: Error];
 }
 
 /** An active job that failJobsOfDeadWorkers failed, because its worker is known to be dead. */
@@ -93,14 +96,14 @@ export const STALL_POLICY = { maxStalledCount: 0 } as const;
 export class ForgeQueue extends EventEmitter<QueueEventMap> {
   readonly prefix: string;
   readonly queueName: string;
-  readonly queue: Queue;
-  private readonly events: QueueEvents;
-  /** The producer connection: the Queue's and this class's own commands, and the health's PING. */
-  private readonly client: Redis;
-  private readonly health: RedisHealth;
+  /** Made by `ready()`, and only once Redis has taken the credentials (see `connect`). */
+  private connections: Connections | undefined;
+  private opening: Promise<Connections> | undefined;
   private readonly location: ReturnType<typeof resolveLocation>;
   private readonly keepFinishedSeconds: number;
   private readonly callTimeoutMs: number;
+  private readonly healthIntervalMs: number;
+  private readonly createdAt = Date.now();
   private supervisor: Worker | undefined;
 
   constructor(options: ForgeQueueOptions) {
@@ -111,24 +114,59 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     this.queueName = loc.queueName;
     this.keepFinishedSeconds = options.keepFinishedSeconds ?? 7 * 24 * 3600;
     this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    this.client = new Redis(loc.producer);
-    this.health = new RedisHealth(this.client, options.healthIntervalMs ?? HEALTH_INTERVAL_MS);
-    this.health.on('down', (state) => this.emit('redis', state));
-    this.health.on('up', (state) => this.emit('redis', state));
+    this.healthIntervalMs = options.healthIntervalMs ?? HEALTH_INTERVAL_MS;
+  }
+
+  /** The BullMQ queue (for tests that look underneath); there once `ready()` has resolved. */
+  get queue(): Queue {
+    return this.open().queue;
+  }
+
+  /** The producer connection: the Queue's and this class's own commands, and the health's PING. */
+  private get client(): Redis {
+    return this.open().client;
+  }
+
+  private get health(): RedisHealth {
+    return this.open().health;
+  }
+
+  private get events(): QueueEvents {
+    return this.open().events;
+  }
+
+  private open(): Connections {
+    if (!this.connections) throw new Error('ForgeQueue: call ready() first');
+    return this.connections;
+  }
+
+  /**
+   * The connections, made only after `checkRedisAccess` has found the credentials and TLS good:
+   * with refused ones BullMQ and ioredis reconnect for good, a QueueEvents that never became ready
+   * can be neither closed nor dropped, and ioredis listens once for errors on a TLS socket whose
+   * handshake failed, so a second one (the server's alert) is an uncaught exception.
+   */
+  private connect(): Connections {
+    const loc = this.location;
+    const client = new Redis(loc.producer);
+    const health = new RedisHealth(client, this.healthIntervalMs);
     // The Queue shares the producer connection (BullMQ leaves a given instance open on close).
-    this.queue = new Queue(loc.queueName, { connection: this.client, prefix: loc.prefix });
-    this.events = new QueueEvents(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
-    this.queue.on('error', (e) => this.emitError(e));
-    this.events.on('error', (e) => this.emitError(e));
-    this.events.on('active', ({ jobId }) => this.emit('active', jobId));
-    this.events.on('removed', ({ jobId }) => this.emit('removed', jobId));
-    this.events.on('progress', ({ jobId, data }) => {
+    const queue = new Queue(loc.queueName, { connection: client, prefix: loc.prefix });
+    const events = new QueueEvents(loc.queueName, { connection: loc.connection, prefix: loc.prefix });
+    this.connections = { client, health, queue, events };
+    health.on('down', (state) => this.emit('redis', state));
+    health.on('up', (state) => this.emit('redis', state));
+    queue.on('error', (e) => this.emitError(e));
+    events.on('error', (e) => this.emitError(e));
+    events.on('active', ({ jobId }) => this.emit('active', jobId));
+    events.on('removed', ({ jobId }) => this.emit('removed', jobId));
+    events.on('progress', ({ jobId, data }) => {
       const ev = workerEventSchema.safeParse(data);
       if (!ev.success) return;
       if (ev.data.kind === 'log') this.emit('log', jobId, ev.data.line);
       else this.emit('progress', jobId, ev.data);
     });
-    this.events.on('completed', ({ jobId, returnvalue }) => {
+    events.on('completed', ({ jobId, returnvalue }) => {
       const result = parseResult(returnvalue);
       if (result) this.emit('completed', jobId, result);
       else
@@ -137,30 +175,43 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
           message: 'the worker returned no valid result',
         });
     });
-    this.events.on('failed', ({ jobId, failedReason }) =>
+    events.on('failed', ({ jobId, failedReason }) =>
       this.emit('failed', jobId, parseFailedReason(failedReason)),
     );
+    return this.connections;
   }
 
   /** Connection errors are the health's (one `redis` event per outage); others go to `error`. */
   private emitError(e: Error): void {
-    if (this.health.report(e)) return;
-    if (this.listenerCount('error' as never) > 0) (this as EventEmitter).emit('error', e);
+    if (this.connections?.health.report(e)) return;
+    if (this.listenerCount('error') > 0) this.emit('error', redactRedisError(e));
   }
 
-  /** Resolves when the queue and its event stream are connected. */
+  /**
+   * Resolves when the queue and its event stream are connected. Credentials Redis refuses and TLS
+   * that fails are a QueueError at once (see access.ts), not an endless retry.
+   */
   async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    this.opening ??= checkRedisAccess(this.location.redis).then(() => this.connect());
+    const { queue, events } = await this.opening;
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   }
 
   /** Whether Redis answers now, as the API shows it. */
   redisState(): RedisState {
-    return this.health.state();
+    return (
+      this.connections?.health.state() ?? {
+        reachable: false,
+        since: this.createdAt,
+        error: 'not connected yet',
+      }
+    );
   }
 
   /** Throws FORGE_ERR_REDIS_UNAVAILABLE while Redis is known to be unreachable (before storing
    *  something that needs the queue). */
   assertAvailable(): void {
+    if (!this.connections) throw redisUnavailable('not connected yet');
     this.health.assertReachable();
   }
 
@@ -488,19 +539,29 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
    */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.events.removeAllListeners('stalled');
-    const deadline = Date.now() + (this.health.state().reachable ? CLOSE_TIMEOUT_MS : 0);
-    this.health.stop();
+    const open = this.connections;
+    if (!open) return; // never connected: nothing to close
+    const { client, health, queue, events } = open;
+    events.removeAllListeners('stalled');
+    const deadline = Date.now() + (health.state().reachable ? CLOSE_TIMEOUT_MS : 0);
+    health.stop();
     await within(Math.max(0, deadline - Date.now()), this.sweeping ?? Promise.resolve());
     // The supervisor runs no job of its own to wait for: force drops its connections at once.
     // QueueEvents disconnects first; its close waits for an `end` that a connection already
     // closed by Redis never sends, hence the bound.
     await within(
       Math.max(0, deadline - Date.now()),
-      Promise.all([this.supervisor?.close(true), this.events.close(), this.queue.close()]),
+      Promise.all([this.supervisor?.close(true), events.close(), queue.close()]),
     );
-    this.client.disconnect();
+    client.disconnect();
   }
+}
+
+interface Connections {
+  client: Redis;
+  health: RedisHealth;
+  queue: Queue;
+  events: QueueEvents;
 }
 
 function isQueuedState(state: string): boolean {

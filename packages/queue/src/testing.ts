@@ -3,17 +3,21 @@
  * unix socket in a temporary directory, without persistence, and stops it (and removes the
  * directory) on `stop()` or `await using`. Each test should still use its own queue name
  * (`randomQueueName()`), as BullMQ's own tests do. Tests of Redis going away signal its `pid`
- * (SIGSTOP, SIGKILL) and `restart()` it on the same socket.
+ * (SIGSTOP, SIGKILL) and `restart()` it on the same socket. It can ask for a password
+ * (`requirepass`), run under ACL users (`aclUsers`, lines of an ACL file) and listen on TCP, plain
+ * or with TLS, as well.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { RedisOptions } from 'ioredis';
+import { checkRedisAccess } from './access.ts';
 import type { BuildJob } from './contracts.ts';
-import { redisAnswers } from './options.ts';
+import { QueueError } from './errors.ts';
 import { DEFAULT_PRIORITY } from './priority.ts';
 
 export interface TestRedis extends AsyncDisposable {
@@ -27,10 +31,25 @@ export interface TestRedis extends AsyncDisposable {
   readonly pid: number;
   /** Kills the server (SIGKILL) if it runs and starts a new one on the same socket (empty). */
   restart(): Promise<void>;
+  /** The plain TCP port on 127.0.0.1, when asked for. */
+  port?: number;
+  /** The TCP port of TLS on 127.0.0.1, when asked for. */
+  tlsPort?: number;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export interface TestRedisOptions {
+  /** The password of the default user; `options` carry it. */
+  requirepass?: string;
+  /** Lines of an ACL file (`user NAME on #SHA256 RULES`); `options` carry no user. */
+  aclUsers?: string[];
+  /** A plain TCP port on 127.0.0.1 too (a later `--port` wins over the first `--port 0`). */
+  tcp?: boolean;
+  /** TLS on a TCP port of 127.0.0.1 (PEM file paths); the unix socket stays plain. */
+  tls?: { cert: string; key: string; ca: string; authClients: boolean };
+}
+
+export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'forge-redis-'));
   const socket = path.join(dir, 'redis.sock');
   const argv = [
@@ -46,7 +65,29 @@ export async function startRedis(): Promise<TestRedis> {
     'no',
   ];
   argv.push('--daemonize', 'no', '--dir', dir);
-  const options: RedisOptions = { path: socket, maxRetriesPerRequest: null };
+  if (opts.requirepass !== undefined) argv.push('--requirepass', opts.requirepass);
+  if (opts.aclUsers) {
+    const file = path.join(dir, 'users.acl');
+    await writeFile(file, `${opts.aclUsers.join('\n')}\n`, { mode: 0o600 });
+    argv.push('--aclfile', file);
+  }
+  const port = opts.tcp ? await freePort() : undefined;
+  if (port !== undefined) argv.push('--port', String(port));
+  let tlsPort: number | undefined;
+  if (port !== undefined || opts.tls) argv.push('--bind', '127.0.0.1');
+  if (opts.tls) {
+    tlsPort = await freePort();
+    argv.push(
+      ...['--tls-port', String(tlsPort)],
+      ...['--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key],
+      ...['--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', opts.tls.authClients ? 'yes' : 'no'],
+    );
+  }
+  const options: RedisOptions = {
+    path: socket,
+    maxRetriesPerRequest: null,
+    ...(opts.requirepass !== undefined ? { password: opts.requirepass } : {}),
+  };
   let server: Server;
   try {
     server = await launch(argv, socket, options);
@@ -62,6 +103,8 @@ export async function startRedis(): Promise<TestRedis> {
     socket,
     options,
     url: `unix://${socket}`,
+    ...(port === undefined ? {} : { port }),
+    ...(tlsPort === undefined ? {} : { tlsPort }),
     get pid() {
       return server.child.pid ?? 0;
     },
@@ -114,13 +157,32 @@ async function launch(argv: string[], socket: string, options: RedisOptions): Pr
       await stop('SIGTERM');
       throw new Error(`redis-server did not start: ${failed.message}\n${output}`);
     }
-    if (await redisAnswers(options)) break;
+    if (await answers(options)) break;
     if (Date.now() > deadline) {
       await stop('SIGTERM');
       throw new Error(`redis-server did not answer on ${socket} within 10 s\n${output}`);
     }
   }
   return { child, stop };
+}
+
+/** Whether the server is up: it answers, or refuses who we are (ACL users, default user off). */
+async function answers(options: RedisOptions): Promise<boolean> {
+  try {
+    return (await checkRedisAccess(options, 1000)) === 'ok';
+  } catch (err) {
+    if (err instanceof QueueError) return true;
+    throw err;
+  }
+}
+
+/** A TCP port free right now on 127.0.0.1 (for redis-server's TLS port, which cannot be 0). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }
 
 /** A valid build job of `composeId` (an empty manifest, a small request), with `overrides`. */

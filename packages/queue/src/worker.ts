@@ -31,6 +31,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { checkRedisAccess, redactRedisError } from './access.ts';
 import {
   type BuildJob,
   type JobPayload,
@@ -173,14 +174,20 @@ export class ForgeWorker {
     this.peekQueue.on('error', this.reportError);
   }
 
-  /** Connection errors are the health's (one `down` per outage); others go to `onError`. */
+  /**
+   * Connection errors are the health's (one `down` per outage); others go to `onError`, with the
+   * credentials ioredis puts on a refused AUTH or HELLO blanked.
+   */
   private readonly reportError = (err: Error) => {
     if (this.health.report(err)) return;
-    for (const listener of this.errorListeners) listener(err);
+    const clean = redactRedisError(err);
+    for (const listener of this.errorListeners) listener(clean);
   };
 
   /** Starts a worker: resources read from the machine where not given, then the fetch loop. */
   static async start(opts: ForgeWorkerOptions): Promise<ForgeWorker> {
+    // Refused credentials or TLS are an error now, not an endless retry (see access.ts).
+    await checkRedisAccess(resolveLocation(opts).redis);
     const given = opts.resources ?? {};
     const needMachine =
       given.cpus === undefined || given.memoryMiB === undefined || given.diskGiB === undefined;
