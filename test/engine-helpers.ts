@@ -43,8 +43,12 @@ export function forge(args: string[], options: { input?: string; cwd?: string } 
 }
 
 /** Starts `forge ARGS` and returns the child, for tests that kill it. */
-export function forgeChild(args: string[]) {
-  return spawn(process.execPath, [FORGE, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+export function forgeChild(args: string[], env?: NodeJS.ProcessEnv) {
+  return spawn(process.execPath, [FORGE, ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env } : {}),
+  });
 }
 
 export function writeJson(path: string, value: unknown): string {

@@ -18,6 +18,19 @@ test('the environment gives Redis, the API, the state directory and resources; f
   assert.deepEqual(o.resources, { cpus: 4 });
   assert.equal(o.maxJobs, 2);
   assert.equal(o.name, undefined, 'an empty variable is unset');
+  assert.equal(o.redisTls, undefined);
+  const tls = workerOptionsFromEnv({
+    REDIS_URL: 'rediss://forge-worker:pw@redis.invalid',
+    FORGE_API_SOCKET: '/s',
+    FORGE_REDIS_CA: '/etc/forge/redis-ca.pem',
+    FORGE_REDIS_CERT: '/etc/forge/worker.pem',
+    FORGE_REDIS_KEY: '/etc/forge/worker.key',
+  });
+  assert.deepEqual(tls.redisTls, {
+    ca: '/etc/forge/redis-ca.pem',
+    cert: '/etc/forge/worker.pem',
+    key: '/etc/forge/worker.key',
+  });
 
   const flags = workerOptionsFromEnv(
     { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/run/forge/api.socket', FORGE_WORK_DIR: '/srv/w' },

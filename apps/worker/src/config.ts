@@ -1,6 +1,10 @@
 /**
  * A worker's configuration from the environment, for `forge worker` and containers:
- *   REDIS_URL                 the deployment's Redis (required)
+ *   REDIS_URL                 the deployment's Redis (required): redis://USER:PASSWORD@HOST:PORT,
+ *                             rediss://… for TLS, unix:///path
+ *   FORGE_REDIS_CA            with rediss://: the CA of the server's certificate (default the system's)
+ *   FORGE_REDIS_CERT, FORGE_REDIS_KEY   with rediss://: this worker's certificate and key, when Redis
+ *                             asks for one (tls-auth-clients)
  *   FORGE_API_SOCKET          the API's unix socket, or
  *   FORGE_API_URL             the API's URL, with FORGE_API_TOKEN (a bearer token it accepts)
  *   FORGE_WORK_DIR            the worker's state directory (object store, job directories, rundir)
@@ -26,6 +30,9 @@ const text = z.string().min(1);
 
 const envSchema = z.object({
   REDIS_URL: text.optional(),
+  FORGE_REDIS_CA: text.optional(),
+  FORGE_REDIS_CERT: text.optional(),
+  FORGE_REDIS_KEY: text.optional(),
   FORGE_API_SOCKET: text.optional(),
   FORGE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   FORGE_API_TOKEN: text.optional(),
@@ -58,6 +65,11 @@ export function workerOptionsFromEnv(
   const e = parsed.data;
   const redis = overrides.redis ?? e.REDIS_URL;
   if (redis === undefined) throw new WorkerError(WorkerErrorCode.CONFIG, 'REDIS_URL is not set');
+  const redisTls = overrides.redisTls ?? {
+    ...(e.FORGE_REDIS_CA ? { ca: e.FORGE_REDIS_CA } : {}),
+    ...(e.FORGE_REDIS_CERT ? { cert: e.FORGE_REDIS_CERT } : {}),
+    ...(e.FORGE_REDIS_KEY ? { key: e.FORGE_REDIS_KEY } : {}),
+  };
   const api = overrides.api ?? {
     ...(e.FORGE_API_SOCKET ? { socket: e.FORGE_API_SOCKET } : {}),
     ...(e.FORGE_API_URL ? { url: e.FORGE_API_URL } : {}),
@@ -91,6 +103,7 @@ export function workerOptionsFromEnv(
     }),
     ...defined(overrides),
     redis,
+    ...(Object.keys(redisTls).length > 0 ? { redisTls } : {}),
     api,
     stateDir: overrides.stateDir ?? e.FORGE_WORK_DIR ?? DEFAULT_WORK_DIR,
     resources,

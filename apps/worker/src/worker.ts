@@ -25,6 +25,7 @@ import {
   ForgeWorker,
   type ForgeWorkerOptions,
   type QueueLocation,
+  type RedisTlsFiles,
   type Resources,
   redisOptionsFromUrl,
 } from '@debian-forge/queue';
@@ -40,8 +41,10 @@ export const DEFAULT_FORGE_COMMAND = [
 ];
 
 export interface WorkerOptions {
-  /** Redis: a URL (`redis://…`, `unix:///…`) or ioredis options. */
+  /** Redis: a URL (`redis://[user:password@]host…`, `rediss://…`, `unix:///…`) or ioredis options. */
   redis: string | QueueLocation['redis'];
+  /** With a `rediss://` URL: the CA, and a client certificate and key, as files. */
+  redisTls?: RedisTlsFiles;
   prefix?: string;
   queueName?: string;
   /** Where artifacts go: the API's unix socket, or its URL with a bearer token. */
@@ -91,6 +94,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (!options.api.socket && !options.api.url) {
     throw new WorkerError(WorkerErrorCode.CONFIG, 'the worker needs the API: a unix socket or a URL');
   }
+  const redis =
+    typeof options.redis === 'string' ? redisOptionsFromUrl(options.redis, options.redisTls) : options.redis;
   const logger = options.logger ?? pino({ name: 'forge-worker', level: 'info' }, pino.destination(2));
   const stateDir = resolve(options.stateDir);
   const storeDir = join(stateDir, 'store');
@@ -109,7 +114,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
 
-  const redis = typeof options.redis === 'string' ? redisOptionsFromUrl(options.redis) : options.redis;
   const workerOptions: ForgeWorkerOptions = {
     redis,
     prefix: options.prefix,

@@ -1,10 +1,20 @@
 import { DEFAULT_MAX_IMAGE_SIZE, DEFAULT_PLAN_WAIT_SECONDS } from '@debian-forge/api';
+import { maskRedisUrl, QueueError } from '@debian-forge/queue';
 import { deadWorkLine } from '@debian-forge/worker';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
 import { stateDirOf } from '../compose-request.ts';
 import { ServiceError } from '../serve/errors.ts';
-import { DEFAULT_LISTEN, parseCount, parseListen, parseSeconds, parseSize } from '../serve/options.ts';
+import {
+  DEFAULT_LISTEN,
+  parseCount,
+  parseListen,
+  parseSeconds,
+  parseSize,
+  REDIS_TLS_ENV,
+  REDIS_TLS_FLAGS,
+  REDIS_URL_HELP,
+} from '../serve/options.ts';
 import { startService } from '../serve/service.ts';
 import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 import { claimStateDir } from '../serve/state-dir.ts';
@@ -65,8 +75,9 @@ export const serveCommand: Command = {
     redis: {
       type: 'string',
       metavar: 'URL',
-      help: 'Redis to use (default $REDIS_URL, else a private redis-server)',
+      help: `Redis to use, ${REDIS_URL_HELP} (default $REDIS_URL, else a private redis-server on a unix socket of the state directory)`,
     },
+    ...REDIS_TLS_FLAGS,
     'log-level': { type: 'string', metavar: 'LEVEL', help: 'log level on standard error (default warn)' },
   },
   async run(ctx) {
@@ -99,6 +110,11 @@ export const serveCommand: Command = {
         stateDir,
         claim,
         redisUrl: flag('redis') ?? (process.env.REDIS_URL || undefined),
+        redisTls: Object.fromEntries(
+          Object.entries(REDIS_TLS_ENV)
+            .map(([name, env]) => [name.replace('redis-', ''), flag(name) ?? (process.env[env] || undefined)])
+            .filter(([, file]) => file !== undefined),
+        ),
         socket,
         tcp,
         tokens: tokens?.tokens ?? [],
@@ -114,6 +130,11 @@ export const serveCommand: Command = {
         ctx.io.stderr.write(`forge serve: ${err.message}\n`);
         return 1;
       }
+      // Redis refusing the password, a TLS file that cannot be read …: one line, no stack.
+      if (err instanceof QueueError) {
+        ctx.io.stderr.write(`forge serve: ${err.message} [${err.code}]\n`);
+        return 1;
+      }
       throw err;
     }
     const { listening } = service;
@@ -121,7 +142,7 @@ export const serveCommand: Command = {
     out(
       service.privateRedis
         ? `private redis-server on ${service.redisUrl}`
-        : `Redis at ${service.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+        : `Redis at ${maskRedisUrl(service.redisUrl)}`,
     );
     if (listening.socket) out(`listening on ${listening.socket} (unix socket, no token needed)`);
     if (listening.url) {

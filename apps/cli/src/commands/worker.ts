@@ -1,3 +1,4 @@
+import { QueueError } from '@debian-forge/queue';
 import {
   type RunningWorker,
   startWorker,
@@ -7,15 +8,21 @@ import {
 } from '@debian-forge/worker';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
+import { REDIS_TLS_ENV, REDIS_TLS_FLAGS, REDIS_URL_HELP } from '../serve/options.ts';
 import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 
 export const workerCommand: Command = {
   name: 'worker',
   summary:
-    'Run a build worker alone (configuration from flags, else the environment: REDIS_URL, FORGE_API_URL with FORGE_API_TOKEN or FORGE_API_SOCKET, FORGE_WORK_DIR, FORGE_WORKER_* as apps/worker/src/config.ts lists), for another machine than the API: it takes build jobs from Redis, runs `forge build` with the object store in the state directory, reports progress and log lines, and uploads the image to the API. SIGINT or SIGTERM cancels the running build (--drain waits for it).',
+    'Run a build worker alone (configuration from flags, else the environment: REDIS_URL (redis://USER:PASSWORD@HOST:PORT, rediss:// for TLS), FORGE_REDIS_CA/CERT/KEY, FORGE_API_URL with FORGE_API_TOKEN or FORGE_API_SOCKET, FORGE_WORK_DIR, FORGE_WORKER_* as apps/worker/src/config.ts lists), for another machine than the API: it takes build jobs from Redis, runs `forge build` with the object store in the state directory, reports progress and log lines, and uploads the image to the API. SIGINT or SIGTERM cancels the running build (--drain waits for it).',
   args: [],
   flags: {
-    redis: { type: 'string', metavar: 'URL', help: "the deployment's Redis (default $REDIS_URL; required)" },
+    redis: {
+      type: 'string',
+      metavar: 'URL',
+      help: `the deployment's Redis, ${REDIS_URL_HELP} (default $REDIS_URL; required)`,
+    },
+    ...REDIS_TLS_FLAGS,
     'api-url': { type: 'string', metavar: 'URL', help: 'the API over TCP (default $FORGE_API_URL)' },
     'api-socket': {
       type: 'string',
@@ -61,6 +68,7 @@ export const workerCommand: Command = {
     // Flags stand for the environment variables of the same meaning, and win over them.
     const fromFlags: Record<string, string | undefined> = {
       REDIS_URL: flag('redis'),
+      ...Object.fromEntries(Object.entries(REDIS_TLS_ENV).map(([name, env]) => [env, flag(name)])),
       FORGE_API_SOCKET: flag('api-socket'),
       FORGE_API_URL: flag('api-url'),
       FORGE_API_TOKEN: flag('token'),
@@ -81,7 +89,8 @@ export const workerCommand: Command = {
       options = workerOptionsFromEnv(env, { logger });
       worker = await startWorker(options);
     } catch (err) {
-      if (err instanceof WorkerError) {
+      // Settings the user can fix (Redis refusing the password, a TLS file …): one line, no stack.
+      if (err instanceof WorkerError || err instanceof QueueError) {
         ctx.io.stderr.write(`forge worker: ${err.message} [${err.code}]\n`);
         return 2;
       }

@@ -1,9 +1,9 @@
 /**
  * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address, the
- * worker count, a number of seconds and a size.
+ * worker count, a number of seconds and a size; and the flags both have for TLS to Redis.
  */
 import { parseDataSize } from '@debian-forge/blueprint';
-import { UsageError } from '../command.ts';
+import { type Flag, UsageError } from '../command.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8700';
 
@@ -45,3 +45,33 @@ export function parseSize(flag: string, value: string): number {
   if (bytes === 0) throw new UsageError(`--${flag} must be more than 0`);
   return bytes;
 }
+
+/** The TLS files of a `rediss://` Redis, as flags; each defaults to its environment variable. */
+export const REDIS_TLS_FLAGS: Record<string, Flag> = {
+  'redis-ca': {
+    type: 'string',
+    metavar: 'FILE',
+    help: "with rediss://: the CA of Redis's certificate, PEM (default $FORGE_REDIS_CA, else the system's CAs)",
+  },
+  'redis-cert': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'with rediss://: a client certificate, PEM, for a Redis with tls-auth-clients (default $FORGE_REDIS_CERT)',
+  },
+  'redis-key': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'the key of --redis-cert, PEM (default $FORGE_REDIS_KEY)',
+  },
+};
+
+/** The environment variable each of REDIS_TLS_FLAGS stands for. */
+export const REDIS_TLS_ENV = {
+  'redis-ca': 'FORGE_REDIS_CA',
+  'redis-cert': 'FORGE_REDIS_CERT',
+  'redis-key': 'FORGE_REDIS_KEY',
+} as const;
+
+/** A password on the command line is readable by every user of the machine (ps, /proc). */
+export const REDIS_URL_HELP =
+  'redis://USER:PASSWORD@HOST:PORT, rediss://… for TLS, unix:///PATH; a password given here shows in ps, the environment ($REDIS_URL) does not';

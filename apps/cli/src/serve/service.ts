@@ -24,7 +24,7 @@ import {
 } from '@debian-forge/api';
 import { EngineIndex } from '@debian-forge/engine';
 import { LibdirIndex } from '@debian-forge/manifest';
-import { ForgeQueue, type RedisState, redisOptionsFromUrl } from '@debian-forge/queue';
+import { ForgeQueue, type RedisState, type RedisTlsFiles, redisOptionsFromUrl } from '@debian-forge/queue';
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { describeRepair, openStore } from '@debian-forge/store';
 import { type RunningWorker, startWorker } from '@debian-forge/worker';
@@ -43,6 +43,8 @@ export interface ServiceOptions {
   claim?: StateDirClaim;
   /** The deployment's Redis; without it a private redis-server runs in `<stateDir>/redis`. */
   redisUrl?: string;
+  /** With a `rediss://` URL: the CA, and a client certificate and key, as files. */
+  redisTls?: RedisTlsFiles;
   /** The unix socket (mode 0660 unless given); `null` for none. Default `<stateDir>/api.socket`. */
   socket?: { path: string; mode?: number; group?: string } | null;
   /** TCP listener; needs `tokens`. */
@@ -161,7 +163,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const store = openStore(privateFile(join(stateDir, 'state.sqlite')));
     cleanup.push(() => store.close());
     for (const repair of store.repaired) options.logger?.warn(describeRepair(repair));
-    const queue = new ForgeQueue({ redis: redisOptionsFromUrl(redisUrl), queueName: options.queueName });
+    const queue = new ForgeQueue({
+      redis: redisOptionsFromUrl(redisUrl, options.redisTls),
+      queueName: options.queueName,
+    });
     cleanup.push(() => queue.close());
     await queue.ready();
     queue.on('redis', redisReporter(warn, info));
@@ -216,6 +221,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         : { url: listening.url, token: options.tokens?.[0] };
       const started = await startWorker({
         redis: redisUrl,
+        ...(options.redisTls ? { redisTls: options.redisTls } : {}),
         queueName: options.queueName,
         api: target,
         stateDir,
