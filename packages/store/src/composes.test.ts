@@ -188,6 +188,20 @@ test('a failure keeps its error JSON; manifest, priority and job can be set', (t
   store.composes.setJob(other, '42');
   const c = store.composes.get(other);
   assert.deepEqual(c?.manifest, { version: '2', pipelines: [] });
+  assert.equal(c?.build, null, 'a manifest alone says nothing of how to build it');
+  const build = { exports: ['image'], filename: 'disk.qcow2', checkpoints: ['build'] };
+  store.composes.setManifest(other, { version: '2', pipelines: [{ name: 'image' }] }, build);
+  assert.deepEqual(store.composes.get(other)?.build, build);
+  const raw = store.composes.create({
+    blueprintName: '',
+    blueprintVersion: '',
+    imageType: 'manifest',
+    distro: '',
+    arch: 'x86_64',
+    manifest: { version: '2', pipelines: [{ name: 'tree' }] },
+    build: { exports: ['tree'], filename: 'hello' },
+  });
+  assert.deepEqual(raw.build, { exports: ['tree'], filename: 'hello' });
   assert.equal(c?.priority, 90);
   assert.equal(c?.jobId, '42');
   assert.throws(() => store.composes.setPriority('nope', 1), { code: StoreErrorCode.NotFound });

@@ -25,6 +25,7 @@ export {
   type BlueprintChange,
   type BlueprintJson,
   type Compose,
+  type ComposeBuild,
   type ComposeInput,
   type LogLine,
   openStore,

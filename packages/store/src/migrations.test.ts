@@ -153,7 +153,7 @@ test('version 1 → 2: a stored source keeps every field, gets its key as displa
 
   const store = openStore(path);
   t.after(() => store.close());
-  assert.equal(store.info().schemaVersion, 2);
+  assert.equal(store.info().schemaVersion, latestVersion());
   assert.deepEqual(store.sources.get('mine'), {
     name: 'mine',
     displayName: 'mine',
@@ -178,4 +178,28 @@ test('version 1 → 2: a stored source keeps every field, gets its key as displa
   assert.equal(put.displayName, 'My repository');
   assert.deepEqual(put.distros, ['debian-13']);
   assert.equal(put.createdAt, 'c', 'a replaced source keeps its creation time');
+});
+
+test('version 2 → 3: a stored compose keeps its manifest and gets no build (its worker job is of the old kind)', (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  migrate(old, () => '2026-01-01T00:00:00.000Z', MIGRATIONS.slice(0, 2));
+  assert.equal(schemaVersion(old), 2);
+  old
+    .prepare(
+      `INSERT INTO composes (uuid, blueprint_name, blueprint_version, image_type, distro, arch, state,
+         job_id, manifest, created_at)
+       VALUES ('c1', 'bp', '0.0.1', 'tar', 'debian-12', 'x86_64', 'QUEUED', 'build-c1', '{"version":"2"}', 'c')`,
+    )
+    .run();
+  old.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.info().schemaVersion, 3);
+  const c = store.composes.get('c1');
+  assert.deepEqual(c?.manifest, { version: '2' });
+  assert.equal(c?.build, null);
+  assert.equal(c?.state, 'QUEUED');
+  assert.equal(c?.jobId, 'build-c1');
 });

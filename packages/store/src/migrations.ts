@@ -117,6 +117,16 @@ UPDATE sources SET display_name = name;
 ALTER TABLE sources ADD COLUMN distros TEXT NOT NULL DEFAULT '[]';   -- JSON array of distro names
 `,
   },
+  {
+    version: 3,
+    name: 'composes: how a worker runs the manifest (exports, artifact file name, checkpoints)',
+    // A build job in Redis carries only its compose's id; the worker asks the API for the plan, and
+    // the API answers from this row (manifest + build), never from what Redis holds. Rows from
+    // before this step have none: their old-style jobs are refused by the workers anyway.
+    sql: `
+ALTER TABLE composes ADD COLUMN build TEXT;   -- JSON {exports, filename, checkpoints?}
+`,
+  },
 ];
 
 /** The schema version this code writes. */

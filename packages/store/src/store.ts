@@ -85,7 +85,18 @@ export interface ComposeInput {
   size?: number;
   priority?: number;
   manifest?: unknown;
+  /** How a worker runs the manifest; set with it. */
+  build?: ComposeBuild;
   ostree?: { ref?: string; parent?: string; url?: string };
+}
+
+/** How a worker runs a compose's manifest: the pipelines to export and the artifact among them. */
+export interface ComposeBuild {
+  exports: string[];
+  /** The artifact's file name in the first export. */
+  filename: string;
+  /** Pipelines (or globs) whose trees the worker keeps in its object store (forge build --checkpoint). */
+  checkpoints?: string[];
 }
 
 export interface Compose {
@@ -105,6 +116,8 @@ export interface Compose {
   workerId: string | null;
   error: unknown;
   manifest: unknown;
+  /** How a worker runs the manifest; null until the manifest is made (and for rows of schema < 3). */
+  build: ComposeBuild | null;
   ostree: { ref: string | null; parent: string | null; url: string | null };
   createdAt: string;
   startedAt: string | null;
@@ -217,6 +230,7 @@ interface ComposeRow {
   worker_id: string | null;
   error: string | null;
   manifest: string | null;
+  build: string | null;
   ostree_ref: string | null;
   ostree_parent: string | null;
   ostree_url: string | null;
@@ -249,6 +263,7 @@ function composeOf(r: ComposeRow): Compose {
     workerId: r.worker_id,
     error: parseJson(r.error),
     manifest: parseJson(r.manifest),
+    build: parseJson<ComposeBuild>(r.build),
     ostree: { ref: r.ostree_ref, parent: r.ostree_parent, url: r.ostree_url },
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -633,12 +648,12 @@ export function openStore(path: string, options: StoreOptions = {}) {
     get: db.prepare('SELECT * FROM composes WHERE uuid = lower(?)'),
     insert: db.prepare(
       `INSERT INTO composes (uuid, blueprint_name, blueprint_version, blueprint, image_type, distro, arch,
-         size, priority, state, pending_at, manifest, ostree_ref, ostree_parent, ostree_url, created_at)
+         size, priority, state, pending_at, manifest, build, ostree_ref, ostree_parent, ostree_url, created_at)
        VALUES (lower(@uuid), @blueprint_name, @blueprint_version, @blueprint, @image_type, @distro, @arch,
-         @size, @priority, 'PENDING', @now, @manifest, @ostree_ref, @ostree_parent, @ostree_url, @now)`,
+         @size, @priority, 'PENDING', @now, @manifest, @build, @ostree_ref, @ostree_parent, @ostree_url, @now)`,
     ),
     delete: db.prepare('DELETE FROM composes WHERE uuid = lower(?)'),
-    setManifest: db.prepare('UPDATE composes SET manifest = ? WHERE uuid = lower(?)'),
+    setManifest: db.prepare('UPDATE composes SET manifest = ?, build = ? WHERE uuid = lower(?)'),
     setPriority: db.prepare('UPDATE composes SET priority = ? WHERE uuid = lower(?)'),
     setJob: db.prepare('UPDATE composes SET job_id = ? WHERE uuid = lower(?)'),
     active: db.prepare(
@@ -681,6 +696,7 @@ export function openStore(path: string, options: StoreOptions = {}) {
           size: input.size ?? 0,
           priority: input.priority ?? 0,
           manifest: json(input.manifest),
+          build: json(input.build),
           ostree_ref: input.ostree?.ref ?? null,
           ostree_parent: input.ostree?.parent ?? null,
           ostree_url: input.ostree?.url ?? null,
@@ -759,10 +775,11 @@ export function openStore(path: string, options: StoreOptions = {}) {
       const r = c.byJob.get(jobId) as ComposeRow | undefined;
       return r === undefined ? undefined : composeOf(r);
     },
-    setManifest(uuid: string, manifest: unknown): void {
+    /** The compose's manifest and how a worker runs it (none for a compose no worker builds). */
+    setManifest(uuid: string, manifest: unknown, build?: ComposeBuild): void {
       tx(() => {
         mustCompose(uuid);
-        c.setManifest.run(json(manifest), uuid);
+        c.setManifest.run(json(manifest), json(build), uuid);
       });
     },
     setPriority(uuid: string, priority: number): void {
