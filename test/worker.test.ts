@@ -76,7 +76,7 @@ test('a worker builds a manifest, reports stage n of m and log lines, and upload
   assert.ok(readdirSync(join(dir.path, 'worker/store')).length > 0, 'the shared store is used');
 });
 
-test('over TCP with a bearer token; a failing stage fails the compose with its output; a wrong token fails the upload', {
+test('over TCP with a bearer token; a failing stage fails the compose with its output; a wrong token gets no plan', {
   skip,
 }, async (t) => {
   const dir = tempDir('forge-worker-');
@@ -123,7 +123,8 @@ test('over TCP with a bearer token; a failing stage fails the compose with its o
   });
   const lost = await waitForState(api, refused.uuid, 'FAILED');
   const why = lost.error as { code: string; message: string };
-  assert.equal(why.code, 'FORGE_ERR_UPLOAD');
-  assert.match(why.message, /401/);
+  assert.equal(why.code, 'FORGE_ERR_PLAN_REFUSED');
+  assert.match(why.message, /401 Unauthorized/);
   assert.deepEqual(api.store.artifacts.list(refused.uuid), []);
+  assert.deepEqual(readdirSync(join(dir.path, 'bad/store')), [], 'forge build never ran');
 });

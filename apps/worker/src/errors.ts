@@ -11,6 +11,9 @@ export const WorkerErrorCode = {
   ARTIFACT_MISSING: 'FORGE_ERR_ARTIFACT_MISSING',
   /** The API did not take the artifact. */
   UPLOAD: 'FORGE_ERR_UPLOAD',
+  /** The API did not serve the plan of a job (it did not queue it, or does not let the worker ask):
+   *  the job is failed unbuilt. */
+  PLAN_REFUSED: 'FORGE_ERR_PLAN_REFUSED',
   /** The worker's configuration is incomplete or wrong. */
   CONFIG: 'FORGE_ERR_CONFIG',
 } as const;

@@ -1,7 +1,9 @@
+export type { ApiTarget } from './api.ts';
 export { DEFAULT_WORK_DIR, workerOptionsFromEnv } from './config.ts';
 export { WorkerError, WorkerErrorCode } from './errors.ts';
 export { type BuildEvent, MonitorStream } from './monitor-stream.ts';
-export { type ApiTarget, type UploadedArtifact, uploadArtifact } from './upload.ts';
+export { fetchPlan } from './plan.ts';
+export { type UploadedArtifact, uploadArtifact } from './upload.ts';
 export {
   DEFAULT_FORGE_COMMAND,
   deadWorkLine,

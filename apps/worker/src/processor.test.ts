@@ -2,8 +2,9 @@
  * The processor's artifact: only a regular file inside the export is uploaded. The worker runs as
  * root, and a build decides what its tree holds: `image` can be a symbolic link to a host file.
  * `forge build` is replaced here at the process boundary by a script that lays out the export as
- * the job's manifest says (`fake`), so these tests need neither root nor bwrap; the real build
- * doing the same is in test/security-names.test.ts.
+ * the plan's manifest says (`fake`), and the API by a server that serves the plan and takes the
+ * upload, so these tests need neither root nor bwrap; the real build doing the same is in
+ * test/security-names.test.ts.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BuildJob, JobContext } from '@debian-forge/queue';
+import type { BuildJob, BuildPlan, JobContext } from '@debian-forge/queue';
 import { pino } from 'pino';
 import { buildProcessor } from './processor.ts';
 
@@ -37,7 +38,13 @@ describe('buildProcessor: the artifact', () => {
   let dir: string;
   let secret: string;
   const uploads: { url: string; body: Buffer }[] = [];
+  let plan: BuildPlan;
   const srv = createServer(async (req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(req.url === '/api/forge/v1/composes/c1/plan?job=build-c1' ? 200 : 404);
+      res.end(JSON.stringify(plan));
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -62,7 +69,16 @@ describe('buildProcessor: the artifact', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (fake: Record<string, unknown>, job: Partial<BuildJob> = {}) => {
+  const run = (fake: Record<string, unknown>, planned: Partial<BuildPlan> = {}) => {
+    plan = {
+      compose_id: 'c1',
+      job_id: 'build-c1',
+      image_type: 'manifest',
+      manifest: { version: '2', pipelines: [], fake },
+      exports: ['image'],
+      filename: 'image',
+      ...planned,
+    };
     const processor = buildProcessor({
       forgeCommand: [process.execPath, join(dir, 'forge.cjs')],
       storeDir: join(dir, 'store'),
@@ -76,13 +92,8 @@ describe('buildProcessor: the artifact', () => {
       payload: {
         type: 'build',
         composeId: 'c1',
-        manifest: { version: '2', pipelines: [], fake },
-        exports: ['image'],
-        imageType: 'manifest',
-        filename: 'image',
         priority: 1,
         resources: { cpus: 1, memoryMiB: 1, diskGiB: 1 },
-        ...job,
       },
       signal: new AbortController().signal,
       progress: async () => {},

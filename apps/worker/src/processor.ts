@@ -1,18 +1,21 @@
 /**
- * The build processor: one job from the queue → the manifest written to a work directory of its
- * own → `forge build` against the worker's shared object store (runBuild) with progress and log
- * lines sent through the job → the artifact streamed to the API → the BuildResult. The work
- * directory is removed at the end, whatever happened.
+ * The build processor: one job from the queue → its plan from the API (plan.ts; the job names only
+ * the compose, and a job the API did not queue is failed here, before anything is written) → the
+ * manifest written to a work directory of its own → `forge build` against the worker's shared
+ * object store (runBuild) with progress and log lines sent through the job → the artifact streamed
+ * to the API → the BuildResult. The work directory is removed at the end, whatever happened.
  */
 import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { joinInside } from '@debian-forge/manifest';
-import type { BuildJob, BuildResult, JobContext } from '@debian-forge/queue';
+import type { BuildJob, BuildPlan, BuildResult, JobContext } from '@debian-forge/queue';
 import type { Logger } from 'pino';
+import type { ApiTarget } from './api.ts';
 import { runBuild } from './build.ts';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import type { BuildEvent } from './monitor-stream.ts';
-import { type ApiTarget, uploadArtifact } from './upload.ts';
+import { fetchPlan } from './plan.ts';
+import { uploadArtifact } from './upload.ts';
 
 export interface BuildProcessorOptions {
   forgeCommand: string[];
@@ -58,12 +61,12 @@ function reporter(ctx: JobContext<BuildJob>, logger: Logger) {
  */
 async function artifactFile(
   outputDirectory: string,
-  job: BuildJob,
+  plan: BuildPlan,
 ): Promise<{ file: string; size: number } | undefined> {
   let file: string;
   try {
-    const tree = joinInside(outputDirectory, job.exports[0] as string, { what: 'export' });
-    file = joinInside(tree, job.filename, { what: 'artifact file' });
+    const tree = joinInside(outputDirectory, plan.exports[0] as string, { what: 'export' });
+    file = joinInside(tree, plan.filename, { what: 'artifact file' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // nothing exported
     throw err;
@@ -85,22 +88,34 @@ export function buildProcessor(opts: BuildProcessorOptions) {
   return async (ctx: JobContext<BuildJob>): Promise<BuildResult> => {
     const job = ctx.payload;
     const log = opts.logger.child({ job: ctx.jobId, compose: job.composeId });
+    let plan: BuildPlan;
+    try {
+      plan = await fetchPlan(opts.api, job.composeId, ctx.jobId, {
+        signal: ctx.signal,
+        log: (line) => log.warn(line),
+      });
+    } catch (err) {
+      // Nothing of it reaches the job's log: that is for the compose the API queued, and this job
+      // may name a compose it did not.
+      if (!ctx.signal.aborted) log.warn({ err }, 'job refused: the API serves no plan for it, not built');
+      throw err;
+    }
     const report = reporter(ctx, log);
     await mkdir(opts.workDir, { recursive: true });
     const dir = await mkdtemp(join(opts.workDir, `${job.composeId}-`));
     try {
       const manifestPath = join(dir, 'manifest.json');
       const outputDirectory = join(dir, 'output');
-      await writeFile(manifestPath, JSON.stringify(job.manifest));
-      log.info({ exports: job.exports, imageType: job.imageType }, 'build starts');
+      await writeFile(manifestPath, JSON.stringify(plan.manifest));
+      log.info({ exports: plan.exports, imageType: plan.image_type }, 'build starts');
       const outcome = await runBuild({
         forgeCommand: opts.forgeCommand,
         manifestPath,
         outputDirectory,
         storeDir: opts.storeDir,
         rundir: opts.rundir,
-        exports: job.exports,
-        checkpoints: job.checkpoints,
+        exports: plan.exports,
+        checkpoints: plan.checkpoints,
         libdir: opts.libdir,
         cacheMaxSize: opts.cacheMaxSize,
         signal: ctx.signal,
@@ -111,16 +126,16 @@ export function buildProcessor(opts: BuildProcessorOptions) {
         log.info('build cancelled; its processes are gone and its mounts released');
         throw new Error('cancelled');
       }
-      const artifactOnDisk = await artifactFile(outputDirectory, job);
+      const artifactOnDisk = await artifactFile(outputDirectory, plan);
       if (!artifactOnDisk) {
-        const tree = join(outputDirectory, job.exports[0] as string);
+        const tree = join(outputDirectory, plan.exports[0] as string);
         throw new WorkerError(
           WorkerErrorCode.ARTIFACT_MISSING,
-          `the build exported no file ${job.filename} (${tree} has ${await listing(tree)})`,
+          `the build exported no file ${plan.filename} (${tree} has ${await listing(tree)})`,
         );
       }
       const { file, size } = artifactOnDisk;
-      const filename = job.filename;
+      const filename = plan.filename;
       report.log(`uploading ${filename} (${size} bytes)`);
       const artifact = await uploadArtifact(opts.api, job.composeId, filename, file, {
         signal: ctx.signal,

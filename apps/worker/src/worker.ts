@@ -30,9 +30,9 @@ import {
   redisOptionsFromUrl,
 } from '@debian-forge/queue';
 import { type Logger, pino } from 'pino';
+import type { ApiTarget } from './api.ts';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import { buildProcessor } from './processor.ts';
-import type { ApiTarget } from './upload.ts';
 
 /** `forge` as this repository runs it: from apps/worker/src and from apps/cli/dist alike. */
 export const DEFAULT_FORGE_COMMAND = [
@@ -128,6 +128,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     stalledIntervalMs: options.stalledIntervalMs,
     pollIntervalMs: options.pollIntervalMs,
     cancelPollMs: options.cancelPollMs,
+    onJobRefused: (jobId, reason) => logger.warn({ job: jobId, reason }, 'job refused: not built'),
     processors: {
       build: buildProcessor({
         forgeCommand: options.forgeCommand ?? DEFAULT_FORGE_COMMAND,

@@ -25,10 +25,6 @@ function job(composeId: string): BuildJob {
   return {
     type: 'build',
     composeId,
-    manifest: { version: '2', pipelines: [] },
-    exports: ['tree'],
-    imageType: 'tar',
-    filename: 'root.tar',
     priority: DEFAULT_PRIORITY,
     resources: RESOURCES,
   };

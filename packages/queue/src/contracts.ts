@@ -17,22 +17,45 @@ export type Resources = z.infer<typeof resourcesSchema>;
 
 const prioritySchema = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
 
-/** Build one compose: run an OSBuild manifest and export the named pipelines as one artifact. */
+const composeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'compose id: letters, digits, . _ -');
+
+/**
+ * Build one compose. The job names the compose and nothing of what to build: anyone who can write
+ * to Redis can write a job, and a worker runs what it builds as root, so the worker asks the API
+ * for the compose's plan (`buildPlanSchema`) over its authenticated HTTP channel and builds that
+ * alone. Priority and resources are here because scheduling happens in Redis; a lie in them can
+ * only reorder the queue.
+ */
 export const buildJobSchema = z.strictObject({
   type: z.literal('build'),
-  composeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'compose id: letters, digits, . _ -'),
-  /** The OSBuild manifest (format version 2), as JSON. */
-  manifest: z.record(z.string(), z.unknown()),
-  exports: z.array(z.string().min(1)).min(1),
-  imageType: z.string().min(1),
-  /** File name of the artifact in the exported tree, e.g. `disk.qcow2`. */
-  filename: z.string().min(1),
-  checkpoints: z.array(z.string().min(1)).optional(),
+  composeId: composeIdSchema,
   /** Forge priority: a higher number is taken first (see priority.ts). */
   priority: prioritySchema,
   resources: resourcesSchema,
 });
 export type BuildJob = z.infer<typeof buildJobSchema>;
+
+/**
+ * What a worker builds for a build job, as the API serves it at
+ * `GET /api/forge/v1/composes/{compose_id}/plan?job={job_id}` from its own database, only while the
+ * compose is QUEUED or BUILDING with that job: the OSBuild manifest, the pipelines to export, the
+ * artifact's file name in the first export, and the pipelines to keep in the object store.
+ */
+export const buildPlanSchema = z.strictObject({
+  compose_id: composeIdSchema,
+  job_id: z.string().min(1).describe('the job the plan is for'),
+  image_type: z.string().min(1),
+  manifest: z.record(z.string(), z.unknown()).describe('the OSBuild manifest (format version 2)'),
+  exports: z.array(z.string().min(1)).min(1).describe('pipelines to export (forge build --export)'),
+  filename: z.string().min(1).describe("the artifact's file name in the first exported tree"),
+  checkpoints: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('pipelines whose trees the worker keeps in its object store (forge build --checkpoint)'),
+});
+export type BuildPlan = z.infer<typeof buildPlanSchema>;
 
 /** Every job payload, discriminated by `type`. Add a member here and the compiler finds every switch. */
 export const jobPayloadSchema = z.discriminatedUnion('type', [buildJobSchema]);

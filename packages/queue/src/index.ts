@@ -2,8 +2,10 @@ export { accessError, checkRedisAccess, redactRedisError, redisWhere } from './a
 export { redisAclRules, redisAclUser } from './acl.ts';
 export {
   type BuildJob,
+  type BuildPlan,
   type BuildResult,
   buildJobSchema,
+  buildPlanSchema,
   buildResultSchema,
   type JobError,
   type JobPayload,

@@ -8,8 +8,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { BuildResult, Resources } from './contracts.ts';
+import { Queue } from 'bullmq';
+import type { BuildJob, BuildResult, Resources } from './contracts.ts';
 import { QueueErrorCode } from './errors.ts';
+import { resolveLocation } from './options.ts';
 import { ForgeQueue } from './queue.ts';
 import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './testing.ts';
 import { ForgeWorker, type ForgeWorkerOptions, type Processors } from './worker.ts';
@@ -61,7 +63,8 @@ async function setup() {
 test('a job that does not match its contract is refused at enqueue', async (t) => {
   const { queue, close } = await setup();
   t.after(close);
-  await assert.rejects(queue.add({ ...build('bad'), exports: [] }), { code: QueueErrorCode.INVALID_JOB });
+  const withManifest = { ...build('bad'), manifest: { version: '2', pipelines: [] } } as BuildJob;
+  await assert.rejects(queue.add(withManifest), { code: QueueErrorCode.INVALID_JOB });
   await assert.rejects(queue.add(build('bad/../name')), { code: QueueErrorCode.INVALID_JOB });
   await assert.rejects(queue.add(build('x', { priority: 5000 })), { code: QueueErrorCode.INVALID_JOB });
   assert.deepEqual(await queue.counts(), { queued: 0, active: 0, completed: 0, failed: 0 });
@@ -121,7 +124,7 @@ test('setPriority moves a waiting job ahead', async (t) => {
   await queue.add(build('first', { priority: 600 }));
   await queue.add(build('second', { priority: 500 }));
   assert.equal(await queue.setPriority('build-second', 700), true);
-  assert.equal((await queue.getJob('build-second'))?.payload.priority, 700);
+  assert.equal((await queue.getJob('build-second'))?.payload?.priority, 700);
   const order: string[] = [];
   await startWorker({
     build: async ({ payload }) => {
@@ -262,6 +265,43 @@ test('a processor that throws or returns a bad result fails the job with a code'
   });
   const bad = await queue.waitForOutcome('build-bad-result', 10_000);
   assert.equal(bad.status === 'failed' && bad.error.code, QueueErrorCode.INVALID_JOB);
+});
+
+test('a job written straight into Redis in another shape (a manifest of its own) is failed unrun', async (t) => {
+  const { queue, queueName, startWorker, close } = await setup();
+  t.after(close);
+  const ran: string[] = [];
+  const refused: [string, string][] = [];
+  await startWorker(
+    {
+      build: async ({ payload }) => {
+        ran.push(payload.composeId);
+        return OK;
+      },
+    },
+    { onJobRefused: (jobId, reason) => refused.push([jobId, reason]) },
+  );
+  // What anyone who can write to Redis can do: BullMQ's own Queue, a job of the old shape.
+  const { connection } = resolveLocation({ redis: redis.options });
+  const bull = new Queue(queueName, { connection, prefix: PREFIX });
+  t.after(() => bull.close());
+  const injected = { ...build('evil'), manifest: { version: '2', pipelines: [] }, exports: ['tree'] };
+  await bull.add('build 2c 2048m 10g', injected, { jobId: 'build-evil' });
+  const outcome = await queue.waitForOutcome('build-evil', 10_000);
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, QueueErrorCode.INVALID_JOB);
+  assert.match(
+    outcome.status === 'failed' ? outcome.error.message : '',
+    /not a job this worker takes, refused unrun \(job: Unrecognized keys: "manifest", "exports"\)/,
+  );
+  assert.deepEqual(
+    refused.map(([id]) => id),
+    ['build-evil'],
+  );
+  // A job of the right shape after it still runs.
+  await queue.add(build('good'));
+  assert.equal((await queue.waitForOutcome('build-good', 10_000)).status, 'completed');
+  assert.deepEqual(ran, ['good']);
 });
 
 test('cancel removes a queued job and aborts an active one', async (t) => {

@@ -36,7 +36,9 @@ export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'unknown'
 export interface JobInfo {
   id: string;
   status: JobStatus;
-  payload: JobPayload;
+  /** Undefined for a job not of a shape this version takes (written to Redis by someone else);
+   *  a worker fails such a job unrun. */
+  payload?: JobPayload;
   /** Worker that took the job (its name), if any. */
   worker?: string;
   result?: JobResult;
@@ -310,19 +312,17 @@ export class ForgeQueue extends EventEmitter<QueueEventMap> {
     const job = await Job.fromId(this.queue, jobId);
     if (!job) return undefined;
     const payload = jobPayloadSchema.safeParse(job.data);
-    if (!payload.success)
-      throw new QueueError(QueueErrorCode.INVALID_JOB, `job ${jobId}: ${payload.error.message}`);
     const info: JobInfo = {
       id: jobId,
       status: toStatus(state),
-      payload: payload.data,
+      ...(payload.success ? { payload: payload.data } : {}),
       enqueuedAt: job.timestamp,
     };
     if (job.processedBy) info.worker = job.processedBy;
     if (job.processedOn) info.startedAt = job.processedOn;
     if (job.finishedOn) info.finishedAt = job.finishedOn;
     if (state === 'completed') {
-      const result = parseResult(job.returnvalue, payload.data.type);
+      const result = parseResult(job.returnvalue, payload.data?.type);
       if (result) info.result = result;
       else info.error = { code: QueueErrorCode.INVALID_JOB, message: 'the worker returned no valid result' };
     }

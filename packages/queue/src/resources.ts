@@ -31,7 +31,7 @@ export function subtract(a: Resources, b: Resources): Resources {
 /**
  * The BullMQ job name carries the type and the resource request (`build 4c 8192m 20g`), so a
  * worker can choose among waiting jobs by reading one short hash field per job instead of their
- * payloads (a payload holds the whole manifest).
+ * payloads.
  */
 export function encodeJobName(type: JobType, r: Resources): string {
   return `${type} ${r.cpus}c ${r.memoryMiB}m ${r.diskGiB}g`;

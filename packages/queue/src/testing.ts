@@ -185,15 +185,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A valid build job of `composeId` (an empty manifest, a small request), with `overrides`. */
+/** A valid build job of `composeId` (a small request), with `overrides`. */
 export function buildJob(composeId: string, overrides: Partial<BuildJob> = {}): BuildJob {
   return {
     type: 'build',
     composeId,
-    manifest: { version: '2', pipelines: [] },
-    exports: ['qcow2'],
-    imageType: 'qcow2',
-    filename: 'disk.qcow2',
     priority: DEFAULT_PRIORITY,
     resources: { cpus: 2, memoryMiB: 2048, diskGiB: 10 },
     ...overrides,

@@ -118,6 +118,9 @@ export interface ForgeWorkerOptions extends QueueLocation {
   /** How often this worker looks for stalled jobs (any worker's); default 30 s. Use one value for
    *  every worker and the supervisor of a queue: each check blocks all others for this long. */
   stalledIntervalMs?: number;
+  /** Told of each job failed without running because it is not a job this worker takes (a payload
+   *  of another shape, written to Redis by someone other than the API). */
+  onJobRefused?(jobId: string, reason: string): void;
 }
 
 /** BullMQ's Worker with its lock manager reachable: a manual fetch loop must start lock renewal. */
@@ -382,7 +385,10 @@ export class ForgeWorker {
   private async runProcessor(job: Job, jobId: string, signal: AbortSignal | undefined): Promise<unknown> {
     const parsed = jobPayloadSchema.safeParse(job.data);
     if (!parsed.success) {
-      throw new UnrecoverableError(formatFailedReason(QueueErrorCode.INVALID_JOB, parsed.error.message));
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'job'}: ${i.message}`);
+      const reason = `not a job this worker takes, refused unrun (${issues.join('; ')})`;
+      this.opts.onJobRefused?.(jobId, reason);
+      throw new UnrecoverableError(formatFailedReason(QueueErrorCode.INVALID_JOB, reason));
     }
     const payload = parsed.data;
     const controller = new AbortController();

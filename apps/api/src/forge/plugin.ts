@@ -1,12 +1,13 @@
 /**
  * The Forge API at /api/forge/v1: what Weldr and the Cloud API lack (raw manifests, priorities,
- * cancel, workers, queue statistics, the live event stream, artifact uploads by workers). Errors are
- * `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
+ * cancel, workers, queue statistics, the live event stream; for workers, build plans and artifact
+ * uploads). Errors are `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { planRoutes } from './plan.ts';
 import { forgeRoutes } from './routes.ts';
 
 export const FORGE_PREFIX = '/api/forge/v1';
@@ -28,4 +29,5 @@ export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix
   });
   await app.register(artifactRoutes, deps);
   await app.register(forgeRoutes, deps);
+  await app.register(planRoutes, deps);
 }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { listen } from '../server.ts';
 import {
   type Build,
+  planOf,
   startTestWorker,
   uploadArtifact,
   uploadingBuild,
@@ -48,8 +49,17 @@ test('POST /manifests queues a raw manifest; a bad one gets 400 with the validat
   assert.ok(['PENDING', 'QUEUED'].includes(view.state));
   await waitForState(api, view.id, 'QUEUED');
   const job = await api.queue.getJob(`build-${view.id}`);
-  assert.deepEqual(job?.payload.manifest, MANIFEST);
-  assert.equal(job?.payload.filename, 'disk.raw');
+  // The job names the compose and nothing of what to build; the API serves that to the worker.
+  assert.deepEqual(Object.keys(job?.payload ?? {}).sort(), ['composeId', 'priority', 'resources', 'type']);
+  assert.equal(job?.payload?.composeId, view.id);
+  assert.deepEqual(await planOf(api, view.id, `build-${view.id}`), {
+    compose_id: view.id,
+    job_id: `build-${view.id}`,
+    image_type: 'manifest',
+    manifest: MANIFEST,
+    exports: ['image'],
+    filename: 'disk.raw',
+  });
 
   const bad = await submit(api, {
     manifest: {
@@ -120,7 +130,7 @@ test('priority (PUT and POST) of a waiting compose, cancel, and what a finished 
   let res = await api.app.inject({ method: 'PUT', url, payload: { priority: 900 } });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().priority, 900);
-  assert.equal((await api.queue.getJob(`build-${id}`))?.payload.priority, 900);
+  assert.equal((await api.queue.getJob(`build-${id}`))?.payload?.priority, 900);
   res = await api.app.inject({ method: 'POST', url, payload: { priority: 100 } });
   assert.equal(res.json().priority, 100);
   res = await api.app.inject({ method: 'PUT', url, payload: { priority: 'high' } });
@@ -137,6 +147,31 @@ test('priority (PUT and POST) of a waiting compose, cancel, and what a finished 
   assert.equal(res.statusCode, 409);
   res = await api.app.inject({ method: 'POST', url: '/api/forge/v1/composes/nope/cancel' });
   assert.equal(res.statusCode, 404);
+});
+
+test('GET /composes/{uuid}/plan serves a queued compose to its own job only: unknown 404, another job or state 409', async (t) => {
+  const api = await startTestApi(t, {}, { lifecycle: false });
+  const { id } = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x' })).json();
+  await waitForState(api, id, 'QUEUED');
+  const plan = (job: string, uuid = id) =>
+    api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${uuid}/plan?job=${job}` });
+  const res = await plan(`build-${id}`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().filename, 'x');
+
+  const refusals: [string, Awaited<ReturnType<typeof plan>>, number, string][] = [
+    ['unknown compose', await plan('build-nope', 'nope'), 404, 'FORGE_ERR_COMPOSE_NOT_FOUND'],
+    ['another job', await plan('build-other'), 409, 'FORGE_ERR_COMPOSE_JOB'],
+    ['no job', await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${id}/plan` }), 400, ''],
+  ];
+  api.store.composes.transition(id, 'BUILDING');
+  assert.equal((await plan(`build-${id}`)).statusCode, 200, 'BUILDING: its worker may ask again');
+  api.store.composes.transition(id, 'COMPLETED');
+  refusals.push(['a finished compose', await plan(`build-${id}`), 409, 'FORGE_ERR_COMPOSE_STATE']);
+  for (const [what, answer, status, code] of refusals) {
+    assert.equal(answer.statusCode, status, `${what}: ${answer.body}`);
+    if (code) assert.equal(answer.json().code, code, what);
+  }
 });
 
 test('GET /workers and GET /queue show the workers, their load and the job counts', async (t) => {
@@ -306,7 +341,7 @@ test('compose ids in upper case: view with progress, events, the artifact direct
   await waitForState(api, second.id, 'QUEUED');
   const priority = await api.app.inject({ method: 'PUT', url: `${url}/priority`, payload: { priority: 42 } });
   assert.equal(priority.statusCode, 200, priority.body);
-  assert.equal((await api.queue.getJob(`build-${second.id}`))?.payload.priority, 42);
+  assert.equal((await api.queue.getJob(`build-${second.id}`))?.payload?.priority, 42);
   const cancelled = await api.app.inject({ method: 'POST', url: `${url}/cancel` });
   assert.equal(cancelled.statusCode, 200, cancelled.body);
   assert.equal(cancelled.json().id, second.id);

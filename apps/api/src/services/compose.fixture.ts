@@ -7,7 +7,14 @@
 import { createHash } from 'node:crypto';
 import { AptError, AptErrorCode, type Repository } from '@debian-forge/apt';
 import { planCompose, type ResolvedPackage } from '@debian-forge/composer';
-import { type BuildJob, type BuildResult, ForgeWorker, type JobContext } from '@debian-forge/queue';
+import {
+  type BuildJob,
+  type BuildPlan,
+  type BuildResult,
+  buildPlanSchema,
+  ForgeWorker,
+  type JobContext,
+} from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
 import type { TestApi } from '../testing.ts';
 import { type ComposePlanner, targetOf } from './composes.ts';
@@ -113,10 +120,21 @@ export async function uploadArtifact(
 
 export type Build = (ctx: JobContext<BuildJob>) => Promise<BuildResult>;
 
-/** A build that logs, reports progress, uploads `image bytes of <uuid>` and succeeds. */
+/** The plan the API serves a worker for a job, as apps/worker asks for it; throws unless 200. */
+export async function planOf(api: TestApi, composeId: string, jobId: string): Promise<BuildPlan> {
+  const res = await api.app.inject({
+    method: 'GET',
+    url: `/api/forge/v1/composes/${composeId}/plan?job=${encodeURIComponent(jobId)}`,
+  });
+  if (res.statusCode !== 200) throw new Error(`plan: ${res.statusCode} ${res.body}`);
+  return buildPlanSchema.parse(res.json());
+}
+
+/** A build that asks for its plan, logs, reports progress, uploads `image bytes of <uuid>` and succeeds. */
 export function uploadingBuild(api: () => TestApi): Build {
   return async (ctx) => {
-    const { composeId, filename } = ctx.payload;
+    const { composeId } = ctx.payload;
+    const { filename } = await planOf(api(), composeId, ctx.jobId);
     await ctx.progress(1, 2, 'stage one');
     await ctx.log(`building ${composeId}`);
     const bytes = Buffer.from(`image bytes of ${composeId}\n`);

@@ -12,6 +12,7 @@ import {
   catalogPlanner,
   firstRow,
   gatedPlanner,
+  planOf,
   startTestWorker,
   TINY_MANIFEST,
   tinyPlanner,
@@ -218,7 +219,7 @@ test('an id in upper case is the same compose: cancel, priority and delete, even
   await api.composes.pending();
   const upper = compose.uuid.toUpperCase();
   assert.equal((await api.composes.setPriority(upper, 7)).priority, 7);
-  assert.equal((await api.queue.getJob(`build-${compose.uuid}`))?.payload.priority, 7);
+  assert.equal((await api.queue.getJob(`build-${compose.uuid}`))?.payload?.priority, 7);
   assert.equal((await api.composes.cancel(upper)).state, 'CANCELLED');
   assert.equal(await api.queue.getJob(`build-${compose.uuid}`), undefined, 'out of the queue');
   await api.composes.delete(upper);
@@ -246,7 +247,7 @@ test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused pla
 
   const good = await api.composes.submit(request, wait);
   assert.equal(good.state, 'QUEUED');
-  assert.equal((await api.queue.getJob(good.jobId as string))?.payload.composeId, good.uuid);
+  assert.equal((await api.queue.getJob(good.jobId as string))?.payload?.composeId, good.uuid);
 
   const refusals: [ComposeRequest, number, string, RegExp][] = [
     [missing, 400, 'FORGE_ERR_APT_NOT_FOUND', /Unable to locate package missing-tool/],
@@ -351,7 +352,7 @@ test('submitFake, delete and setPriority', async (t) => {
   const waiting = await api.composes.submit(request);
   await api.composes.pending();
   assert.equal((await api.composes.setPriority(waiting.uuid, 900)).priority, 900);
-  assert.equal((await api.queue.getJob(`build-${waiting.uuid}`))?.payload.priority, 900);
+  assert.equal((await api.queue.getJob(`build-${waiting.uuid}`))?.payload?.priority, 900);
   await assert.rejects(api.composes.setPriority(waiting.uuid, -1), { status: 400 });
   await assert.rejects(api.composes.setPriority(finished.uuid, 1), { status: 409 });
   await assert.rejects(api.composes.delete(waiting.uuid), { status: 409 });
@@ -379,8 +380,8 @@ test('submitManifest: validated before anything is stored, then queued', async (
   const compose = await api.composes.submitManifest({ ...good, priority: 10 });
   assert.equal(compose.state, 'QUEUED');
   const job = await api.queue.getJob(compose.jobId as string);
-  assert.equal(job?.payload.filename, 'disk.raw');
-  assert.equal(job?.payload.priority, 10);
+  assert.equal(job?.payload?.priority, 10);
+  assert.equal((await planOf(api, compose.uuid, compose.jobId as string)).filename, 'disk.raw');
 });
 
 test('artifact upload: streamed and checked; a wrong checksum is refused and leaves no file', async (t) => {

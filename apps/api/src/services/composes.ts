@@ -120,6 +120,8 @@ export const ComposeErrorCode = {
   BadManifest: 'FORGE_ERR_MANIFEST_INVALID',
   /** The build job of a compose could not be added to the queue. */
   Queue: 'FORGE_ERR_COMPOSE_QUEUE',
+  /** A worker asked for a compose's plan with a job that is not the compose's. */
+  WrongJob: 'FORGE_ERR_COMPOSE_JOB',
 } as const;
 
 /**
@@ -433,15 +435,14 @@ export function createComposeService(
     return compose;
   };
 
-  /** Queues a compose whose manifest is stored: job id first, QUEUED, then the job. */
-  const enqueue = async (compose: Compose, build: PlannedBuild): Promise<PlanOutcome> => {
+  /**
+   * Queues a compose whose manifest and build are stored: job id first, QUEUED, then the job, which
+   * names only the compose (the worker asks for the plan, see packages/queue's BuildJob).
+   */
+  const enqueue = async (compose: Compose): Promise<PlanOutcome> => {
     const job: BuildJob = {
       type: 'build',
       composeId: compose.uuid,
-      manifest: build.manifest,
-      exports: build.exports,
-      imageType: compose.imageType,
-      filename: build.filename,
       priority: compose.priority,
       resources: resources(compose),
     };
@@ -479,8 +480,11 @@ export function createComposeService(
         const build = await planner(compose, (text) => ownLog(deps, compose.uuid, text));
         const now = store.composes.get(compose.uuid);
         if (now?.state !== 'PENDING') return 'gone'; // cancelled (or deleted) meanwhile
-        store.composes.setManifest(compose.uuid, build.manifest);
-        return await enqueue(now, build);
+        store.composes.setManifest(compose.uuid, build.manifest, {
+          exports: build.exports,
+          filename: build.filename,
+        });
+        return await enqueue(now);
       } catch (err) {
         return fail(compose.uuid, err);
       }
@@ -537,9 +541,10 @@ export function createComposeService(
         arch: 'x86_64',
         priority,
         manifest: request.manifest,
+        build: { exports: request.exports, filename: request.filename },
       });
       deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
-      const outcome = await enqueue(compose, request);
+      const outcome = await enqueue(compose);
       if (typeof outcome === 'object') {
         remove(compose.uuid); // the request is refused: no 201 for a compose that cannot build
         throw outcome.failed;

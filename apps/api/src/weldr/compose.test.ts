@@ -7,6 +7,7 @@ import { run } from '@debian-forge/engine';
 import {
   firstRow,
   gatedPlanner,
+  planOf,
   startTestWorker,
   TINY_MANIFEST,
   tinyPlanner,
@@ -520,9 +521,9 @@ test("start with the real planner: a manifest from apt (not from another distro'
   const id = await startId(a, 'tar', '');
   const compose = a.store.composes.get(id);
   assert.equal(compose?.state, 'QUEUED', JSON.stringify(compose?.error));
-  const job = await a.queue.getJob(`build-${id}`);
-  assert.deepEqual(job?.payload.exports, ['archive']);
-  assert.equal(job?.payload.filename, 'root.tar');
+  const plan = await planOf(a, id, `build-${id}`);
+  assert.deepEqual(plan.exports, ['archive']);
+  assert.equal(plan.filename, 'root.tar');
   const info = (await get(a, `/api/v0/compose/info/${id}`)).json() as {
     deps: { packages: { name: string; arch: string; version: string; checksum: string }[] };
   };
