@@ -290,6 +290,10 @@ export class ForgeWorker {
     this.health.stop();
     // No job is left to wait for: force drops BullMQ's connections instead of waiting on QUIT.
     await within(wait(), Promise.all([this.bull.close(true), this.peekQueue.close()]));
+    // A close BullMQ did not finish in time can wait for good (its lock manager's last command
+    // waits for Redis): its connections are dropped here, or they would go on reconnecting, to a
+    // Redis that is away or refuses the password, after the worker closed.
+    void this.bull.disconnect().catch(() => {});
     this.client.disconnect();
   }
 
