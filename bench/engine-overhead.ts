@@ -9,9 +9,10 @@
  *      cached           the same again on that store: nothing to build, only the export;
  *  - per-stage overhead = (noop cold − empty) / 20.
  *
- * If OSBuild itself can run here (its source from the local mirror, `git archive`d into a temporary
- * directory and never kept; python3 with jsonschema), the same empty and noop manifests are timed
- * with `python3 -m osbuild --libdir <source>` in the same run, and the ratios printed.
+ * If OSBuild itself can run here (its source from the git directory or checkout that
+ * $OSBUILD_MIRROR names, `git archive`d into a temporary directory and never kept; python3 with
+ * jsonschema), the same empty and noop manifests are timed with
+ * `python3 -m osbuild --libdir <source>` in the same run, and the ratios printed.
  *
  *   node --import tsx bench/engine-overhead.ts [--reps N]     (npm run bench:engine)
  *
@@ -26,7 +27,8 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');
 const LIBDIR = join(REPO, 'packages/stages/libdir');
-const OSBUILD_MIRROR = process.env.OSBUILD_MIRROR ?? '/work/.mirror/osbuild+osbuild/repo';
+/** A git directory (or a checkout) of OSBuild to compare with; without it the peer is skipped. */
+const OSBUILD_MIRROR = process.env.OSBUILD_MIRROR;
 
 const repsFlag = process.argv.indexOf('--reps');
 const REPS = Math.max(1, Number(repsFlag >= 0 ? process.argv[repsFlag + 1] : (process.env.REPS ?? 5)) || 5);
@@ -181,6 +183,7 @@ interface OsbuildSetup {
 
 /** OSBuild from the mirror, or the reason it cannot run here. */
 function setUpOsbuild(work: string): OsbuildSetup | string {
+  if (!OSBUILD_MIRROR) return 'OSBUILD_MIRROR is not set (a git directory or checkout of OSBuild)';
   let gitDir = OSBUILD_MIRROR;
   const isGit = (d: string) => spawnSync('git', ['--git-dir', d, 'rev-parse', 'HEAD']).status === 0;
   if (!isGit(gitDir)) gitDir = join(OSBUILD_MIRROR, '.git');
