@@ -16,8 +16,9 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type DeadWork,
+  ownStartTime,
+  processAlive,
   processIdentity,
-  processStartTime,
   releaseDeadEngines,
   removeDeadWork,
 } from '@debian-forge/engine';
@@ -100,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const stateDir = resolve(options.stateDir);
   const storeDir = join(stateDir, 'store');
   const workRoot = join(stateDir, 'work');
-  const workDir = join(workRoot, `${process.pid}-${processStartTime(process.pid)}`);
+  const workDir = join(workRoot, `${process.pid}-${ownStartTime()}`);
   const rundir = join(stateDir, 'run');
   await Promise.all([storeDir, workDir, rundir].map((d) => mkdir(d, { recursive: true })));
   await releaseDeadEngines(rundir, { log: (line) => logger.info(line) });
@@ -108,7 +109,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (left.removed.length > 0) logger.info(deadWorkLine(storeDir, left));
   for (const name of await readdir(workRoot)) {
     const owner = /^(\d+)-(\d+)$/.exec(name);
-    if (owner && processStartTime(Number(owner[1])) !== owner[2]) {
+    if (owner && !processAlive(Number(owner[1]), owner[2] as string)) {
       logger.info(`removing ${name}, the work directory of a dead worker`);
       await rm(join(workRoot, name), { recursive: true, force: true });
     }

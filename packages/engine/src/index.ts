@@ -32,7 +32,8 @@ export {
   type StageResult,
 } from './monitor.ts';
 export {
-  type ProcessIdentity,
+  ownStartTime,
+  processAlive,
   processGone,
   processIdentity,
   processStartTime,

@@ -404,7 +404,8 @@ export async function releaseDeadEngines(
   await reapDead(dir, process.pid, ownStartTime(), opts.log ?? (() => {}));
 }
 
-function ownStartTime(): string {
+/** The start time of this process (`/proc/self/stat`), which with its pid names it for good. */
+export function ownStartTime(): string {
   const startTime = processStartTime(process.pid);
   if (startTime === undefined) {
     throw new EngineError(EngineErrorCode.Host, 'cannot read the start time of this process from /proc');

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { pidAlive, run } from './exec.ts';
 import { type HeldLock, lock, tryLock } from './lock.ts';
-import { processAlive, processStartTime } from './resources.ts';
+import { ownStartTime, processAlive } from './resources.ts';
 
 export type CacheSize = number | 'unlimited';
 
@@ -138,7 +138,7 @@ export class ObjectStore {
   /** Opens (creating if needed) the store at `root`, removing work left by builds that died. */
   static async open(root: string): Promise<ObjectStore> {
     for (const d of ['objects', 'sources', 'stage', 'tmp']) mkdirSync(join(root, d), { recursive: true });
-    await removeDeadWork(root);
+    await removeDeadWork(root, { measure: false }); // nobody reads the figure here
     const tag = join(root, 'CACHEDIR.TAG');
     if (!existsSync(tag)) {
       writeFileSync(
@@ -416,7 +416,7 @@ let ownerTag: string | undefined;
 
 /** This process as the owner of work directories: `<pid>-<start time>`. */
 function owner(): string {
-  ownerTag ??= `${process.pid}-${processStartTime(process.pid) ?? 0}`;
+  ownerTag ??= `${process.pid}-${ownStartTime()}`;
   return ownerTag;
 }
 
@@ -433,7 +433,7 @@ export interface DeadWork {
  * left must be released first (`releaseDeadEngines`): removal never crosses into another file
  * system.
  */
-export async function removeDeadWork(root: string): Promise<DeadWork> {
+export async function removeDeadWork(root: string, opts: { measure?: boolean } = {}): Promise<DeadWork> {
   const dead: string[] = [];
   for (const d of ['stage', 'tmp']) {
     let names: string[];
@@ -452,7 +452,7 @@ export async function removeDeadWork(root: string): Promise<DeadWork> {
   }
   if (dead.length === 0) return { removed: [], bytes: 0 };
   const paths = dead.map((p) => join(root, p));
-  const bytes = await diskUsage(...paths).catch(() => 0);
+  const bytes = opts.measure === false ? 0 : await diskUsage(...paths).catch(() => 0);
   for (const path of paths) await removeTree(path);
   return { removed: dead, bytes };
 }

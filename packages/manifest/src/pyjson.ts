@@ -91,8 +91,7 @@ interface Frame {
 
 /** Parses JSON text as Python's `json.loads` does, recording what `pyDumps` needs to print it back. */
 export function parseJson(text: string, options: ParseOptions = {}): unknown {
-  const tooDeep = jsonDepthProblem(text, options.maxDepth ?? DEFAULT_MAX_DEPTH);
-  if (tooDeep !== undefined) throw new ManifestError(ManifestErrorCode.TooDeep, `manifest ${tooDeep}`);
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const n = text.length;
   let i = 0;
   const stack: Frame[] = [];
@@ -186,6 +185,13 @@ export function parseJson(text: string, options: ParseOptions = {}): unknown {
     let value: unknown;
     let pyText: string | undefined;
     if (c === 0x7b || c === 0x5b) {
+      // Its own stack, not recursion: the depth is counted here, with no pass of its own.
+      if (stack.length >= maxDepth) {
+        throw new ManifestError(
+          ManifestErrorCode.TooDeep,
+          `manifest nests objects and arrays deeper than ${maxDepth} levels (at ${position(text, i)})`,
+        );
+      }
       const isArray = c === 0x5b;
       const frame: Frame = {
         container: isArray ? [] : {},
