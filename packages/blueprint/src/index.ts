@@ -53,7 +53,6 @@ export {
   type GroupCustomization,
   keyringProblem,
   MAX_NAME_LENGTH,
-  MAX_URL_LENGTH,
   oneLineProblem,
   type PackageSpec,
   type PartitionCustomization,

@@ -17,11 +17,8 @@ export {
   checkName,
   type InsideOptions,
   joinInside,
-  NAME_MAX_BYTES,
-  type NameOptions,
   nameError,
   nameProblem,
-  showName,
 } from './names.ts';
 export {
   compareCodePoints,

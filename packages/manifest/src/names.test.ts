@@ -3,14 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  checkName,
-  joinInside,
-  ManifestError,
-  ManifestErrorCode,
-  NAME_MAX_BYTES,
-  nameProblem,
-} from './index.ts';
+import { checkName, joinInside, ManifestError, ManifestErrorCode, nameProblem } from './index.ts';
+import { NAME_MAX_BYTES } from './names.ts';
 
 /** The names every check must refuse, with a word of the reason it must give. */
 const UNSAFE: [unknown, RegExp][] = [

@@ -1,5 +1,3 @@
-export { accessError, checkRedisAccess, redactRedisError, redisWhere } from './access.ts';
-export { redisAclRules, redisAclUser } from './acl.ts';
 export {
   type BuildJob,
   type BuildPlan,
@@ -26,7 +24,7 @@ export {
   QueueError,
   QueueErrorCode,
 } from './errors.ts';
-export { type RedisState, within } from './health.ts';
+export type { RedisState } from './health.ts';
 export {
   DEFAULT_PREFIX,
   DEFAULT_QUEUE_NAME,
@@ -44,7 +42,6 @@ export {
   toBullPriority,
 } from './priority.ts';
 export {
-  CALL_TIMEOUT_MS,
   ForgeQueue,
   type ForgeQueueOptions,
   type JobInfo,

@@ -7,7 +7,7 @@ export {
   migrate,
   schemaVersion,
 } from './migrations.ts';
-export { describeRepair, type NameRepair, repairedName } from './repair.ts';
+export { describeRepair, type NameRepair } from './repair.ts';
 export {
   COMPOSE_STATES,
   type ComposeState,

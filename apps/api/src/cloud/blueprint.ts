@@ -56,7 +56,7 @@ export interface CloudBlueprint {
   requestPath(path: JsonPath): JsonPath;
 }
 
-export interface ImageRepository {
+interface ImageRepository {
   baseurl?: string;
   gpgkey?: string;
   check_gpg?: boolean;

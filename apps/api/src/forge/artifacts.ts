@@ -19,7 +19,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm, rmdir } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
@@ -30,8 +30,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { composeArtifactsDir, isStorageError, storageFault } from '../services/artifacts.ts';
-import { ComposeErrorCode, failBuilding, moveCompose, mustGetCompose } from '../services/composes.ts';
+import { composeArtifactsDir, isStorageError } from '../services/artifacts.ts';
+import { ComposeErrorCode, failStoring, moveCompose, mustGetCompose } from '../services/composes.ts';
 
 export const ArtifactErrorCode = {
   Checksum: 'FORGE_ERR_CHECKSUM',
@@ -109,22 +109,21 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       let body: PassThrough | undefined;
       /** Removes what was written, drops the rest of the body, fails the compose: the server's fault. */
       const serverFault = async (err: unknown, stored?: string): Promise<ApiError> => {
-        await Promise.all([part, stored].map((f) => f && rm(f, { force: true }).catch(() => {})));
-        await rmdir(dir).catch(() => {}); // made for this upload, or holding another file: kept
         if (body) {
           request.raw.unpipe(body);
           body.destroy();
         }
         request.raw.resume();
-        const fault = await storageFault(err, deps.config.artifactsDir, filename, length);
-        request.log.error({ err, compose: uuid }, fault.message);
-        try {
-          failBuilding(deps, compose.uuid, { code: fault.code, message: fault.message });
-        } catch (e) {
+        const fault = await failStoring(
+          deps,
+          compose.uuid,
+          { filename, ...(length === undefined ? {} : { size: length }), written: [part, stored] },
+          err,
           // The database is on the full file system too: the lifecycle fails the compose once the
           // worker has failed its job.
-          request.log.error({ err: e, compose: uuid }, 'cannot fail the compose');
-        }
+          (e) => request.log.error({ err: e, compose: uuid }, 'cannot fail the compose'),
+        );
+        request.log.error({ err, compose: uuid }, fault.message);
         return fault;
       };
       try {

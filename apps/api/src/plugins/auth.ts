@@ -24,7 +24,7 @@ export function trustConnection(socket: Socket): void {
 }
 
 /** Whether the request came over a connection that the unix socket's listener accepted. */
-export function viaUnixListener(request: FastifyRequest): boolean {
+function viaUnixListener(request: FastifyRequest): boolean {
   return (request.raw.socket as Socket & Marked)[UNIX_LISTENER] === true;
 }
 

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** A body nested too deeply: the client's fault (400), with Fastify's error shape. */
-export class JsonDepthError extends Error {
+class JsonDepthError extends Error {
   override readonly name = 'JsonDepthError';
   readonly code = 'FORGE_ERR_JSON_TOO_DEEP';
   readonly statusCode = 400;

@@ -14,7 +14,7 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../errors.ts';
 
-export const ArtifactStorageErrorCode = {
+const ArtifactStorageErrorCode = {
   /** No room for the artifact: the file system (or a quota) is full. 507. */
   Full: 'FORGE_ERR_ARTIFACTS_FULL',
   /** The artifacts directory cannot be written (permissions, a read-only mount). 500. */

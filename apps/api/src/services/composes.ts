@@ -29,7 +29,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import { rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
 import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
@@ -303,6 +304,32 @@ export function failBuilding(
   ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
   moveCompose(deps, uuid, 'FAILED', { error });
   return true;
+}
+
+/**
+ * Ends a BUILDING compose whose artifact `filename` (`size` bytes, when known) could not be stored
+ * because of `err`: removes what was half written (`written`) and the compose's directory when
+ * nothing else is in it, then FAILED with the reason. When the database is full too,
+ * `onUnrecorded` hears of it and the compose stays BUILDING until the lifecycle fails it. Returns
+ * the 5xx to answer.
+ */
+export async function failStoring(
+  deps: { config: ApiConfig; store: Store; events: ComposeEvents },
+  uuid: string,
+  artifact: { filename: string; size?: number; written: (string | undefined)[] },
+  err: unknown,
+  onUnrecorded: (err: unknown) => void = () => {},
+): Promise<ApiError> {
+  const { artifactsDir } = deps.config;
+  await Promise.all(artifact.written.map((f) => f && rm(f, { force: true }).catch(() => {})));
+  await rmdir(join(artifactsDir, uuid)).catch(() => {}); // made for this artifact, or holding another: kept
+  const fault = await storageFault(err, artifactsDir, artifact.filename, artifact.size);
+  try {
+    failBuilding(deps, uuid, { code: fault.code, message: fault.message });
+  } catch (e) {
+    onUnrecorded(e);
+  }
+  return fault;
 }
 
 /** The reason of a failure as kept in the store: `{code, message}`. */
@@ -581,19 +608,9 @@ export function createComposeService(
         });
       } catch (err) {
         // As a build whose image cannot be stored: FAILED with the reason, and a 5xx. If even the
-        // database is full, the compose stays BUILDING until a restart's reconciliation (no job).
-        try {
-          rmSync(path, { force: true });
-          rmdirSync(join(config.artifactsDir, uuid));
-        } catch {
-          // nothing of it was written, or the directory could not be made
-        }
-        const fault = await storageFault(err, config.artifactsDir, filename, bytes.length);
-        try {
-          failBuilding(deps, uuid, { code: fault.code, message: fault.message });
-        } catch {
-          // the database is full too: the answer below says what failed first
-        }
+        // database is full, the compose stays BUILDING until a restart's reconciliation (no job);
+        // the answer says what failed first.
+        const fault = await failStoring(deps, uuid, { filename, size: bytes.length, written: [path] }, err);
         throw new ApiError(fault.status, fault.code, `${fault.message} (compose ${uuid} FAILED)`);
       }
       ownLog(deps, uuid, 'a test compose that finishes with a fake image (?test=2)');

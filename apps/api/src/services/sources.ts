@@ -112,7 +112,7 @@ export function storedSource(s: Source): CatalogSource {
 }
 
 /** What a user source holds, as posted and as stored. */
-export type SourceValues = Pick<CatalogSource, 'id' | 'name' | 'url' | 'suites' | 'components' | 'signedBy'>;
+type SourceValues = Pick<CatalogSource, 'id' | 'name' | 'url' | 'suites' | 'components' | 'signedBy'>;
 
 const displayNameProblem = oneLineProblem("'name'");
 

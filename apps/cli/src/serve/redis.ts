@@ -26,8 +26,6 @@ export interface PrivateRedis {
   options: RedisOptions;
   /** The pid of the server running now (a restart changes it), for tests. */
   readonly pid: number;
-  /** How many times the server was started again after it exited on its own. */
-  readonly restarts: number;
   /** Stops the server for good (no restart after this). */
   stop(): Promise<void>;
 }
@@ -35,18 +33,10 @@ export interface PrivateRedis {
 export interface PrivateRedisOptions {
   /** Where each restart is reported, one line (default: standard error). */
   log?: (line: string) => void;
-  /** The waits before a restart; BACKOFF by default. */
-  backoff?: Backoff;
 }
 
-export interface Backoff {
-  firstMs: number;
-  maxMs: number;
-  /** A server that ran this long before it exited is restarted after `firstMs` again. */
-  resetAfterMs: number;
-}
-
-export const BACKOFF: Backoff = { firstMs: 500, maxMs: 30_000, resetAfterMs: 60_000 };
+/** The waits before a restart; a server that ran `resetAfterMs` is restarted after `firstMs` again. */
+const BACKOFF = { firstMs: 500, maxMs: 30_000, resetAfterMs: 60_000 };
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -170,7 +160,6 @@ export async function startPrivateRedis(
   opts: PrivateRedisOptions = {},
 ): Promise<PrivateRedis> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`forge serve: ${line}\n`));
-  const backoff = opts.backoff ?? BACKOFF;
   const dir = join(stateDir, 'redis');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   await stopStaleRedis(dir);
@@ -210,7 +199,7 @@ export async function startPrivateRedis(
 
   let stopped = false;
   let restarts = 0;
-  let wait = backoff.firstMs;
+  let wait = BACKOFF.firstMs;
   let timer: NodeJS.Timeout | undefined;
 
   const restart = async () => {
@@ -237,9 +226,9 @@ export async function startPrivateRedis(
   const supervise = (watched: Server) => {
     void watched.exited.then(() => {
       if (stopped || watched !== server) return;
-      if (Date.now() - watched.startedAt >= backoff.resetAfterMs) wait = backoff.firstMs;
+      if (Date.now() - watched.startedAt >= BACKOFF.resetAfterMs) wait = BACKOFF.firstMs;
       const delay = wait;
-      wait = Math.min(wait * 2, backoff.maxMs);
+      wait = Math.min(wait * 2, BACKOFF.maxMs);
       restarts += 1;
       log(
         `the private redis-server (pid ${watched.pid}) ${watched.how()}; starting it again in ${delay / 1000} s (restart ${restarts})`,
@@ -255,9 +244,6 @@ export async function startPrivateRedis(
     options,
     get pid() {
       return server.pid;
-    },
-    get restarts() {
-      return restarts;
     },
     async stop() {
       stopped = true;
