@@ -628,25 +628,28 @@ function gpgKeyProblem(s: string): string | undefined {
   return 'each of gpgkeys must be a URL, an absolute path or an ASCII-armoured key';
 }
 
+/** One word of apt's sources file that may hold a path, but never `..` in it. */
+function isSourcesWord(s: string): boolean {
+  return /^[A-Za-z0-9._+/-]{1,100}$/.test(s) && !s.split('/').includes('..');
+}
+
 /** A suite ("bookworm", "bookworm-updates", or "./" for a flat repository), one word. */
 export function suiteProblem(s: string): string | undefined {
-  return /^[A-Za-z0-9._+/-]{1,100}$/.test(s) && !s.split('/').includes('..')
+  return isSourcesWord(s)
     ? undefined
     : `invalid suite ${JSON.stringify(s.slice(0, 100))} (e.g. "bookworm", "bookworm-updates", or "./" for a flat repository)`;
 }
 
 /** A component ("main", "contrib" …), one word. */
 export function componentProblem(c: string): string | undefined {
-  return /^[A-Za-z0-9._+/-]{1,100}$/.test(c) && !c.split('/').includes('..')
-    ? undefined
-    : `invalid component ${JSON.stringify(c.slice(0, 100))}`;
+  return isSourcesWord(c) ? undefined : `invalid component ${JSON.stringify(c.slice(0, 100))}`;
 }
 
 const repositoryIdProblem = (id: string) => {
   if (id.length > MAX_NAME_LENGTH) {
     return `repository id too long: ${id.length} characters, at most ${MAX_NAME_LENGTH} allowed`;
   }
-  return /^[A-Za-z0-9._-]+$/.test(id)
+  return BLUEPRINT_NAME.test(id)
     ? undefined
     : `invalid repository id ${JSON.stringify(id)}: use letters, digits, ".", "_" and "-"`;
 };

@@ -28,6 +28,9 @@ export interface RedisHealthEvents {
 /** The default pace of the PING that finds a hanging Redis. */
 export const HEALTH_INTERVAL_MS = 2_000;
 
+/** How long closing a queue or a worker waits for Redis (when it answers) before it drops the connections. */
+export const CLOSE_TIMEOUT_MS = 1_500;
+
 /** System and ioredis errors that mean "no Redis to talk to", not "Redis said no". */
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -114,21 +117,14 @@ export class RedisHealth extends EventEmitter<RedisHealthEvents> {
    */
   async bound<T>(timeoutMs: number, call: () => Promise<T>): Promise<T> {
     this.assertReachable();
-    let timer: NodeJS.Timeout | undefined;
     const work = call();
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(redisUnavailable(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      return await Promise.race([work, deadline]);
+      // `within` also swallows a late failure of an abandoned call: it is nobody's business.
+      if (!(await within(timeoutMs, work))) throw redisUnavailable(`no answer within ${timeoutMs} ms`);
+      return await work;
     } catch (err) {
-      if (this.report(err)) {
-        work.catch(() => {}); // a late failure of the abandoned call is nobody's business
-        throw isRedisUnavailable(err) ? err : redisUnavailable((err as Error).message);
-      }
+      if (this.report(err)) throw isRedisUnavailable(err) ? err : redisUnavailable((err as Error).message);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -24,7 +24,14 @@ import {
   workerEventSchema,
 } from './contracts.ts';
 import { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
-import { HEALTH_INTERVAL_MS, RedisHealth, type RedisState, redisUnavailable, within } from './health.ts';
+import {
+  CLOSE_TIMEOUT_MS,
+  HEALTH_INTERVAL_MS,
+  RedisHealth,
+  type RedisState,
+  redisUnavailable,
+  within,
+} from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
@@ -82,9 +89,6 @@ export interface ForgeQueueOptions extends QueueLocation {
 
 /** The default bound of one call of the queue (a few commands). */
 export const CALL_TIMEOUT_MS = 3_000;
-
-/** How long closing waits for Redis before it drops the connections. */
-const CLOSE_TIMEOUT_MS = 1_500;
 
 /**
  * Stall handling, shared by workers and the supervisor so every stalled check agrees: a job whose

@@ -42,15 +42,12 @@ import {
   type WorkerEvent,
 } from './contracts.ts';
 import { formatFailedReason, QueueErrorCode } from './errors.ts';
-import { RedisHealth, type RedisState, within } from './health.ts';
+import { CLOSE_TIMEOUT_MS, RedisHealth, type RedisState, within } from './health.ts';
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { STALL_POLICY } from './queue.ts';
 import { decodeJobName, fits, machineResources, subtract } from './resources.ts';
 
 const PEEK_DEPTH = 100;
-
-/** How long closing waits for Redis (when it answers) before it drops the connections. */
-const CLOSE_TIMEOUT_MS = 1_500;
 
 /** What a processor gets: the validated payload, a signal that fires on cancel, and reporting. */
 export interface JobContext<P extends JobPayload = JobPayload> {

@@ -48,16 +48,14 @@ import {
   type BuildJob,
   DEFAULT_PRIORITY,
   type ForgeQueue,
-  isRedisUnavailable,
   jobIdOf,
   MAX_PRIORITY,
   MIN_PRIORITY,
-  QueueErrorCode,
   type Resources,
 } from '@debian-forge/queue';
 import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-forge/store';
 import type { ApiConfig } from '../config.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, apiErrorOf } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
 import { composeArtifactsDir, storageFault } from './artifacts.ts';
 import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
@@ -481,10 +479,10 @@ export function createComposeService(
       return 'queued';
     } catch (err) {
       const reason = `the build job could not be queued: ${(err as Error)?.message ?? String(err)}`;
-      // Redis away passes (503: try again); any other refusal of the queue is the service's fault.
-      const refusal = isRedisUnavailable(err)
-        ? new ApiError(503, QueueErrorCode.REDIS_UNAVAILABLE, reason)
-        : new ApiError(500, ComposeErrorCode.Queue, reason);
+      // Redis away passes (its status, 503: try again); any other refusal of the queue is the
+      // service's fault.
+      const known = apiErrorOf(err);
+      const refusal = new ApiError(known?.status ?? 500, known?.code ?? ComposeErrorCode.Queue, reason);
       return fail(compose.uuid, refusal);
     } finally {
       adding.delete(compose.uuid);
