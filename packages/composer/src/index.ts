@@ -26,6 +26,7 @@ export {
   packageSpec,
 } from './manifest.ts';
 export {
+  CHECKPOINTS,
   type ComposePlan,
   type ComposeTarget,
   type ComposeTargetResolved,

@@ -79,6 +79,18 @@ export interface PlanOptions {
   hostRepositories?: Repository[];
 }
 
+/**
+ * Stages worth keeping between composes: the package layers, the finished system and its OSTree
+ * commit (which the commit and the disk of the same system share). `forge compose` and the
+ * service's workers both build with them, so a warm store rebuilds from the first changed layer.
+ */
+export const CHECKPOINTS: readonly string[] = [
+  'org.osbuild.debootstrap',
+  'org.osbuild.apt',
+  'os',
+  'ostree-commit',
+];
+
 export interface ComposePlan extends ManifestResult, ComposeTargetResolved {}
 
 /** Makes the manifest of a compose (see the top of this file). */

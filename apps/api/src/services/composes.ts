@@ -36,6 +36,7 @@ import { AptError, AptErrorCode } from '@debian-forge/apt';
 import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
 import {
   aptResolver,
+  CHECKPOINTS,
   ComposerError,
   ComposerErrorCode,
   getImageType,
@@ -155,6 +156,7 @@ export interface PlannedBuild {
   manifest: Record<string, unknown>;
   exports: string[];
   filename: string;
+  checkpoints?: string[];
 }
 
 /**
@@ -185,6 +187,7 @@ export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
       manifest: plan.manifest,
       exports: [plan.imageType.exportPipeline],
       filename: plan.imageType.filename,
+      checkpoints: [...CHECKPOINTS],
     };
   };
 }
@@ -508,6 +511,7 @@ export function createComposeService(
         store.composes.setManifest(compose.uuid, build.manifest, {
           exports: build.exports,
           filename: build.filename,
+          ...(build.checkpoints ? { checkpoints: build.checkpoints } : {}),
         });
         return await enqueue(now);
       } catch (err) {

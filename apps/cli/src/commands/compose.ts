@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CHECKPOINTS } from '@debian-forge/composer';
 import { buildManifest, EngineError, EngineIndex, makeMonitor, parseSize } from '@debian-forge/engine';
 import {
   hostRunnerName,
@@ -12,12 +13,6 @@ import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, UsageError } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
 import { osReleaseText } from '../manifest-input.ts';
-
-/**
- * Stages worth keeping between composes: the package layers, the finished system and its OSTree
- * commit (which the commit and the disk of the same system share).
- */
-const CHECKPOINTS = ['org.osbuild.debootstrap', 'org.osbuild.apt', 'os', 'ostree-commit'];
 
 /** The commit id and ref that org.osbuild.ostree.commit reported, when the build made a commit. */
 function ostreeCommitOf(
@@ -84,7 +79,7 @@ export const composeCommand: Command = {
         libdir: DEFAULT_LIBDIR,
         index: index.libdir,
         exports: [pipeline],
-        checkpoints: CHECKPOINTS,
+        checkpoints: [...CHECKPOINTS],
         cacheMaxSize: typeof sizeFlag === 'string' ? parseSize(sizeFlag) : undefined,
         defaultCacheMaxSize: parseSize('20 GiB'),
         outputDirectory: exportDir,
