@@ -10,7 +10,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { mustGetCompose } from '../services/composes.ts';
+import { type ComposeServiceImpl, mustGetCompose } from '../services/composes.ts';
 import { eventRoutes } from './event-stream.ts';
 import { ProgressTracker } from './progress.ts';
 import { composeView, viewOf } from './views.ts';
@@ -69,16 +69,18 @@ const snake = (r: { cpus: number; memoryMiB: number; diskGiB: number }) => ({
   disk_gib: r.diskGiB,
 });
 
+/** The app's compose service, or a 503 when it was built without one. */
+export function forgeComposes(deps: AppDeps): ComposeServiceImpl {
+  if (!deps.composes) throw new ApiError(503, 'FORGE_ERR_UNAVAILABLE', 'the compose service is not running');
+  return deps.composes;
+}
+
 export async function forgeRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const { store, queue } = deps;
   const progress = new ProgressTracker(deps.events);
   app.addHook('onClose', async () => progress.close());
-  const composes = () => {
-    if (!deps.composes)
-      throw new ApiError(503, 'FORGE_ERR_UNAVAILABLE', 'the compose service is not running');
-    return deps.composes;
-  };
+  const composes = () => forgeComposes(deps);
   const view = (id: string) => {
     const compose = mustGetCompose(store, id);
     return viewOf(compose, store, progress.get(compose.uuid));

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BlueprintErrorCode, sha512Crypt } from '@debian-forge/blueprint';
 import type { ApiError } from '../errors.ts';
@@ -409,6 +411,50 @@ test('artifact upload: streamed and checked; a wrong checksum is refused and lea
   assert.equal(ok.json().size, big.length);
   assert.equal(api.store.artifacts.get(compose.uuid, 'disk.qcow2')?.size, big.length);
   assert.equal(readFileSync(join(api.config.artifactsDir, compose.uuid, 'disk.qcow2')).length, big.length);
+});
+
+test('storeArtifact: the one writer of artifact rows takes the stream; refused uploads leave the body destroyed and the compose BUILDING', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  const compose = await api.composes.submit(request);
+  await api.composes.pending();
+  const upload = (bytes: Buffer, filename = 'disk.qcow2') => ({
+    filename,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    size: bytes.length,
+    body: Readable.from([bytes]),
+  });
+  const early = upload(Buffer.from('too early'));
+  await assert.rejects(api.composes.storeArtifact(compose.uuid, early), { status: 409 });
+  assert.equal(early.body.destroyed, true, 'a compose not BUILDING reads nothing');
+  api.store.composes.transition(compose.uuid, 'BUILDING');
+
+  const first = upload(Buffer.from('an image'));
+  assert.deepEqual(await api.composes.storeArtifact(compose.uuid.toUpperCase(), first), {
+    filename: 'disk.qcow2',
+    size: first.size,
+    sha256: first.sha256,
+  });
+  const again = upload(Buffer.from('the image sent again'));
+  await api.composes.storeArtifact(compose.uuid, again);
+  const rows = api.store.artifacts.list(compose.uuid);
+  assert.deepEqual(
+    rows.map((r) => [r.filename, r.size, r.sha256, r.mimeType]),
+    [['disk.qcow2', again.size, again.sha256, 'application/x-qemu-disk']],
+    'a retried upload replaces the first',
+  );
+  assert.equal(readFileSync(rows[0]?.path as string, 'utf8'), 'the image sent again');
+
+  // A name whose path leads out of the compose's directory through a link: refused, nothing kept.
+  symlinkSync('/etc', join(api.config.artifactsDir, compose.uuid, 'out'));
+  const outside = upload(Buffer.from('not for /etc'), 'out');
+  await assert.rejects(api.composes.storeArtifact(compose.uuid, outside), /leads out of/);
+  assert.equal(outside.body.destroyed, true);
+  assert.equal(api.store.composes.get(compose.uuid)?.state, 'BUILDING');
+  assert.deepEqual(
+    readdirSync(join(api.config.artifactsDir, compose.uuid)).sort(),
+    ['disk.qcow2', 'out'],
+    'no temporary file left',
+  );
 });
 
 test("artifact upload: a body broken off is the client's fault (400, still BUILDING), storage the server's (5xx, FAILED)", async (t) => {

@@ -19,6 +19,10 @@
  * its manifest is made resolves the call with the CANCELLED row. The Cloud and Forge APIs do not
  * wait (osbuild-composer's Cloud API is asynchronous too).
  *
+ * A compose's artifact is stored here too (`storeArtifact`): the upload route hands over the stream
+ * a worker sends, `submitFake` the fake image of a `?test=2` compose, and both take the same path
+ * (services/artifacts.ts writes the file; the row is written here).
+ *
  * Redis away: a compose start that needs the queue is refused before anything is stored
  * (FORGE_ERR_REDIS_UNAVAILABLE, 503; Weldr's ComposePushErrored, 500), as osbuild-composer refuses
  * a compose whose job it cannot enqueue and keeps nothing: a client never gets the id of a compose
@@ -29,9 +33,10 @@
  */
 
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
 import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
 import {
@@ -58,7 +63,7 @@ import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-fo
 import type { ApiConfig } from '../config.ts';
 import { ApiError, apiErrorOf } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
-import { composeArtifactsDir, storageFault } from './artifacts.ts';
+import { ArtifactStorageFailure, type ArtifactUpload, storageFault, writeArtifact } from './artifacts.ts';
 import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
 
 export interface ComposeRequest {
@@ -99,6 +104,13 @@ export interface ComposeService {
    *  A fake image the artifacts directory cannot take ends the compose FAILED and rejects with the
    *  5xx ApiError of services/artifacts.ts. */
   submitFake(request: ComposeRequest, outcome: 'fail' | 'finish'): Promise<Compose>;
+  /** Stores the artifact of a BUILDING compose (a QUEUED one whose job a worker has taken moves to
+   *  BUILDING first; 404 unknown, 409 in another state), replacing one of the same name. The
+   *  sender's faults are 400s and the compose stays BUILDING; a failure of the server's storage
+   *  ends the compose FAILED and rejects with the 5xx of services/artifacts.ts. `report` hears of
+   *  what the answer does not carry (the storage error behind a 5xx, a FAILED that could not be
+   *  recorded). The body is read to the end or destroyed, whatever happens. */
+  storeArtifact(uuid: string, upload: ArtifactUpload, report?: ArtifactReport): Promise<StoredArtifact>;
   /** PENDING or QUEUED: out of the queue; BUILDING: its worker is signalled and kills the build.
    *  Ends CANCELLED; 404 unknown, 409 already finished. */
   cancel(uuid: string): Promise<Compose>;
@@ -107,6 +119,16 @@ export interface ComposeService {
   /** A waiting (PENDING or QUEUED) compose's priority, in the store and the queue. */
   setPriority(uuid: string, priority: number): Promise<Compose>;
 }
+
+/** An artifact as stored: what the upload route answers. */
+export interface StoredArtifact {
+  filename: string;
+  size: number;
+  sha256: string;
+}
+
+/** Where `storeArtifact` reports an error of `compose` that its answer does not carry. */
+export type ArtifactReport = (context: { err: unknown; compose: string }, message: string) => void;
 
 /** Stable codes of the service's errors (ApiError codes; the Weldr routes map them to ids). */
 export const ComposeErrorCode = {
@@ -314,15 +336,15 @@ export function failBuilding(
  * `onUnrecorded` hears of it and the compose stays BUILDING until the lifecycle fails it. Returns
  * the 5xx to answer.
  */
-export async function failStoring(
+async function failStoring(
   deps: { config: ApiConfig; store: Store; events: ComposeEvents },
   uuid: string,
-  artifact: { filename: string; size?: number; written: (string | undefined)[] },
+  artifact: { filename: string; size?: number; written: string[] },
   err: unknown,
   onUnrecorded: (err: unknown) => void = () => {},
 ): Promise<ApiError> {
   const { artifactsDir } = deps.config;
-  await Promise.all(artifact.written.map((f) => f && rm(f, { force: true }).catch(() => {})));
+  await Promise.all(artifact.written.map((f) => rm(f, { force: true }).catch(() => {})));
   await rmdir(join(artifactsDir, uuid)).catch(() => {}); // made for this artifact, or holding another: kept
   const fault = await storageFault(err, artifactsDir, artifact.filename, artifact.size);
   try {
@@ -537,6 +559,75 @@ export function createComposeService(
     }
   };
 
+  /**
+   * Writes the artifact of a BUILDING compose and records it (a retried upload replaces the
+   * first); a failure of the server's storage ends the compose FAILED (failStoring) and throws the
+   * 5xx, and the sender's faults pass as they are.
+   */
+  const keepArtifact = async (
+    compose: Compose,
+    upload: ArtifactUpload,
+    report: ArtifactReport,
+  ): Promise<StoredArtifact> => {
+    const { uuid } = compose;
+    const { filename } = upload;
+    const failed = async (err: unknown, written: string[]): Promise<ApiError> => {
+      const fault = await failStoring(
+        deps,
+        uuid,
+        { filename, ...(upload.size === undefined ? {} : { size: upload.size }), written },
+        err,
+        // The database is on the full file system too: the lifecycle fails the compose once the
+        // worker has failed its job.
+        (e) => report({ err: e, compose: uuid }, 'cannot fail the compose'),
+      );
+      report({ err, compose: uuid }, fault.message);
+      return fault;
+    };
+    let artifact: Awaited<ReturnType<typeof writeArtifact>>;
+    try {
+      artifact = await writeArtifact(config.artifactsDir, uuid, upload);
+    } catch (err) {
+      if (err instanceof ArtifactStorageFailure) throw await failed(err.cause, err.written);
+      throw err; // the sender's fault (or a name that leads out of the directory)
+    }
+    try {
+      store.transaction(() => {
+        store.artifacts.delete(uuid, filename);
+        store.artifacts.add({
+          uuid,
+          filename,
+          ...artifact,
+          mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
+        });
+      });
+    } catch (err) {
+      throw await failed(err, [artifact.path]);
+    }
+    return { filename, size: artifact.size, sha256: artifact.sha256 };
+  };
+
+  /** The compose an artifact is for: BUILDING (or moved there when its job is being built). */
+  const buildingCompose = async (id: string): Promise<Compose> => {
+    let compose = mustGetCompose(store, id);
+    const { uuid } = compose; // the stored form names its directory, whatever case was asked
+    if (compose.state === 'QUEUED' && compose.jobId) {
+      // The worker can be quicker than the lifecycle's handling of its `active` event.
+      const job = await queue.getJob(compose.jobId);
+      if (job?.status === 'active') {
+        compose = moveCompose(deps, uuid, 'BUILDING', job.worker ? { workerId: job.worker } : {});
+      }
+    }
+    if (compose.state !== 'BUILDING') {
+      throw new ApiError(
+        409,
+        ComposeErrorCode.WrongState,
+        `compose ${uuid} is ${compose.state}, not BUILDING: no upload`,
+      );
+    }
+    return compose;
+  };
+
   /** Removes a compose's row (with its log and artifact rows) and its artifact directory. */
   const remove = (uuid: string): void => {
     store.composes.delete(uuid);
@@ -592,31 +683,36 @@ export function createComposeService(
         ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
         return moveCompose(deps, uuid, 'FAILED', { error });
       }
-      moveCompose(deps, uuid, 'BUILDING');
-      const filename = getImageType(compose.imageType)?.filename ?? 'image';
+      const building = moveCompose(deps, uuid, 'BUILDING');
       const bytes = fakeImage(uuid);
-      const path = join(config.artifactsDir, uuid, filename);
+      const upload = {
+        filename: getImageType(compose.imageType)?.filename ?? 'image',
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: bytes.length,
+        body: Readable.from([bytes]),
+      };
       try {
-        await composeArtifactsDir(config.artifactsDir, uuid);
-        // As forge/artifacts.ts stores a real image: the service's own, 0700 and 0600.
-        writeFileSync(path, bytes, { mode: 0o600 });
-        store.artifacts.add({
-          uuid,
-          filename,
-          path,
-          size: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
-        });
+        await keepArtifact(building, upload, () => {});
       } catch (err) {
         // As a build whose image cannot be stored: FAILED with the reason, and a 5xx. If even the
         // database is full, the compose stays BUILDING until a restart's reconciliation (no job);
         // the answer says what failed first.
-        const fault = await failStoring(deps, uuid, { filename, size: bytes.length, written: [path] }, err);
+        const fault = err as ApiError;
         throw new ApiError(fault.status, fault.code, `${fault.message} (compose ${uuid} FAILED)`);
       }
       ownLog(deps, uuid, 'a test compose that finishes with a fake image (?test=2)');
       return moveCompose(deps, uuid, 'COMPLETED');
+    },
+
+    async storeArtifact(id, upload, report = () => {}) {
+      let compose: Compose;
+      try {
+        compose = await buildingCompose(id);
+      } catch (err) {
+        upload.body.destroy();
+        throw err;
+      }
+      return keepArtifact(compose, upload, report);
     },
 
     async cancel(id) {
