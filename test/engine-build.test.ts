@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readBuildOutput } from '@debian-forge/engine';
 import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
 
 const skip = sandboxUnavailable();
@@ -181,14 +182,10 @@ describe('forge build', { skip }, () => {
     assert.match(r.stdout, /^Failed$/m);
     r = forge(['build', manifest, ...flags, '--json']);
     assert.equal(r.status, 1);
-    const result = JSON.parse(r.stdout) as {
-      success: boolean;
-      type: string;
-      error: { type: string; details: { stage: { type: string; output: string } } };
-      log: Record<string, { success?: boolean }[]>;
-    };
+    // Read as the worker reads it: the schema the CLI writes it with.
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'error', r.stdout);
     assert.equal(result.success, false);
-    assert.equal(result.type, 'error');
     assert.equal(result.error.type, 'org.osbuild.error.stage');
     assert.equal(result.error.details.stage.type, 'org.forge.test.probe');
     assert.match(result.error.details.stage.output, /something broke/);
@@ -232,7 +229,8 @@ describe('forge build', { skip }, () => {
     });
     const r = forge(['build', manifest, '--libdir', libdir, '--store', join(dir.path, 'store6'), '--json']);
     assert.equal(r.status, 2);
-    const result = JSON.parse(r.stdout) as { errors: { message: string; path: unknown[] }[] };
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'https://osbuild.org/validation-error', r.stdout);
     assert.deepEqual(result.errors, [
       {
         message: "'rwx' is not of type 'number'",

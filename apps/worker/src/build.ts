@@ -1,13 +1,15 @@
 /**
  * One run of `forge build` for a job, as a child process in a process group of its own (engine
  * exec's startGroup): the JSONSeqMonitor on file descriptor 3 feeds progress and log lines, the
- * `--json` result on stdout says why a build failed, standard error goes to the log. When the job's
+ * `--json` output on stdout (read by the engine's schema of it) says why a build failed, standard
+ * error goes to the log. When the job's
  * signal fires, the whole group is terminated (SIGTERM, then SIGKILL). Whatever way the build ended,
  * the mounts and loop devices it recorded in its rundir are released afterwards
  * (releaseDeadEngines), since a killed engine releases nothing itself. The child also gets SIGTERM
  * if the worker dies (parent-death signal), so no build outlives a killed worker.
  */
-import { releaseDeadEngines, startGroup } from '@debian-forge/engine';
+import { type BuildOutput, readBuildOutput, releaseDeadEngines, startGroup } from '@debian-forge/engine';
+import { VALIDATION_ERROR_TYPE } from '@debian-forge/manifest';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import { type BuildEvent, MonitorStream } from './monitor-stream.ts';
 
@@ -98,53 +100,38 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
   if (opts.signal.aborted) return { status: 'cancelled' };
   if (end.exitCode === 0) return { status: 'succeeded' };
   const why = end.signal ? `killed by ${end.signal}` : `exit status ${end.exitCode}`;
+  const output = readBuildOutput(stdout);
   if (end.exitCode === 2) {
-    const errors = validationErrors(stdout) ?? stderrLines.join('\n');
+    const errors = validationErrors(output) ?? stderrLines.join('\n');
     throw new WorkerError(
       WorkerErrorCode.INVALID_MANIFEST,
       `forge build refused the manifest: ${errors || why}`,
     );
   }
-  throw new WorkerError(WorkerErrorCode.BUILD_FAILED, failureMessage(stdout, stderrLines, why));
+  throw new WorkerError(WorkerErrorCode.BUILD_FAILED, failureMessage(output, stderrLines, why));
 }
 
-/** OSBuild's validation errors (`--json` prints them as one object), one `path: message` a line. */
-function validationErrors(stdout: string): string | undefined {
-  try {
-    const result = JSON.parse(stdout) as { errors?: { message?: string; path?: unknown[] }[] };
-    if (!Array.isArray(result.errors)) return undefined;
-    return result.errors
-      .map((e) => `${Array.isArray(e.path) ? `${e.path.join('.')}: ` : ''}${e.message ?? ''}`)
-      .join('\n');
-  } catch {
-    return undefined;
-  }
+/** The manifest's validation errors, one `path: message` a line. */
+function validationErrors(output: BuildOutput | undefined): string | undefined {
+  if (output?.type !== VALIDATION_ERROR_TYPE) return undefined;
+  return output.errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('\n');
 }
 
-/** Why a build failed, from OSBuild's `--json` result object, else the end of standard error. */
-function failureMessage(stdout: string, stderrLines: string[], why: string): string {
+/** Why a build failed, from its result object, else the end of standard error. */
+function failureMessage(output: BuildOutput | undefined, stderrLines: string[], why: string): string {
   const tail = (text: string) => text.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
-  try {
-    const result = JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
-      error?: {
-        type?: string;
-        details?: {
-          stage?: { type?: string; output?: string };
-          source?: { type?: string; output?: unknown };
-        };
-      };
-    };
-    const stage = result.error?.details?.stage;
-    if (result.error?.type === 'org.osbuild.error.stage' && stage?.type) {
-      return `stage ${stage.type} failed${stage.output ? `:\n${tail(stage.output)}` : ''}`;
+  if (output?.type === 'error') {
+    const { error } = output;
+    if (error.type === 'org.osbuild.error.stage' && error.details.stage.type) {
+      const { type, output: text } = error.details.stage;
+      return `stage ${type} failed${text ? `:\n${tail(text)}` : ''}`;
     }
-    const source = result.error?.details?.source;
-    if (result.error?.type === 'org.osbuild.error.source' && source?.type) {
-      return `source ${source.type} failed: ${tail(String(source.output ?? ''))}`;
+    if (error.type === 'org.osbuild.error.source') {
+      const { type, output: text } = error.details.source;
+      return `source ${type} failed: ${tail(text)}`;
     }
-  } catch {
-    // no result object: the engine itself failed (the reason is on standard error)
   }
+  // No result object: the engine itself failed (the reason is on standard error).
   const err = stderrLines.join('\n').trim();
   return `forge build failed (${why})${err ? `: ${err}` : ''}`;
 }

@@ -22,6 +22,7 @@ export {
   startGroup,
   which,
 } from './exec.ts';
+export { type BuildOutput, jsonResult, readBuildOutput } from './json-result.ts';
 export { EngineIndex } from './modules.ts';
 export {
   JSONSeqMonitor,

@@ -4,6 +4,7 @@ import {
   buildManifest,
   EngineError,
   EngineIndex,
+  jsonResult,
   makeMonitor,
   markCheckpoints,
   parseSize,
@@ -15,7 +16,6 @@ import {
   hostRunnerName,
   LibdirIndex,
   loadManifest,
-  type Manifest,
   ManifestValidationError,
   pyDumps,
   validateManifest,
@@ -212,65 +212,4 @@ function sizeFlag(raw: string) {
   } catch (err) {
     throw new UsageError(`--cache-max-size: ${(err as Error).message}`);
   }
-}
-
-/** OSBuild's `--json` result object (`osbuild/formats/v2.py`, `output`). */
-function jsonResult(manifest: Manifest, r: BuildResult): Record<string, unknown> {
-  let out: Record<string, unknown>;
-  const failedSource = r.sources.find((s) => !s.success);
-  const lastRun = r.pipelines[r.pipelines.length - 1];
-  const failedStage = lastRun?.stages[lastRun.stages.length - 1];
-  if (r.success) {
-    out = { type: 'result', success: true, metadata: r.metadata };
-  } else if (failedSource) {
-    const item = failedSource.items.find((i) => i.error);
-    out = {
-      type: 'error',
-      success: false,
-      error: {
-        type: 'org.osbuild.error.source',
-        details: {
-          source: { type: failedSource.type, output: item?.error ?? 'cannot find failing source item' },
-        },
-      },
-    };
-  } else {
-    out = {
-      type: 'error',
-      success: false,
-      error: {
-        type: 'org.osbuild.error.stage',
-        details: {
-          stage: {
-            id: failedStage?.id ?? null,
-            type: failedStage?.name ?? null,
-            output: failedStage?.output ?? '',
-            error: failedStage?.error ?? null,
-          },
-        },
-      },
-    };
-  }
-  const sources: Record<string, unknown> = { success: r.sources.every((s) => s.success) };
-  for (const s of r.sources) {
-    sources[s.type] = s.items.map((i) => ({
-      cached: i.cached,
-      checksum: i.checksum,
-      ...(i.error ? { error: i.error } : {}),
-    }));
-  }
-  out.sources = sources;
-  const log: Record<string, unknown> = {};
-  for (const p of manifest.pipelines) {
-    const run = r.pipelines.find((x) => x.name === p.name);
-    if (!run || run.stages.length === 0) continue;
-    log[p.name] = run.stages.map((s) => ({
-      id: s.id,
-      type: s.name,
-      output: s.output,
-      ...(s.success ? {} : { success: false, ...(s.error ? { error: s.error } : {}) }),
-    }));
-  }
-  out.log = log;
-  return out;
 }
