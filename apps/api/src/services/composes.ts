@@ -318,7 +318,7 @@ export function moveCompose(
  * service does when it cannot store the compose's artifact or knows its worker died; false when
  * the compose is not BUILDING (any more).
  */
-export function failBuilding(
+function failBuilding(
   deps: { store: Store; events: ComposeEvents },
   uuid: string,
   error: { code: string; message: string },
