@@ -96,12 +96,13 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
     'InvalidChars',
     'blueprint name too long: 100000 characters, at most 100 allowed',
   );
-  weldrError(
-    await start(a, { blueprint_name: 'base', compose_type: 'vhd' }),
-    400,
-    'ComposeError',
-    /^Failed to get compose type "vhd": /,
-  );
+  assert.deepEqual((await start(a, { blueprint_name: 'base', compose_type: 'vhd' })).json(), {
+    status: false,
+    errors: [{ id: 'ComposeError', msg: 'Failed to get compose type "vhd": invalid image type: vhd' }],
+  });
+  for (const body of [{ compose_type: 'qcow2' }, { blueprint_name: '', compose_type: 'qcow2' }]) {
+    weldrError(await start(a, body), 400, 'InvalidChars', 'Invalid characters in API path');
+  }
   weldrError(
     await start(a, { blueprint_name: 'base', compose_type: 'qcow2', ostree: { ref: 'a/b' } }),
     400,
@@ -117,8 +118,21 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
     400,
     'ComposeError',
   );
+  // The distro before the image type, in composer's words.
   a.store.blueprints.push({ ...blueprint, name: 'other', distro: 'fedora-40' });
-  weldrError(await start(a, { blueprint_name: 'other', compose_type: 'qcow2' }), 400, 'DistroError');
+  weldrError(
+    await start(a, { blueprint_name: 'other', compose_type: 'vhd' }),
+    400,
+    'DistroError',
+    'Unknown distribution: fedora-40 for arch x86_64',
+  );
+  a.store.blueprints.push({ ...blueprint, name: 'arm', architecture: 's390x' });
+  weldrError(
+    await start(a, { blueprint_name: 'arm', compose_type: 'qcow2' }),
+    400,
+    'DistroError',
+    'Unknown distribution: debian-12 for arch s390x',
+  );
   assert.equal(a.store.composes.list().total, 0);
 
   const types = await get(a, '/api/v0/compose/types');
@@ -465,7 +479,7 @@ test('fake composes: lists, status filters, info, logs, tars, image with ranges,
     uuids: [{ uuid: finished, status: true }],
     errors: [
       { id: 'BuildInWrongState', msg: `Compose ${running} is not in FINISHED or FAILED.` },
-      { id: 'UnknownUUID', msg: 'bad! is not a valid build uuid' },
+      { id: 'UnknownUUID', msg: 'bad! is not a valid uuid' },
       { id: 'UnknownUUID', msg: "compose 00000000-0000-0000-0000-000000000000 doesn't exist" },
     ],
   });
@@ -482,6 +496,85 @@ test('fake composes: lists, status filters, info, logs, tars, image with ranges,
     assert.equal(v1.statusCode, 501, url);
     assert.equal(v1.body, '');
     assert.equal((await a.app.inject({ method, url: `/api/v0${url}` })).statusCode, 404);
+  }
+});
+
+test("composer's texts: unknown and malformed ids, wrong states, a missing image; the tars typed application/x-tar", async (t) => {
+  const a = await api(t);
+  const finished = await startId(a, 'tar', '?test=2');
+  const failed = await startId(a, 'tar', '?test=1');
+  const waiting = await startId(a, 'qcow2', '');
+  await a.composes.pending();
+  const unknown = '42000000-0000-0000-0000-000000000000';
+  const bad = '30000000-0000-0000-0000';
+  const error = (id: string, msg: string) => ({ status: false, errors: [{ id, msg }] });
+  const answer = async (method: 'GET' | 'DELETE', url: string) => {
+    const res = await a.app.inject({ method, url });
+    return [res.statusCode, res.json()];
+  };
+  for (const route of ['log', 'logs', 'metadata', 'results', 'image']) {
+    assert.deepEqual(await answer('GET', `/api/v1/compose/${route}/${unknown}`), [
+      400,
+      error('UnknownUUID', `Compose ${unknown} doesn't exist`),
+    ]);
+    assert.deepEqual(await answer('GET', `/api/v1/compose/${route}/${bad}`), [
+      400,
+      error('UnknownUUID', `${bad} is not a valid build uuid`),
+    ]);
+  }
+  assert.deepEqual(await answer('DELETE', `/api/v1/compose/cancel/${unknown}`), [
+    400,
+    error('UnknownUUID', `Compose ${unknown} doesn't exist`),
+  ]);
+  // compose/info says "not a valid build uuid" of an unknown id too, as composer does.
+  assert.deepEqual(await answer('GET', `/api/v1/compose/info/${unknown}`), [
+    400,
+    error('UnknownUUID', `${unknown} is not a valid build uuid`),
+  ]);
+  assert.deepEqual(await answer('DELETE', `/api/v0/compose/delete/${bad},${unknown}`), [
+    200,
+    {
+      uuids: [],
+      errors: [
+        { id: 'UnknownUUID', msg: `${bad} is not a valid uuid` },
+        { id: 'UnknownUUID', msg: `compose ${unknown} doesn't exist` },
+      ],
+    },
+  ]);
+
+  assert.deepEqual(await answer('GET', `/api/v1/compose/logs/${waiting}`), [
+    400,
+    error('BuildInWrongState', `Build ${waiting} not in FINISHED or FAILED state.`),
+  ]);
+  for (const route of ['metadata', 'results']) {
+    assert.deepEqual(await answer('GET', `/api/v1/compose/${route}/${waiting}`), [
+      400,
+      error('BuildInWrongState', `Build ${waiting} is in wrong state: WAITING`),
+    ]);
+  }
+
+  for (const [route, id] of [
+    ['logs', failed],
+    ['metadata', finished],
+    ['results', finished],
+  ] as const) {
+    const res = await get(a, `/api/v0/compose/${route}/${id}`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], 'application/x-tar', route);
+  }
+
+  // An image gone from disk: a 400 both clients read as an error, for the image and the results.
+  const image = a.store.artifacts.list(finished)[0];
+  assert.ok(image);
+  rmSync(image.path);
+  for (const route of ['image', 'results']) {
+    assert.deepEqual(await answer('GET', `/api/v0/compose/${route}/${finished}`), [
+      400,
+      error(
+        'InternalServerError',
+        `Error accessing image file for compose ${finished}: the image of ${finished} is missing`,
+      ),
+    ]);
   }
 });
 

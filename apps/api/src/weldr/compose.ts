@@ -11,9 +11,10 @@
  */
 
 import { BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
-import { ComposerErrorCode, listImageTypes } from '@debian-forge/composer';
+import { ComposerErrorCode, DEFAULT_DISTRO, getDistro, listImageTypes } from '@debian-forge/composer';
 import { isRedisUnavailable } from '@debian-forge/queue';
 import {
+  type Artifact,
   type Compose,
   type Store,
   statesOfWeldrStatus,
@@ -43,7 +44,6 @@ import {
   queryValue,
   requestBody,
   sendText,
-  WELDR_CONTENT_TYPE,
 } from './catalog-common.ts';
 import { checkName, errorBody } from './common.ts';
 import type { WeldrRouter } from './router.ts';
@@ -77,8 +77,12 @@ function isV1(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/v1/');
 }
 
-/** The compose of a path parameter: `UnknownUUID` (400) for a malformed or unknown id. */
-function composeParam(store: Store, uuid: string, unknown = `${uuid} is not a valid build uuid`): Compose {
+/**
+ * The compose of a path parameter: `UnknownUUID` (400) for a malformed id ("X is not a valid build
+ * uuid") or an unknown one ("Compose X doesn't exist"), composer's texts; compose/info answers an
+ * unknown id with the first text, as composer does (`unknown`).
+ */
+function composeParam(store: Store, uuid: string, unknown = `Compose ${uuid} doesn't exist`): Compose {
   if (!UUID_RE.test(uuid)) throw new WeldrError(400, 'UnknownUUID', `${uuid} is not a valid build uuid`);
   const compose = store.composes.get(uuid);
   if (!compose) throw new WeldrError(400, 'UnknownUUID', unknown);
@@ -100,7 +104,11 @@ function startError(err: unknown, imageType: string): never {
     if (err.code === ComposerErrorCode.Ostree) throw new WeldrError(400, 'OSTreeOptionsError', err.message);
     if (err.code === ComposeErrorCode.Queue) throw new WeldrError(500, 'ComposePushErrored', err.message);
     if (err.status === 400) {
-      throw new WeldrError(400, 'ManifestCreationFailed', `failed to make the manifest: ${err.message}`);
+      throw new WeldrError(
+        400,
+        'ManifestCreationFailed',
+        `failed to initialize osbuild manifest: ${err.message}`,
+      );
     }
     throw new WeldrError(500, 'InternalError', err.message);
   }
@@ -112,7 +120,7 @@ function startError(err: unknown, imageType: string): never {
         throw new WeldrError(
           400,
           'ComposeError',
-          `Failed to get compose type "${imageType}": ${err.message}`,
+          `Failed to get compose type "${imageType}": invalid image type: ${imageType}`,
         );
       case ComposerErrorCode.Distro:
         throw new WeldrError(400, 'DistroError', err.message);
@@ -123,6 +131,21 @@ function startError(err: unknown, imageType: string): never {
     }
   }
   throw err;
+}
+
+/**
+ * The distro and architecture a blueprint names (or the defaults), checked before its image type
+ * as composer checks them: `DistroError` "Unknown distribution: D for arch A". Returns the
+ * architecture the compose is for.
+ */
+function blueprintArch(blueprint: Record<string, unknown>): string {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const distro = text(blueprint.distro) ?? DEFAULT_DISTRO;
+  const arch = text(blueprint.architecture) ?? 'x86_64';
+  if (!getDistro(distro)?.arches[arch]) {
+    throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro} for arch ${arch}`);
+  }
+  return arch;
 }
 
 /**
@@ -169,19 +192,53 @@ function logEntry(store: Store, compose: Compose): TarEntry {
   return { name: 'logs/osbuild.log', data: Buffer.from(logText(store, compose)) };
 }
 
+/** A tar answer, typed `application/x-tar` as composer types its logs, metadata and results tars. */
 function sendTar(reply: FastifyReply, filename: string, entries: TarEntry[], compose: Compose) {
   const mtime = seconds(compose.finishedAt ?? compose.createdAt);
   return reply
-    .header('content-type', WELDR_CONTENT_TYPE)
+    .header('content-type', 'application/x-tar')
     .header('content-disposition', `attachment; filename=${filename}`)
     .header('content-length', tarSize(entries))
     .send(tarStream(entries, mtime));
 }
 
-function finishedOrFailed(compose: Compose): void {
+/**
+ * Refuses a compose that has not ended (`BuildInWrongState`), in composer's words: compose/logs
+ * says "Build X not in FINISHED or FAILED state.", compose/metadata and compose/results "Build X is
+ * in wrong state: S" (`logs`).
+ */
+function finishedOrFailed(compose: Compose, logs = false): void {
   const status = weldrStatus(compose.state);
-  if (status !== 'FINISHED' && status !== 'FAILED') {
-    throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} not in FINISHED or FAILED state.`);
+  if (status === 'FINISHED' || status === 'FAILED') return;
+  const msg = logs
+    ? `Build ${compose.uuid} not in FINISHED or FAILED state.`
+    : `Build ${compose.uuid} is in wrong state: ${status}`;
+  throw new WeldrError(400, 'BuildInWrongState', msg);
+}
+
+/**
+ * Runs `use` on the image of a finished compose. An image it cannot open is composer's 400
+ * `InternalServerError` "Error accessing image file for compose X: …": the Python composer-cli
+ * reads only a 400 as an error and saves any other answer as the file.
+ */
+async function withImage<T>(
+  deps: AppDeps,
+  compose: Compose,
+  use: (image: Artifact) => Promise<T>,
+): Promise<T> {
+  const fault = (reason: string) =>
+    new WeldrError(
+      400,
+      'InternalServerError',
+      `Error accessing image file for compose ${compose.uuid}: ${reason}`,
+    );
+  const image = imageOf(deps.store, compose);
+  if (!image) throw fault(`the image of ${compose.uuid} is missing`);
+  try {
+    return await use(image);
+  } catch (err) {
+    if (err instanceof ImageMissingError) throw fault(err.message);
+    throw err;
   }
 }
 
@@ -213,10 +270,11 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       } catch {
         throw new WeldrError(404, 'HTTPError', 'Not Found'); // composer answers a bad body so
       }
-      const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
-      if (name !== '') checkName(name);
-      const stored = name === '' ? undefined : store.blueprints.get(name);
+      // An empty or missing name breaks the name rule, as in composer.
+      const name = checkName(typeof body.blueprint_name === 'string' ? body.blueprint_name : '');
+      const stored = store.blueprints.get(name);
       if (!stored) throw new WeldrError(400, 'UnknownBlueprint', `Unknown blueprint name: ${name}`);
+      const arch = blueprintArch(stored.blueprint);
       const imageType = typeof body.compose_type === 'string' ? body.compose_type : '';
       // composer's uint64: a number, never `true` or "8 GiB"; the service checks its range.
       if (body.size !== undefined && body.size !== null && typeof body.size !== 'number') {
@@ -236,6 +294,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const req = {
         blueprint: stored.blueprint,
         imageType,
+        arch,
         size,
         ...(given.length > 0 ? { ostree: Object.fromEntries(given) } : {}),
       };
@@ -342,7 +401,8 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     path: '/compose/info/:uuid',
     schema: doc('A compose: its blueprint, packages, type and status', '/compose/info/:uuid'),
     handler: async (request) => {
-      const compose = composeParam(store, (request.params as { uuid: string }).uuid);
+      const { uuid } = request.params as { uuid: string };
+      const compose = composeParam(store, uuid, `${uuid} is not a valid build uuid`);
       const entry = composeEntry(store, compose, isV1(request));
       return {
         id: compose.uuid,
@@ -364,7 +424,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     schema: doc('Cancel a waiting or running compose', '/compose/cancel/:uuid'),
     handler: async (request) => {
       const { uuid } = request.params as { uuid: string };
-      const compose = composeParam(store, uuid, `Compose ${uuid} doesn't exist`);
+      const compose = composeParam(store, uuid);
       const status = weldrStatus(compose.state);
       const wrong = () =>
         new WeldrError(400, 'BuildInWrongState', `Build ${uuid} is not in WAITING or RUNNING.`);
@@ -392,7 +452,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const errors: { id: string; msg: string }[] = [];
       for (const id of uuids.split(',').filter((u) => u !== '')) {
         if (!UUID_RE.test(id)) {
-          errors.push({ id: 'UnknownUUID', msg: `${id} is not a valid build uuid` });
+          errors.push({ id: 'UnknownUUID', msg: `${id} is not a valid uuid` });
           continue;
         }
         const compose = store.composes.get(id);
@@ -447,7 +507,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     schema: doc("A compose's log as a tar (UUID-logs.tar with logs/osbuild.log)", '/compose/logs/:uuid'),
     handler: async (request, reply) => {
       const compose = composeParam(store, (request.params as { uuid: string }).uuid);
-      finishedOrFailed(compose);
+      finishedOrFailed(compose, true);
       return sendTar(reply, `${compose.uuid}-logs.tar`, [logEntry(store, compose)], compose);
     },
   });
@@ -474,16 +534,13 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       const compose = composeParam(store, (request.params as { uuid: string }).uuid);
       finishedOrFailed(compose);
       const entries = [manifestEntry(compose), logEntry(store, compose)];
-      const image = weldrStatus(compose.state) === 'FINISHED' ? imageOf(store, compose) : undefined;
-      if (image) {
-        let file: { path: string; size: number };
-        try {
-          file = await imageFile(deps.config.artifactsDir, compose, image);
-        } catch (err) {
-          if (err instanceof ImageMissingError) throw new WeldrError(500, 'ComposeStatusError', err.message);
-          throw err;
-        }
-        entries.push({ name: `${compose.uuid}-${image.filename}`, ...file });
+      if (weldrStatus(compose.state) === 'FINISHED') {
+        entries.push(
+          await withImage(deps, compose, async (image) => ({
+            name: `${compose.uuid}-${image.filename}`,
+            ...(await imageFile(deps.config.artifactsDir, compose, image)),
+          })),
+        );
       }
       return sendTar(reply, `${compose.uuid}.tar`, entries, compose);
     },
@@ -495,19 +552,14 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     schema: doc('The image of a finished compose (supports Range requests)', '/compose/image/:uuid'),
     handler: async (request, reply) => {
       const { uuid } = request.params as { uuid: string };
-      const compose = composeParam(store, uuid, `Compose ${uuid} doesn't exist`);
+      const compose = composeParam(store, uuid);
       const status = weldrStatus(compose.state);
       if (status !== 'FINISHED') {
         throw new WeldrError(400, 'BuildInWrongState', `Build ${compose.uuid} is in wrong state: ${status}`);
       }
-      const image = imageOf(store, compose);
-      if (!image) throw new WeldrError(500, 'ComposeStatusError', `the image of ${compose.uuid} is missing`);
-      try {
-        return await sendImage(request, reply, deps.config.artifactsDir, compose, image);
-      } catch (err) {
-        if (err instanceof ImageMissingError) throw new WeldrError(500, 'ComposeStatusError', err.message);
-        throw err;
-      }
+      return withImage(deps, compose, (image) =>
+        sendImage(request, reply, deps.config.artifactsDir, compose, image),
+      );
     },
   });
 
