@@ -5,7 +5,8 @@
  *
  *   GET  /api/status
  *   GET  /api/v0/blueprints/list            with 1,000 blueprints pushed (default page, and limit=1000)
- *   POST /api/v0/compose?test=2             compose submissions (a fake compose that finishes at once)
+ *   POST /api/v0/compose?test=2             compose submissions (the manifest made through apt, as for
+ *                                           a build, then a fake finish)
  *
  * For each: requests per second, latency p50 and p99. osbuild-composer cannot run here, so there
  * is no side-by-side figure for it.

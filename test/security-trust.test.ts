@@ -100,15 +100,17 @@ describe('forge serve: a TCP request reset by its client is not trusted', { skip
     const list = (changes.json() as { blueprints: { changes: { commit: string }[] }[] }).blueprints[0]
       ?.changes;
     firstCommit = list?.at(-1)?.commit ?? '';
+    // The test compose first: it resolves its packages as a build does, and the source below
+    // points nowhere.
+    const body = JSON.stringify({ blueprint_name: 'victim', compose_type: 'tar', branch: 'master' });
+    const fake = await call(unix, 'POST', '/api/v0/compose?test=2', body, { 'content-type': JSON_TYPE });
+    assert.equal(fake.status, 200, fake.text());
+    finished = (fake.json() as { build_id: string }).build_id;
     const source = { name: 'victim-src', type: 'deb', url: NOWHERE, suites: ['bookworm'] };
     const src = await call(unix, 'POST', '/api/v0/projects/source/new', JSON.stringify(source), {
       'content-type': JSON_TYPE,
     });
     assert.equal(src.status, 200, src.text());
-    const body = JSON.stringify({ blueprint_name: 'victim', compose_type: 'tar', branch: 'master' });
-    const fake = await call(unix, 'POST', '/api/v0/compose?test=2', body, { 'content-type': JSON_TYPE });
-    assert.equal(fake.status, 200, fake.text());
-    finished = (fake.json() as { build_id: string }).build_id;
     const raw = JSON.stringify({ manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' });
     const man = await call(unix, 'POST', '/api/forge/v1/manifests', raw, { 'content-type': JSON_TYPE });
     assert.equal(man.status, 201, man.text());

@@ -101,8 +101,11 @@ export interface ComposeService {
    *  stored), then queued at once; returns the QUEUED row. */
   submitManifest(request: ManifestRequest): Promise<Compose>;
   /** Weldr `?test=1` (FAILED) and `?test=2` (COMPLETED with a small fake image), never queued.
-   *  A fake image the artifacts directory cannot take ends the compose FAILED and rejects with the
-   *  5xx ApiError of services/artifacts.ts. */
+   *  The manifest is made first, as for a build (osbuild-composer depsolves and makes it in test
+   *  mode too): its errors reject with a ComposePlanError and keep nothing, as `submit` with
+   *  `waitForPlan` does, but without its bound (nothing would fake the outcome later). A fake image
+   *  the artifacts directory cannot take ends the compose FAILED and rejects with the 5xx ApiError
+   *  of services/artifacts.ts. */
   submitFake(request: ComposeRequest, outcome: 'fail' | 'finish'): Promise<Compose>;
   /** Stores the artifact of a BUILDING compose (a QUEUED one whose job a worker has taken moves to
    *  BUILDING first; 404 unknown, 409 in another state), replacing one of the same name. The
@@ -255,7 +258,8 @@ export interface ComposeServiceDeps {
 
 /** The service with what the lifecycle needs beyond the routes' interface. */
 export interface ComposeServiceImpl extends ComposeService {
-  /** Makes the manifest of a PENDING compose again and queues it (reconciliation at start-up). */
+  /** Makes the manifest of a PENDING compose again and queues it (reconciliation at start-up); a
+   *  test compose is ended FAILED instead. */
   replan(compose: Compose): void;
   /** Resolves when no manifest is being made. */
   pending(): Promise<void>;
@@ -263,8 +267,17 @@ export interface ComposeServiceImpl extends ComposeService {
   queueing(uuid: string): boolean;
 }
 
-/** How a manifest step ended: queued, ended another way meanwhile (cancelled), or FAILED for `failed`. */
-type PlanOutcome = 'queued' | 'gone' | { failed: unknown };
+/**
+ * How a manifest step ended: queued, made only (a test compose), ended another way meanwhile
+ * (cancelled), or FAILED for `failed`.
+ */
+type PlanOutcome = 'queued' | 'made' | 'gone' | { failed: unknown };
+
+/**
+ * The first line of a test compose's log, which tells it from a build at start-up: a test compose
+ * still PENDING then is ended FAILED (its request is gone), never planned into a build.
+ */
+const TEST_COMPOSE_LINE = 'a test compose: its manifest is made as for a build, which never runs';
 
 const GiB = 1024 ** 3;
 
@@ -524,7 +537,11 @@ export function createComposeService(
     return { failed: err };
   };
 
-  const plan = (compose: Compose): Promise<PlanOutcome> => {
+  /** Makes and stores the manifest of a PENDING compose, then hands it to `next` (the queue). */
+  const plan = (
+    compose: Compose,
+    next: (compose: Compose) => Promise<PlanOutcome> = enqueue,
+  ): Promise<PlanOutcome> => {
     const work = (async (): Promise<PlanOutcome> => {
       try {
         const build = await planner(compose, (text) => ownLog(deps, compose.uuid, text));
@@ -535,7 +552,7 @@ export function createComposeService(
           filename: build.filename,
           ...(build.checkpoints ? { checkpoints: build.checkpoints } : {}),
         });
-        return await enqueue(now);
+        return await next(now);
       } catch (err) {
         return fail(compose.uuid, err);
       }
@@ -675,8 +692,13 @@ export function createComposeService(
     async submitFake(request, outcome) {
       const compose = create(request, false); // never queued: works while Redis is away
       const { uuid } = compose;
-      const manifest = { version: '2', pipelines: [], sources: {} };
-      store.composes.setManifest(uuid, manifest);
+      ownLog(deps, uuid, TEST_COMPOSE_LINE);
+      const made = await plan(compose, async () => 'made');
+      if (typeof made === 'object') {
+        remove(uuid); // as `submit` does: the request is refused, nothing kept
+        throw new ComposePlanError(made.failed);
+      }
+      if (made === 'gone') return mustGetCompose(store, uuid); // cancelled meanwhile
       moveCompose(deps, uuid, 'QUEUED');
       if (outcome === 'fail') {
         const error = { code: 'FORGE_ERR_TEST_COMPOSE', message: 'a test compose that fails (?test=1)' };
@@ -768,7 +790,17 @@ export function createComposeService(
     },
 
     replan(compose) {
-      void plan(compose);
+      const test = store.composes.log
+        .read(compose.uuid)
+        .some((l) => l.line === `${OWN_LOG_PREFIX}${TEST_COMPOSE_LINE}`);
+      if (!test) void plan(compose);
+      else {
+        const error = {
+          code: 'FORGE_ERR_TEST_COMPOSE',
+          message: 'the service stopped while the manifest of this test compose was made',
+        };
+        fail(compose.uuid, error);
+      }
     },
 
     async pending() {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { run } from '@debian-forge/engine';
+import type { Compose } from '@debian-forge/store';
 import {
   firstRow,
   gatedPlanner,
@@ -297,6 +298,77 @@ test('compose start waits for the manifest: its errors at once and no compose ke
     uuids: { queue_status: string }[];
   };
   assert.equal(status.uuids[0]?.queue_status, 'FAILED');
+});
+
+test('test composes (?test=1|2) make their manifest first: the same errors as a build, nothing kept; a test compose left PENDING by a restart ends FAILED', async (t) => {
+  const gated = gatedPlanner();
+  const a = await startTestApi(t, {}, { composes: { planner: gated.planner }, lifecycle: false });
+  a.store.blueprints.push(blueprint, { versionGiven: '0.0.1' });
+  a.store.blueprints.push({ ...blueprint, name: 'broken', packages: [{ name: 'missing-tool' }] });
+  for (const query of ['?test=1', '?test=2']) {
+    weldrError(
+      await start(a, { blueprint_name: 'broken', compose_type: 'qcow2' }, query),
+      500,
+      'DepsolveError',
+      'E: Unable to locate package missing-tool',
+    );
+    weldrError(
+      await start(a, { blueprint_name: 'base', compose_type: 'qcow2', size: 100 * 1024 ** 2 }, query),
+      400,
+      'ManifestCreationFailed',
+      /^failed to initialize osbuild manifest: .*too small/,
+    );
+    // An OSTree parent that is no commit checksum (composer's example sends a ref and no URL).
+    weldrError(
+      await start(
+        a,
+        {
+          blueprint_name: 'base',
+          compose_type: 'debian-atomic-commit',
+          ostree: { ref: 'refid', parent: 'parentid', url: '' },
+        },
+        query,
+      ),
+      400,
+      'OSTreeOptionsError',
+      "ostree parent 'parentid' is not a commit checksum (64 hexadecimal digits)",
+    );
+  }
+  assert.equal(a.store.composes.list().total, 0, 'nothing kept of the refused composes');
+
+  // A test compose that passes has the manifest a build would have, and its packages.
+  const id = await startId(a, 'tar', '?test=2');
+  const compose = a.store.composes.get(id);
+  assert.equal(compose?.state, 'COMPLETED');
+  assert.equal(compose?.build?.filename, 'root.tar');
+  const meta = await untar((await get(a, `/api/v0/compose/metadata/${id}`)).rawPayload);
+  const manifest = JSON.parse(meta(`${id}.json`).toString()) as { pipelines: { name: string }[] };
+  assert.ok(
+    manifest.pipelines.some((p) => p.name === 'os'),
+    JSON.stringify(manifest.pipelines),
+  );
+  const info = (await get(a, `/api/v0/compose/info/${id}`)).json() as {
+    deps: { packages: { name: string }[] };
+  };
+  assert.ok(info.deps.packages.length > 0, JSON.stringify(info.deps));
+
+  // The service stops while a test compose's manifest is made: at start-up it is ended FAILED,
+  // never planned into a build.
+  await a.composes.delete(id);
+  gated.close();
+  const starting = start(a, { blueprint_name: 'base', compose_type: 'tar' }, '?test=2');
+  const uuid = await firstRow(a);
+  a.composes.replan(a.store.composes.get(uuid) as Compose);
+  gated.open();
+  const started = await starting;
+  assert.equal(started.statusCode, 200, started.body);
+  const row = a.store.composes.get(uuid);
+  assert.equal(row?.state, 'FAILED');
+  assert.deepEqual(row?.error, {
+    code: 'FORGE_ERR_TEST_COMPOSE',
+    message: 'the service stopped while the manifest of this test compose was made',
+  });
+  assert.equal(await a.queue.getJob(`build-${uuid}`), undefined, 'never queued');
 });
 
 test('fake composes: lists, status filters, info, logs, tars, image with ranges, cancel, delete, uploads', async (t) => {

@@ -7,7 +7,9 @@
  *
  * `compose` (start) waits for the manifest, as osbuild-composer depsolves in the request: a package
  * apt cannot find is answered `DepsolveError` and no compose is kept (the wait's bound is described
- * in services/composes.ts; past it the answer is the build_id with a warning).
+ * in services/composes.ts; past it the answer is the build_id with a warning). A test compose
+ * (`?test=1|2`) is checked the same way: its manifest is made, and its errors answered, before its
+ * outcome is faked, as composer makes the manifest in test mode too.
  */
 
 import { BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
@@ -149,7 +151,8 @@ function blueprintArch(blueprint: Record<string, unknown>): string {
 }
 
 /**
- * `?test=1` (a compose that fails at once) or `?test=2` (one that finishes with a fake image), or
+ * `?test=1` (a compose that fails once its manifest is made) or `?test=2` (one that finishes with a
+ * fake image), or
  * none. composer starts a real compose for any other value; a client that asked for a test compose
  * never wants a real one, so other values are refused as `?format=` values are (`InvalidChars`).
  */
@@ -249,7 +252,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     method: 'POST',
     path: '/compose',
     schema: doc(
-      'Start a compose of a committed blueprint once its manifest is made (?test=1 fails, ?test=2 finishes at once)',
+      'Start a compose of a committed blueprint once its manifest is made (?test=1 then fails, ?test=2 finishes)',
       '/compose',
     ),
     handler: async (request) => {
