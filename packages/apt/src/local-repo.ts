@@ -21,6 +21,8 @@ export interface LocalPackage {
   priority?: string;
   section?: string;
   essential?: boolean;
+  /** A `License` field (Debian's archive has none; some other archives carry one). */
+  license?: string;
   /** Default "NAME, a package of a local test repository". */
   summary?: string;
   /** Lines of the long description. */
@@ -43,6 +45,7 @@ function controlFile(p: LocalPackage): string {
   if (p.recommends) lines.push(`Recommends: ${p.recommends}`);
   if (p.conflicts) lines.push(`Conflicts: ${p.conflicts}`);
   if (p.provides) lines.push(`Provides: ${p.provides}`);
+  if (p.license) lines.push(`License: ${p.license}`);
   lines.push(`Description: ${p.summary ?? `${p.name}, a package of a local test repository`}`);
   for (const l of p.description ?? []) lines.push(l === '' ? ' .' : ` ${l}`);
   return `${lines.join('\n')}\n`;

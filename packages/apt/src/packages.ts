@@ -43,6 +43,11 @@ export interface PackageRecord {
   source: string;
   maintainer: string;
   multiArch: string;
+  /**
+   * The `License` field, "" without one: Debian's archive has none (a package's licenses are in its
+   * /usr/share/doc/<name>/copyright), some other archives carry it.
+   */
+  license: string;
   /** Id of the repository the record comes from. */
   repository: string;
   suite: string;
@@ -125,6 +130,7 @@ const F = {
   Source: 21,
   Maintainer: 22,
   MultiArch: 23,
+  License: 24,
 } as const;
 type F = (typeof F)[keyof typeof F];
 
@@ -153,6 +159,7 @@ const FIELDS = new Map<string, F>([
   ['Source', F.Source],
   ['Maintainer', F.Maintainer],
   ['Multi-Arch', F.MultiArch],
+  ['License', F.License],
 ]);
 
 function parseStanza(
@@ -188,6 +195,7 @@ function parseStanza(
     source: '',
     maintainer: '',
     multiArch: '',
+    license: '',
     repository: target.repository,
     suite: target.suite,
     component: target.component,
@@ -294,6 +302,9 @@ function parseStanza(
         break;
       case F.MultiArch:
         r.multiArch = value;
+        break;
+      case F.License:
+        r.license = value;
         break;
     }
     pos = eol + 1;

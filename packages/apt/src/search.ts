@@ -31,6 +31,8 @@ export interface PackageInfo extends PackageSummary {
   source: string;
   maintainer: string;
   multiArch: string;
+  /** The index's `License` field, "" when it has none (Debian's archive never has one). */
+  license: string;
   depends: string[];
   preDepends: string[];
   recommends: string[];
@@ -190,6 +192,7 @@ export async function infoMany(
       source: rec.source,
       maintainer: rec.maintainer,
       multiArch: rec.multiArch,
+      license: rec.license,
       depends: relations(rec.depends),
       preDepends: relations(rec.preDepends),
       recommends: relations(rec.recommends),

@@ -118,9 +118,18 @@ export function pkgSpec(p: ResolvedPackage) {
 }
 
 /**
- * Weldr's PackageInfo for a Debian package: one build per available version, newest first. Debian
- * indexes carry no build time, license or VCS, so those stay empty; the placeholders are
- * composer's own.
+ * What composer prints for a build time it does not know: Go's zero time in its format
+ * (2006-01-02T15:04:05). A Debian index carries no build time, so every build shows this; a client
+ * that parses the time still can, and a reader sees there is none.
+ */
+const UNKNOWN_BUILD_TIME = '0001-01-01T00:00:00';
+
+/**
+ * Weldr's PackageInfo for a Debian package: one build per available version, newest first. The
+ * license is the index's `License` field where the archive has one (Debian's has none: a package's
+ * licenses are in its /usr/share/doc/<name>/copyright, not in the index), for the newest version
+ * it describes, else "" as composer prints an empty license; the build time is
+ * UNKNOWN_BUILD_TIME; the other placeholders are composer's own.
  */
 export function packageInfo(p: AptPackageInfo) {
   return {
@@ -133,10 +142,15 @@ export function packageInfo(p: AptPackageInfo) {
       const v = parseDebianVersion(version);
       return {
         arch: p.architecture,
-        build_time: '',
+        build_time: UNKNOWN_BUILD_TIME,
         epoch: v.epoch,
         release: v.revision,
-        source: { license: '', version: v.upstream, source_ref: 'SOURCE_REF', metadata: {} },
+        source: {
+          license: version === p.version ? p.license : '',
+          version: v.upstream,
+          source_ref: 'SOURCE_REF',
+          metadata: {},
+        },
         changelog: 'CHANGELOG_NEEDED',
         build_config_ref: 'BUILD_CONFIG_REF',
         build_env_ref: 'BUILD_ENV_REF',

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildLocalRepository } from '@debian-forge/apt';
 import { DISTROS } from '@debian-forge/composer';
+import { buildApp } from '../app.ts';
+import { createPackageService } from '../services/packages.ts';
 import { startTestApi } from '../testing.ts';
 import { debVersion, noDebianMirror, weldrError } from './test-helpers.ts';
 
@@ -12,6 +16,65 @@ test('distros/list (v1 only)', async (t) => {
     distros: [],
   });
   weldrError(await app.inject({ method: 'GET', url: '/api/v0/distros/list' }), 404, 'HTTPError', 'Not Found');
+});
+
+test("projects/info: composer's PackageInfo, the license from the index where it has one, composer's text for an unknown build time", async (t) => {
+  const api = await startTestApi(t);
+  // An offline archive: one package whose index stanza has a License field (as some archives
+  // other than Debian's carry), in two versions; one without (as every package of Debian's).
+  const archive = await buildLocalRepository(
+    join(api.dir, 'debian'),
+    [
+      { name: 'forge-licensed', version: '1:2.0-3', license: 'MIT', summary: 'a licensed package' },
+      { name: 'forge-licensed', version: '1:1.0-1', license: 'MIT' },
+      { name: 'forge-plain', version: '1.5', summary: 'a plain package' },
+    ],
+    'debian',
+    { suites: ['bookworm'] },
+  );
+  const packages = createPackageService({
+    stateDir: api.dir,
+    store: api.store,
+    hostSources: () => [archive],
+    hostDistro: 'debian-12',
+    hostArch: 'x86_64',
+  });
+  const app = await buildApp({ ...api.deps, packages });
+  t.after(() => app.close());
+  const res = await app.inject({ method: 'GET', url: '/api/v0/projects/info/forge-licensed,forge-plain' });
+  assert.equal(res.statusCode, 200, res.body);
+  const build = (epoch: number, version: string, release: string, license: string) => ({
+    arch: 'all',
+    build_time: '0001-01-01T00:00:00',
+    epoch,
+    release,
+    source: { license, version, source_ref: 'SOURCE_REF', metadata: {} },
+    changelog: 'CHANGELOG_NEEDED',
+    build_config_ref: 'BUILD_CONFIG_REF',
+    build_env_ref: 'BUILD_ENV_REF',
+    metadata: {},
+  });
+  assert.deepEqual(res.json(), {
+    projects: [
+      {
+        name: 'forge-licensed',
+        summary: 'a licensed package',
+        description: 'a licensed package',
+        homepage: '',
+        upstream_vcs: 'UPSTREAM_VCS',
+        // The older version's record is not the one read: its license is not claimed.
+        builds: [build(1, '2.0', '3', 'MIT'), build(1, '1.0', '1', '')],
+      },
+      {
+        name: 'forge-plain',
+        summary: 'a plain package',
+        description: 'a plain package',
+        homepage: '',
+        upstream_vcs: 'UPSTREAM_VCS',
+        builds: [build(0, '1.5', '', '')],
+      },
+    ],
+  });
 });
 
 test('projects and modules against the real Debian index', { skip: noDebianMirror() }, async (t) => {
