@@ -650,6 +650,86 @@ test("composer's texts: unknown and malformed ids, wrong states, a missing image
   }
 });
 
+test('the Python composer-cli (lorax) requests: start, start-ostree, list, status, types, info, log, the tars, delete', async (t) => {
+  const a = await api(t);
+  // What its post_url_json sends: `compose start --test=2 base tar`, and `compose start-ostree`,
+  // which always sends a ref and a parent, empty when not given.
+  const body = { blueprint_name: 'base', compose_type: 'tar', branch: 'master' };
+  const finished = await start(a, body, '?test=2', 'v1');
+  assert.equal(finished.statusCode, 200, finished.body);
+  const ostree = await start(
+    a,
+    { ...body, compose_type: 'debian-atomic-commit', ostree: { ref: '', parent: '' } },
+    '?test=1',
+    'v1',
+  );
+  assert.equal(ostree.statusCode, 200, ostree.body);
+  const [done, failed] = [finished, ostree].map((r) => (r.json() as { build_id: string }).build_id);
+  const raw = await a.composes.submitManifest({
+    manifest: TINY_MANIFEST,
+    exports: ['image'],
+    filename: 'x.img',
+  });
+
+  // `compose list` and `compose status`: queue, finished and failed, and the keys they read.
+  const queue = (await get(a, '/api/v1/compose/queue')).json() as { new: unknown[]; run: unknown[] };
+  const fin = (await get(a, '/api/v1/compose/finished')).json() as { finished: unknown[] };
+  const fail = (await get(a, '/api/v1/compose/failed')).json() as { failed: unknown[] };
+  const entries = [...queue.run, ...queue.new, ...fin.finished, ...fail.failed] as Record<string, unknown>[];
+  assert.deepEqual(entries.map((e) => e.id).sort(), [done, failed, raw.uuid].sort());
+  for (const e of entries) {
+    for (const key of ['id', 'queue_status', 'blueprint', 'version', 'compose_type', 'image_size']) {
+      assert.ok(key in e, `${key} in ${JSON.stringify(e)}`);
+    }
+    assert.equal(typeof e.job_created, 'number');
+  }
+  const types = (await get(a, '/api/v1/compose/types')).json() as {
+    types: { name: string; enabled: boolean }[];
+  };
+  assert.ok(types.types.some((x) => x.name === 'tar' && x.enabled));
+
+  // `compose info`: the blueprint's packages and modules, each dependency's NEVRA keys; a compose
+  // of a raw manifest has no blueprint, and the lists are there all the same.
+  for (const id of [done, raw.uuid]) {
+    const info = (await get(a, `/api/v1/compose/info/${id}`)).json() as {
+      blueprint: { name: string; version: string; packages: unknown[]; modules: unknown[] };
+      deps: { packages: Record<string, unknown>[] };
+    };
+    assert.ok(Array.isArray(info.blueprint.packages) && Array.isArray(info.blueprint.modules), id);
+    assert.equal(typeof info.blueprint.version, 'string');
+    for (const d of info.deps.packages) {
+      for (const key of ['name', 'epoch', 'version', 'release', 'arch']) assert.ok(key in d, key);
+    }
+  }
+
+  // `compose log UUID` asks for the last 1024 KiB; `metadata`, `results`, `logs` and `image` need a
+  // content-disposition filename.
+  const log = await get(a, `/api/v1/compose/log/${done}?size=1024`);
+  assert.equal(log.statusCode, 200);
+  assert.match(log.body, /\?test=2/);
+  for (const [route, id, file] of [
+    ['metadata', done, `${done}-metadata.tar`],
+    ['results', done, `${done}.tar`],
+    ['logs', failed, `${failed}-logs.tar`],
+    ['image', done, `${done}-root.tar`],
+  ] as const) {
+    const res = await get(a, `/api/v1/compose/${route}/${id}`);
+    assert.equal(res.statusCode, 200, `${route}: ${res.body}`);
+    assert.equal(res.headers['content-disposition'], `attachment; filename=${file}`);
+  }
+  // Its download reads only a 400 as an error: every refusal of these routes is one.
+  for (const route of ['metadata', 'results', 'logs', 'image']) {
+    assert.equal((await get(a, `/api/v1/compose/${route}/${raw.uuid}`)).statusCode, 400, route);
+  }
+
+  // `compose delete A,B`: the errors it prints are each one's msg.
+  const del = await a.app.inject({ method: 'DELETE', url: `/api/v1/compose/delete/${done},${raw.uuid}` });
+  assert.deepEqual(del.json(), {
+    uuids: [{ uuid: done, status: true }],
+    errors: [{ id: 'BuildInWrongState', msg: `Compose ${raw.uuid} is not in FINISHED or FAILED.` }],
+  });
+});
+
 test('a real compose: queued, built by a worker, its image and manifest downloaded', async (t) => {
   const a = await api(t, true);
   await startTestWorker(

@@ -75,6 +75,21 @@ export function composeEntry(store: Store, compose: Compose, v1: boolean) {
   };
 }
 
+/**
+ * The blueprint compose/info shows for a compose made from a raw manifest (it has none): its name
+ * and version, with the empty lists composer's blueprints always have (the Python composer-cli
+ * reads `packages` and `modules`).
+ */
+function noBlueprint(compose: Compose) {
+  return {
+    name: compose.blueprintName,
+    version: compose.blueprintVersion,
+    packages: [],
+    modules: [],
+    groups: [],
+  };
+}
+
 function isV1(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/v1/');
 }
@@ -410,7 +425,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
       return {
         id: compose.uuid,
         config: '',
-        blueprint: compose.blueprint ?? { name: compose.blueprintName, version: compose.blueprintVersion },
+        blueprint: compose.blueprint ?? noBlueprint(compose),
         commit: '',
         deps: { packages: manifestPackages(compose.manifest).map(pkgSpec) },
         compose_type: compose.imageType,
