@@ -141,7 +141,19 @@ test('compose start: Weldr errors for bad requests, before anything is stored', 
   const names = (types.json() as { types: { name: string; enabled: boolean }[] }).types;
   assert.ok(names.some((x) => x.name === 'qcow2' && x.enabled));
   assert.ok(names.some((x) => x.name === 'debian-atomic-commit'));
-  weldrError(await get(a, '/api/v0/compose/types?distro=fedora-40'), 400, 'DistroError');
+  weldrError(
+    await get(a, '/api/v0/compose/types?distro=fedora-40'),
+    400,
+    'DistroError',
+    'Invalid distro: fedora-40',
+  );
+  // A distro that does not build the architecture: composer's "Unknown distribution".
+  weldrError(
+    await get(a, '/api/v0/compose/types?arch=s390x'),
+    400,
+    'DistroError',
+    /^Unknown distribution: debian-\d+$/,
+  );
 });
 
 test('compose start: ?test= other than 1 or 2, sizes that are not whole bytes or above the maximum: 400, nothing started', async (t) => {
@@ -612,6 +624,11 @@ test("composer's texts: unknown and malformed ids, wrong states, a missing image
         { id: 'UnknownUUID', msg: `compose ${unknown} doesn't exist` },
       ],
     },
+  ]);
+
+  assert.deepEqual(await answer('GET', '/api/v1/compose/status/*?blueprint=a%2Fb'), [
+    400,
+    error('InvalidChars', 'Invalid characters in API path'),
   ]);
 
   assert.deepEqual(await answer('GET', `/api/v1/compose/logs/${waiting}`), [

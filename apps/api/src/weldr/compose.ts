@@ -347,8 +347,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
     schema: doc('The image types of a distro and architecture', '/compose/types'),
     handler: async (request) => {
       const { distroName, arch, target } = queryTarget(request, packageService(deps));
-      if (!target)
-        throw new WeldrError(400, 'DistroError', `Invalid distro: ${distroName} (architecture ${arch})`);
+      if (!target) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distroName}`);
       return { types: listImageTypes(target.distro, arch).map((t) => ({ name: t.name, enabled: true })) };
     },
   });
@@ -399,6 +398,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         });
       }
       const blueprint = queryValue(request, 'blueprint');
+      if (blueprint !== '') checkName(blueprint); // composer holds the filter to the name rule too
       const status = queryValue(request, 'status');
       const type = queryValue(request, 'type');
       const entries = composes
