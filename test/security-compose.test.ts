@@ -12,22 +12,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { debianRepositories } from '@debian-forge/apt';
+import { hostDebianProblem } from '@debian-forge/apt';
 import { forge, tempDir } from './engine-helpers.ts';
 import { type Answer, call, type Serve, startServe } from './service-helpers.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the compose security tests: ${skip}`);
-
-/** Why packages cannot be resolved here (no Debian repository in the host's apt sources), if so. */
-function noDebianMirror(): string | undefined {
-  try {
-    debianRepositories('bookworm');
-    return undefined;
-  } catch (err) {
-    return `no Debian repository in the host's apt sources: ${(err as Error).message}`;
-  }
-}
 
 const CLOUD = '/api/image-builder-composer/v2';
 const SECRET = 'Plain-Text-Secret-7f3a9c';
@@ -306,7 +296,7 @@ describe('compose entry points refuse what no blueprint may hold, and hash passw
     if (state === 'QUEUED') {
       assert.ok(metadata.body.includes(`"password": "${hash}"`), 'the manifest has the hash');
     } else {
-      const mirror = noDebianMirror();
+      const mirror = hostDebianProblem();
       console.log(
         `# the manifest was not made (${state}${mirror ? `: ${mirror}` : ''}): its hash not checked`,
       );
@@ -319,7 +309,9 @@ describe('compose entry points refuse what no blueprint may hold, and hash passw
     );
   });
 
-  it('forge manifest: the same blueprint refused or its password hashed', { skip: noDebianMirror() }, () => {
+  it('forge manifest: the same blueprint refused or its password hashed', {
+    skip: hostDebianProblem(),
+  }, () => {
     const bad = join(dir.path, 'bad.toml');
     writeFileSync(bad, 'name = "bad"\n[[customizations.directories]]\npath = "tree:///../../etc"\n');
     const refusedRun = forge(['manifest', '-t', 'tar', '--state-dir', stateDir, bad]);

@@ -42,6 +42,7 @@ export {
   debianCodename,
   debianRepositories,
   type HostSourcePaths,
+  hostDebianProblem,
   isDebianRepository,
   isDebianSuite,
   parseDeb822Sources,

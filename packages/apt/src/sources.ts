@@ -350,3 +350,16 @@ export function debianRepositories(suite: string, host: Repository[] = readHostS
   }
   return out;
 }
+
+/**
+ * Why Debian packages cannot be resolved from the host's apt sources (they name no Debian
+ * repository), or undefined when they can: what tests that run real apt skip on.
+ */
+export function hostDebianProblem(): string | undefined {
+  try {
+    debianRepositories('bookworm');
+    return undefined;
+  } catch (err) {
+    return `no Debian repository in the host's apt sources: ${(err as Error).message}`;
+  }
+}
