@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateBlueprint } from '@debian-forge/blueprint';
 import {
   ComposerError,
   getDistro,
@@ -40,8 +41,10 @@ const catalogue: PackageResolver = {
           version: '1.0-1',
           arch,
           url: `http://repo.invalid/pool/${name}_1.0-1_${arch}.deb`,
+          filename: `${name}_1.0-1_${arch}.deb`,
           sha256,
           size: 1000,
+          repository: 'debian',
         });
       }
       return out;
@@ -61,7 +64,7 @@ const repositories: Repository[] = [
   },
 ];
 
-const blueprint = {
+const blueprint = validateBlueprint({
   name: 'server',
   version: '0.0.1',
   packages: [{ name: 'openssh-server' }, { name: 'curl', version: '>= 7.0' }],
@@ -77,14 +80,14 @@ const blueprint = {
     files: [{ path: '/etc/motd', data: 'hello\n', mode: '0644' }],
     directories: [{ path: '/srv/data', mode: '0750', ensure_parents: true }],
   },
-};
+});
 
 describe('composer manifests', () => {
   for (const type of ['tar', 'qcow2', 'raw', 'debian-atomic-commit', 'debian-atomic-qcow2']) {
     it(`${type}: valid for the engine's stages, every package pinned`, async () => {
       const imageType = getImageType(type);
       assert.ok(distro && imageType);
-      const { manifest, packages } = await makeManifest(
+      const { manifest, layers } = await makeManifest(
         { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 },
         catalogue,
       );
@@ -95,6 +98,7 @@ describe('composer manifests', () => {
       const curl = (manifest.sources as Record<string, { items: Record<string, string> }>)[
         'org.osbuild.curl'
       ];
+      const packages = layers.flat();
       assert.equal(Object.keys(curl?.items ?? {}).length, packages.length);
       for (const p of packages) assert.equal(curl?.items[`sha256:${p.sha256}`], p.url);
     });
@@ -143,7 +147,7 @@ describe('composer manifests', () => {
       components: ['main'],
       verifyTls: false,
     };
-    const { manifest, packages } = await makeManifest(
+    const { manifest, layers } = await makeManifest(
       { blueprint, distro, imageType, repositories: [...repositories, insecure], sourceEpoch: 1700000000 },
       resolver,
     );
@@ -151,7 +155,7 @@ describe('composer manifests', () => {
     const items = (manifest.sources as Record<string, { items: Record<string, unknown> }>)['org.osbuild.curl']
       ?.items;
     const item = (name: string) => {
-      const p = packages.find((x) => x.name === name);
+      const p = layers.flat().find((x) => x.name === name);
       assert.ok(p, name);
       return items?.[`sha256:${p.sha256}`];
     };
@@ -194,7 +198,8 @@ describe('composer manifests', () => {
     assert.ok(distro && imageType);
     const parent = 'a'.repeat(64);
     const req = { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 };
-    const { manifest, packages, ostreeRef } = await makeManifest(req, catalogue);
+    const { manifest, layers, ostreeRef } = await makeManifest(req, catalogue);
+    const packages = layers.flat();
     const loaded = loadManifest(manifest, { index });
     assert.deepEqual(
       loaded.pipelines.map((p) => p.name),

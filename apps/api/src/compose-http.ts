@@ -1,12 +1,12 @@
 /**
  * What the Weldr and Cloud compose routes share: the compose service of the app, compose lists,
  * the image of a compose and its download (with HTTP Range requests), and the packages of a
- * manifest.
+ * compose.
  */
 import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import type { ResolvedPackage } from '@debian-forge/apt';
+import { type PlannedPackage, planPackages } from '@debian-forge/composer';
 import { joinInside, ManifestError } from '@debian-forge/manifest';
 import type { Artifact, Compose, ComposeState, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -30,28 +30,12 @@ export function allComposes(store: Store, states?: readonly ComposeState[]): Com
   return store.composes.list({ ...filter, limit: total }).items.reverse();
 }
 
-/** Packages of a manifest (its org.osbuild.curl .deb URLs) as resolved packages. */
-export function manifestPackages(manifest: unknown) {
-  const curl = (manifest as { sources?: Record<string, { items?: Record<string, unknown> }> } | null)
-    ?.sources?.['org.osbuild.curl']?.items;
-  const out: ResolvedPackage[] = [];
-  for (const [checksum, item] of Object.entries(curl ?? {})) {
-    const url = typeof item === 'string' ? item : (item as { url?: unknown })?.url;
-    if (typeof url !== 'string') continue;
-    const m = /\/([^/_]+)_([^/_]+)_([^/_]+)\.deb$/.exec(url);
-    if (!m) continue;
-    out.push({
-      name: m[1] as string,
-      version: decodeURIComponent(m[2] as string),
-      arch: m[3] as string,
-      url,
-      filename: url.slice(url.lastIndexOf('/') + 1),
-      sha256: checksum.replace(/^sha256:/, ''),
-      size: 0,
-      repository: '',
-    });
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+/**
+ * The packages of a compose's image, by name, as its stored plan has them (as apt resolved them);
+ * none for a raw manifest or a compose planned before the store kept packages.
+ */
+export function composePackages(compose: Compose): PlannedPackage[] {
+  return compose.build ? planPackages(compose.build) : [];
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` of a file of `size`; undefined for no (or a multi-) range. */

@@ -12,6 +12,7 @@ import {
   type ComposePlan,
   ComposerError,
   ComposerErrorCode,
+  type ComposeTargetResolved,
   DEFAULT_DISTRO,
   DISTROS,
   IMAGE_TYPES,
@@ -64,7 +65,11 @@ export function stateDirOf(ctx: CommandContext): string {
   return process.getuid?.() === 0 ? '/var/lib/debian-forge' : join(homedir(), '.cache', 'debian-forge');
 }
 
-export type { ComposePlan } from '@debian-forge/composer';
+/** A compose's target, resolved once, and its plan. */
+export interface PlannedCompose {
+  target: ComposeTargetResolved;
+  plan: ComposePlan;
+}
 
 /** Checked before anything is resolved; bad requests are usage errors (exit 2). */
 const USAGE_CODES: ReadonlySet<string> = new Set([
@@ -74,7 +79,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   ComposerErrorCode.Size,
 ]);
 
-export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
+export async function planCompose(ctx: CommandContext): Promise<PlannedCompose> {
   const [path, ...rest] = ctx.positionals;
   if (!path) throw new UsageError('the BLUEPRINT argument is missing (a .toml or .json file)');
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
@@ -98,7 +103,7 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
   if (sourceEpoch !== undefined && (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0)) {
     throw new UsageError(`--source-epoch takes whole seconds, not '${epochFlag}'`);
   }
-  const target = {
+  const request = {
     // Validated as the API validates a pushed blueprint, and plain-text passwords hashed as it
     // hashes them, so the manifest it prints or builds holds none.
     blueprint: cryptPasswords(
@@ -110,13 +115,15 @@ export async function planCompose(ctx: CommandContext): Promise<ComposePlan> {
     size,
     ostree: { ref: flag('ref'), parent: flag('parent'), url: flag('url') },
   };
+  let resolved: ComposeTargetResolved;
   try {
-    resolveComposeTarget(target);
+    resolved = resolveComposeTarget(request);
   } catch (err) {
     if (err instanceof ComposerError && USAGE_CODES.has(err.code)) throw new UsageError(err.message);
     throw err;
   }
-  return planComposeTarget(target, { resolver: aptResolver(stateDirOf(ctx)), sourceEpoch });
+  const plan = await planComposeTarget(resolved, { resolver: aptResolver(stateDirOf(ctx)), sourceEpoch });
+  return { target: resolved, plan };
 }
 
 /** Blueprint and apt errors as one line with their code; undefined for anything else. */

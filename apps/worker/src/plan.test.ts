@@ -11,7 +11,23 @@ const PLAN = {
   image_type: 'tar',
   manifest: { version: '2', pipelines: [{ name: 'tree', stages: [] }] },
   exports: ['tree'],
-  filename: 'root.tar',
+  artifact: { filename: 'root.tar', mimeType: 'application/x-tar' },
+  checkpoints: ['os'],
+  layers: [
+    [
+      {
+        name: 'zlib1g',
+        epoch: 1,
+        version: '1.2.13.dfsg',
+        release: '1',
+        arch: 'amd64',
+        size: 87_000,
+        sha256: 'a'.repeat(64),
+        repository: 'debian.sources#1',
+        url: 'http://mirror.invalid/debian/pool/main/z/zlib/zlib1g_1.2.13.dfsg-1_amd64.deb',
+      },
+    ],
+  ],
 };
 
 /** A server answering each request with the next of `answers` ([status, body]). */
@@ -60,6 +76,8 @@ test('a job the API did not queue, or an answer that is not its plan, is refused
     ['not JSON', [200, 'hello'], /not JSON/],
     ['not a plan', [200, { ...PLAN, exports: [] }], /not a plan/],
     ['more than a plan', [200, { ...PLAN, run: 'this' }], /not a plan/],
+    ['no artifact', [200, { ...PLAN, artifact: undefined }], /not a plan/],
+    ['a package without its checksum', [200, { ...PLAN, layers: [[{ name: 'x' }]] }], /not a plan/],
     ["another job's plan", [200, { ...PLAN, job_id: 'build-c2' }], /a plan for job build-c2 of compose c1/],
   ];
   for (const [what, answer, pattern] of cases) {

@@ -76,7 +76,9 @@ describe('buildProcessor: the artifact', () => {
       image_type: 'manifest',
       manifest: { version: '2', pipelines: [], fake },
       exports: ['image'],
-      filename: 'image',
+      artifact: { filename: 'image', mimeType: 'application/octet-stream' },
+      checkpoints: [],
+      layers: [],
       ...planned,
     };
     const processor = buildProcessor({
@@ -126,10 +128,15 @@ describe('buildProcessor: the artifact', () => {
   it('refuses names that are not one path component, and what is not a regular file', async () => {
     uploads.length = 0;
     for (const filename of ['../../host/secret.txt', '/etc/shadow', 'a/../../x', '..']) {
-      await assert.rejects(run({ x: { data: '' } }, { filename }), { code: 'FORGE_ERR_UNSAFE_NAME' });
+      await assert.rejects(run({ x: { data: '' } }, { artifact: { filename, mimeType: 'text/plain' } }), {
+        code: 'FORGE_ERR_UNSAFE_NAME',
+      });
     }
     await assert.rejects(
-      run({ x: { data: '' } }, { exports: ['../../../../host'], filename: 'secret.txt' }),
+      run(
+        { x: { data: '' } },
+        { exports: ['../../../../host'], artifact: { filename: 'secret.txt', mimeType: 'text/plain' } },
+      ),
       {
         code: 'FORGE_ERR_UNSAFE_NAME',
       },

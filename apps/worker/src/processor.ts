@@ -66,7 +66,7 @@ async function artifactFile(
   let file: string;
   try {
     const tree = joinInside(outputDirectory, plan.exports[0] as string, { what: 'export' });
-    file = joinInside(tree, plan.filename, { what: 'artifact file' });
+    file = joinInside(tree, plan.artifact.filename, { what: 'artifact file' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // nothing exported
     throw err;
@@ -131,11 +131,11 @@ export function buildProcessor(opts: BuildProcessorOptions) {
         const tree = join(outputDirectory, plan.exports[0] as string);
         throw new WorkerError(
           WorkerErrorCode.ARTIFACT_MISSING,
-          `the build exported no file ${plan.filename} (${tree} has ${await listing(tree)})`,
+          `the build exported no file ${plan.artifact.filename} (${tree} has ${await listing(tree)})`,
         );
       }
       const { file, size } = artifactOnDisk;
-      const filename = plan.filename;
+      const { filename } = plan.artifact;
       report.log(`uploading ${filename} (${size} bytes)`);
       const artifact = await uploadArtifact(opts.api, job.composeId, filename, file, {
         signal: ctx.signal,

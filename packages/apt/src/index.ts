@@ -54,6 +54,7 @@ export {
 export { insecureHosts, onInsecureHost, tlsConfigLines } from './tls.ts';
 export {
   compareDebianVersions,
+  debianEvr,
   isValidDebianVersion,
   parseDebianVersion,
   satisfiesRelation,

@@ -26,6 +26,16 @@ export function parseDebianVersion(version: string): DebianVersion {
 }
 
 /**
+ * A Debian version in the words of osbuild-composer's package shapes (Weldr's PkgSpec, the Cloud
+ * API's package metadata): `epoch` (0 when none), `version` (upstream) and `release` (the Debian
+ * revision, "" when none).
+ */
+export function debianEvr(version: string): { epoch: number; version: string; release: string } {
+  const v = parseDebianVersion(version);
+  return { epoch: v.epoch, version: v.upstream, release: v.revision };
+}
+
+/**
  * Whether a version string is well formed: an optional numeric epoch, an upstream part that starts
  * with a digit and holds only alphanumerics and `. + ~ -` (a hyphen only when a revision follows),
  * and an optional revision of alphanumerics and `. + ~`.

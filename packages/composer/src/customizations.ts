@@ -5,53 +5,17 @@
  * the blueprint does not ask for it.
  */
 import { createHash } from 'node:crypto';
+import type { Customizations } from '@debian-forge/blueprint';
+import type { StageV2 } from '@debian-forge/manifest';
 
-/** The part of a blueprint that customizations read (osbuild-composer's keys). */
-export interface CustomizationsInput {
-  hostname?: string;
-  kernel?: { name?: string; append?: string };
-  sshkey?: { user: string; key: string }[];
-  user?: {
-    name: string;
-    description?: string;
-    password?: string;
-    key?: string;
-    home?: string;
-    shell?: string;
-    groups?: string[];
-    uid?: number;
-    gid?: number;
-    expiredate?: number;
-    force_password_reset?: boolean;
-  }[];
-  group?: { name: string; gid?: number }[];
-  timezone?: { timezone?: string; ntpservers?: string[] };
-  locale?: { languages?: string[]; keyboard?: string };
-  firewall?: { ports?: string[]; services?: { enabled?: string[]; disabled?: string[] } };
-  services?: { enabled?: string[]; disabled?: string[]; masked?: string[] };
-  directories?: {
-    path: string;
-    user?: string | number;
-    group?: string | number;
-    mode?: string;
-    ensure_parents?: boolean;
-  }[];
-  files?: { path: string; user?: string | number; group?: string | number; mode?: string; data?: string }[];
-}
-
-export interface StageDesc {
-  type: string;
-  options?: Record<string, unknown>;
-  inputs?: Record<string, unknown>;
-  devices?: Record<string, unknown>;
-  mounts?: Record<string, unknown>[];
-}
+/** A stage of a pipeline being made, in the manifest's own form. */
+export type StageDesc = StageV2;
 
 /** Inline sources that customizations need (file contents), keyed by checksum. */
 export type InlineItems = Record<string, { encoding: 'base64'; data: string }>;
 
 /** Packages the customizations need in the image. */
-export function customizationPackages(c: CustomizationsInput | undefined): string[] {
+export function customizationPackages(c: Customizations | undefined): string[] {
   const pkgs: string[] = [];
   if (
     c?.firewall &&
@@ -65,7 +29,7 @@ export function customizationPackages(c: CustomizationsInput | undefined): strin
   return pkgs;
 }
 
-export function customizationStages(c: CustomizationsInput | undefined, inline: InlineItems): StageDesc[] {
+export function customizationStages(c: Customizations | undefined, inline: InlineItems): StageDesc[] {
   if (!c) return [];
   return [
     hostname(c),
@@ -81,42 +45,42 @@ export function customizationStages(c: CustomizationsInput | undefined, inline: 
   ].filter((s): s is StageDesc => s !== undefined);
 }
 
-function hostname(c: CustomizationsInput): StageDesc | undefined {
+function hostname(c: Customizations): StageDesc | undefined {
   return c.hostname ? { type: 'org.osbuild.hostname', options: { hostname: c.hostname } } : undefined;
 }
 
-function locale(c: CustomizationsInput): StageDesc | undefined {
+function locale(c: Customizations): StageDesc | undefined {
   const language = c.locale?.languages?.[0];
   return language ? { type: 'org.osbuild.locale', options: { language } } : undefined;
 }
 
-function keymap(c: CustomizationsInput): StageDesc | undefined {
+function keymap(c: Customizations): StageDesc | undefined {
   return c.locale?.keyboard
     ? { type: 'org.osbuild.keymap', options: { keymap: c.locale.keyboard } }
     : undefined;
 }
 
-function timezone(c: CustomizationsInput): StageDesc | undefined {
+function timezone(c: Customizations): StageDesc | undefined {
   return c.timezone?.timezone
     ? { type: 'org.osbuild.timezone', options: { zone: c.timezone.timezone } }
     : undefined;
 }
 
-function timeservers(c: CustomizationsInput, inline: InlineItems): StageDesc[] {
+function timeservers(c: Customizations, inline: InlineItems): StageDesc[] {
   const servers = c.timezone?.ntpservers ?? [];
   if (servers.length === 0) return [];
   const conf = `[Time]\nNTP=${servers.join(' ')}\n`;
   return writeFile('/etc/systemd/timesyncd.conf.d/50-blueprint.conf', conf, inline);
 }
 
-function groups(c: CustomizationsInput): StageDesc | undefined {
+function groups(c: Customizations): StageDesc | undefined {
   if (!c.group?.length) return undefined;
   const groups: Record<string, Record<string, unknown>> = {};
   for (const g of c.group) groups[g.name] = g.gid !== undefined ? { gid: g.gid } : {};
   return { type: 'org.osbuild.groups', options: { groups } };
 }
 
-function users(c: CustomizationsInput): StageDesc | undefined {
+function users(c: Customizations): StageDesc | undefined {
   const users: Record<string, Record<string, unknown>> = {};
   for (const u of c.user ?? []) {
     const entry: Record<string, unknown> = {};
@@ -150,7 +114,7 @@ function users(c: CustomizationsInput): StageDesc | undefined {
   return Object.keys(users).length > 0 ? { type: 'org.osbuild.users', options: { users } } : undefined;
 }
 
-function services(c: CustomizationsInput): StageDesc | undefined {
+function services(c: Customizations): StageDesc | undefined {
   const enabled = [...(c.services?.enabled ?? [])];
   if (c.firewall && firewallWanted(c)) enabled.push('nftables.service');
   const options: Record<string, unknown> = {};
@@ -167,7 +131,7 @@ function unitName(name: string): string {
     : `${name}.service`;
 }
 
-function firewallWanted(c: CustomizationsInput): boolean {
+function firewallWanted(c: Customizations): boolean {
   return (c.firewall?.ports?.length ?? 0) > 0 || (c.firewall?.services?.enabled?.length ?? 0) > 0;
 }
 
@@ -186,7 +150,7 @@ const FIREWALL_SERVICES: Record<string, string[]> = {
  * drops incoming traffic except loopback, established connections, ICMP, SSH and what the
  * blueprint opens (ports `22:tcp`, `8000-8080:tcp`, or service names from firewalld's catalogue).
  */
-function firewall(c: CustomizationsInput, inline: InlineItems): StageDesc[] {
+function firewall(c: Customizations, inline: InlineItems): StageDesc[] {
   if (!firewallWanted(c)) return [];
   const open = new Set<string>(['22:tcp']);
   for (const p of c.firewall?.ports ?? []) open.add(p);
@@ -223,7 +187,7 @@ function firewall(c: CustomizationsInput, inline: InlineItems): StageDesc[] {
   return writeFile('/etc/nftables.conf', conf, inline, '0755');
 }
 
-function directoriesAndFiles(c: CustomizationsInput, inline: InlineItems): StageDesc[] {
+function directoriesAndFiles(c: Customizations, inline: InlineItems): StageDesc[] {
   const stages: StageDesc[] = [];
   if (c.directories?.length) {
     stages.push({

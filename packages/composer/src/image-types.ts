@@ -5,18 +5,14 @@
  * raw disk) and `qcow2`; the atomic types (atomic.ts) add `ostree-commit`, `commit-archive` and
  * `ostree-deployment`.
  */
+import type { PipelineV2 } from '@debian-forge/manifest';
 import { atomicCommit, atomicQcow2 } from './atomic.ts';
 import type { InlineItems, StageDesc } from './customizations.ts';
 import { diskPipelines, qcow2Pipeline } from './disk.ts';
 import type { Distro } from './distros.ts';
 
-export interface PipelineDesc {
-  name: string;
-  runner?: string;
-  build?: string;
-  'source-epoch'?: number;
-  stages: StageDesc[];
-}
+/** A pipeline being made, in the manifest's own form. */
+export type PipelineDesc = PipelineV2;
 
 export interface ImageTypeContext {
   /** Image size in bytes (the default when the request gives none). */

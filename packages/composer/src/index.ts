@@ -1,7 +1,6 @@
 export { type AptResolver, aptResolver } from './apt-resolver.ts';
 export { ATOMIC_OSNAME, ATOMIC_REMOTE, defaultOstreeRef } from './atomic.ts';
 export {
-  type CustomizationsInput,
   customizationPackages,
   customizationStages,
   type StageDesc,
@@ -19,7 +18,6 @@ export {
   type PipelineDesc,
 } from './image-types.ts';
 export {
-  type BlueprintInput,
   type ManifestRequest,
   type ManifestResult,
   makeManifest,
@@ -30,11 +28,14 @@ export {
   type ComposePlan,
   type ComposeTarget,
   type ComposeTargetResolved,
+  type PlannedPackage,
   type PlanOptions,
   type PlanResolver,
   planCompose,
+  plannedPackage,
+  planPackages,
   resolveComposeTarget,
 } from './plan.ts';
-export { type BlueprintRepository, blueprintRepositories } from './repositories.ts';
+export { blueprintRepositories } from './repositories.ts';
 export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 export { seededUuid } from './uuids.ts';

@@ -10,9 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { insecureHosts, onInsecureHost } from '@debian-forge/apt';
+import type { Blueprint } from '@debian-forge/blueprint';
+import type { ManifestV2 } from '@debian-forge/manifest';
 import { ostreeRef as checkOstree } from './atomic.ts';
 import {
-  type CustomizationsInput,
   customizationPackages,
   customizationStages,
   type InlineItems,
@@ -23,16 +24,8 @@ import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-types.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
-export interface BlueprintInput {
-  name: string;
-  version?: string;
-  packages?: { name: string; version?: string }[];
-  modules?: { name: string; version?: string }[];
-  customizations?: CustomizationsInput;
-}
-
 export interface ManifestRequest {
-  blueprint: BlueprintInput;
+  blueprint: Blueprint;
   distro: Distro;
   imageType: ImageType;
   arch?: string;
@@ -47,11 +40,29 @@ export interface ManifestRequest {
 }
 
 export interface ManifestResult {
-  manifest: Record<string, unknown>;
-  /** Every package in the image, with its layer (0 base, 1 image type, 2 blueprint). */
-  packages: (ResolvedPackage & { layer: number })[];
+  manifest: ManifestV2;
+  /** The packages of each layer (0 base, 1 image type, 2 blueprint), each only what it adds. */
+  layers: ResolvedPackage[][];
   /** The ref of the OSTree commit the image holds, for the types that make one. */
   ostreeRef?: string;
+}
+
+/**
+ * The OSTree options given (none empty), refused (FORGE_ERR_COMPOSE_OSTREE) for an image type that
+ * makes no commit.
+ */
+export function ostreeOptions(imageType: ImageType, given: OstreeOptions | undefined): OstreeOptions {
+  const ostree: OstreeOptions = Object.fromEntries(
+    Object.entries(given ?? {}).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const asked = Object.keys(ostree);
+  if (!imageType.defaultOstreeRef && asked.length > 0) {
+    throw new ComposerError(
+      ComposerErrorCode.Ostree,
+      `image type ${imageType.name} makes no OSTree commit: it takes no ${asked.join(', ')}`,
+    );
+  }
+  return ostree;
 }
 
 /** A blueprint package as apt understands it: `name`, `name=version`, or `name (op version)`. */
@@ -68,19 +79,10 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   if (!debArch)
     throw new ComposerError(ComposerErrorCode.Arch, `${req.distro.name} has no architecture ${arch}`);
   const c = req.blueprint.customizations;
-  const ostree = req.ostree ?? {};
-  const asked = Object.entries(ostree).filter(([, v]) => v !== undefined && v !== '');
-  if (!req.imageType.defaultOstreeRef && asked.length > 0) {
-    throw new ComposerError(
-      ComposerErrorCode.Ostree,
-      `image type ${req.imageType.name} makes no OSTree commit: it takes no ${asked.map(([k]) => k).join(', ')}`,
-    );
-  }
+  const ostree = ostreeOptions(req.imageType, req.ostree);
   // Checked before the packages are resolved: a bad ref should not wait for apt.
   const ostreeRef = req.imageType.defaultOstreeRef ? checkOstree(ostree, req.distro, arch) : undefined;
-  const blueprintPackages = [...(req.blueprint.packages ?? []), ...(req.blueprint.modules ?? [])].map(
-    packageSpec,
-  );
+  const blueprintPackages = [...req.blueprint.packages, ...req.blueprint.modules].map(packageSpec);
   const layers: LayerRequest[] = [
     { packages: ['usr-is-merged'], base: 'minbase' },
     { packages: [...req.imageType.packages] },
@@ -90,13 +92,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   const size = req.size ?? req.imageType.defaultSize;
   const seed = createHash('sha256')
     .update(
-      JSON.stringify([
-        req.blueprint.name,
-        req.blueprint.version ?? '',
-        req.distro.name,
-        req.imageType.name,
-        arch,
-      ]),
+      JSON.stringify([req.blueprint.name, req.blueprint.version, req.distro.name, req.imageType.name, arch]),
     )
     .digest('hex');
   const inline: InlineItems = {};
@@ -147,7 +143,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     ...req.imageType.pipelines(typeCtx),
   ].map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
 
-  const all = resolved.flatMap((debs, layer) => debs.map((d) => ({ ...d, layer })));
+  const all = resolved.flat();
   // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
   // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
   const hosts = insecureHosts(req.repositories);
@@ -155,20 +151,20 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   for (const d of all) {
     curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;
   }
-  const sources: Record<string, unknown> = { 'org.osbuild.curl': { items: curl } };
+  const sources: ManifestV2['sources'] = { 'org.osbuild.curl': { items: curl } };
   if (Object.keys(inline).length > 0) sources['org.osbuild.inline'] = { items: inline };
 
-  const manifest = {
+  const manifest: ManifestV2 = {
     version: '2',
     pipelines: pipelines.map(orderPipeline),
     sources,
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
-  return { manifest, packages: all, ...(ostreeRef ? { ostreeRef } : {}) };
+  return { manifest, layers: resolved, ...(ostreeRef ? { ostreeRef } : {}) };
 }
 
 /** Keys in OSBuild's order, so a manifest reads the way osbuild-composer writes them. */
-function orderPipeline(p: PipelineDesc): Record<string, unknown> {
+function orderPipeline(p: PipelineDesc): PipelineDesc {
   return {
     name: p.name,
     ...(p.build ? { build: p.build } : {}),

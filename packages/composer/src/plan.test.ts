@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Repository } from '@debian-forge/apt';
+import { hostDebianProblem, type Repository } from '@debian-forge/apt';
+import { validateBlueprint } from '@debian-forge/blueprint';
+import { aptResolver } from './apt-resolver.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
-import { planCompose, resolveComposeTarget } from './plan.ts';
+import { CHECKPOINTS, planCompose, planPackages, resolveComposeTarget } from './plan.ts';
 import type { LayerRequest, ResolvedPackage } from './types.ts';
 
-const bp = { name: 'base', version: '0.0.1' };
+const bp = validateBlueprint({ name: 'base', version: '0.0.1' });
 
 test('resolveComposeTarget: defaults and each refusal with its code', () => {
   const ok = resolveComposeTarget({ blueprint: bp, imageType: 'tar' });
@@ -24,7 +29,15 @@ test('resolveComposeTarget: defaults and each refusal with its code', () => {
   refused({ blueprint: bp, imageType: 'tar', distro: 'fedora-40' }, ComposerErrorCode.Distro);
   refused({ blueprint: bp, imageType: 'tar', arch: 's390x' }, ComposerErrorCode.Arch);
   refused({ blueprint: bp, imageType: 'tar', size: 1 << 30 }, ComposerErrorCode.Size);
-  assert.equal(resolveComposeTarget({ blueprint: bp, imageType: 'tar', size: 0 }).imageType.name, 'tar');
+  refused({ blueprint: bp, imageType: 'tar', ostree: { ref: 'a/b' } }, ComposerErrorCode.Ostree);
+  const tar = resolveComposeTarget({
+    blueprint: bp,
+    imageType: 'tar',
+    size: 0,
+    ostree: { ref: '', url: '' },
+  });
+  assert.equal(tar.size, undefined, "0 is the image type's size");
+  assert.deepEqual(tar.ostree, {}, 'empty OSTree options are none');
 });
 
 test("planCompose: host Debian repositories, then extra ones, then the blueprint's; the epoch from the resolver", async () => {
@@ -49,14 +62,16 @@ test("planCompose: host Debian repositories, then extra ones, then the blueprint
   const seen: Repository[][] = [];
   const fakeDeb = (name: string): ResolvedPackage => ({
     name,
-    version: '1.0',
+    version: '1:1.0-2',
     arch: 'amd64',
     url: `http://mirror.invalid/debian/pool/${name}.deb`,
+    filename: `${name}.deb`,
     sha256: name
       .padEnd(64, '0')
       .replace(/[^0-9a-f]/g, 'a')
       .slice(0, 64),
     size: 1,
+    repository: 'debian.sources#1',
   });
   const resolver = {
     async resolveLayers(_suite: string, _arch: string, repositories: Repository[], layers: LayerRequest[]) {
@@ -69,25 +84,70 @@ test("planCompose: host Debian repositories, then extra ones, then the blueprint
       return 1_700_000_000;
     },
   };
-  const plan = await planCompose(
-    {
-      blueprint: {
-        ...bp,
-        distro: 'debian-13',
-        customizations: { repositories: [{ id: 'own', uri: 'http://own.invalid/debian', trusted: true }] },
-      },
-      imageType: 'tar',
-    },
-    { resolver, hostRepositories: host, extraRepositories: [extra] },
-  );
-  assert.equal(plan.distro.name, 'debian-13');
-  assert.equal(plan.imageType.name, 'tar');
+  const target = resolveComposeTarget({
+    blueprint: validateBlueprint({
+      ...bp,
+      distro: 'debian-13',
+      customizations: { repositories: [{ id: 'own', uri: 'http://own.invalid/debian', trusted: true }] },
+    }),
+    imageType: 'tar',
+  });
+  const plan = await planCompose(target, { resolver, hostRepositories: host, extraRepositories: [extra] });
   const repos = seen[0] as Repository[];
   assert.deepEqual(
     repos.map((r) => r.id),
     ['debian.sources#1', 'extra', 'blueprint-own'],
   );
   assert.deepEqual(repos[0]?.suites, ['trixie', 'trixie-updates']);
-  assert.equal((plan.manifest as { version: string }).version, '2');
+  assert.equal(plan.manifest.version, '2');
   assert.match(JSON.stringify(plan.manifest), /1700000000/);
+  assert.deepEqual(plan.exports, ['archive']);
+  assert.deepEqual(plan.artifact, { filename: 'root.tar', mimeType: 'application/x-tar' });
+  assert.deepEqual(plan.checkpoints, [...CHECKPOINTS]);
+  assert.deepEqual(
+    plan.layers.map((l) => l.map((p) => p.name)),
+    [['usr-is-merged'], ['systemd-sysv'], []],
+  );
+  assert.deepEqual(plan.layers[1]?.[0], {
+    name: 'systemd-sysv',
+    epoch: 1,
+    version: '1.0',
+    release: '2',
+    arch: 'amd64',
+    size: 1,
+    sha256: fakeDeb('systemd-sysv').sha256,
+    repository: 'debian.sources#1',
+    url: 'http://mirror.invalid/debian/pool/systemd-sysv.deb',
+  });
+});
+
+test("planCompose with real apt: each layer's packages as the Packages index has them (names, epochs, sizes, repositories)", {
+  skip: hostDebianProblem(),
+}, async (t) => {
+  const stateDir = process.env.FORGE_TEST_STATE_DIR || mkdtempSync(join(tmpdir(), 'forge-plan-'));
+  if (!process.env.FORGE_TEST_STATE_DIR) t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const blueprint = validateBlueprint({ name: 'plan', packages: [{ name: 'tmux' }] });
+  const plan = await planCompose(resolveComposeTarget({ blueprint, imageType: 'tar' }), {
+    resolver: aptResolver(stateDir),
+  });
+  assert.equal(plan.layers.length, 3);
+  const [base, type, own] = plan.layers.map((l) => new Map(l.map((p) => [p.name, p])));
+  // apt's URL has libstdc%2b%2b6_…: the name is the index's, not the file name's.
+  assert.ok(base?.has('libstdc++6'), [...(base?.keys() ?? [])].join(' '));
+  assert.equal(base?.get('zlib1g')?.epoch, 1, 'zlib1g has an epoch in Debian');
+  assert.ok(type?.has('systemd-sysv'));
+  assert.ok(own?.has('tmux'));
+  const all = planPackages(plan);
+  const curl = plan.manifest.sources['org.osbuild.curl']?.items ?? {};
+  assert.equal(all.length, Object.keys(curl).length, 'one package per pinned file');
+  for (const p of all) {
+    assert.ok(p.size > 0, `${p.name}: size`);
+    assert.match(p.sha256, /^[0-9a-f]{64}$/);
+    assert.ok(curl[`sha256:${p.sha256}`], `${p.name}: in the manifest's sources`);
+    assert.notEqual(p.repository, '', `${p.name}: repository`);
+    assert.doesNotMatch(`${p.version}-${p.release}`, /:/, `${p.name}: the epoch is apart`);
+  }
+  // adduser is a native package: no Debian revision, so an empty release (not `3.134-`).
+  assert.equal(base?.get('adduser')?.release, '');
+  assert.match(base?.get('adduser')?.version ?? '', /^\d[^-]*$/);
 });

@@ -1,42 +1,50 @@
 /**
- * A compose request → its manifest: pick the distro and image type, gather the repositories (the
- * host's Debian mirror, the caller's extra sources and the blueprint's own), take the source epoch
- * from the repositories' release files unless given, and make the manifest. `forge manifest`,
- * `forge compose` and the API's compose service all go through here.
+ * A compose request → its build plan: pick the distro and image type (resolveComposeTarget, once),
+ * gather the repositories (the host's Debian mirror, the caller's extra sources and the blueprint's
+ * own), take the source epoch from the repositories' release files unless given, make the manifest,
+ * and say how to build it. `forge manifest`, `forge compose` and the API's compose service all go
+ * through here; the service stores the plan, its workers build it, and every answer about the
+ * compose's packages reads them from it.
  */
-import { debianRepositories, type Repository } from '@debian-forge/apt';
+import { debianEvr, debianRepositories, type Repository, type ResolvedPackage } from '@debian-forge/apt';
+import type { Blueprint } from '@debian-forge/blueprint';
+import type { ManifestV2 } from '@debian-forge/manifest';
 import { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import { getImageType, IMAGE_TYPES, type ImageType, type OstreeOptions } from './image-types.ts';
-import { type BlueprintInput, type ManifestResult, makeManifest } from './manifest.ts';
-import { type BlueprintRepository, blueprintRepositories } from './repositories.ts';
+import { makeManifest, ostreeOptions } from './manifest.ts';
+import { blueprintRepositories } from './repositories.ts';
 import type { PackageResolver } from './types.ts';
 
 export interface ComposeTarget {
   /** A blueprint (its `distro` is the default distro; its repositories are added). */
-  blueprint: BlueprintInput & {
-    distro?: string;
-    customizations?: BlueprintInput['customizations'] & { repositories?: BlueprintRepository[] };
-  };
+  blueprint: Blueprint;
   imageType: string;
   /** Default: the blueprint's distro, else DEFAULT_DISTRO. */
   distro?: string;
   /** Default x86_64. */
   arch?: string;
-  /** Image size in bytes; only for image types with a size. */
+  /** Image size in bytes; only for image types with a size (0: the image type's). */
   size?: number;
   ostree?: OstreeOptions;
 }
 
+/** A compose target with its names looked up and checked: what planCompose takes. */
 export interface ComposeTargetResolved {
+  blueprint: Blueprint;
   imageType: ImageType;
   distro: Distro;
   arch: string;
+  /** Bytes; undefined for the image type's default. */
+  size?: number;
+  /** Only what was given (no empty values). */
+  ostree: OstreeOptions;
 }
 
 /**
- * Checks what a compose asks for before any package is resolved: image type, distro, architecture
- * and size. Throws ComposerError (`FORGE_ERR_COMPOSE_IMAGE_TYPE`, `_DISTRO`, `_ARCH`, `_SIZE`).
+ * Checks what a compose asks for before any package is resolved: image type, distro, architecture,
+ * size, and OSTree options only for the types that make a commit. Throws ComposerError
+ * (`FORGE_ERR_COMPOSE_IMAGE_TYPE`, `_DISTRO`, `_ARCH`, `_SIZE`, `_OSTREE`).
  */
 export function resolveComposeTarget(target: ComposeTarget): ComposeTargetResolved {
   const imageType = getImageType(target.imageType);
@@ -61,7 +69,9 @@ export function resolveComposeTarget(target: ComposeTarget): ComposeTargetResolv
   if (target.size !== undefined && target.size !== 0 && imageType.defaultSize === 0) {
     throw new ComposerError(ComposerErrorCode.Size, `image type ${imageType.name} has no size`);
   }
-  return { imageType, distro, arch };
+  const ostree = ostreeOptions(imageType, target.ostree);
+  const size = target.size === 0 ? undefined : target.size;
+  return { blueprint: target.blueprint, imageType, distro, arch, ...(size ? { size } : {}), ostree };
 }
 
 export interface PlanResolver extends PackageResolver {
@@ -91,34 +101,84 @@ export const CHECKPOINTS: readonly string[] = [
   'ostree-commit',
 ];
 
-export interface ComposePlan extends ManifestResult, ComposeTargetResolved {}
+/** A package of the image as apt resolved it, its Debian version in the words Weldr uses. */
+export interface PlannedPackage {
+  name: string;
+  /** The Debian version `[epoch:]upstream[-revision]` split: epoch (0 when none) … */
+  epoch: number;
+  /** … upstream version … */
+  version: string;
+  /** … and Debian revision ("" when none). */
+  release: string;
+  /** The package's architecture (`amd64`, `all`). */
+  arch: string;
+  /** Bytes of the .deb, from the Packages index. */
+  size: number;
+  sha256: string;
+  /** Id of the repository it comes from. */
+  repository: string;
+  /** Where the .deb is fetched from (as apt printed it, percent-quoted). */
+  url: string;
+}
 
-/** Makes the manifest of a compose (see the top of this file). */
-export async function planCompose(target: ComposeTarget, options: PlanOptions): Promise<ComposePlan> {
-  const resolved = resolveComposeTarget(target);
-  const { imageType, distro, arch } = resolved;
+/** A resolved package as the plan keeps it; also how Weldr and the Cloud API print apt's answers. */
+export function plannedPackage(p: ResolvedPackage): PlannedPackage {
+  return {
+    name: p.name,
+    ...debianEvr(p.version),
+    arch: p.arch,
+    size: p.size,
+    sha256: p.sha256,
+    repository: p.repository,
+    url: p.url,
+  };
+}
+
+/**
+ * How to build a compose and what it holds: everything downstream (the store, the worker, `forge
+ * compose`, compose info and metadata) reads it from here and derives nothing again.
+ */
+export interface ComposePlan {
+  manifest: ManifestV2;
+  /** The pipelines to export (forge build --export); the artifact is in the first. */
+  exports: string[];
+  /** The image: its file name in the first export, and its MIME type. */
+  artifact: { filename: string; mimeType: string };
+  /** Pipelines and stages whose trees are kept in the object store (forge build --checkpoint). */
+  checkpoints: string[];
+  /**
+   * The packages of each layer, in install order (the base system, the image type's, the
+   * blueprint's), each holding only what it adds to the layers before it.
+   */
+  layers: PlannedPackage[][];
+}
+
+/** Every package of a plan's layers, by name. */
+export function planPackages(plan: Pick<ComposePlan, 'layers'>): PlannedPackage[] {
+  return plan.layers.flat().sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Makes the plan of a compose (see the top of this file). */
+export async function planCompose(target: ComposeTargetResolved, options: PlanOptions): Promise<ComposePlan> {
+  const { blueprint, imageType, distro, arch, size, ostree } = target;
   const repositories = [
     ...(options.hostRepositories
       ? debianRepositories(distro.suite, options.hostRepositories)
       : debianRepositories(distro.suite)),
     ...(options.extraRepositories ?? []),
-    ...blueprintRepositories(target.blueprint.customizations?.repositories, distro),
+    ...blueprintRepositories(blueprint.customizations?.repositories, distro),
   ];
   const debArch = distro.arches[arch] as string;
   const sourceEpoch = options.sourceEpoch ?? (await options.resolver.releaseEpoch(debArch, repositories));
-  const size = target.size === 0 ? undefined : target.size;
-  const result = await makeManifest(
-    {
-      blueprint: target.blueprint,
-      distro,
-      imageType,
-      arch,
-      size,
-      repositories,
-      sourceEpoch,
-      ...(target.ostree ? { ostree: target.ostree } : {}),
-    },
+  const { manifest, layers } = await makeManifest(
+    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch, ostree },
     options.resolver,
   );
-  return { ...result, ...resolved };
+  return {
+    manifest,
+    exports: [imageType.exportPipeline],
+    artifact: { filename: imageType.filename, mimeType: imageType.mimeType },
+    checkpoints: [...CHECKPOINTS],
+    layers: layers.map((l) => l.map(plannedPackage)),
+  };
 }

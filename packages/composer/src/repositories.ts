@@ -5,23 +5,11 @@
  * `trusted`. Disabled entries are left out.
  */
 import type { Repository } from '@debian-forge/apt';
+import type { RepositoryCustomization } from '@debian-forge/blueprint';
 import type { Distro } from './distros.ts';
 
-export interface BlueprintRepository {
-  id: string;
-  uri?: string;
-  baseurls?: string[];
-  suites?: string[];
-  components?: string[];
-  architectures?: string[];
-  signed_by?: string;
-  gpgkeys?: string[];
-  trusted?: boolean;
-  enabled?: boolean;
-}
-
 export function blueprintRepositories(
-  repos: BlueprintRepository[] | undefined,
+  repos: RepositoryCustomization[] | undefined,
   distro: Distro,
 ): Repository[] {
   return (repos ?? [])

@@ -3,17 +3,7 @@
  * repositories they come from, and the request a compose makes.
  */
 
-export interface ResolvedPackage {
-  name: string;
-  version: string;
-  arch: string;
-  /** Full URL of the .deb. */
-  url: string;
-  sha256: string;
-  size: number;
-}
-
-export type { Repository } from '@debian-forge/apt';
+export type { Repository, ResolvedPackage } from '@debian-forge/apt';
 
 /** One layer of packages to install: the names asked for (with optional Debian constraints). */
 export interface LayerRequest {
@@ -26,7 +16,7 @@ export interface LayerRequest {
  * Resolves layers of packages cumulatively: the result for each layer holds only what that layer
  * adds to the layers before it, so a change in a later layer leaves earlier layers' files as they were.
  */
-import type { Repository } from '@debian-forge/apt';
+import type { Repository, ResolvedPackage } from '@debian-forge/apt';
 
 export interface PackageResolver {
   resolveLayers(

@@ -42,6 +42,7 @@ export {
   type ModuleClass,
   moduleSchema,
 } from './schema.ts';
+export type { ManifestV2, PipelineV2, StageV2 } from './v2.ts';
 export {
   type JsonPath,
   pathId,

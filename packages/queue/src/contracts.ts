@@ -37,11 +37,25 @@ export const buildJobSchema = z.strictObject({
 });
 export type BuildJob = z.infer<typeof buildJobSchema>;
 
+/** A package of a compose's image as apt resolved it (packages/composer's PlannedPackage). */
+export const plannedPackageSchema = z.strictObject({
+  name: z.string().min(1),
+  epoch: z.number().int().nonnegative(),
+  version: z.string(),
+  release: z.string(),
+  arch: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  repository: z.string(),
+  url: z.string(),
+});
+
 /**
  * What a worker builds for a build job, as the API serves it at
  * `GET /api/forge/v1/composes/{compose_id}/plan?job={job_id}` from its own database, only while the
- * compose is QUEUED or BUILDING with that job: the OSBuild manifest, the pipelines to export, the
- * artifact's file name in the first export, and the pipelines to keep in the object store.
+ * compose is QUEUED or BUILDING with that job: the compose's build plan (packages/composer's
+ * ComposePlan) as the API stored it — the OSBuild manifest, the pipelines to export, the artifact
+ * in the first export, the pipelines to keep in the object store, and the packages of each layer.
  */
 export const buildPlanSchema = z.strictObject({
   compose_id: composeIdSchema,
@@ -49,11 +63,15 @@ export const buildPlanSchema = z.strictObject({
   image_type: z.string().min(1),
   manifest: z.record(z.string(), z.unknown()).describe('the OSBuild manifest (format version 2)'),
   exports: z.array(z.string().min(1)).min(1).describe('pipelines to export (forge build --export)'),
-  filename: z.string().min(1).describe("the artifact's file name in the first exported tree"),
+  artifact: z
+    .strictObject({ filename: z.string().min(1), mimeType: z.string().min(1) })
+    .describe('the image: its file name in the first exported tree, and its MIME type'),
   checkpoints: z
     .array(z.string().min(1))
-    .optional()
     .describe('pipelines whose trees the worker keeps in its object store (forge build --checkpoint)'),
+  layers: z
+    .array(z.array(plannedPackageSchema))
+    .describe('the packages of each layer as apt resolved them (none for a raw manifest)'),
 });
 export type BuildPlan = z.infer<typeof buildPlanSchema>;
 

@@ -189,7 +189,23 @@ test('a failure keeps its error JSON; manifest, priority and job can be set', (t
   const c = store.composes.get(other);
   assert.deepEqual(c?.manifest, { version: '2', pipelines: [] });
   assert.equal(c?.build, null, 'a manifest alone says nothing of how to build it');
-  const build = { exports: ['image'], filename: 'disk.qcow2', checkpoints: ['build'] };
+  const pkg = {
+    name: 'libstdc++6',
+    epoch: 0,
+    version: '12.2.0',
+    release: '14',
+    arch: 'amd64',
+    size: 613_000,
+    sha256: 'a'.repeat(64),
+    repository: 'debian.sources#1',
+    url: 'http://mirror.invalid/debian/pool/main/g/gcc-12/libstdc%2b%2b6_12.2.0-14_amd64.deb',
+  };
+  const build = {
+    exports: ['image'],
+    artifact: { filename: 'disk.qcow2', mimeType: 'application/x-qemu-disk' },
+    checkpoints: ['build'],
+    layers: [[pkg], [], []],
+  };
   store.composes.setManifest(other, { version: '2', pipelines: [{ name: 'image' }] }, build);
   assert.deepEqual(store.composes.get(other)?.build, build);
   const raw = store.composes.create({
@@ -199,9 +215,14 @@ test('a failure keeps its error JSON; manifest, priority and job can be set', (t
     distro: '',
     arch: 'x86_64',
     manifest: { version: '2', pipelines: [{ name: 'tree' }] },
-    build: { exports: ['tree'], filename: 'hello' },
+    build: {
+      exports: ['tree'],
+      artifact: { filename: 'hello', mimeType: 'application/octet-stream' },
+      checkpoints: [],
+      layers: [],
+    },
   });
-  assert.deepEqual(raw.build, { exports: ['tree'], filename: 'hello' });
+  assert.deepEqual(raw.build?.artifact.filename, 'hello');
   assert.equal(c?.priority, 90);
   assert.equal(c?.jobId, '42');
   assert.throws(() => store.composes.setPriority('nope', 1), { code: StoreErrorCode.NotFound });

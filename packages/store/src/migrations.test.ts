@@ -196,10 +196,65 @@ test('version 2 → 3: a stored compose keeps its manifest and gets no build (it
 
   const store = openStore(path);
   t.after(() => store.close());
-  assert.equal(store.info().schemaVersion, 3);
+  assert.equal(store.info().schemaVersion, latestVersion());
   const c = store.composes.get('c1');
   assert.deepEqual(c?.manifest, { version: '2' });
   assert.equal(c?.build, null);
   assert.equal(c?.state, 'QUEUED');
   assert.equal(c?.jobId, 'build-c1');
+});
+
+test('version 3 → 4: a stored build becomes a plan with no packages; old composes list, show empty package lists and delete', (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  migrate(old, () => '2026-01-01T00:00:00.000Z', MIGRATIONS.slice(0, 3));
+  assert.equal(schemaVersion(old), 3);
+  const insert = old.prepare(
+    `INSERT INTO composes (uuid, blueprint_name, blueprint_version, image_type, distro, arch, state,
+       job_id, manifest, build, created_at)
+     VALUES (?, 'bp', '0.0.1', 'qcow2', 'debian-12', 'x86_64', ?, ?, '{"version":"2"}', ?, ?)`,
+  );
+  insert.run(
+    'c1',
+    'QUEUED',
+    'build-c1',
+    '{"exports":["qcow2"],"filename":"disk.qcow2","checkpoints":["os","org.osbuild.apt"]}',
+    'c',
+  );
+  insert.run('c2', 'COMPLETED', 'build-c2', '{"exports":["image","qcow2"],"filename":"disk.raw"}', 'd');
+  insert.run('c3', 'FAILED', null, null, 'e');
+  old.prepare("UPDATE composes SET image_type = 'raw' WHERE uuid = 'c2'").run();
+  old.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.info().schemaVersion, 4);
+  assert.deepEqual(store.composes.get('c1')?.build, {
+    exports: ['qcow2'],
+    artifact: { filename: 'disk.qcow2', mimeType: 'application/x-qemu-disk' },
+    checkpoints: ['os', 'org.osbuild.apt'],
+    layers: [],
+  });
+  assert.deepEqual(store.composes.get('c2')?.build, {
+    exports: ['image', 'qcow2'],
+    artifact: { filename: 'disk.raw', mimeType: 'application/octet-stream' },
+    checkpoints: [],
+    layers: [],
+  });
+  assert.equal(store.composes.get('c3')?.build, null, 'a compose that never had a build keeps none');
+  const listed = store.composes.list();
+  assert.deepEqual(
+    listed.items.map((c) => [c.uuid, c.build?.layers.flat().length ?? 0]),
+    [
+      ['c3', 0],
+      ['c2', 0],
+      ['c1', 0],
+    ],
+  );
+  store.composes.delete('c2');
+  store.composes.delete('c3');
+  assert.deepEqual(
+    store.composes.list().items.map((c) => c.uuid),
+    ['c1'],
+  );
 });

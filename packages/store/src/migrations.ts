@@ -127,6 +127,29 @@ ALTER TABLE sources ADD COLUMN distros TEXT NOT NULL DEFAULT '[]';   -- JSON arr
 ALTER TABLE composes ADD COLUMN build TEXT;   -- JSON {exports, filename, checkpoints?}
 `,
   },
+  {
+    version: 4,
+    name: "composes: the whole build plan (the artifact's MIME type, the packages of each layer)",
+    // The build column holds packages/composer's plan without its manifest: {exports, artifact:
+    // {filename, mimeType}, checkpoints, layers}. A plan of an earlier version knew no packages
+    // (none are guessed: its layers are empty); its artifact's MIME type is its image type's, as
+    // the image types of this version give them.
+    sql: `
+UPDATE composes SET build = json_object(
+  'exports', json(json_extract(build, '$.exports')),
+  'artifact', json_object(
+    'filename', json_extract(build, '$.filename'),
+    'mimeType', CASE image_type
+      WHEN 'tar' THEN 'application/x-tar'
+      WHEN 'debian-atomic-commit' THEN 'application/x-tar'
+      WHEN 'qcow2' THEN 'application/x-qemu-disk'
+      WHEN 'debian-atomic-qcow2' THEN 'application/x-qemu-disk'
+      ELSE 'application/octet-stream' END),
+  'checkpoints', json(coalesce(json_extract(build, '$.checkpoints'), '[]')),
+  'layers', json('[]'))
+WHERE build IS NOT NULL;
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { blueprintNameProblem, versionOnPush } from '@debian-forge/blueprint';
+import type { ComposePlan } from '@debian-forge/composer';
 import Database from 'better-sqlite3';
 import { StoreError, StoreErrorCode, TransitionError } from './errors.ts';
 import { checkSchema, MIGRATIONS, type Migration, migrate, schemaVersion } from './migrations.ts';
@@ -90,14 +91,11 @@ export interface ComposeInput {
   ostree?: { ref?: string; parent?: string; url?: string };
 }
 
-/** How a worker runs a compose's manifest: the pipelines to export and the artifact among them. */
-export interface ComposeBuild {
-  exports: string[];
-  /** The artifact's file name in the first export. */
-  filename: string;
-  /** Pipelines (or globs) whose trees the worker keeps in its object store (forge build --checkpoint). */
-  checkpoints?: string[];
-}
+/**
+ * How a worker runs a compose's manifest and what the image holds: packages/composer's plan, whose
+ * manifest is kept apart (a raw manifest has no packages: its layers are empty).
+ */
+export type ComposeBuild = Omit<ComposePlan, 'manifest'>;
 
 export interface Compose {
   uuid: string;

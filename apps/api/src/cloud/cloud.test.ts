@@ -351,3 +351,33 @@ test('Cloud API: depsolve and package search against the real Debian index', {
   assert.equal(p?.name, 'tmux');
   assert.match(p?.summary ?? '', /terminal/i);
 });
+
+test('Cloud API metadata: the packages of the stored plan as apt resolved them (names, epochs, releases)', {
+  skip: noDebianMirror(),
+}, async (t) => {
+  // No worker: the packages are known once the compose is planned (QUEUED).
+  const a = await startTestApi(t, {}, { lifecycle: false });
+  const started = await a.app.inject({
+    method: 'POST',
+    url: `${CLOUD_PREFIX}/compose`,
+    payload: {
+      distribution: 'debian-12',
+      image_request: { architecture: 'x86_64', image_type: 'tar', repositories: [] },
+      customizations: { packages: ['tmux'] },
+    },
+  });
+  assert.equal(started.statusCode, 201, started.body);
+  const { id } = started.json() as { id: string };
+  await waitForState(a, id, 'QUEUED', 600_000);
+  const meta = await a.app.inject({ method: 'GET', url: `${CLOUD_PREFIX}/composes/${id}/metadata` });
+  assert.equal(meta.statusCode, 200, meta.body);
+  const packages = (meta.json() as { packages: Record<string, unknown>[] }).packages;
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  assert.ok(byName.has('tmux'));
+  assert.equal(byName.get('libstdc++6')?.type, 'deb', 'libstdc++6 by its name, not libstdc%2b%2b6');
+  assert.equal(byName.get('zlib1g')?.epoch, 1, 'the epoch of zlib1g');
+  assert.equal(byName.get('adduser')?.release, '', 'a native package has no release');
+  const planned = a.store.composes.get(id)?.build?.layers.flat() ?? [];
+  assert.equal(packages.length, planned.length, 'every package of the plan, once');
+  for (const p of packages) assert.match(String(p.checksum), /^sha256:[0-9a-f]{64}$/);
+});

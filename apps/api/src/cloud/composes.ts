@@ -5,14 +5,13 @@
  * Image status: PENDING and QUEUED are `pending`, BUILDING `building`, COMPLETED `success`, FAILED
  * and CANCELLED `failure` (with the reason as `error`). One image request per compose.
  */
-import { parseDebianVersion } from '@debian-forge/apt';
 import { BlueprintErrorCode, type BlueprintIssue } from '@debian-forge/blueprint';
 import { ComposerErrorCode } from '@debian-forge/composer';
 import type { Compose, Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { composeService, ImageMissingError, imageOf, manifestPackages, sendImage } from '../compose-http.ts';
+import { composePackages, composeService, ImageMissingError, imageOf, sendImage } from '../compose-http.ts';
 import { ApiError } from '../errors.ts';
 import { ComposeErrorCode, type ComposeRequest } from '../services/composes.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
@@ -227,19 +226,16 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
         id: compose.uuid,
         kind: 'ComposeMetadata',
         href: href(compose.uuid, '/metadata'),
-        packages: manifestPackages(compose.manifest).map((p) => {
-          const v = parseDebianVersion(p.version);
-          return {
-            type: 'deb',
-            name: p.name,
-            version: v.upstream,
-            release: v.revision,
-            epoch: v.epoch,
-            arch: p.arch,
-            sigmd5: '',
-            checksum: `sha256:${p.sha256}`,
-          };
-        }),
+        packages: composePackages(compose).map((p) => ({
+          type: 'deb',
+          name: p.name,
+          version: p.version,
+          release: p.release,
+          epoch: p.epoch,
+          arch: p.arch,
+          sigmd5: '',
+          checksum: `sha256:${p.sha256}`,
+        })),
       };
     },
   );

@@ -23,7 +23,7 @@ export async function planRoutes(scope: FastifyInstance, deps: AppDeps): Promise
         tags: ['forge'],
         summary: "A queued or building compose's build plan, for the worker running its job",
         description:
-          'The manifest, the pipelines to export, the artifact file name and the checkpoints of a compose that is QUEUED or BUILDING with the job `job` (workers ask for it when they take the job, and build only this). 404 for an unknown compose, 409 for a compose in another state or with another job.',
+          'The stored build plan of a compose that is QUEUED or BUILDING with the job `job`: the manifest, the pipelines to export, the artifact (file name, MIME type), the checkpoints and the packages of each layer (workers ask for it when they take the job, and build only this). 404 for an unknown compose, 409 for a compose in another state or with another job.',
         params: z.object({ uuid: z.string().describe('compose id') }),
         querystring: z.object({ job: z.string().min(1).describe('the job id the worker took') }),
         response: { 200: buildPlanSchema },
@@ -56,9 +56,7 @@ export async function planRoutes(scope: FastifyInstance, deps: AppDeps): Promise
         job_id: job,
         image_type: compose.imageType,
         manifest: compose.manifest as Record<string, unknown>,
-        exports: compose.build.exports,
-        filename: compose.build.filename,
-        ...(compose.build.checkpoints ? { checkpoints: compose.build.checkpoints } : {}),
+        ...compose.build,
       };
     },
   );

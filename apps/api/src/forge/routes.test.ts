@@ -58,7 +58,9 @@ test('POST /manifests queues a raw manifest; a bad one gets 400 with the validat
     image_type: 'manifest',
     manifest: MANIFEST,
     exports: ['image'],
-    filename: 'disk.raw',
+    artifact: { filename: 'disk.raw', mimeType: 'application/octet-stream' },
+    checkpoints: [],
+    layers: [],
   });
 
   const bad = await submit(api, {
@@ -157,7 +159,7 @@ test('GET /composes/{uuid}/plan serves a queued compose to its own job only: unk
     api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${uuid}/plan?job=${job}` });
   const res = await plan(`build-${id}`);
   assert.equal(res.statusCode, 200, res.body);
-  assert.equal(res.json().filename, 'x');
+  assert.equal(res.json().artifact.filename, 'x');
 
   const refusals: [string, Awaited<ReturnType<typeof plan>>, number, string][] = [
     ['unknown compose', await plan('build-nope', 'nope'), 404, 'FORGE_ERR_COMPOSE_NOT_FOUND'],

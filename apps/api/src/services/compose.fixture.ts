@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { AptError, AptErrorCode, type Repository } from '@debian-forge/apt';
 import { planCompose, type ResolvedPackage } from '@debian-forge/composer';
+import type { ManifestV2 } from '@debian-forge/manifest';
 import {
   type BuildJob,
   type BuildPlan,
@@ -17,19 +18,21 @@ import {
 } from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
 import type { TestApi } from '../testing.ts';
-import { type ComposePlanner, targetOf } from './composes.ts';
+import type { ComposePlanner } from './composes.ts';
 
 /** A manifest of one empty pipeline, valid for packages/manifest's schema. */
-export const TINY_MANIFEST = {
+export const TINY_MANIFEST: ManifestV2 = {
   version: '2',
   pipelines: [{ name: 'image', stages: [] }],
   sources: {},
 };
 
-export const tinyPlanner: ComposePlanner = async (compose) => ({
+export const tinyPlanner: ComposePlanner = async ({ imageType }) => ({
   manifest: { ...TINY_MANIFEST, pipelines: [{ name: 'image', stages: [] }] },
   exports: ['image'],
-  filename: compose.imageType === 'tar' ? 'root.tar' : 'disk.qcow2',
+  artifact: { filename: imageType.filename, mimeType: imageType.mimeType },
+  checkpoints: [],
+  layers: [],
 });
 
 /** A host apt source for planners that never reach it (Debian suite names and components only). */
@@ -48,7 +51,7 @@ const PLACEHOLDER_HOST: Repository[] = [
  * resolver over a made-up catalogue in which every package exists except those named `missing-*`,
  * for which it throws apt's own error (FORGE_ERR_APT_NOT_FOUND, "Unable to locate package").
  */
-export const catalogPlanner: ComposePlanner = async (compose) => {
+export const catalogPlanner: ComposePlanner = async (target) => {
   const deb = (spec: string): ResolvedPackage => {
     const name = spec.split(/[ =(]/)[0] as string;
     if (name.startsWith('missing-')) {
@@ -59,8 +62,10 @@ export const catalogPlanner: ComposePlanner = async (compose) => {
       version: '1.0',
       arch: 'amd64',
       url: `http://mirror.invalid/debian/pool/main/${name}_1.0_amd64.deb`,
+      filename: `${name}_1.0_amd64.deb`,
       sha256: createHash('sha256').update(name).digest('hex'),
       size: 1,
+      repository: 'host',
     };
   };
   const resolver = {
@@ -72,21 +77,16 @@ export const catalogPlanner: ComposePlanner = async (compose) => {
     ) => layers.map((l) => l.packages.map(deb)),
     releaseEpoch: async () => 1_700_000_000,
   };
-  const plan = await planCompose(targetOf(compose), { resolver, hostRepositories: PLACEHOLDER_HOST });
-  return {
-    manifest: plan.manifest,
-    exports: [plan.imageType.exportPipeline],
-    filename: plan.imageType.filename,
-  };
+  return planCompose(target, { resolver, hostRepositories: PLACEHOLDER_HOST });
 };
 
 /** catalogPlanner behind a gate: `close()` holds the plans that start after it until `open()`. */
 export function gatedPlanner() {
   let open: () => void = () => {};
   let gate: Promise<void> = Promise.resolve();
-  const planner: ComposePlanner = async (compose) => {
+  const planner: ComposePlanner = async (target) => {
     await gate;
-    return catalogPlanner(compose);
+    return catalogPlanner(target);
   };
   return {
     planner,
@@ -134,7 +134,7 @@ export async function planOf(api: TestApi, composeId: string, jobId: string): Pr
 export function uploadingBuild(api: () => TestApi): Build {
   return async (ctx) => {
     const { composeId } = ctx.payload;
-    const { filename } = await planOf(api(), composeId, ctx.jobId);
+    const { filename } = (await planOf(api(), composeId, ctx.jobId)).artifact;
     await ctx.progress(1, 2, 'stage one');
     await ctx.log(`building ${composeId}`);
     const bytes = Buffer.from(`image bytes of ${composeId}\n`);

@@ -388,7 +388,9 @@ test('submitManifest: validated before anything is stored, then queued', async (
   assert.equal(compose.state, 'QUEUED');
   const job = await api.queue.getJob(compose.jobId as string);
   assert.equal(job?.payload?.priority, 10);
-  assert.equal((await planOf(api, compose.uuid, compose.jobId as string)).filename, 'disk.raw');
+  const plan = await planOf(api, compose.uuid, compose.jobId as string);
+  assert.deepEqual(plan.artifact, { filename: 'disk.raw', mimeType: 'application/octet-stream' });
+  assert.deepEqual(plan.layers, [], 'a raw manifest says nothing of its packages');
 });
 
 test('artifact upload: streamed and checked; a wrong checksum is refused and leaves no file', async (t) => {

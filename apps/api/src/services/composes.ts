@@ -38,12 +38,20 @@ import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AptError, AptErrorCode } from '@debian-forge/apt';
-import { acceptBlueprint, BlueprintError, BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
+import {
+  acceptBlueprint,
+  type Blueprint,
+  BlueprintError,
+  BlueprintErrorCode,
+  describeValue,
+  validateBlueprint,
+} from '@debian-forge/blueprint';
 import {
   aptResolver,
-  CHECKPOINTS,
+  type ComposePlan,
   ComposerError,
-  ComposerErrorCode,
+  type ComposeTarget,
+  type ComposeTargetResolved,
   getImageType,
   type PlanResolver,
   planCompose,
@@ -176,19 +184,14 @@ function requestAtFault(err: unknown): boolean {
 /** How long `submit(…, { waitForPlan: true })` waits by default, in seconds. */
 export const DEFAULT_PLAN_WAIT_SECONDS = 180;
 
-/** What a compose's manifest step produces: the build job's contents. */
-export interface PlannedBuild {
-  manifest: Record<string, unknown>;
-  exports: string[];
-  filename: string;
-  checkpoints?: string[];
-}
-
 /**
- * Makes the manifest of a compose row (PENDING, with its blueprint); `log` adds a line of the
- * service's own to the compose's log.
+ * Makes the plan of a compose (PENDING) from its target, resolved when the compose was recorded;
+ * `log` adds a line of the service's own to the compose's log.
  */
-export type ComposePlanner = (compose: Compose, log?: (text: string) => void) => Promise<PlannedBuild>;
+export type ComposePlanner = (
+  target: ComposeTargetResolved,
+  log?: (text: string) => void,
+) => Promise<ComposePlan>;
 
 /**
  * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
@@ -196,43 +199,36 @@ export type ComposePlanner = (compose: Compose, log?: (text: string) => void) =>
  * them); a stored source that breaks the source rule is left out, with a line in the compose's log.
  */
 export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
-  return async (compose, log) => {
+  return async (target, log) => {
     // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
     // kept for the life of the service would keep its first lists.
     const resolver: PlanResolver = aptResolver(stateDir);
-    const target = targetOf(compose);
-    const { distro } = resolveComposeTarget(target);
+    const { distro } = target;
     const extraRepositories = sourcesFor(store.sources.list(), distro, (s, problem) =>
       log?.(`source ${JSON.stringify(s.name)} left out: ${problem}`),
     )
       .filter((s) => !s.system)
       .map((s) => sourceRepository(storedSource(s), distro));
-    const plan = await planCompose(target, { resolver, extraRepositories });
-    return {
-      manifest: plan.manifest,
-      exports: [plan.imageType.exportPipeline],
-      filename: plan.imageType.filename,
-      checkpoints: [...CHECKPOINTS],
-    };
+    return planCompose(target, { resolver, extraRepositories });
   };
 }
 
-/** What packages/composer's planCompose takes for a compose row. */
+/**
+ * The target of a recorded compose, for planning it again after a restart. Its blueprint was
+ * checked when the compose was recorded and is checked again here (a row is data from disk): a
+ * stored blueprint that no longer passes fails the compose with the blueprint's issues.
+ */
 export function targetOf(
   compose: Pick<Compose, 'blueprint' | 'blueprintName' | 'imageType' | 'distro' | 'arch' | 'size' | 'ostree'>,
-) {
-  const ostree = Object.fromEntries(
-    Object.entries(compose.ostree).filter(([, v]) => typeof v === 'string' && v !== ''),
-  );
+): ComposeTarget {
+  const { ref, parent, url } = compose.ostree;
   return {
-    blueprint: (compose.blueprint ?? { name: compose.blueprintName }) as Parameters<
-      typeof resolveComposeTarget
-    >[0]['blueprint'],
+    blueprint: validateBlueprint(compose.blueprint ?? { name: compose.blueprintName }),
     imageType: compose.imageType,
     distro: compose.distro,
     arch: compose.arch,
     size: compose.size,
-    ostree,
+    ostree: { ...(ref ? { ref } : {}), ...(parent ? { parent } : {}), ...(url ? { url } : {}) },
   };
 }
 
@@ -422,12 +418,17 @@ function checkPriority(priority: number | undefined): number {
  * package's schema (the code Weldr's blueprints/new runs, whatever API the request came through)
  * and with its passwords hashed; 400 FORGE_ERR_BLUEPRINT_INVALID with the issues as details.
  */
-function checkBlueprint(data: ComposeRequest['blueprint']): ComposeRequest['blueprint'] {
+function checkBlueprint(data: ComposeRequest['blueprint']): Blueprint {
   const r = acceptBlueprint(data);
   if (!r.ok) {
     throw new ApiError(400, BlueprintErrorCode.Invalid, BlueprintError.invalid(r.issues).message, r.issues);
   }
-  return r.blueprint as unknown as ComposeRequest['blueprint'];
+  return r.blueprint;
+}
+
+/** The MIME type of an image type's artifact; the generic one for a raw manifest's. */
+export function mimeTypeOf(imageType: string | undefined): string {
+  return (imageType && getImageType(imageType)?.mimeType) || 'application/octet-stream';
 }
 
 /** The compose or a 404 ApiError. */
@@ -454,34 +455,31 @@ export function createComposeService(
   const planWaitMs = (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000;
   const maxImageSize = options.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE;
 
-  const checkTarget = (request: ComposeRequest) => {
+  /** The target of a compose, resolved once: the request's now, a recorded compose's on replan. */
+  const checkTarget = (target: ComposeTarget): ComposeTargetResolved => {
     try {
-      const asked = Object.entries(request.ostree ?? {}).filter(([, v]) => v !== undefined && v !== '');
-      const type = getImageType(request.imageType);
-      if (type && !type.defaultOstreeRef && asked.length > 0) {
-        throw new ComposerError(
-          ComposerErrorCode.Ostree,
-          `image type ${type.name} makes no OSTree commit: it takes no ${asked.map(([k]) => k).join(', ')}`,
-        );
-      }
-      return resolveComposeTarget({
-        blueprint: request.blueprint,
-        imageType: request.imageType,
-        ...(request.distro ? { distro: request.distro } : {}),
-        ...(request.arch ? { arch: request.arch } : {}),
-        ...(request.size ? { size: request.size } : {}),
-      });
+      return resolveComposeTarget(target);
     } catch (err) {
       if (err instanceof ComposerError) throw new ApiError(400, err.code, err.message);
       throw err;
     }
   };
 
-  /** Records a compose (PENDING); `queued` ones only while Redis is reachable. */
-  const create = (request: ComposeRequest, queued: boolean): Compose => {
+  /** Records a compose (PENDING) with its resolved target; `queued` ones only while Redis is reachable. */
+  const create = (
+    request: ComposeRequest,
+    queued: boolean,
+  ): { compose: Compose; target: ComposeTargetResolved } => {
     const blueprint = checkBlueprint(request.blueprint);
     const size = checkSize(request.size, maxImageSize);
-    const target = checkTarget({ ...request, blueprint, size });
+    const target = checkTarget({
+      blueprint,
+      imageType: request.imageType,
+      ...(request.distro ? { distro: request.distro } : {}),
+      ...(request.arch ? { arch: request.arch } : {}),
+      size,
+      ...(request.ostree ? { ostree: request.ostree } : {}),
+    });
     if (queued) queue.assertAvailable();
     const compose = store.composes.create({
       blueprintName: blueprint.name,
@@ -495,7 +493,7 @@ export function createComposeService(
       ...(request.ostree ? { ostree: request.ostree } : {}),
     });
     deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
-    return compose;
+    return { compose, target };
   };
 
   /**
@@ -537,21 +535,22 @@ export function createComposeService(
     return { failed: err };
   };
 
-  /** Makes and stores the manifest of a PENDING compose, then hands it to `next` (the queue). */
+  /**
+   * Makes and stores the plan of a PENDING compose (its target resolved by `create`, else from its
+   * row), then hands it to `next` (the queue).
+   */
   const plan = (
     compose: Compose,
+    resolved?: ComposeTargetResolved,
     next: (compose: Compose) => Promise<PlanOutcome> = enqueue,
   ): Promise<PlanOutcome> => {
     const work = (async (): Promise<PlanOutcome> => {
       try {
-        const build = await planner(compose, (text) => ownLog(deps, compose.uuid, text));
+        const target = resolved ?? checkTarget(targetOf(compose));
+        const { manifest, ...build } = await planner(target, (text) => ownLog(deps, compose.uuid, text));
         const now = store.composes.get(compose.uuid);
         if (now?.state !== 'PENDING') return 'gone'; // cancelled (or deleted) meanwhile
-        store.composes.setManifest(compose.uuid, build.manifest, {
-          exports: build.exports,
-          filename: build.filename,
-          ...(build.checkpoints ? { checkpoints: build.checkpoints } : {}),
-        });
+        store.composes.setManifest(compose.uuid, manifest, build);
         return await next(now);
       } catch (err) {
         return fail(compose.uuid, err);
@@ -615,7 +614,8 @@ export function createComposeService(
           uuid,
           filename,
           ...artifact,
-          mimeType: getImageType(compose.imageType)?.mimeType ?? 'application/octet-stream',
+          // The plan's; a compose planned before plans were kept has its image type's.
+          mimeType: compose.build?.artifact.mimeType ?? mimeTypeOf(compose.imageType),
         });
       });
     } catch (err) {
@@ -653,8 +653,8 @@ export function createComposeService(
 
   return {
     async submit(request, submitOptions = {}) {
-      const compose = create(request, true);
-      const work = plan(compose);
+      const { compose, target } = create(request, true);
+      const work = plan(compose, target);
       if (!submitOptions.waitForPlan) return compose;
       const outcome = await waitFor(work);
       if (typeof outcome === 'object') {
@@ -678,7 +678,13 @@ export function createComposeService(
         arch: 'x86_64',
         priority,
         manifest: request.manifest,
-        build: { exports: request.exports, filename: request.filename },
+        // A raw manifest says nothing of its packages.
+        build: {
+          exports: request.exports,
+          artifact: { filename: request.filename, mimeType: mimeTypeOf(request.imageType) },
+          checkpoints: [],
+          layers: [],
+        },
       });
       deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
       const outcome = await enqueue(compose);
@@ -690,10 +696,10 @@ export function createComposeService(
     },
 
     async submitFake(request, outcome) {
-      const compose = create(request, false); // never queued: works while Redis is away
+      const { compose, target } = create(request, false); // never queued: works while Redis is away
       const { uuid } = compose;
       ownLog(deps, uuid, TEST_COMPOSE_LINE);
-      const made = await plan(compose, async () => 'made');
+      const made = await plan(compose, target, async () => 'made');
       if (typeof made === 'object') {
         remove(uuid); // as `submit` does: the request is refused, nothing kept
         throw new ComposePlanError(made.failed);
@@ -708,7 +714,8 @@ export function createComposeService(
       const building = moveCompose(deps, uuid, 'BUILDING');
       const bytes = fakeImage(uuid);
       const upload = {
-        filename: getImageType(compose.imageType)?.filename ?? 'image',
+        // The artifact a build of this plan would upload.
+        filename: building.build?.artifact.filename ?? 'image',
         sha256: createHash('sha256').update(bytes).digest('hex'),
         size: bytes.length,
         body: Readable.from([bytes]),

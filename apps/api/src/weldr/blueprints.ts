@@ -17,7 +17,7 @@ import {
   toJson,
   toToml,
 } from '@debian-forge/blueprint';
-import { type BlueprintRepository, blueprintRepositories, packageSpec } from '@debian-forge/composer';
+import { blueprintRepositories, packageSpec } from '@debian-forge/composer';
 import type { BlueprintJson } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
@@ -118,10 +118,7 @@ async function depsolveBlueprint(bp: Blueprint, packages: PackageService): Promi
     for (const name of await packages.expand(target, p.name)) requests.push(packageSpec({ ...p, name }));
   }
   if (requests.length === 0) return [];
-  const extra = blueprintRepositories(
-    bp.customizations?.repositories as BlueprintRepository[] | undefined,
-    distro,
-  );
+  const extra = blueprintRepositories(bp.customizations?.repositories, distro);
   return packages.depsolve(target, requests, extra);
 }
 

@@ -10,6 +10,7 @@ import {
   type ResolvedPackage,
 } from '@debian-forge/apt';
 import { type Blueprint, toToml } from '@debian-forge/blueprint';
+import { type PlannedPackage, plannedPackage } from '@debian-forge/composer';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -103,14 +104,17 @@ export function aptMessage(err: unknown): string {
   return String(err);
 }
 
-/** Weldr's PkgSpec for a resolved .deb: the Debian version split into epoch, version and release. */
-export function pkgSpec(p: ResolvedPackage) {
-  const v = parseDebianVersion(p.version);
+/**
+ * Weldr's PkgSpec for a .deb apt resolved (a depsolve's answer, or a package of a compose's plan):
+ * the Debian version split into epoch, version and release as the plan keeps it.
+ */
+export function pkgSpec(resolved: ResolvedPackage | PlannedPackage) {
+  const p = 'epoch' in resolved ? resolved : plannedPackage(resolved);
   return {
     name: p.name,
-    epoch: v.epoch,
-    version: v.upstream,
-    release: v.revision,
+    epoch: p.epoch,
+    version: p.version,
+    release: p.release,
     arch: p.arch,
     remote_location: p.url,
     checksum: `sha256:${p.sha256}`,

@@ -352,7 +352,7 @@ test('test composes (?test=1|2) make their manifest first: the same errors as a 
   const id = await startId(a, 'tar', '?test=2');
   const compose = a.store.composes.get(id);
   assert.equal(compose?.state, 'COMPLETED');
-  assert.equal(compose?.build?.filename, 'root.tar');
+  assert.deepEqual(compose?.build?.artifact, { filename: 'root.tar', mimeType: 'application/x-tar' });
   const meta = await untar((await get(a, `/api/v0/compose/metadata/${id}`)).rawPayload);
   const manifest = JSON.parse(meta(`${id}.json`).toString()) as { pipelines: { name: string }[] };
   assert.ok(
@@ -785,13 +785,44 @@ test("start with the real planner: a manifest from apt (not from another distro'
   assert.equal(compose?.state, 'QUEUED', JSON.stringify(compose?.error));
   const plan = await planOf(a, id, `build-${id}`);
   assert.deepEqual(plan.exports, ['archive']);
-  assert.equal(plan.filename, 'root.tar');
+  assert.deepEqual(plan.artifact, { filename: 'root.tar', mimeType: 'application/x-tar' });
+  assert.ok(plan.checkpoints.includes('org.osbuild.apt'), plan.checkpoints.join(' '));
   const info = (await get(a, `/api/v0/compose/info/${id}`)).json() as {
-    deps: { packages: { name: string; arch: string; version: string; checksum: string }[] };
+    deps: {
+      packages: {
+        name: string;
+        epoch: number;
+        version: string;
+        release: string;
+        arch: string;
+        remote_location: string;
+        checksum: string;
+      }[];
+    };
   };
-  const names = info.deps.packages.map((p) => p.name);
-  assert.ok(names.includes('tmux') && names.includes('base-files'), names.join(' '));
-  assert.match(info.deps.packages[0]?.checksum ?? '', /^sha256:[0-9a-f]{64}$/);
+  const byName = new Map(info.deps.packages.map((p) => [p.name, p]));
+  assert.ok(byName.has('tmux') && byName.has('base-files'), [...byName.keys()].join(' '));
+  // Names and versions as apt's index has them, not as the .deb URL spells them.
+  const libstdcxx = byName.get('libstdc++6');
+  assert.ok(libstdcxx, 'libstdc++6 by its name, not libstdc%2b%2b6');
+  assert.match(libstdcxx.remote_location, /libstdc%2b%2b6_/);
+  assert.equal(byName.get('zlib1g')?.epoch, 1, 'the epoch of zlib1g');
+  assert.equal(byName.get('adduser')?.release, '', 'a native package has no release');
+  assert.match(byName.get('adduser')?.version ?? '', /^\d[^-]*$/);
+  for (const p of info.deps.packages) {
+    assert.match(p.checksum, /^sha256:[0-9a-f]{64}$/);
+    assert.doesNotMatch(p.name, /%/);
+  }
+  // Size and repository are the plan's, served to the worker with the same packages.
+  const planned = plan.layers.flat();
+  assert.deepEqual(planned.map((p) => p.name).sort(), [...byName.keys()].sort());
+  const zlib = planned.find((p) => p.name === 'zlib1g');
+  assert.ok(zlib && zlib.size > 0, 'zlib1g has its size from the Packages index');
+  assert.match(zlib.repository, /\S/, 'zlib1g has its repository');
+  assert.ok(
+    plan.layers[2]?.some((p) => p.name === 'tmux'),
+    "tmux is in the blueprint's layer",
+  );
 
   a.store.blueprints.push({ ...blueprint, name: 'unknown', packages: [{ name: 'forge-no-such-package' }] });
   weldrError(

@@ -27,11 +27,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import {
   allComposes,
+  composePackages,
   composeService,
   ImageMissingError,
   imageFile,
   imageOf,
-  manifestPackages,
   sendImage,
 } from '../compose-http.ts';
 import { ApiError, WeldrError } from '../errors.ts';
@@ -427,7 +427,7 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         config: '',
         blueprint: compose.blueprint ?? noBlueprint(compose),
         commit: '',
-        deps: { packages: manifestPackages(compose.manifest).map(pkgSpec) },
+        deps: { packages: composePackages(compose).map(pkgSpec) },
         compose_type: compose.imageType,
         queue_status: entry.queue_status,
         image_size: entry.image_size,

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CHECKPOINTS } from '@debian-forge/composer';
+import { planPackages } from '@debian-forge/composer';
 import { buildManifest, EngineError, EngineIndex, makeMonitor, parseSize } from '@debian-forge/engine';
 import {
   hostRunnerName,
@@ -49,15 +49,16 @@ export const composeCommand: Command = {
   async run(ctx) {
     const output = ctx.flags.output;
     if (typeof output !== 'string') throw new UsageError('--output is required');
-    let plan: Awaited<ReturnType<typeof planCompose>>;
+    let planned: Awaited<ReturnType<typeof planCompose>>;
     try {
-      plan = await planCompose(ctx);
+      planned = await planCompose(ctx);
     } catch (err) {
       const message = composeErrorMessage(err);
       if (!message) throw err;
       ctx.io.stderr.write(`forge compose: ${message}\n`);
       return String((err as { code?: string }).code).startsWith('FORGE_ERR_BLUEPRINT') ? 2 : 1;
     }
+    const { target, plan } = planned;
     const outDir = resolve(output);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(plan.manifest, null, 2)}\n`);
@@ -69,17 +70,17 @@ export const composeCommand: Command = {
     const storeDir = resolve(typeof ctx.flags.store === 'string' ? ctx.flags.store : join(stateDir, 'store'));
     const sizeFlag = ctx.flags['cache-max-size'];
     const exportDir = join(outDir, `.export-${process.pid}`);
-    const pipeline = plan.imageType.exportPipeline;
+    const { filename } = plan.artifact;
     ctx.io.stdout.write(
-      `Composing ${plan.imageType.name} for ${plan.distro.name}: ${plan.packages.length} packages\n`,
+      `Composing ${target.imageType.name} for ${target.distro.name}: ${planPackages(plan).length} packages\n`,
     );
     try {
       const result = await buildManifest(manifest, {
         storeDir,
         libdir: DEFAULT_LIBDIR,
         index: index.libdir,
-        exports: [pipeline],
-        checkpoints: [...CHECKPOINTS],
+        exports: plan.exports,
+        checkpoints: plan.checkpoints,
         cacheMaxSize: typeof sizeFlag === 'string' ? parseSize(sizeFlag) : undefined,
         defaultCacheMaxSize: parseSize('20 GiB'),
         outputDirectory: exportDir,
@@ -95,8 +96,9 @@ export const composeCommand: Command = {
         ctx.io.stdout.write('Compose failed\n');
         return 1;
       }
-      const image = join(outDir, plan.imageType.filename);
-      renameSync(join(exportDir, pipeline, plan.imageType.filename), image);
+      // As a worker finds it: the artifact is the file of that name in the first export.
+      const image = join(outDir, filename);
+      renameSync(join(exportDir, plan.exports[0] as string, filename), image);
       ctx.io.stdout.write(`Image: ${image}\n`);
       const commit = ostreeCommitOf(result.metadata);
       if (commit) ctx.io.stdout.write(`OSTree commit: ${commit.id} (ref ${commit.ref})\n`);

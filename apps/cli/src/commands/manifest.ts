@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { planPackages } from '@debian-forge/composer';
 import type { Command } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose } from '../compose-request.ts';
 
@@ -18,12 +19,12 @@ export const manifestCommand: Command = {
   },
   async run(ctx) {
     try {
-      const { manifest, packages, imageType } = await planCompose(ctx);
-      const text = `${JSON.stringify(manifest, null, 2)}\n`;
+      const { target, plan } = await planCompose(ctx);
+      const text = `${JSON.stringify(plan.manifest, null, 2)}\n`;
       if (typeof ctx.flags.out === 'string') {
         writeFileSync(ctx.flags.out, text);
         ctx.io.stderr.write(
-          `${ctx.flags.out}: ${imageType.name} manifest, ${packages.length} packages, export '${imageType.exportPipeline}'\n`,
+          `${ctx.flags.out}: ${target.imageType.name} manifest, ${planPackages(plan).length} packages, export '${plan.exports.join("', '")}'\n`,
         );
       } else {
         ctx.io.stdout.write(text);
