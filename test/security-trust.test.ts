@@ -179,10 +179,10 @@ describe('forge serve: a TCP request reset by its client is not trusted', { skip
 
   /** What the service holds, read over the unix socket. */
   async function snapshot() {
-    const get = async (path: string) => {
+    const get = async <T = Record<string, unknown>>(path: string) => {
       const r = await call(unix, 'GET', path);
       assert.equal(r.status, 200, `${path}: ${r.text()}`);
-      return r.json() as Record<string, unknown>;
+      return r.json() as T;
     };
     const compose = async (id: string) => {
       const r = await call(unix, 'GET', `/api/forge/v1/composes/${id}`);
@@ -194,7 +194,7 @@ describe('forge serve: a TCP request reset by its client is not trusted', { skip
       victim: await get('/api/v0/blueprints/info/victim'),
       changes: await get('/api/v0/blueprints/changes/victim?limit=1000'),
       sources: await get('/api/v1/projects/source/list'),
-      composes: ((await get('/api/image-builder-composer/v2/composes/')).items as { id: string }[])
+      composes: (await get<{ id: string }[]>('/api/image-builder-composer/v2/composes/'))
         .map((c) => c.id)
         .sort(),
       finished: await compose(finished),

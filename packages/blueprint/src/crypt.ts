@@ -110,26 +110,28 @@ export function sha512Crypt(password: string, salt: string = randomSalt(), round
 }
 
 /**
- * The blueprint with every user password ready to store, as composer's Initialize() leaves it:
- * plain text hashed with SHA-512 crypt, empty passwords removed, hashes kept. Returns a copy.
+ * Users with their passwords ready to store, as composer's Initialize() leaves them: plain text
+ * hashed with SHA-512 crypt, empty passwords removed, hashes kept. Returns copies.
  */
+export function cryptUsers<U extends { password?: string }>(
+  users: readonly U[],
+  salt: () => string = randomSalt,
+): U[] {
+  return users.map((u) => {
+    if (u.password === undefined) return u;
+    if (u.password === '') {
+      const { password: _, ...rest } = u;
+      return rest as U; // U's password is optional: leaving it out is still a U
+    }
+    return isCryptedPassword(u.password) ? u : { ...u, password: sha512Crypt(u.password, salt()) };
+  });
+}
+
+/** The blueprint with every user password ready to store (cryptUsers). Returns a copy. */
 export function cryptPasswords(bp: Blueprint, salt: () => string = randomSalt): Blueprint {
   const users = bp.customizations?.user;
   if (!users || !bp.customizations) return bp;
-  return {
-    ...bp,
-    customizations: {
-      ...bp.customizations,
-      user: users.map((u) => {
-        if (u.password === undefined) return u;
-        if (u.password === '') {
-          const { password: _, ...rest } = u;
-          return rest;
-        }
-        return isCryptedPassword(u.password) ? u : { ...u, password: sha512Crypt(u.password, salt()) };
-      }),
-    },
-  };
+  return { ...bp, customizations: { ...bp.customizations, user: cryptUsers(users, salt) } };
 }
 
 /**

@@ -1,6 +1,7 @@
 export {
   acceptBlueprint,
   cryptPasswords,
+  cryptUsers,
   isCryptedPassword,
   randomSalt,
   sha512Crypt,

@@ -258,6 +258,33 @@ test('lists page with a total, filter by state and blueprint; limit 0 gives only
   assert.throws(() => store.composes.list({ offset: 0.5 }), { code: StoreErrorCode.Invalid });
 });
 
+test('a compose keeps the API that started it and a Cloud request; lists filter by API', (t) => {
+  const store = openStore(tempDb(t), { now: steppingClock() });
+  t.after(() => store.close());
+  const plain = newCompose(store);
+  assert.equal(plain.api, null);
+  assert.equal(plain.request, null);
+  const request = { distribution: 'debian-12', image_requests: [{ image_type: 'qcow2', size: 1 }] };
+  const input = {
+    blueprintName: 'bp',
+    blueprintVersion: '1',
+    imageType: 'qcow2',
+    distro: 'debian-12',
+    arch: 'x86_64',
+  };
+  const cloud = store.composes.create({ ...input, api: 'cloud', request });
+  const weldr = store.composes.create({ ...input, api: 'weldr' });
+  assert.equal(store.composes.get(cloud.uuid)?.api, 'cloud');
+  assert.deepEqual(store.composes.get(cloud.uuid)?.request, request);
+  assert.equal(weldr.request, null);
+  assert.deepEqual(
+    store.composes.list({ api: 'cloud' }).items.map((c) => c.uuid),
+    [cloud.uuid],
+  );
+  assert.equal(store.composes.list({ api: 'weldr', states: ['PENDING'] }).total, 1);
+  assert.equal(store.composes.list({ api: 'forge' }).total, 0);
+});
+
 test('logs append in order and read from a position', (t) => {
   const store = openStore(tempDb(t));
   t.after(() => store.close());

@@ -25,6 +25,7 @@ export {
   type BlueprintChange,
   type BlueprintJson,
   type Compose,
+  type ComposeApi,
   type ComposeBuild,
   type ComposeInput,
   type LogLine,

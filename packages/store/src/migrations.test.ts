@@ -228,7 +228,7 @@ test('version 3 → 4: a stored build becomes a plan with no packages; old compo
 
   const store = openStore(path);
   t.after(() => store.close());
-  assert.equal(store.info().schemaVersion, 4);
+  assert.equal(store.info().schemaVersion, latestVersion());
   assert.deepEqual(store.composes.get('c1')?.build, {
     exports: ['qcow2'],
     artifact: { filename: 'disk.qcow2', mimeType: 'application/x-qemu-disk' },
@@ -256,5 +256,32 @@ test('version 3 → 4: a stored build becomes a plan with no packages; old compo
   assert.deepEqual(
     store.composes.list().items.map((c) => c.uuid),
     ['c1'],
+  );
+});
+
+test('version 4 → 5: a stored compose has no API (only Weldr and the Forge API see it); the column takes only the APIs', (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  migrate(old, () => '2026-01-01T00:00:00.000Z', MIGRATIONS.slice(0, 4));
+  old
+    .prepare(
+      `INSERT INTO composes (uuid, blueprint_name, blueprint_version, image_type, distro, arch, state, created_at)
+       VALUES ('c1', 'bp', '0.0.1', 'tar', 'debian-12', 'x86_64', 'COMPLETED', 'c')`,
+    )
+    .run();
+  old.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.info().schemaVersion, 5);
+  const c = store.composes.get('c1');
+  assert.equal(c?.api, null);
+  assert.equal(c?.request, null);
+  assert.equal(store.composes.list({ api: 'cloud' }).total, 0);
+  const raw = new Database(path);
+  t.after(() => raw.close());
+  assert.throws(
+    () => raw.prepare("UPDATE composes SET api = 'koji' WHERE uuid = 'c1'").run(),
+    /CHECK constraint/,
   );
 });

@@ -150,6 +150,18 @@ UPDATE composes SET build = json_object(
 WHERE build IS NOT NULL;
 `,
   },
+  {
+    version: 5,
+    name: 'composes: the API that started each, and a Cloud compose request as submitted',
+    // composer-cli asks the Cloud API first and turns to Weldr only when the Cloud API says the
+    // compose does not exist, so each API sees only its own composes; the Cloud API's metadata
+    // answers its request. Rows from before this step have no API (NULL): only Weldr and the
+    // Forge API see them, as the Cloud API could not start composes for composer-cli then.
+    sql: `
+ALTER TABLE composes ADD COLUMN api TEXT CHECK (api IN ('weldr', 'cloud', 'forge'));
+ALTER TABLE composes ADD COLUMN request TEXT;   -- JSON: the Cloud API's compose request
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -89,7 +89,14 @@ export interface ComposeInput {
   /** How a worker runs the manifest; set with it. */
   build?: ComposeBuild;
   ostree?: { ref?: string; parent?: string; url?: string };
+  /** The API that started the compose. */
+  api?: ComposeApi;
+  /** A Cloud API compose's request, as submitted (its metadata answers it). */
+  request?: Record<string, unknown>;
 }
+
+/** The APIs that start composes; each API's compose routes see the composes it started. */
+export type ComposeApi = 'weldr' | 'cloud' | 'forge';
 
 /**
  * How a worker runs a compose's manifest and what the image holds: packages/composer's plan, whose
@@ -117,6 +124,10 @@ export interface Compose {
   /** How a worker runs the manifest; null until the manifest is made (and for rows of schema < 3). */
   build: ComposeBuild | null;
   ostree: { ref: string | null; parent: string | null; url: string | null };
+  /** The API that started it; null for rows from before the store kept it (schema < 4). */
+  api: ComposeApi | null;
+  /** A Cloud API compose's request as submitted; null for the others. */
+  request: Record<string, unknown> | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -232,6 +243,8 @@ interface ComposeRow {
   ostree_ref: string | null;
   ostree_parent: string | null;
   ostree_url: string | null;
+  api: string | null;
+  request: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -263,6 +276,8 @@ function composeOf(r: ComposeRow): Compose {
     manifest: parseJson(r.manifest),
     build: parseJson<ComposeBuild>(r.build),
     ostree: { ref: r.ostree_ref, parent: r.ostree_parent, url: r.ostree_url },
+    api: r.api as ComposeApi | null, // the column's CHECK allows only ComposeApi's names
+    request: parseJson<Record<string, unknown>>(r.request),
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
@@ -646,9 +661,11 @@ export function openStore(path: string, options: StoreOptions = {}) {
     get: db.prepare('SELECT * FROM composes WHERE uuid = lower(?)'),
     insert: db.prepare(
       `INSERT INTO composes (uuid, blueprint_name, blueprint_version, blueprint, image_type, distro, arch,
-         size, priority, state, pending_at, manifest, build, ostree_ref, ostree_parent, ostree_url, created_at)
+         size, priority, state, pending_at, manifest, build, ostree_ref, ostree_parent, ostree_url, api, request,
+         created_at)
        VALUES (lower(@uuid), @blueprint_name, @blueprint_version, @blueprint, @image_type, @distro, @arch,
-         @size, @priority, 'PENDING', @now, @manifest, @build, @ostree_ref, @ostree_parent, @ostree_url, @now)`,
+         @size, @priority, 'PENDING', @now, @manifest, @build, @ostree_ref, @ostree_parent, @ostree_url, @api,
+         @request, @now)`,
     ),
     delete: db.prepare('DELETE FROM composes WHERE uuid = lower(?)'),
     setManifest: db.prepare('UPDATE composes SET manifest = ?, build = ? WHERE uuid = lower(?)'),
@@ -698,6 +715,8 @@ export function openStore(path: string, options: StoreOptions = {}) {
           ostree_ref: input.ostree?.ref ?? null,
           ostree_parent: input.ostree?.parent ?? null,
           ostree_url: input.ostree?.url ?? null,
+          api: input.api ?? null,
+          request: json(input.request),
           now: iso(),
         });
         return composeOf(c.get.get(uuid) as ComposeRow);
@@ -705,10 +724,12 @@ export function openStore(path: string, options: StoreOptions = {}) {
     },
     get: getCompose,
     /**
-     * Composes, newest first, optionally only those in `states` or of one blueprint; `limit: 0`
-     * gives only the total.
+     * Composes, newest first, optionally only those in `states`, of one blueprint or started by one
+     * API; `limit: 0` gives only the total.
      */
-    list(filter: { states?: readonly ComposeState[]; blueprintName?: string } & Page = {}): Paged<Compose> {
+    list(
+      filter: { states?: readonly ComposeState[]; blueprintName?: string; api?: ComposeApi } & Page = {},
+    ): Paged<Compose> {
       const { offset, limit } = page(filter);
       const where: string[] = [];
       const args: unknown[] = [];
@@ -720,6 +741,10 @@ export function openStore(path: string, options: StoreOptions = {}) {
       if (filter.blueprintName !== undefined) {
         where.push('blueprint_name = ?');
         args.push(filter.blueprintName);
+      }
+      if (filter.api !== undefined) {
+        where.push('api = ?');
+        args.push(filter.api);
       }
       const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
       const total = (db.prepare(`SELECT count(*) AS n FROM composes ${w}`).get(...args) as { n: number }).n;

@@ -1,13 +1,19 @@
 /**
- * Cloud API v2 composes: POST /compose (201 ComposeId), GET /composes/, GET /composes/{id}
- * (ComposeStatus with image_status), /composes/{id}/metadata, /logs and /download.
+ * Cloud API v2 composes: POST /compose (201 ComposeId), GET /composes/ (an array of ComposeStatus),
+ * GET /composes/{id} (ComposeStatus with image_status), DELETE /composes/{id}, and
+ * /composes/{id}/metadata, /logs and /download.
  *
  * Image status: PENDING and QUEUED are `pending`, BUILDING `building`, COMPLETED `success`, FAILED
  * and CANCELLED `failure` (with the reason as `error`). One image request per compose.
+ *
+ * The routes see only the composes the Cloud API started: a compose of Weldr or the Forge API is
+ * answered as an unknown one, 404 with composer's "job does not exist" as `details`, the words
+ * composer-cli looks for before it asks Weldr instead. The one upload target is `local` (the image
+ * stays here for download), which composer-cli sends with every `compose start FILE.toml TYPE`.
  */
-import { BlueprintErrorCode, type BlueprintIssue } from '@debian-forge/blueprint';
+import { BlueprintErrorCode, type BlueprintIssue, cryptUsers } from '@debian-forge/blueprint';
 import { ComposerErrorCode } from '@debian-forge/composer';
-import type { Compose, Store } from '@debian-forge/store';
+import { type Compose, isTerminal, type Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -42,8 +48,10 @@ const imageRequest = z.object({
     .object({ url: z.string().optional(), ref: z.string().optional(), parent: z.string().optional() })
     .optional(),
   size: z.number().int().nonnegative().optional(),
-  upload_options: z.unknown().optional(),
-  upload_targets: z.array(z.unknown()).optional(),
+  upload_options: z.record(z.string(), z.unknown()).optional(),
+  upload_targets: z
+    .array(z.object({ type: z.string(), upload_options: z.record(z.string(), z.unknown()).optional() }))
+    .optional(),
 });
 
 const packageRef = z.object({ name: z.string(), version: z.string().optional() });
@@ -72,6 +80,7 @@ export const composeRequest = z.object({
 type CloudComposeRequest = z.infer<typeof composeRequest>;
 
 const composeId = z.object({ id: z.string(), kind: z.literal('ComposeId'), href: z.string() });
+const deleted = z.object({ id: z.string(), kind: z.literal('ComposeDeleteStatus'), href: z.string() });
 const idParams = z.object({ id: z.string() });
 
 function href(id: string, tail = ''): string {
@@ -95,9 +104,7 @@ export function composeRequestOf(body: CloudComposeRequest): ComposeRequest & { 
     );
   }
   const image = requests[0] as z.infer<typeof imageRequest>;
-  if ((image.upload_targets?.length ?? 0) > 0) {
-    throw new ApiError(400, 'InvalidUploadTarget', 'uploads to clouds are not supported; download the image');
-  }
+  checkUploads(image);
   const cloud = cloudBlueprint(
     {
       ...(body.blueprint ? { blueprint: body.blueprint } : {}),
@@ -110,6 +117,7 @@ export function composeRequestOf(body: CloudComposeRequest): ComposeRequest & { 
     Object.entries(image.ostree ?? {}).filter(([, v]) => v !== undefined && v !== ''),
   );
   return {
+    origin: { api: 'cloud', request: requestToKeep(body) },
     blueprint: cloud.blueprint,
     cloud,
     imageType: IMAGE_TYPE_ALIASES[image.image_type] ?? image.image_type,
@@ -118,6 +126,64 @@ export function composeRequestOf(body: CloudComposeRequest): ComposeRequest & { 
     ...(image.size ? { size: image.size } : {}),
     ...(Object.keys(ostree).length > 0 ? { ostree } : {}),
   };
+}
+
+/**
+ * The uploads an image request asks for: none, or one `local` target (composer-cli sends
+ * `{"type": "local", "upload_options": {}}`), which keeps the image here for download as every
+ * compose of this service does. Uploads to clouds are refused, whether named by a target or by
+ * options alone (composer's upload to the image type's own cloud), rather than built and not sent.
+ */
+function checkUploads(image: z.infer<typeof imageRequest>): void {
+  const targets = image.upload_targets ?? [];
+  const other = targets.find((t) => t.type !== 'local');
+  if (other) {
+    throw new ApiError(
+      400,
+      'InvalidUploadTarget',
+      `upload target type ${JSON.stringify(other.type)} is not supported: the only one is "local" (the image is kept for download)`,
+    );
+  }
+  if (targets.length > 1) {
+    throw new ApiError(400, 'InvalidUploadTarget', 'an image request takes one upload target at most');
+  }
+  if (Object.keys(image.upload_options ?? {}).length > 0) {
+    throw new ApiError(
+      400,
+      'InvalidUploadTarget',
+      'uploads to clouds are not supported: leave out upload_options (the image is kept for download)',
+    );
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `users` with their passwords as a stored blueprint keeps them; anything else as it is. */
+function withCryptedUsers(users: unknown): unknown {
+  return Array.isArray(users) &&
+    users.every((u) => isRecord(u) && ['string', 'undefined'].includes(typeof u.password))
+    ? cryptUsers(users as { password?: string }[])
+    : users; // not a list of users: the blueprint's check refuses the request
+}
+
+/**
+ * The request a compose keeps for its metadata: as submitted, but with every user password as the
+ * compose's blueprint keeps it (hashed), so no plain text reaches the database or an answer.
+ */
+function requestToKeep(body: CloudComposeRequest): Record<string, unknown> {
+  const keep: Record<string, unknown> = { ...body };
+  const bpCustomizations = body.blueprint?.customizations;
+  if (body.blueprint && isRecord(bpCustomizations) && 'user' in bpCustomizations) {
+    keep.blueprint = {
+      ...body.blueprint,
+      customizations: { ...bpCustomizations, user: withCryptedUsers(bpCustomizations.user) },
+    };
+  }
+  if (body.customizations && 'users' in body.customizations) {
+    keep.customizations = { ...body.customizations, users: withCryptedUsers(body.customizations.users) };
+  }
+  return keep;
 }
 
 /** The compose service's refusals in the Cloud API's words. */
@@ -173,10 +239,16 @@ export function composeStatus(compose: Compose) {
   };
 }
 
+/** composer's 404 for a compose it does not know; composer-cli looks for its `details`. */
+function composeNotFound(id: string): ApiError {
+  return new ApiError(404, 'ComposeNotFound', `compose ${id} does not exist`, 'job does not exist');
+}
+
+/** A compose the Cloud API started (see the top of this file). */
 function composeOf(store: Store, id: string): Compose {
   if (!UUID_RE.test(id)) throw new ApiError(400, 'InvalidComposeId', `${id} is not a compose id`);
   const compose = store.composes.get(id);
-  if (!compose) throw new ApiError(404, 'ComposeNotFound', `compose ${id} does not exist`);
+  if (compose?.api !== 'cloud') throw composeNotFound(id);
   return compose;
 }
 
@@ -206,15 +278,55 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
     },
   );
 
-  app.get('/composes/', { schema: { tags, summary: 'Every compose, newest first' } }, async () => {
-    const { items, total } = store.composes.list({ limit: store.composes.list({ limit: 0 }).total });
-    return { kind: 'ComposeList', page: 0, size: items.length, total, items: items.map(composeStatus) };
-  });
+  app.get(
+    '/composes/',
+    { schema: { tags, summary: 'The status of every compose the Cloud API started, by id' } },
+    async () => {
+      const { total } = store.composes.list({ api: 'cloud', limit: 0 });
+      const { items } = store.composes.list({ api: 'cloud', limit: total });
+      // An array, ordered by id, as composer answers it (composer-cli reads an array).
+      return items.sort((a, b) => (a.uuid < b.uuid ? -1 : 1)).map(composeStatus);
+    },
+  );
 
   app.get(
     '/composes/:id',
     { schema: { tags, summary: 'The status of a compose', params: idParams } },
     async (request) => composeStatus(composeOf(store, (request.params as { id: string }).id)),
+  );
+
+  app.delete(
+    '/composes/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a finished compose with its image and logs',
+        params: idParams,
+        response: { 200: deleted },
+      },
+    },
+    async (request) => {
+      const { uuid, state } = composeOf(store, (request.params as { id: string }).id);
+      if (!isTerminal(state)) {
+        throw new ApiError(
+          400,
+          'ComposeBadState',
+          `compose ${uuid} is ${state}: only a finished compose can be deleted`,
+        );
+      }
+      try {
+        await composeService(deps).delete(uuid);
+      } catch (err) {
+        // Deleted or restarted meanwhile by another request.
+        if (err instanceof ApiError && err.code === ComposeErrorCode.NotFound) throw composeNotFound(uuid);
+        throw err;
+      }
+      return {
+        id: uuid,
+        kind: 'ComposeDeleteStatus' as const,
+        href: `${CLOUD_PREFIX}/composes/delete/${uuid}`,
+      };
+    },
   );
 
   app.get(
@@ -226,6 +338,7 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
         id: compose.uuid,
         kind: 'ComposeMetadata',
         href: href(compose.uuid, '/metadata'),
+        request: compose.request,
         packages: composePackages(compose).map((p) => ({
           type: 'deb',
           name: p.name,

@@ -39,7 +39,7 @@ function partFiles(dir: string): string[] {
 }
 
 const blueprint = { name: 'base', version: '0.0.1', packages: [] };
-const request = { blueprint, imageType: 'qcow2' };
+const request: ComposeRequest = { origin: { api: 'weldr' }, blueprint, imageType: 'qcow2' };
 
 test('submit: PENDING at once, then QUEUED, BUILDING, the upload and COMPLETED, every step an event', async (t) => {
   const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
@@ -250,7 +250,7 @@ test('submit waiting for the plan (Weldr): QUEUED when it returns; a refused pla
   const states = (uuid: string) =>
     seen.filter((e) => e.type === 'state' && e.uuid === uuid).map((e) => (e as { state: string }).state);
   const wait = { waitForPlan: true };
-  const missing = { blueprint: { ...blueprint, packages: [{ name: 'missing-tool' }] }, imageType: 'qcow2' };
+  const missing = { ...request, blueprint: { ...blueprint, packages: [{ name: 'missing-tool' }] } };
 
   const good = await api.composes.submit(request, wait);
   assert.equal(good.state, 'QUEUED');

@@ -74,7 +74,15 @@ import type { ComposeEvents } from '../events.ts';
 import { ArtifactStorageFailure, type ArtifactUpload, storageFault, writeArtifact } from './artifacts.ts';
 import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
 
+/**
+ * Which API starts a compose: each API's routes see only their own composes (composer-cli asks the
+ * Cloud API first and turns to Weldr only when the Cloud API says a compose does not exist). A
+ * Cloud compose keeps its request as submitted, for its metadata.
+ */
+export type ComposeOrigin = { api: 'weldr' } | { api: 'cloud'; request: Record<string, unknown> };
+
 export interface ComposeRequest {
+  origin: ComposeOrigin;
   /** A blueprint as stored (JSON form) and the image type to build from it. */
   blueprint: { name: string; version?: string } & Record<string, unknown>;
   imageType: string;
@@ -491,6 +499,8 @@ export function createComposeService(
       size: size || target.imageType.defaultSize,
       priority: checkPriority(request.priority),
       ...(request.ostree ? { ostree: request.ostree } : {}),
+      api: request.origin.api,
+      ...(request.origin.api === 'cloud' ? { request: request.origin.request } : {}),
     });
     deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
     return { compose, target };
@@ -685,6 +695,7 @@ export function createComposeService(
           checkpoints: [],
           layers: [],
         },
+        api: 'forge',
       });
       deps.events.publish({ type: 'state', uuid: compose.uuid, state: 'PENDING', at: compose.createdAt });
       const outcome = await enqueue(compose);

@@ -39,7 +39,11 @@ async function doomedBuild(t: TestContext, api: TestApi, lockMs: number, announc
     if (child.child.exitCode === null) child.child.kill('SIGKILL');
     await child.done.catch(() => {});
   });
-  const compose = await api.composes.submit({ blueprint: { name: 'base' }, imageType: 'qcow2' });
+  const compose = await api.composes.submit({
+    origin: { api: 'weldr' },
+    blueprint: { name: 'base' },
+    imageType: 'qcow2',
+  });
   await waitForState(api, compose.uuid, 'BUILDING').catch((e) => {
     throw new Error(`${e.message}; worker said: ${output}`);
   });
@@ -163,7 +167,11 @@ test('an outcome the database could not take when it came is stored at the next 
     holder?.child.kill('SIGKILL');
     await holder?.done.catch(() => {});
   });
-  const compose = await api.composes.submit({ blueprint: { name: 'base' }, imageType: 'qcow2' });
+  const compose = await api.composes.submit({
+    origin: { api: 'weldr' },
+    blueprint: { name: 'base' },
+    imageType: 'qcow2',
+  });
   await waitForState(api, compose.uuid, 'BUILDING');
   for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.match(String(errors[0]), /database is locked/);

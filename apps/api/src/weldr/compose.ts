@@ -36,7 +36,7 @@ import {
 } from '../compose-http.ts';
 import { ApiError, WeldrError } from '../errors.ts';
 import { bodyDepthError } from '../plugins/json-depth.ts';
-import { ComposeErrorCode, ComposePlanError } from '../services/composes.ts';
+import { ComposeErrorCode, ComposePlanError, type ComposeRequest } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import {
   doc,
@@ -309,7 +309,8 @@ export function composeRoutes(router: WeldrRouter, deps: AppDeps): void {
         url: optionalString(body.ostree?.url, 'ostree.url'),
       };
       const given = Object.entries(ostree).filter(([, v]) => v !== undefined);
-      const req = {
+      const req: ComposeRequest = {
+        origin: { api: 'weldr' },
         blueprint: stored.blueprint,
         imageType,
         arch,
