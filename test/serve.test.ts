@@ -1,6 +1,7 @@
 /**
- * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the socket's
- * and the token file's modes, tokens on TCP and none on the socket, Swagger UI, a second serve on
+ * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the sockets'
+ * and the token file's modes, tokens on TCP and none on the sockets, the Cloud API socket serving
+ * that API only, Swagger UI, a second serve on
  * the same state directory refused, `forge worker` joining it and leaving, a clean stop on SIGTERM
  * (its redis-server gone), and a restart after SIGKILL that replaces the redis-server the killed
  * one left behind.
@@ -23,7 +24,12 @@ describe('forge serve', { skip }, () => {
   let serve: Serve;
   before(async () => {
     dir = tempDir('forge-serve-');
-    serve = await startServe(join(dir.path, 'state'), ['--workers', '0']);
+    serve = await startServe(join(dir.path, 'state'), [
+      '--workers',
+      '0',
+      '--cloud-socket',
+      join(dir.path, 'cloudapi', 'api.socket'),
+    ]);
   });
   after(async () => {
     await serve?.stop();
@@ -49,6 +55,19 @@ describe('forge serve', { skip }, () => {
     assert.equal((await call({ url: serve.url }, 'GET', '/api/status')).status, 401);
     assert.equal((await call({ url: serve.url, token: 'wrong' }, 'GET', '/api/status')).status, 401);
     assert.equal((await call({ url: serve.url, token: serve.token }, 'GET', '/api/status')).status, 200);
+  });
+
+  it('--cloud-socket: a second socket, 0660, for the Cloud API only, without a token', async () => {
+    const cloud = join(dir.path, 'cloudapi', 'api.socket');
+    assert.match(serve.output(), new RegExp(`Cloud API on ${cloud} \\(unix socket, no token needed`));
+    assert.ok(statSync(cloud).isSocket());
+    assert.equal(statSync(cloud).mode & 0o777, 0o660);
+    const list = await call({ socket: cloud }, 'GET', '/api/image-builder-composer/v2/composes/');
+    assert.equal(list.status, 200, list.text());
+    assert.deepEqual(list.json(), []);
+    const weldr = await call({ socket: cloud }, 'GET', '/api/status');
+    assert.equal(weldr.status, 404);
+    assert.equal((weldr.json() as { kind: string }).kind, 'Error');
   });
 
   it('serves Swagger UI at /docs and the OpenAPI document', async () => {

@@ -12,6 +12,11 @@ export interface ApiConfig {
   artifactsDir: string;
   /** The unix socket (Weldr clients' way in, no token needed: file mode and group guard it). */
   socket?: { path: string; mode: number; group?: string };
+  /**
+   * A unix socket that serves the Cloud API only (composer-cli looks for one at
+   * /run/cloudapi/api.socket); trusted as `socket` is, guarded by its own mode and group.
+   */
+  cloudSocket?: { path: string; mode: number; group?: string };
   /** TCP listener; every request on it needs `Authorization: Bearer <token>`. */
   tcp?: { host: string; port: number };
   /**

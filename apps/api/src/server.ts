@@ -4,18 +4,25 @@
  * listener is a plain HTTP server that hands requests to the same router. Fastify's own server is
  * the unix socket's whenever there is one, and each connection it accepts is marked trusted there
  * (plugins/auth.ts); the TCP server's are never marked.
+ *
+ * The Cloud API's socket, when configured, is one more plain HTTP server, trusted as the unix
+ * socket is; it hands on only requests for the Cloud API's routes, as osbuild-composer's
+ * /run/cloudapi/api.socket serves only that API, and answers any other path with the Cloud API's
+ * 404 (a path with `.` or `..` segments among them, which could name another API's route).
  */
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { CLOUD_PREFIX, cloudError } from './cloud/plugin.ts';
 import type { ApiConfig } from './config.ts';
 import { ApiError } from './errors.ts';
 import { trustConnection } from './plugins/auth.ts';
 
 export interface Listening {
   socket?: string;
+  cloudSocket?: string;
   /** `http://host:port` of the TCP listener. */
   url?: string;
 }
@@ -30,13 +37,68 @@ export function groupId(group: string, groupFile = '/etc/group'): number {
   throw new ApiError(500, 'FORGE_ERR_CONFIG', `socket group '${group}' does not exist`);
 }
 
-function listenServer(server: Server, host: string, port: number): Promise<AddressInfo> {
+/** Resolves once `server` listens on the unix socket or TCP address given. */
+function listenServer(
+  server: Server,
+  where: { path: string } | { host: string; port: number },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(where, () => {
       server.off('error', reject);
-      resolve(server.address() as AddressInfo);
+      resolve();
     });
+  });
+}
+
+/** Makes room for a unix socket at `path`: its directory, and no stale socket file of a dead server. */
+function clearSocketPath(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+}
+
+/** Gives a listening unix socket its mode and group. */
+function guardSocket(socket: { path: string; mode: number; group?: string }): void {
+  chmodSync(socket.path, socket.mode);
+  if (socket.group !== undefined) chownSync(socket.path, -1, groupId(socket.group));
+}
+
+/** Whether `url` names a Cloud API route: under its prefix, with no `.` or `..` segment. */
+function isCloudUrl(url: string): boolean {
+  const path = url.split('?')[0] as string;
+  if (path !== CLOUD_PREFIX && !path.startsWith(`${CLOUD_PREFIX}/`)) return false;
+  return path.split('/').every((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return false;
+    }
+    return decoded !== '.' && decoded !== '..';
+  });
+}
+
+/** The Cloud API socket's server: Cloud API routes go to the app, everything else is a 404. */
+function cloudServer(app: FastifyInstance): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (isCloudUrl(req.url ?? '')) return app.routing(req, res);
+    const path = (req.url ?? '').split('?')[0];
+    const body = JSON.stringify(
+      cloudError(404, 'NotFound', `no route ${req.method} ${path} on the Cloud API socket`),
+    );
+    res.writeHead(404, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+}
+
+/** Closes `server` with the app (the hook must be added before the app listens). */
+function closeWithApp(app: FastifyInstance, server: Server): void {
+  app.addHook('onClose', async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 }
 
@@ -44,40 +106,45 @@ export async function listen(app: FastifyInstance, config: ApiConfig): Promise<L
   if (config.tcp && config.tokens === null) {
     throw new ApiError(500, 'FORGE_ERR_CONFIG', 'a TCP listener needs bearer tokens in the configuration');
   }
+  if (config.cloudSocket && config.cloudSocket.path === config.socket?.path) {
+    throw new ApiError(500, 'FORGE_ERR_CONFIG', 'the Cloud API socket needs a path of its own');
+  }
   const result: Listening = {};
   // Fastify listens once: with both listeners, TCP is a second server feeding the same router,
   // closed with the app (hooks must be added before the app listens).
   let extra: Server | undefined;
   if (config.socket && config.tcp) {
-    const server = createServer((req, res) => app.routing(req, res));
-    extra = server;
-    app.addHook('onClose', async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
+    extra = createServer((req, res) => app.routing(req, res));
+    closeWithApp(app, extra);
+  }
+  let cloud: Server | undefined;
+  if (config.cloudSocket) {
+    cloud = cloudServer(app);
+    cloud.prependListener('connection', trustConnection);
+    closeWithApp(app, cloud);
   }
   if (config.socket) {
-    const { path, mode, group } = config.socket;
-    mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+    clearSocketPath(config.socket.path);
     // First among the listeners, so the mark is there before the request parser sees a byte.
     app.server.prependListener('connection', trustConnection);
-    await app.listen({ path });
-    chmodSync(path, mode);
-    if (group !== undefined) chownSync(path, -1, groupId(group));
-    result.socket = path;
+    await app.listen({ path: config.socket.path });
+    guardSocket(config.socket);
+    result.socket = config.socket.path;
   }
   if (config.tcp) {
     const { host, port } = config.tcp;
-    let address: AddressInfo;
-    if (extra) {
-      address = await listenServer(extra, host, port);
-    } else {
-      await app.listen({ host, port });
-      address = app.server.address() as AddressInfo;
-    }
+    if (extra) await listenServer(extra, { host, port });
+    else await app.listen({ host, port });
+    const address = (extra ?? app.server).address() as AddressInfo;
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     result.url = `http://${shown}:${address.port}`;
+  }
+  if (cloud && config.cloudSocket) {
+    await app.ready(); // the router is complete once the app listens; without another listener, here
+    clearSocketPath(config.cloudSocket.path);
+    await listenServer(cloud, { path: config.cloudSocket.path });
+    guardSocket(config.cloudSocket);
+    result.cloudSocket = config.cloudSocket.path;
   }
   return result;
 }

@@ -37,10 +37,15 @@ export const serveCommand: Command = {
       metavar: 'PATH',
       help: 'unix socket (default STATE-DIR/api.socket, mode 0660)',
     },
+    'cloud-socket': {
+      type: 'string',
+      metavar: 'PATH',
+      help: "a second unix socket serving only the Cloud API, where composer-cli looks for it (/run/cloudapi/api.socket); mode 0660 and --socket-group as --socket's (default none)",
+    },
     'socket-group': {
       type: 'string',
       metavar: 'GROUP',
-      help: 'group owning the unix socket (a name in /etc/group, or a number); when the socket is in the state directory, that directory is made 0750 with this group so its members reach the socket',
+      help: 'group owning the unix sockets (a name in /etc/group, or a number); when a socket is in the state directory, that directory is made 0750 with this group so its members reach the socket',
     },
     listen: {
       type: 'string',
@@ -99,12 +104,15 @@ export const serveCommand: Command = {
     const logger = pino({ level: flag('log-level') ?? 'warn' }, pino.destination(2));
     const out = (line: string) => ctx.io.stdout.write(`forge serve: ${line}\n`);
     const socket = { path: flag('socket') ?? `${stateDir}/api.socket`, group: flag('socket-group') };
+    const cloudPath = flag('cloud-socket');
+    const cloudSocket =
+      cloudPath === undefined ? undefined : { path: cloudPath, group: flag('socket-group') };
 
     let service: Awaited<ReturnType<typeof startService>>;
     let tokens: ReturnType<typeof resolveTokens> | undefined;
     try {
       // The state directory is claimed before anything is read or written there (the token file).
-      const claim = await claimStateDir(stateDir, socket);
+      const claim = await claimStateDir(stateDir, cloudSocket ? [socket, cloudSocket] : [socket]);
       tokens = tcp ? resolveTokens(stateDir, given) : undefined;
       service = await startService({
         stateDir,
@@ -116,6 +124,7 @@ export const serveCommand: Command = {
             .filter(([, file]) => file !== undefined),
         ),
         socket,
+        ...(cloudSocket ? { cloudSocket } : {}),
         tcp,
         tokens: tokens?.tokens ?? [],
         workers,
@@ -145,6 +154,9 @@ export const serveCommand: Command = {
         : `Redis at ${maskRedisUrl(service.redisUrl)}`,
     );
     if (listening.socket) out(`listening on ${listening.socket} (unix socket, no token needed)`);
+    if (listening.cloudSocket) {
+      out(`Cloud API on ${listening.cloudSocket} (unix socket, no token needed; the Cloud API only)`);
+    }
     if (listening.url) {
       out(`listening on ${listening.url} (a bearer token is needed)`);
       if (tokens?.file) {

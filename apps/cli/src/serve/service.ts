@@ -47,6 +47,8 @@ export interface ServiceOptions {
   redisTls?: RedisTlsFiles;
   /** The unix socket (mode 0660 unless given); `null` for none. Default `<stateDir>/api.socket`. */
   socket?: { path: string; mode?: number; group?: string } | null;
+  /** A unix socket serving the Cloud API only (mode 0660 unless given); none by default. */
+  cloudSocket?: { path: string; mode?: number; group?: string };
   /** TCP listener; needs `tokens`. */
   tcp?: { host: string; port: number } | null;
   tokens: readonly string[] | null;
@@ -133,12 +135,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const socketPath =
     options.socket === null ? undefined : (options.socket?.path ?? join(stateDir, 'api.socket'));
   // Before anything else touches the directory; released last.
-  const claim =
-    options.claim ??
-    (await claimStateDir(
-      stateDir,
-      socketPath === undefined ? null : { path: socketPath, group: options.socket?.group },
-    ));
+  const unixSockets = [
+    ...(socketPath === undefined ? [] : [{ path: socketPath, group: options.socket?.group }]),
+    ...(options.cloudSocket ? [options.cloudSocket] : []),
+  ];
+  const claim = options.claim ?? (await claimStateDir(stateDir, unixSockets));
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => claim.release()];
   let closing: Promise<void> | undefined;
   // Once, in the reverse order of start-up; a second call waits for the first.
@@ -148,8 +149,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   try {
     // Another service with another state directory may listen on the same socket path.
-    if (socketPath !== undefined && (await socketAnswers(socketPath))) {
-      throw new ServiceError(`another forge serve is running: ${socketPath} answers`);
+    for (const { path } of unixSockets) {
+      if (await socketAnswers(path))
+        throw new ServiceError(`another forge serve is running: ${path} answers`);
     }
     let privateRedis: PrivateRedis | undefined;
     let redisUrl = options.redisUrl;
@@ -179,10 +181,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
             mode: options.socket?.mode ?? 0o660,
             ...(options.socket?.group !== undefined ? { group: options.socket.group } : {}),
           };
+    const { cloudSocket } = options;
     const config: ApiConfig = {
       stateDir,
       artifactsDir: join(stateDir, 'artifacts'),
       socket,
+      ...(cloudSocket ? { cloudSocket: { ...cloudSocket, mode: cloudSocket.mode ?? 0o660 } } : {}),
       tcp: options.tcp ?? undefined,
       tokens: options.tokens,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,

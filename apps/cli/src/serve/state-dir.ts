@@ -7,8 +7,8 @@
  *   however it dies. (The engine's store locks are held by a `flock … cat` child instead, which a
  *   Ctrl-C or a service manager's SIGTERM to the whole process group ends while the service is
  *   still stopping; apt's lock, reused here, keeps the descriptor in this process.)
- * - its own: the directory is 0700, or 0750 with the socket group when the unix socket lives in it
- *   and has a group, so that group can reach the socket; an existing directory is tightened, and so
+ * - its own: the directory is 0700, or 0750 with the socket group when a unix socket of the
+ *   service (the API's, the Cloud API's) lives in it and has a group, so that group can reach it; an existing directory is tightened, and so
  *   are the entries in it (no group or other bits) and everything under `artifacts/`. What the
  *   service writes there itself is made 0600/0700 (the database, tokens, artifacts); what apt and
  *   the worker make later keeps their modes, behind the directory's.
@@ -66,14 +66,14 @@ export function privateFile(path: string): string {
 }
 
 /**
- * Claims `stateDir` for one `forge serve`: checks the socket's group, makes and locks the directory,
+ * Claims `stateDir` for one `forge serve`: checks the sockets' group, makes and locks the directory,
  * tightens its modes. Throws a ServiceError when another service holds it.
  */
 export async function claimStateDir(
   stateDir: string,
-  socket?: { path: string; group?: string } | null,
+  sockets: readonly { path: string; group?: string }[] = [],
 ): Promise<StateDirClaim> {
-  const gid = socket?.group === undefined ? undefined : socketGroupId(socket.group);
+  for (const socket of sockets) if (socket.group !== undefined) socketGroupId(socket.group);
   const dir = resolve(stateDir);
   mkdirSync(dir, { recursive: true });
   const st = statSync(dir);
@@ -96,8 +96,9 @@ export async function claimStateDir(
     throw err;
   }
   try {
-    if (gid !== undefined && socket && dirname(resolve(socket.path)) === dir) {
-      chownSync(dir, -1, gid);
+    const inside = sockets.find((s) => s.group !== undefined && dirname(resolve(s.path)) === dir);
+    if (inside?.group !== undefined) {
+      chownSync(dir, -1, socketGroupId(inside.group));
       chmodSync(dir, 0o750);
     } else {
       chmodSync(dir, 0o700);
