@@ -8,7 +8,7 @@ import { lstat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { type PlannedPackage, planPackages } from '@debian-forge/composer';
 import { joinInside, ManifestError } from '@debian-forge/manifest';
-import type { Artifact, Compose, ComposeState, Store } from '@debian-forge/store';
+import type { Artifact, Compose, ComposeApi, ComposeState, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './app.ts';
 import type { ComposeServiceImpl } from './services/composes.ts';
@@ -23,9 +23,15 @@ export function imageOf(store: Store, compose: Compose): Artifact | undefined {
   return store.artifacts.list(compose.uuid)[0];
 }
 
-/** Every compose in `states` (all without), oldest first. */
+/**
+ * The APIs whose composes Weldr lists: all but the Cloud API's, which composer-cli lists from the
+ * Cloud API itself (as osbuild-composer's Weldr store never holds them), so none is listed twice.
+ */
+const WELDR_LISTS: readonly (ComposeApi | null)[] = ['weldr', 'forge', null];
+
+/** Every compose Weldr lists (WELDR_LISTS) in `states` (all without), oldest first. */
 export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
-  const filter = states ? { states } : {};
+  const filter = { apis: WELDR_LISTS, ...(states ? { states } : {}) };
   const { total } = store.composes.list({ ...filter, limit: 0 });
   return store.composes.list({ ...filter, limit: total }).items.reverse();
 }

@@ -278,11 +278,20 @@ test('a compose keeps the API that started it and a Cloud request; lists filter 
   assert.deepEqual(store.composes.get(cloud.uuid)?.request, request);
   assert.equal(weldr.request, null);
   assert.deepEqual(
-    store.composes.list({ api: 'cloud' }).items.map((c) => c.uuid),
+    store.composes.list({ apis: ['cloud'] }).items.map((c) => c.uuid),
     [cloud.uuid],
   );
-  assert.equal(store.composes.list({ api: 'weldr', states: ['PENDING'] }).total, 1);
-  assert.equal(store.composes.list({ api: 'forge' }).total, 0);
+  assert.equal(store.composes.list({ apis: ['weldr'], states: ['PENDING'] }).total, 1);
+  assert.equal(store.composes.list({ apis: ['forge'] }).total, 0);
+  assert.deepEqual(
+    store.composes.list({ apis: ['weldr', null] }).items.map((c) => c.uuid),
+    [weldr.uuid, plain.uuid],
+  );
+  assert.deepEqual(
+    store.composes.list({ apis: [null] }).items.map((c) => c.uuid),
+    [plain.uuid],
+  );
+  assert.equal(store.composes.list({ apis: [] }).total, 0);
 });
 
 test('logs append in order and read from a position', (t) => {

@@ -277,7 +277,7 @@ test('version 4 → 5: a stored compose has no API (only Weldr and the Forge API
   const c = store.composes.get('c1');
   assert.equal(c?.api, null);
   assert.equal(c?.request, null);
-  assert.equal(store.composes.list({ api: 'cloud' }).total, 0);
+  assert.equal(store.composes.list({ apis: ['cloud'] }).total, 0);
   const raw = new Database(path);
   t.after(() => raw.close());
   assert.throws(

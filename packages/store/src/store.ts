@@ -724,11 +724,15 @@ export function openStore(path: string, options: StoreOptions = {}) {
     },
     get: getCompose,
     /**
-     * Composes, newest first, optionally only those in `states`, of one blueprint or started by one
-     * API; `limit: 0` gives only the total.
+     * Composes, newest first, optionally only those in `states`, of one blueprint or started by
+     * one of `apis` (null: rows from before the store kept it); `limit: 0` gives only the total.
      */
     list(
-      filter: { states?: readonly ComposeState[]; blueprintName?: string; api?: ComposeApi } & Page = {},
+      filter: {
+        states?: readonly ComposeState[];
+        blueprintName?: string;
+        apis?: readonly (ComposeApi | null)[];
+      } & Page = {},
     ): Paged<Compose> {
       const { offset, limit } = page(filter);
       const where: string[] = [];
@@ -742,9 +746,15 @@ export function openStore(path: string, options: StoreOptions = {}) {
         where.push('blueprint_name = ?');
         args.push(filter.blueprintName);
       }
-      if (filter.api !== undefined) {
-        where.push('api = ?');
-        args.push(filter.api);
+      if (filter.apis !== undefined) {
+        const named = filter.apis.filter((a) => a !== null);
+        const either = [
+          ...(named.length > 0 ? [`api IN (${named.map(() => '?').join(', ')})`] : []),
+          ...(filter.apis.includes(null) ? ['api IS NULL'] : []),
+        ];
+        if (either.length === 0) return { items: [], total: 0, offset, limit };
+        where.push(`(${either.join(' OR ')})`);
+        args.push(...named);
       }
       const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
       const total = (db.prepare(`SELECT count(*) AS n FROM composes ${w}`).get(...args) as { n: number }).n;

@@ -100,6 +100,27 @@ function cloudClient(socket: string) {
   };
 }
 
+/**
+ * The ids `compose list` prints (cmd/composer-cli/compose/list.go): the Cloud list's, then Weldr's
+ * queue, finished and failed lists (weldr-client's ListComposes).
+ */
+async function listedIds(where: { socket?: string; cloudSocket?: string }): Promise<string[]> {
+  const cloud = await call(where.cloudSocket as string, 'GET', `${CLOUD_PREFIX}/composes/`);
+  const ids = (JSON.parse(cloud.body) as { id: string }[]).map((c) => c.id);
+  for (const [path, keys] of [
+    ['/api/v1/compose/queue', ['new', 'run']],
+    ['/api/v1/compose/finished', ['finished']],
+    ['/api/v1/compose/failed', ['failed']],
+  ] as const) {
+    const body = JSON.parse((await call(where.socket as string, 'GET', path)).body) as Record<
+      string,
+      { id: string }[]
+    >;
+    for (const key of keys) ids.push(...(body[key] ?? []).map((c) => c.id));
+  }
+  return ids;
+}
+
 /** composer-cli's StatusMap from the Cloud status to the Weldr one it prints. */
 const STATUS_MAP: Record<string, string> = { pending: 'RUNNING', success: 'FINISHED', failure: 'FAILED' };
 
@@ -199,6 +220,7 @@ test('composer-cli over the Cloud API socket: compose start FILE.toml TYPE, info
     [[id, 'success']],
     'an array of ComposeStatus',
   );
+  assert.deepEqual(await listedIds(where), [id], '`compose list` shows it once: Weldr does not list it');
 
   const image = await cli.download(id);
   assert.equal(image.status, 200);
@@ -247,6 +269,7 @@ test('composer-cli over the Cloud API socket: Weldr composes are not the Cloud A
   assert.equal((await cli.wait(weldrId)).error?.includes('job does not exist'), true);
   assert.equal((await cli.download(weldrId)).status, 404);
   assert.deepEqual(JSON.parse((await cli.list()).a.body), [], 'not in the Cloud list');
+  assert.deepEqual(await listedIds(where), [weldrId], '`compose list` shows it once, from Weldr');
   assert.ok(api.store.composes.get(weldrId), 'the Cloud delete left the Weldr compose alone');
 });
 

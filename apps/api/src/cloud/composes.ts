@@ -282,8 +282,8 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
     '/composes/',
     { schema: { tags, summary: 'The status of every compose the Cloud API started, by id' } },
     async () => {
-      const { total } = store.composes.list({ api: 'cloud', limit: 0 });
-      const { items } = store.composes.list({ api: 'cloud', limit: total });
+      const { total } = store.composes.list({ apis: ['cloud'], limit: 0 });
+      const { items } = store.composes.list({ apis: ['cloud'], limit: total });
       // An array, ordered by id, as composer answers it (composer-cli reads an array).
       return items.sort((a, b) => (a.uuid < b.uuid ? -1 : 1)).map(composeStatus);
     },
