@@ -163,16 +163,26 @@ const postCompose = (a: TestApi, body: unknown) =>
 async function refused(a: TestApi, body: unknown, id: string, details?: { path: string; message: RegExp }[]) {
   const res = await postCompose(a, body);
   assert.equal(res.statusCode, 400, res.body);
-  const err = res.json() as { id: string; reason: string; details?: { path: string; message: string }[] };
+  const err = res.json() as { id: string; reason: string; details?: string };
   assert.equal(err.id, id, res.body);
   if (details) {
+    const lines = problemLines(err.details);
     assert.deepEqual(
-      err.details?.map((d) => d.path),
+      lines.map((d) => d.path),
       details.map((d) => d.path),
     );
-    for (const [i, d] of details.entries()) assert.match(err.details?.[i]?.message ?? '', d.message);
+    for (const [i, d] of details.entries()) assert.match(lines[i]?.message ?? '', d.message);
   }
   return err;
+}
+
+/** The problems in a Cloud error's `details`, a line `PATH: MESSAGE` each (plugin.ts detailsText). */
+function problemLines(details: string | undefined): { path: string; message: string }[] {
+  assert.equal(typeof details, 'string', 'details are text, as composer-cli decodes them');
+  return (details as string).split('\n').map((line) => {
+    const at = line.indexOf(': ');
+    return { path: line.slice(0, at), message: line.slice(at + 2) };
+  });
 }
 
 const base = { distribution: 'debian-12', image_request: imageRequest };
@@ -237,7 +247,7 @@ test("Cloud compose requests: customizations become blueprint keys, checked and 
   assert.equal(dep.statusCode, 400, dep.body);
   assert.equal(dep.json().id, 'InvalidCustomization');
   assert.deepEqual(
-    dep.json().details.map((d: { path: string }) => d.path),
+    problemLines(dep.json().details).map((d) => d.path),
     ['.blueprint.packages[0].name'],
   );
 

@@ -310,6 +310,12 @@ test('composer-cli over the Cloud API socket: bad input gets the Cloud error it 
     /upload_options/,
   );
   await refused(compose({ upload_targets: [{ upload_options: {} }] }), 'BadRequest', /type/);
+  // A blueprint file the blueprint schema refuses: the problems are lines composer-cli prints.
+  const badFile = await cli.startCompose({ ...BLUEPRINT, packages: [{ name: 'Bad Name' }] }, 'qcow2');
+  assert.match(
+    badFile.error ?? '',
+    /^POST api\/image-builder-composer\/v2\/compose failed with status 400: .+\n\.blueprint\.packages\[0\]\.name: invalid Debian package name "Bad Name"/,
+  );
   assert.equal(api.store.composes.list().total, 0, 'refused requests store nothing');
 
   for (const bad of ['not-an-id', '..', '00000000-0000-0000-0000-00000000000g']) {

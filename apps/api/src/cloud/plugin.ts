@@ -10,6 +10,27 @@ import { cloudComposeRoutes } from './composes.ts';
 
 export const CLOUD_PREFIX = '/api/image-builder-composer/v2';
 
+/** `text` on one line: control characters (a newline in a user name a problem quotes) escaped. */
+const oneLine = (text: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is escaped
+  text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+
+/**
+ * An error's details as the Cloud API gives them: text, as composer does. composer-cli decodes
+ * `details` into a string and, on anything else, prints its decoding error instead of the reason;
+ * a list of problems (`{path, message}`, as a refused blueprint has) is one line `PATH: MESSAGE`
+ * each, so a problem's text cannot make a line of its own.
+ */
+export function detailsText(details: unknown): string {
+  if (typeof details === 'string') return details;
+  const isProblem = (d: unknown): d is { path: unknown; message: unknown } =>
+    typeof d === 'object' && d !== null && 'path' in d && 'message' in d;
+  if (Array.isArray(details) && details.every(isProblem)) {
+    return details.map((d) => oneLine(`${String(d.path)}: ${String(d.message)}`)).join('\n');
+  }
+  return JSON.stringify(details);
+}
+
 /** The Cloud API's error object. */
 export function cloudError(status: number, code: string, reason: string, details?: unknown) {
   return {
@@ -19,7 +40,7 @@ export function cloudError(status: number, code: string, reason: string, details
     code: `IMAGE-BUILDER-COMPOSER-${code}`,
     reason,
     operation_id: '',
-    ...(details === undefined ? {} : { details }),
+    ...(details === undefined ? {} : { details: detailsText(details) }),
     status,
   };
 }
