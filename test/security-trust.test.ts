@@ -468,16 +468,26 @@ describe('forge serve: the state directory is its own', { skip, timeout: 300_000
     serve = undefined;
   });
 
-  it('with --socket-group the directory is 0750 with that group, so its members reach the socket', async (t) => {
+  it('with --socket-group the directory is 0750 with that group, so its members reach the sockets', async (t) => {
     const group = someGroup();
     if (!group) {
       t.skip('no group other than root in /etc/group');
       return;
     }
-    serve = await startServe(state, ['--workers', '0', '--socket-group', group.name]);
+    const cloud = join(dir.path, 'cloudapi', 'api.socket');
+    serve = await startServe(state, [
+      '--workers',
+      '0',
+      '--socket-group',
+      group.name,
+      '--cloud-socket',
+      cloud,
+    ]);
     assertPrivate(0o750);
     assert.equal(statSync(state).gid, group.gid);
     assert.equal(statSync(serve.socket).gid, group.gid);
+    assert.equal(statSync(cloud).gid, group.gid, 'the Cloud API socket has the group too');
+    assert.equal(modeOf(cloud), 0o660);
     assert.equal(await serve.stop(), 0);
     serve = await startServe(state, ['--workers', '0']);
     assertPrivate(0o700);

@@ -317,7 +317,7 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
       try {
         await composeService(deps).delete(uuid);
       } catch (err) {
-        // Deleted or restarted meanwhile by another request.
+        // Deleted meanwhile by another request.
         if (err instanceof ApiError && err.code === ComposeErrorCode.NotFound) throw composeNotFound(uuid);
         throw err;
       }
@@ -331,7 +331,7 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
 
   app.get(
     '/composes/:id/metadata',
-    { schema: { tags, summary: "A compose's packages", params: idParams } },
+    { schema: { tags, summary: "A compose's request and packages", params: idParams } },
     async (request) => {
       const compose = composeOf(store, (request.params as { id: string }).id);
       return {
