@@ -160,13 +160,32 @@ describe('the API under fuzzing', { skip, timeout: 30 * 60_000 }, () => {
     }
     for (const id of ids) {
       stats.stored.composes++;
-      await get(`/api/image-builder-composer/v2/composes/${id}`);
+      // Weldr's and the Forge API's composes are not the Cloud API's.
+      await del('GET', `/api/image-builder-composer/v2/composes/${id}`, (a) => a.status === 404);
       await get(`/api/forge/v1/composes/${id}`);
       await del('DELETE', `/api/v1/compose/delete/${id}`, (a) => {
         const body = a.status === 200 ? (a.json() as { errors?: unknown[] }) : undefined;
         return body !== undefined && (body.errors ?? []).length === 0;
       });
     }
+    // The Cloud API lists its own composes: each is read, ended (Weldr's cancel) and deleted there.
+    const cloudList = async () => {
+      const a = await call(socket, 'GET', '/api/image-builder-composer/v2/composes/');
+      if (a.status !== 200)
+        problems.push(`GET the Cloud compose list: ${a.status} ${a.text().slice(0, 300)}`);
+      return a.status === 200 ? (a.json() as { id: string; status: string }[]) : [];
+    };
+    for (const c of await cloudList()) {
+      stats.stored.composes++;
+      await get(`/api/image-builder-composer/v2/composes/${c.id}`);
+      await get(`/api/image-builder-composer/v2/composes/${c.id}/metadata`);
+      if (c.status === 'pending') {
+        await del('DELETE', `/api/v1/compose/cancel/${c.id}`, (a) => a.status === 200 || a.status === 400);
+      }
+      await del('DELETE', `/api/image-builder-composer/v2/composes/${c.id}`, (a) => a.status === 200);
+    }
+    const cloudLeft = await cloudList();
+    if (cloudLeft.length) problems.push(`Cloud composes left after deleting each: ${cloudLeft.length}`);
     const queueAfter = await get('/api/v1/compose/queue');
     const finishedAfter = await get('/api/v1/compose/finished');
     const failedAfter = await get('/api/v1/compose/failed');
