@@ -42,4 +42,12 @@ export {
   releaseDeadEngines,
 } from './resources.ts';
 export { libdirRunner } from './runners.ts';
-export { type CacheSize, type DeadWork, ObjectStore, parseSize, removeDeadWork } from './store.ts';
+export {
+  type CacheSize,
+  DEFAULT_CACHE_MAX_SIZE,
+  type DeadWork,
+  ObjectStore,
+  parseSize,
+  recordMaximumSize,
+  removeDeadWork,
+} from './store.ts';

@@ -15,7 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { processStartTime } from './resources.ts';
-import { ObjectStore, parseSize, removeDeadWork } from './store.ts';
+import {
+  DEFAULT_CACHE_MAX_SIZE,
+  ObjectStore,
+  parseSize,
+  recordMaximumSize,
+  removeDeadWork,
+} from './store.ts';
 
 const root = process.getuid?.() === 0;
 
@@ -121,6 +127,96 @@ describe('object store', () => {
       assert.equal(readFileSync(join(dir, 'out3/image'), 'utf8'), 'kept');
       assert.ok(existsSync(join(read.tree, 'image')), 'the cache keeps its object');
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('records the bound an operator gives, and a default only where none is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const root = join(dir, 'store');
+      recordMaximumSize(root, DEFAULT_CACHE_MAX_SIZE, { keep: true });
+      const store = await ObjectStore.open(root);
+      assert.equal(store.maximumSize, 20 * 1024 ** 3);
+      recordMaximumSize(root, 'unlimited');
+      recordMaximumSize(root, DEFAULT_CACHE_MAX_SIZE, { keep: true });
+      assert.equal(store.maximumSize, 'unlimited');
+      assert.deepEqual(JSON.parse(readFileSync(join(root, 'cache.info'), 'utf8')), {
+        version: 1,
+        'maximum-size': 'unlimited',
+      });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps what a build found in the cache from eviction by another build until the build ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const root = join(dir, 'store');
+      const commit = async (store: ObjectStore, id: string) => {
+        const obj = store.newObject();
+        writeFileSync(join(obj.tree, 'f'), id);
+        assert.equal(await store.commit(obj, id), true);
+      };
+      const first = await ObjectStore.open(root);
+      first.maximumSize = 'unlimited';
+      await commit(first, 'a'.repeat(64));
+      await first.close();
+      const size = first.cacheSize();
+      // A build plans on the object (depsolve asks whether the store has it) and reads it later.
+      const planning = await ObjectStore.open(root);
+      assert.equal(await planning.contains('a'.repeat(64)), true);
+      // Meanwhile another build sharing the store commits with room for one object only.
+      const other = await ObjectStore.open(root);
+      other.maximumSize = size;
+      await commit(other, 'b'.repeat(64));
+      const read = await planning.get('a'.repeat(64));
+      assert.ok(read, 'still there for the build that planned on it');
+      assert.equal(readFileSync(join(read.tree, 'f'), 'utf8'), 'a'.repeat(64));
+      await planning.close();
+      // Once that build ended, it is the least recently used object, and goes first.
+      await commit(other, 'c'.repeat(64));
+      assert.equal(await other.isCached('a'.repeat(64)), false);
+      await other.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a miss, not an error, for an object evicted while it is being opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-store-'));
+    try {
+      const root = join(dir, 'store');
+      const writer = await ObjectStore.open(root);
+      const reader = await ObjectStore.open(root);
+      const ids = Array.from({ length: 16 }, (_, i) => i.toString(16).repeat(64));
+      const commit = async (id: string) => {
+        const obj = writer.newObject();
+        writeFileSync(join(obj.tree, 'f'), id);
+        return writer.commit(obj, id);
+      };
+      writer.maximumSize = 'unlimited';
+      await commit(ids[0] as string);
+      writer.maximumSize = writer.cacheSize(); // room for one: each commit evicts the one before
+      let committing = true;
+      const commits = (async () => {
+        for (const id of ids.slice(1)) assert.equal(await commit(id), true);
+        committing = false;
+      })();
+      // Reads race the commits and evictions; each is a hit or a miss, never a failed lock.
+      const seen = { hit: 0, miss: 0 };
+      while (committing) {
+        for (const id of ids) seen[(await reader.isCached(id)) ? 'hit' : 'miss']++;
+        await new Promise((done) => setImmediate(done));
+      }
+      await commits;
+      assert.ok(seen.hit > 0 && seen.miss > 0, JSON.stringify(seen));
+      assert.equal(writer.cacheSize() > 0, true);
+      await reader.close();
+      await writer.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,8 +15,10 @@
  * commits them. A commit copies the object to the write area and renames it into `objects/`, so a
  * reader never sees half an object; if the name exists already the copy is dropped (same id, same
  * content). Readers hold a shared lock on `object.lock` while they read; eviction takes it
- * exclusively without waiting, so an object in use is never evicted. The cache is bounded by
- * `maximum-size` (default 0: nothing is cached, as OSBuild), evicting least recently used objects.
+ * exclusively without waiting, so an object in use is never evicted. A build holds every cached
+ * object it found until it ends, so what it planned on (`depsolve`) is still there when it reads
+ * it, though other builds sharing the store evict. The cache is bounded by `maximum-size` (default
+ * 0: nothing is cached, as OSBuild), evicting least recently used objects.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -28,6 +30,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -56,6 +59,25 @@ export function parseSize(text: string): CacheSize {
     TiB: 1024 ** 4,
   };
   return Number(m[1]) * (m[2] ? (units[m[2]] as number) : 1);
+}
+
+/**
+ * The bound of a store that records none, where this project keeps layers (`forge compose`, the
+ * service's workers); OSBuild's own default, 0, would cache nothing.
+ */
+export const DEFAULT_CACHE_MAX_SIZE: CacheSize = 20 * 1024 ** 3;
+
+/**
+ * Records the cache bound of the store at `root` in its `cache.info`, as `--cache-max-size` does;
+ * with `keep`, only when the store records none yet (the bound an operator set stays).
+ */
+export function recordMaximumSize(root: string, size: CacheSize, opts: { keep?: boolean } = {}): void {
+  const info = join(root, 'cache.info');
+  if (opts.keep && existsSync(info)) return;
+  mkdirSync(root, { recursive: true });
+  const tmp = join(root, `cache.info.${randomUUID()}`);
+  writeFileSync(tmp, JSON.stringify({ version: 1, 'maximum-size': size }));
+  renameSync(tmp, info);
 }
 
 /** An object being built: a directory with `tree/` and `meta/`, not yet in the cache. */
@@ -128,7 +150,8 @@ export type TreeObject = Pick<StoredObject, 'path' | 'tree' | 'metaDir'>;
 export class ObjectStore {
   readonly root: string;
   readonly #floating = new Map<string, WorkObject>();
-  readonly #held: HeldLock[] = [];
+  /** Cached objects this run found, each locked against eviction until `close()`. */
+  readonly #pinned = new Map<string, StoredObject>();
   readonly #work: string[] = [];
 
   private constructor(root: string) {
@@ -174,9 +197,7 @@ export class ObjectStore {
   }
 
   set maximumSize(size: CacheSize) {
-    const tmp = join(this.root, `cache.info.${randomUUID()}`);
-    writeFileSync(tmp, JSON.stringify({ version: 1, 'maximum-size': size }));
-    renameSync(tmp, join(this.root, 'cache.info'));
+    recordMaximumSize(this.root, size);
   }
 
   /** A new temporary directory in the store, removed by `close()` if still there. */
@@ -199,14 +220,13 @@ export class ObjectStore {
     this.#floating.set(id, obj);
   }
 
-  /** Whether `id` is available: built in this run, or in the cache and not being evicted. */
+  /**
+   * Whether `id` is available: built in this run, or in the cache and not being evicted. A cached
+   * object found stays locked against eviction until `close()`: what a build planned on is there
+   * when it reads it, whatever other builds sharing the store evict meanwhile.
+   */
   async contains(id: string | null): Promise<boolean> {
-    if (!id) return false;
-    if (this.#floating.has(id)) return true;
-    const obj = await this.#open(id);
-    if (!obj) return false;
-    await obj.release();
-    return true;
+    return id ? (await this.get(id)) !== undefined : false;
   }
 
   /** Whether the cache (not this run's floating objects) holds `id`. */
@@ -219,39 +239,45 @@ export class ObjectStore {
 
   /**
    * The object with this id for reading, or undefined. A cached object stays locked against
-   * eviction until `close()` (or its own `release()`).
+   * eviction until `close()`.
    */
   async get(id: string): Promise<TreeObject | undefined> {
-    const floating = this.#floating.get(id);
-    if (floating) return floating;
+    const found = this.#floating.get(id) ?? this.#pinned.get(id);
+    if (found) return found;
     const obj = await this.#open(id);
-    if (!obj) return undefined;
-    this.#held.push({ release: () => obj.release() });
+    if (obj) this.#pinned.set(id, obj);
     return obj;
   }
 
   async #open(id: string): Promise<StoredObject | undefined> {
     const dir = join(this.root, 'objects', id);
-    if (!existsSync(join(dir, 'data', 'tree'))) return undefined;
-    const held = await tryLock(join(dir, 'object.lock'), 'shared');
+    const lockFile = join(dir, 'object.lock');
+    const seen = inode(lockFile);
+    if (seen === undefined || !existsSync(join(dir, 'data', 'tree'))) return undefined;
+    let held: HeldLock | undefined;
+    try {
+      held = await tryLock(lockFile, 'shared');
+    } catch (err) {
+      // Evicted between the look and the lock: flock found no directory to open the file in.
+      if (inode(lockFile) !== seen) return undefined;
+      throw err;
+    }
     if (!held) return undefined;
-    if (!existsSync(join(dir, 'data', 'tree'))) {
+    // The lock is on the file flock opened. Eviction renames the whole object away, never back; if
+    // it did so before the lock was taken (and a build committed the id anew), the path names
+    // another file now, and this lock would guard nothing.
+    if (inode(lockFile) !== seen) {
       await held.release();
       return undefined;
     }
+    const lockHeld = held;
     const now = new Date();
     try {
-      utimesSync(join(dir, 'object.lock'), now, now);
+      utimesSync(lockFile, now, now);
     } catch {
       // the access time is only a hint for eviction
     }
-    return {
-      id,
-      path: join(dir, 'data'),
-      tree: join(dir, 'data', 'tree'),
-      metaDir: join(dir, 'data', 'meta'),
-      release: () => held.release(),
-    };
+    return storedObject(id, dir, () => lockHeld.release());
   }
 
   /** Copies `base` (tree and metadata) into `obj`, as `cp -a --reflink=auto`. */
@@ -318,7 +344,11 @@ export class ObjectStore {
     } finally {
       await storeLock.release();
     }
-    if (reading) this.#held.push(reading);
+    if (reading)
+      this.#pinned.set(
+        id,
+        storedObject(id, final, () => reading.release()),
+      );
     return true;
   }
 
@@ -404,11 +434,26 @@ export class ObjectStore {
    * never crosses into another file system, so a mount left behind by a failure is not emptied.
    */
   async close(): Promise<void> {
-    for (const h of this.#held.splice(0)) await h.release();
+    for (const obj of this.#pinned.values()) await obj.release();
+    this.#pinned.clear();
     this.#floating.clear();
     for (const dir of this.#work.splice(0)) {
       await removeTree(dir);
     }
+  }
+}
+
+function storedObject(id: string, dir: string, release: () => Promise<void>): StoredObject {
+  const path = join(dir, 'data');
+  return { id, path, tree: join(path, 'tree'), metaDir: join(path, 'meta'), release };
+}
+
+/** The inode number of `path`, or undefined when there is nothing there. */
+function inode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
   }
 }
 

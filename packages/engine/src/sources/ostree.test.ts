@@ -92,6 +92,21 @@ describe('source org.osbuild.ostree', { skip: !hasOstree && 'ostree is not insta
     assert.equal(served.requests.length, before);
   });
 
+  it('pulls for several builds sharing the store at once, each through a remote of its own', async () => {
+    // Each pull adds and deletes a remote in the one repository's config; none may lose another's.
+    const url = `${served.url}/repo`;
+    const pulls = await Promise.all(
+      [plain, signed, local, plain, signed, local].map((commit) =>
+        fetch('shared', {
+          [commit]: { remote: { url: commit === local ? pathToFileURL(join(work, 'local')).href : url } },
+        }),
+      ),
+    );
+    for (const r of pulls) assert.equal(r?.success, true, JSON.stringify(r?.items));
+    assert.equal(ostree(cache('shared'), 'cat', signed, '/usr/etc/motd'), 'signed');
+    assert.equal(ostree(cache('shared'), 'remote', 'list'), '');
+  });
+
   it('takes the objects from contenturl and only the metadata from url', async () => {
     // The url's repository has nothing but its config.
     mkdirSync(join(work, 'meta/repo'), { recursive: true });

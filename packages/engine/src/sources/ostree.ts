@@ -11,12 +11,17 @@
  * `OSBUILD_SOURCES_OSTREE_PROXY` sets a proxy, and the secrets provider `org.osbuild.mtls` takes
  * the client key, certificate and CA from `OSBUILD_SOURCES_OSTREE_SSL_CLIENT_KEY`, `…_CLIENT_CERT`
  * and `…_CA_CERT`.
+ *
+ * Builds sharing a store share the repository. `ostree remote add|delete` and `ostree config`
+ * rewrite its whole config file from what they read, so two at once lose one's change (a remote
+ * gone before its pull): each such change holds `config.lock` beside the repository.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { run } from '../exec.ts';
+import { lock } from '../lock.ts';
 import { type FetchOne, withRetries } from './common.ts';
 
 export const OSTREE_CONTENT_TYPE = 'org.osbuild.ostree';
@@ -71,8 +76,20 @@ function remoteSettings(remote: Remote): string[] {
 /** Creates the archive repository of the source cache if it is not there yet. */
 export async function initOstreeCache(dir: string): Promise<void> {
   const repo = join(dir, 'repo');
-  if (!existsSync(join(repo, 'config'))) await run(['ostree', 'init', '--mode=archive', `--repo=${repo}`]);
-  await run(['ostree', 'config', `--repo=${repo}`, 'set', 'repo.locking', 'true']);
+  await changingConfig(dir, async () => {
+    if (!existsSync(join(repo, 'config'))) await run(['ostree', 'init', '--mode=archive', `--repo=${repo}`]);
+    await run(['ostree', 'config', `--repo=${repo}`, 'set', 'repo.locking', 'true']);
+  });
+}
+
+/** Runs `change` of the repository's config while no other build sharing the store changes it. */
+async function changingConfig<T>(dir: string, change: () => Promise<T>): Promise<T> {
+  const held = await lock(join(dir, 'config.lock'), 'exclusive');
+  try {
+    return await change();
+  } finally {
+    await held.release();
+  }
 }
 
 /** Whether the cache holds the whole commit (a pull that was cut leaves it partial). */
@@ -89,17 +106,19 @@ export const fetchOstree: FetchOne = async (commit, desc, ctx) => {
   if (typeof remote === 'string') return remote;
   const repo = join(ctx.dir, 'repo');
   const name = `forge-${randomBytes(8).toString('hex')}`;
-  await run([
-    'ostree',
-    'remote',
-    'add',
-    `--repo=${repo}`,
-    ...(remote.gpgkeys.length === 0 ? ['--no-gpg-verify'] : []),
-    ...(remote.contenturl ? [`--contenturl=${remote.contenturl}`] : []),
-    ...remoteSettings(remote),
-    name,
-    remote.url,
-  ]);
+  await changingConfig(ctx.dir, () =>
+    run([
+      'ostree',
+      'remote',
+      'add',
+      `--repo=${repo}`,
+      ...(remote.gpgkeys.length === 0 ? ['--no-gpg-verify'] : []),
+      ...(remote.contenturl ? [`--contenturl=${remote.contenturl}`] : []),
+      ...remoteSettings(remote),
+      name,
+      remote.url,
+    ]),
+  );
   try {
     for (const key of remote.gpgkeys) {
       await run(['ostree', 'remote', 'gpg-import', `--repo=${repo}`, '--stdin', name], { input: key });
@@ -120,6 +139,6 @@ export const fetchOstree: FetchOne = async (commit, desc, ctx) => {
     }
     return undefined;
   } finally {
-    await run(['ostree', 'remote', 'delete', `--repo=${repo}`, name]);
+    await changingConfig(ctx.dir, () => run(['ostree', 'remote', 'delete', `--repo=${repo}`, name]));
   }
 };
