@@ -4,7 +4,8 @@
  * as TOML over the unix socket (composer-cli's way), a qcow2 compose started and followed over TCP
  * with the token through the Forge API's event stream until it ends, Weldr's status FINISHED, the
  * image downloaded from /api/v0/compose/image and its sha256 checked against the compose's artifact
- * in the Forge API. The image itself is booted by test/compose-qcow2.test.ts.
+ * in the Forge API. The image itself is booted by test/compose-qcow2.test.ts. The same blueprint
+ * composed again comes from the worker's store: no package stage (debootstrap, apt) runs.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -73,18 +74,12 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
     dir.cleanup();
   });
 
-  it('builds blueprints/server.toml as qcow2 and serves the image with the sha256 the API recorded', async () => {
+  /**
+   * Starts a qcow2 compose of the blueprint `server` over TCP and follows its event stream (which
+   * starts with the compose's current state and ends after its end state) until it ends.
+   */
+  const composeServer = async () => {
     const tcp = { url: serve.url, token: serve.token };
-    const pushed = await call(
-      { socket: serve.socket },
-      'POST',
-      '/api/v0/blueprints/new',
-      readFileSync(join(REPO, 'blueprints/server.toml')),
-      { 'content-type': 'text/x-toml' },
-    );
-    assert.equal(pushed.status, 200, pushed.text());
-    assert.deepEqual(pushed.json(), { status: true });
-
     const started = await call(
       tcp,
       'POST',
@@ -100,8 +95,6 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
     assert.equal(started.status, 200, started.text());
     const id = (started.json() as { build_id: string }).build_id;
     assert.match(id, /^[0-9a-f-]{36}$/);
-
-    // The stream of one compose starts with its current state and ends after its end state.
     const events = await followEvents(tcp, `/api/forge/v1/events?compose=${id}`);
     const states = events
       .filter((e) => e.event === 'state')
@@ -114,6 +107,21 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
       'COMPLETED',
       `states ${states.join(' → ')}; log:\n${logs.slice(-30).join('\n')}`,
     );
+    return { tcp, id, events, states, logs };
+  };
+
+  it('builds blueprints/server.toml as qcow2 and serves the image with the sha256 the API recorded', async () => {
+    const pushed = await call(
+      { socket: serve.socket },
+      'POST',
+      '/api/v0/blueprints/new',
+      readFileSync(join(REPO, 'blueprints/server.toml')),
+      { 'content-type': 'text/x-toml' },
+    );
+    assert.equal(pushed.status, 200, pushed.text());
+    assert.deepEqual(pushed.json(), { status: true });
+
+    const { tcp, id, events, states } = await composeServer();
     assert.ok(states.includes('BUILDING'), states.join(' → '));
     assert.ok(
       events.some((e) => e.event === 'progress'),
@@ -145,7 +153,30 @@ describe('the service end to end: blueprint, qcow2 compose, events, image', {
     assert.equal(image.sha256, artifact.sha256);
     assert.equal(image.head.toString('latin1'), 'QFI\xfb', 'a qcow2 file');
     assert.ok(artifact.size > 64 * 1024 * 1024, `a bootable server image is not ${artifact.size} bytes`);
+  });
 
+  it('composes the same blueprint again from the store: no package stage runs', async () => {
+    // The worker's store has the bound forge compose gives one (none given, none recorded before).
+    const info = JSON.parse(readFileSync(join(serve.stateDir, 'store/cache.info'), 'utf8'));
+    assert.deepEqual(info, { version: 1, 'maximum-size': 20 * 1024 ** 3 });
+    const begun = Date.now();
+    const { logs } = await composeServer();
+    const seconds = (Date.now() - begun) / 1000;
+    // The worker logs each stage it starts as "pipeline P: stage n of m (TYPE)".
+    const ran = logs.flatMap(
+      (l) => /^pipeline (\S+): stage \d+ of \d+ \((\S+)\)$/.exec(l)?.slice(1, 3).join(' ') ?? [],
+    );
+    assert.ok(ran.length > 0, `the image is assembled again, so some stage ran; log:\n${logs.join('\n')}`);
+    const packageStages = ran.filter((r) => / org\.osbuild\.(debootstrap|apt)$/.test(r));
+    assert.deepEqual(packageStages, [], `stages run:\n${ran.join('\n')}`);
+    assert.ok(
+      !ran.some((r) => r.startsWith('os ')),
+      `the os pipeline came from the store:\n${ran.join('\n')}`,
+    );
+    console.log(`# the second compose took ${seconds.toFixed(1)} s; stages run: ${ran.join(', ')}`);
+  });
+
+  it('stops on SIGTERM', async () => {
     assert.equal(await serve.stop('SIGTERM'), 0, serve.output().slice(-4000));
   });
 });

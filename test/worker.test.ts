@@ -73,7 +73,12 @@ test('a worker builds a manifest, reports stage n of m and log lines, and upload
     );
   }
   assert.deepEqual(jobDirectories(join(dir.path, 'worker')), [], 'the job directory is removed');
-  assert.ok(readdirSync(join(dir.path, 'worker/store')).length > 0, 'the shared store is used');
+  assert.ok(readdirSync(join(dir.path, 'worker/store')).includes('objects'), 'the shared store is used');
+  // Bounded as forge compose bounds its store: none given, none recorded before.
+  assert.deepEqual(JSON.parse(readFileSync(join(dir.path, 'worker/store/cache.info'), 'utf8')), {
+    version: 1,
+    'maximum-size': 20 * 1024 ** 3,
+  });
 });
 
 test('over TCP with a bearer token; a failing stage fails the compose with its output; a wrong token gets no plan', {
@@ -126,5 +131,6 @@ test('over TCP with a bearer token; a failing stage fails the compose with its o
   assert.equal(why.code, 'FORGE_ERR_PLAN_REFUSED');
   assert.match(why.message, /401 Unauthorized/);
   assert.deepEqual(api.store.artifacts.list(refused.uuid), []);
-  assert.deepEqual(readdirSync(join(dir.path, 'bad/store')), [], 'forge build never ran');
+  // The store holds the bound the worker recorded at its start, and nothing a build writes.
+  assert.deepEqual(readdirSync(join(dir.path, 'bad/store')), ['cache.info'], 'forge build never ran');
 });

@@ -24,7 +24,6 @@ export interface BuildRunOptions {
   exports: string[];
   checkpoints?: string[];
   libdir?: string;
-  cacheMaxSize?: string;
   signal: AbortSignal;
   onEvent(event: BuildEvent): void;
   /** Between SIGTERM and SIGKILL on cancel; default 3000 ms. */
@@ -55,7 +54,6 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
     ...opts.exports.flatMap((name) => ['--export', name]),
     ...(opts.checkpoints ?? []).flatMap((pattern) => ['--checkpoint', pattern]),
     ...(opts.libdir ? ['--libdir', opts.libdir] : []),
-    ...(opts.cacheMaxSize ? ['--cache-max-size', opts.cacheMaxSize] : []),
   ];
   const child = startGroup(argv, { extraOutputs: 1, parentDeathSignal: 'SIGTERM' });
   const monitor = new MonitorStream(opts.onEvent);

@@ -60,4 +60,15 @@ test('missing or bad settings are FORGE_ERR_CONFIG errors that say which', () =>
     { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/s', FORGE_WORKER_CPUS: 'many' },
     /FORGE_WORKER_CPUS/,
   );
+  fails(
+    { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/s', FORGE_CACHE_MAX_SIZE: '20 GiBs' },
+    /FORGE_CACHE_MAX_SIZE: invalid size value: '20 GiBs'/,
+  );
+});
+
+test("the store's bound is parsed as OSBuild's --cache-max-size; unset, the worker keeps its default", () => {
+  const env = { REDIS_URL: 'redis://a.invalid', FORGE_API_SOCKET: '/s' };
+  assert.equal(workerOptionsFromEnv({ ...env, FORGE_CACHE_MAX_SIZE: '2 GiB' }).cacheMaxSize, 2 * 1024 ** 3);
+  assert.equal(workerOptionsFromEnv({ ...env, FORGE_CACHE_MAX_SIZE: 'unlimited' }).cacheMaxSize, 'unlimited');
+  assert.equal(workerOptionsFromEnv(env).cacheMaxSize, undefined);
 });

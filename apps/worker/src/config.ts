@@ -12,10 +12,12 @@
  *   FORGE_WORKER_CPUS, FORGE_WORKER_MEMORY_MIB, FORGE_WORKER_DISK_GIB   what it offers (default: the machine)
  *   FORGE_WORKER_JOBS         builds at the same time (default 1)
  *   FORGE_LIBDIR              stages and runners (default forge's)
- *   FORGE_CACHE_MAX_SIZE      bound of the object store, as forge build --cache-max-size
+ *   FORGE_CACHE_MAX_SIZE      bound of the object store, as forge build --cache-max-size (default
+ *                             what the store records, else 20 GiB)
  *   FORGE_QUEUE_PREFIX, FORGE_QUEUE_NAME   where the queue is in Redis (defaults forge, jobs)
  * Values given by the caller (command-line flags) win over the environment.
  */
+import { parseSize } from '@debian-forge/engine';
 import { z } from 'zod';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import type { WorkerOptions } from './worker.ts';
@@ -27,6 +29,14 @@ const positive = z
   .regex(/^[1-9]\d*$/, 'a whole number above 0')
   .transform(Number);
 const text = z.string().min(1);
+const size = z.string().transform((v, ctx) => {
+  try {
+    return parseSize(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message, input: v });
+    return z.NEVER;
+  }
+});
 
 const envSchema = z.object({
   REDIS_URL: text.optional(),
@@ -43,7 +53,7 @@ const envSchema = z.object({
   FORGE_WORKER_DISK_GIB: positive.optional(),
   FORGE_WORKER_JOBS: positive.optional(),
   FORGE_LIBDIR: text.optional(),
-  FORGE_CACHE_MAX_SIZE: text.optional(),
+  FORGE_CACHE_MAX_SIZE: size.optional(),
   FORGE_QUEUE_PREFIX: text.optional(),
   FORGE_QUEUE_NAME: text.optional(),
 });

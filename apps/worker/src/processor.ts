@@ -25,7 +25,6 @@ export interface BuildProcessorOptions {
   workDir: string;
   rundir: string;
   libdir?: string;
-  cacheMaxSize?: string;
   api: ApiTarget;
   logger: Logger;
   terminateGraceMs?: number;
@@ -117,7 +116,6 @@ export function buildProcessor(opts: BuildProcessorOptions) {
         exports: plan.exports,
         checkpoints: plan.checkpoints,
         libdir: opts.libdir,
-        cacheMaxSize: opts.cacheMaxSize,
         signal: ctx.signal,
         onEvent: report.event,
         terminateGraceMs: opts.terminateGraceMs,

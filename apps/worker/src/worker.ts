@@ -1,7 +1,8 @@
 /**
  * `startWorker`: a ForgeWorker (packages/queue) whose build processor runs `forge build` (see
  * processor.ts), with its state in one directory:
- *   <stateDir>/store  the object store, shared by every job of this worker (sources, cached trees)
+ *   <stateDir>/store  the object store, shared by every job of this worker (sources, cached trees),
+ *                     bounded (`cacheMaxSize`), least recently used objects evicted first
  *   <stateDir>/work/<pid>-<start time>   this process's job directories (manifest, exported tree),
  *                     each removed after its job
  *   <stateDir>/run    the engine's records of loop devices and mounts (--rundir)
@@ -15,10 +16,13 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  type CacheSize,
+  DEFAULT_CACHE_MAX_SIZE,
   type DeadWork,
   ownStartTime,
   processAlive,
   processIdentity,
+  recordMaximumSize,
   releaseDeadEngines,
   removeDeadWork,
 } from '@debian-forge/engine';
@@ -58,8 +62,12 @@ export interface WorkerOptions {
   maxJobs?: number;
   /** Stages and runners (forge build --libdir); default the one forge finds. */
   libdir?: string;
-  /** Bound of the object store (forge build --cache-max-size). */
-  cacheMaxSize?: string;
+  /**
+   * Bound of the object store, recorded in it at start (as forge build --cache-max-size); without
+   * it, what the store records, else DEFAULT_CACHE_MAX_SIZE: the service keeps the package layers
+   * its plans checkpoint, as `forge compose` does.
+   */
+  cacheMaxSize?: CacheSize;
   /** How to run `forge`; default DEFAULT_FORGE_COMMAND. */
   forgeCommand?: string[];
   logger?: Logger;
@@ -104,6 +112,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workDir = join(workRoot, `${process.pid}-${ownStartTime()}`);
   const rundir = join(stateDir, 'run');
   await Promise.all([storeDir, workDir, rundir].map((d) => mkdir(d, { recursive: true })));
+  if (options.cacheMaxSize !== undefined) recordMaximumSize(storeDir, options.cacheMaxSize);
+  else recordMaximumSize(storeDir, DEFAULT_CACHE_MAX_SIZE, { keep: true });
   await releaseDeadEngines(rundir, { log: (line) => logger.info(line) });
   const left = await removeDeadWork(storeDir);
   if (left.removed.length > 0) logger.info(deadWorkLine(storeDir, left));
@@ -137,7 +147,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         workDir,
         rundir,
         libdir: options.libdir,
-        cacheMaxSize: options.cacheMaxSize,
         api: options.api,
         logger,
         terminateGraceMs: options.terminateGraceMs,

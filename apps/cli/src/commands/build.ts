@@ -7,7 +7,6 @@ import {
   jsonResult,
   makeMonitor,
   markCheckpoints,
-  parseSize,
 } from '@debian-forge/engine';
 import {
   checkName,
@@ -23,6 +22,7 @@ import {
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
 import { manifestFlags, manifestPath, osReleaseText, readManifest } from '../manifest-input.ts';
+import { parseCacheSize } from '../serve/options.ts';
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
@@ -140,7 +140,9 @@ export const buildCommand: Command = {
     const monitorFd = integerFlag(ctx, 'monitor-fd') ?? 1;
     const storeDir = resolve(String(ctx.flags.store ?? ctx.flags.cache ?? '.osbuild'));
     const cacheMaxSize =
-      typeof ctx.flags['cache-max-size'] === 'string' ? sizeFlag(ctx.flags['cache-max-size']) : undefined;
+      typeof ctx.flags['cache-max-size'] === 'string'
+        ? parseCacheSize('cache-max-size', ctx.flags['cache-max-size'])
+        : undefined;
 
     // Interrupted: exit 130 at once. bwrap dies with us, and the next build releases the loop
     // devices and mounts this one recorded and removes its work directories.
@@ -204,12 +206,4 @@ function integerFlag(ctx: CommandContext, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, not '${raw}'`);
   return n;
-}
-
-function sizeFlag(raw: string) {
-  try {
-    return parseSize(raw);
-  } catch (err) {
-    throw new UsageError(`--cache-max-size: ${(err as Error).message}`);
-  }
 }

@@ -1,7 +1,13 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { planPackages } from '@debian-forge/composer';
-import { buildManifest, EngineError, EngineIndex, makeMonitor, parseSize } from '@debian-forge/engine';
+import {
+  buildManifest,
+  DEFAULT_CACHE_MAX_SIZE,
+  EngineError,
+  EngineIndex,
+  makeMonitor,
+} from '@debian-forge/engine';
 import {
   hostRunnerName,
   LibdirIndex,
@@ -13,6 +19,7 @@ import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, UsageError } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
 import { osReleaseText } from '../manifest-input.ts';
+import { parseCacheSize } from '../serve/options.ts';
 
 /** The commit id and ref that org.osbuild.ostree.commit reported, when the build made a commit. */
 function ostreeCommitOf(
@@ -81,8 +88,8 @@ export const composeCommand: Command = {
         index: index.libdir,
         exports: plan.exports,
         checkpoints: plan.checkpoints,
-        cacheMaxSize: typeof sizeFlag === 'string' ? parseSize(sizeFlag) : undefined,
-        defaultCacheMaxSize: parseSize('20 GiB'),
+        cacheMaxSize: typeof sizeFlag === 'string' ? parseCacheSize('cache-max-size', sizeFlag) : undefined,
+        defaultCacheMaxSize: DEFAULT_CACHE_MAX_SIZE,
         outputDirectory: exportDir,
         hostRunner: hostRunnerName(osReleaseText()),
         monitor: (total) =>

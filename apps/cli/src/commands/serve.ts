@@ -7,6 +7,7 @@ import { stateDirOf } from '../compose-request.ts';
 import { ServiceError } from '../serve/errors.ts';
 import {
   DEFAULT_LISTEN,
+  parseCacheSize,
   parseCount,
   parseListen,
   parseSeconds,
@@ -77,6 +78,11 @@ export const serveCommand: Command = {
       metavar: 'SIZE',
       help: `the largest image a compose may ask for, in bytes or e.g. '1 TiB'; larger sizes are refused with a 400 (default ${DEFAULT_MAX_IMAGE_SIZE / 1024 ** 3} GiB: a build job asks a worker for twice the image size in free disk)`,
     },
+    'cache-max-size': {
+      type: 'string',
+      metavar: 'SIZE',
+      help: "bound of the workers' object store (STATE-DIR/store, shared with forge compose), as forge build --cache-max-size: bytes, N GiB …, or unlimited; least recently used layers go first (default what the store records, else 20 GiB)",
+    },
     redis: {
       type: 'string',
       metavar: 'URL',
@@ -97,6 +103,8 @@ export const serveCommand: Command = {
     const planWaitSeconds = planWait === undefined ? undefined : parseSeconds('plan-wait', planWait);
     const maxSize = flag('max-image-size');
     const maxImageSize = maxSize === undefined ? undefined : parseSize('max-image-size', maxSize);
+    const cacheSize = flag('cache-max-size');
+    const cacheMaxSize = cacheSize === undefined ? undefined : parseCacheSize('cache-max-size', cacheSize);
     const given = [
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
@@ -131,6 +139,7 @@ export const serveCommand: Command = {
         drain: ctx.flags.drain === true,
         ...(planWaitSeconds === undefined ? {} : { planWaitSeconds }),
         ...(maxImageSize === undefined ? {} : { maxImageSize }),
+        ...(cacheMaxSize === undefined ? {} : { cacheMaxSize }),
         version: VERSION,
         logger,
       });

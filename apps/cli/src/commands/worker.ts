@@ -52,7 +52,7 @@ export const workerCommand: Command = {
     'cache-max-size': {
       type: 'string',
       metavar: 'SIZE',
-      help: 'bound of the object store (forge build --cache-max-size)',
+      help: "bound of the object store's cache, as forge build --cache-max-size: bytes, N GiB …, or unlimited; least recently used layers go first (default what the store records, else 20 GiB)",
     },
     drain: {
       type: 'boolean',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../command.ts';
-import { parseCount, parseListen, parseSeconds, parseSize } from './options.ts';
+import { parseCacheSize, parseCount, parseListen, parseSeconds, parseSize } from './options.ts';
 
 test('--listen takes HOST:PORT, [IPV6]:PORT, :PORT and none', () => {
   assert.deepEqual(parseListen('127.0.0.1:8700'), { host: '127.0.0.1', port: 8700 });
@@ -34,5 +34,18 @@ test('--max-image-size takes bytes or a size with a unit, above 0', () => {
   assert.equal(parseSize('max-image-size', '4096'), 4096);
   for (const bad of ['0', '-1', '1.5 GiB', 'true', '1e12', '2 PiB', '']) {
     assert.throws(() => parseSize('max-image-size', bad), UsageError, bad);
+  }
+});
+
+test("--cache-max-size takes OSBuild's sizes, 0 (cache nothing) and unlimited", () => {
+  assert.equal(parseCacheSize('cache-max-size', '20 GiB'), 20 * 1024 ** 3);
+  assert.equal(parseCacheSize('cache-max-size', '0'), 0);
+  assert.equal(parseCacheSize('cache-max-size', 'unlimited'), 'unlimited');
+  for (const bad of ['-1', '1.5 GiB', '20 GiBs', 'none', '']) {
+    assert.throws(
+      () => parseCacheSize('cache-max-size', bad),
+      /^UsageError: --cache-max-size: invalid size value/,
+      bad,
+    );
   }
 });

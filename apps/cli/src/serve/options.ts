@@ -1,8 +1,10 @@
 /**
  * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address, the
- * worker count, a number of seconds and a size; and the flags both have for TLS to Redis.
+ * worker count, a number of seconds, a size and a cache bound (which `forge build` and `forge
+ * compose` take too); and the flags both have for TLS to Redis.
  */
 import { parseDataSize } from '@debian-forge/blueprint';
+import { type CacheSize, parseSize as parseEngineSize } from '@debian-forge/engine';
 import { type Flag, UsageError } from '../command.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8700';
@@ -44,6 +46,15 @@ export function parseSize(flag: string, value: string): number {
   }
   if (bytes === 0) throw new UsageError(`--${flag} must be more than 0`);
   return bytes;
+}
+
+/** A cache bound as OSBuild writes it (`20 GiB`, `unlimited`, 0 for none), or a UsageError naming the flag. */
+export function parseCacheSize(flag: string, value: string): CacheSize {
+  try {
+    return parseEngineSize(value);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
 }
 
 /** The TLS files of a `rediss://` Redis, as flags; each defaults to its environment variable. */

@@ -22,7 +22,7 @@ import {
   listen,
   startComposeLifecycle,
 } from '@debian-forge/api';
-import { EngineIndex } from '@debian-forge/engine';
+import { type CacheSize, EngineIndex } from '@debian-forge/engine';
 import { LibdirIndex } from '@debian-forge/manifest';
 import { ForgeQueue, type RedisState, type RedisTlsFiles, redisOptionsFromUrl } from '@debian-forge/queue';
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
@@ -69,6 +69,8 @@ export interface ServiceOptions {
   planWaitSeconds?: number;
   /** The largest image size in bytes a compose may ask for (the compose service's default without). */
   maxImageSize?: number;
+  /** Bound of the workers' object store (the worker's default without: what it records, else 20 GiB). */
+  cacheMaxSize?: CacheSize;
 }
 
 export interface Service {
@@ -230,6 +232,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         api: target,
         stateDir,
         maxJobs: options.workers,
+        ...(options.cacheMaxSize === undefined ? {} : { cacheMaxSize: options.cacheMaxSize }),
         reportRedis: false, // the queue's report above speaks for this process
         ...(options.logger ? { logger: options.logger.child({ name: 'forge-worker' }) } : {}),
       });
