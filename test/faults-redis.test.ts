@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pidAlive } from '@debian-forge/engine';
+import { pidAlive } from '@debian-forge/host';
 import { sandboxUnavailable, tempDir } from './engine-helpers.ts';
 import { type Answer, call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 import { helloManifest } from './worker-helpers.ts';

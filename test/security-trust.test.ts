@@ -19,7 +19,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync }
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pidAlive } from '@debian-forge/engine';
+import { pidAlive } from '@debian-forge/host';
 import { forgeChild, tempDir } from './engine-helpers.ts';
 import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 

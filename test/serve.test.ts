@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pidAlive } from '@debian-forge/engine';
+import { pidAlive } from '@debian-forge/host';
 import { forge, forgeChild, tempDir } from './engine-helpers.ts';
 import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { test } from 'node:test';
-import { run } from '@debian-forge/engine';
+import { run } from '@debian-forge/host';
 import { tarHeader, tarSize, tarStream } from './tar.ts';
 
 test('tar(1) reads what the writer makes: files from memory and disk, long names, sizes past 8 GiB', async (t) => {

@@ -1,6 +1,6 @@
 /**
- * One run of `forge build` for a job, as a child process in a process group of its own (engine
- * exec's startGroup): the JSONSeqMonitor on file descriptor 3 feeds progress and log lines, the
+ * One run of `forge build` for a job, as a child process in a process group of its own (the host
+ * layer's startGroup): the JSONSeqMonitor on file descriptor 3 feeds progress and log lines, the
  * `--json` output on stdout (read by the engine's schema of it) says why a build failed, standard
  * error goes to the log. When the job's
  * signal fires, the whole group is terminated (SIGTERM, then SIGKILL). Whatever way the build ended,
@@ -8,7 +8,8 @@
  * (releaseDeadEngines), since a killed engine releases nothing itself. The child also gets SIGTERM
  * if the worker dies (parent-death signal), so no build outlives a killed worker.
  */
-import { type BuildOutput, readBuildOutput, releaseDeadEngines, startGroup } from '@debian-forge/engine';
+import { type BuildOutput, readBuildOutput, releaseDeadEngines } from '@debian-forge/engine';
+import { startGroup } from '@debian-forge/host';
 import { VALIDATION_ERROR_TYPE } from '@debian-forge/manifest';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import { type BuildEvent, MonitorStream } from './monitor-stream.ts';

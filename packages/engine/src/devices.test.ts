@@ -15,10 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { run, which } from '@debian-forge/host';
 import type { Device } from '@debian-forge/manifest';
 import { type DeviceHandle, openDevices } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { run, which } from './exec.ts';
 import { listLoops, ResourceRegistry } from './resources.ts';
 
 const isRoot = process.getuid?.() === 0;

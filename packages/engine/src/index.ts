@@ -9,19 +9,6 @@ export {
 } from './build.ts';
 export { bwrapArgv, DEFAULT_CAPABILITIES } from './buildroot.ts';
 export { EngineError, EngineErrorCode } from './errors.ts';
-export {
-  type GroupProcess,
-  type GroupStartOptions,
-  groupAlive,
-  pidAlive,
-  type RunOptions,
-  type RunResult,
-  run,
-  type Started,
-  start,
-  startGroup,
-  which,
-} from './exec.ts';
 export { type BuildOutput, jsonResult, readBuildOutput } from './json-result.ts';
 export { EngineIndex } from './modules.ts';
 export {

@@ -13,8 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
-import { which } from './exec.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts.ts';
 import { commitFiles, hasOstree, ostree } from './ostree-testing.ts';
 import { mountPoints, ResourceRegistry } from './resources.ts';

@@ -14,11 +14,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { run, which } from '@debian-forge/host';
 import type { Device, Mount } from '@debian-forge/manifest';
 import { parseJson } from '@debian-forge/manifest';
 import { type DeviceHandle, openDevices } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { run, which } from './exec.ts';
 import { type MountHandle, mountAll, mountOptions } from './mounts.ts';
 import { isMountPoint, listLoops, ResourceRegistry } from './resources.ts';
 

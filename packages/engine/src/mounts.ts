@@ -13,12 +13,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
 import { pyDumpsMember, pyTruthy } from '@debian-forge/manifest';
 import type { DeviceHandle } from './devices.ts';
 import { attachLoop, detachLoop, type LoopDevice } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { run, which } from './exec.ts';
+import { run } from './exec.ts';
 import { closeInReverse, openInOrder } from './handles.ts';
 import { mountDeployment, OSTREE_DEPLOYMENT_MOUNT } from './mounts-ostree.ts';
 import { inside } from './paths.ts';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run, start, which } from './exec.ts';
+import { run, start, which } from '@debian-forge/host';
 import {
   currentBootId,
   isMountPoint,

@@ -29,8 +29,9 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pidAlive } from '@debian-forge/host';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { pidAlive, run } from './exec.ts';
+import { run } from './exec.ts';
 
 export const DEFAULT_RUNDIR = '/run/osbuild';
 export const RESOURCES_DIRNAME = 'forge-resources';

@@ -36,9 +36,10 @@ import {
 } from 'node:fs';
 import { lutimes, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type HeldLock, pidAlive } from '@debian-forge/host';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { pidAlive, run } from './exec.ts';
-import { type HeldLock, lock, tryLock } from './lock.ts';
+import { run } from './exec.ts';
+import { lock, tryLock } from './lock.ts';
 import { ownStartTime, processAlive } from './resources.ts';
 
 export type CacheSize = number | 'unlimited';
@@ -258,12 +259,12 @@ export class ObjectStore {
     try {
       held = await tryLock(lockFile, 'shared');
     } catch (err) {
-      // Evicted between the look and the lock: flock found no directory to open the file in.
+      // Evicted between the look and the lock: there was no directory to open the lock file in.
       if (inode(lockFile) !== seen) return undefined;
       throw err;
     }
     if (!held) return undefined;
-    // The lock is on the file flock opened. Eviction renames the whole object away, never back; if
+    // The lock is on the file opened for it. Eviction renames the whole object away, never back; if
     // it did so before the lock was taken (and a build committed the id anew), the path names
     // another file now, and this lock would guard nothing.
     if (inode(lockFile) !== seen) {
@@ -277,7 +278,7 @@ export class ObjectStore {
     } catch {
       // the access time is only a hint for eviction
     }
-    return storedObject(id, dir, () => lockHeld.release());
+    return storedObject(id, dir, async () => lockHeld.release());
   }
 
   /** Copies `base` (tree and metadata) into `obj`, as `cp -a --reflink=auto`. */
@@ -347,7 +348,7 @@ export class ObjectStore {
     if (reading)
       this.#pinned.set(
         id,
-        storedObject(id, final, () => reading.release()),
+        storedObject(id, final, async () => reading.release()),
       );
     return true;
   }

@@ -7,13 +7,14 @@
  * (`requirepass`), run under ACL users (`aclUsers`, lines of an ACL file) and listen on TCP, plain
  * or with TLS, as well.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { redisServerArgv, start } from '@debian-forge/host';
 import type { RedisOptions } from 'ioredis';
 import { checkRedisAccess } from './access.ts';
 import type { BuildJob } from './contracts.ts';
@@ -52,19 +53,7 @@ export interface TestRedisOptions {
 export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'forge-redis-'));
   const socket = path.join(dir, 'redis.sock');
-  const argv = [
-    '--port',
-    '0',
-    '--unixsocket',
-    socket,
-    '--unixsocketperm',
-    '700',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ];
-  argv.push('--daemonize', 'no', '--dir', dir);
+  const argv = redisServerArgv({ socket, dir, appendOnly: false });
   if (opts.requirepass !== undefined) argv.push('--requirepass', opts.requirepass);
   if (opts.aclUsers) {
     const file = path.join(dir, 'users.acl');
@@ -125,16 +114,16 @@ interface Server {
 
 /** Starts redis-server with `argv` and waits until it answers on `socket`. */
 async function launch(argv: string[], socket: string, options: RedisOptions): Promise<Server> {
-  const child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    output += b.toString();
+  const { child, done } = start(argv, { env: { ...process.env } as Record<string, string> }, (chunk) => {
+    output += chunk;
   });
   const exited = once(child, 'exit');
-  const spawnError = once(child, 'error').then(([e]) => e as Error);
+  // Why it is gone: it exited, or could not be started at all.
+  const ended = done.then(
+    () => new Error('redis-server exited'),
+    (e: Error) => e,
+  );
 
   const stop = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -148,11 +137,7 @@ async function launch(argv: string[], socket: string, options: RedisOptions): Pr
 
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const failed = await Promise.race([
-      spawnError,
-      exited.then(() => new Error('redis-server exited')),
-      delay(50),
-    ]);
+    const failed = await Promise.race([ended, delay(50)]);
     if (failed instanceof Error) {
       await stop('SIGTERM');
       throw new Error(`redis-server did not start: ${failed.message}\n${output}`);

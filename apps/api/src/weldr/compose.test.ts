@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { run } from '@debian-forge/engine';
+import { run } from '@debian-forge/host';
 import type { Compose } from '@debian-forge/store';
 import {
   firstRow,

@@ -14,7 +14,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive, start } from '@debian-forge/engine';
+import { pidAlive, redisServerArgv, start } from '@debian-forge/host';
 import { redisAnswers } from '@debian-forge/queue';
 import type { RedisOptions } from 'ioredis';
 import { ServiceError } from './errors.ts';
@@ -165,28 +165,7 @@ export async function startPrivateRedis(
   await stopStaleRedis(dir);
   const socket = join(dir, 'redis.sock');
   removeSocket(socket);
-  const argv = [
-    'redis-server',
-    '--port',
-    '0',
-    '--unixsocket',
-    socket,
-    '--unixsocketperm',
-    '700',
-    '--dir',
-    dir,
-    '--pidfile',
-    join(dir, 'redis.pid'),
-    '--appendonly',
-    'yes',
-    '--save',
-    '',
-    // BullMQ needs keys never evicted.
-    '--maxmemory-policy',
-    'noeviction',
-    '--daemonize',
-    'no',
-  ];
+  const argv = redisServerArgv({ socket, dir, appendOnly: true, pidFile: join(dir, 'redis.pid') });
   const options: RedisOptions = { path: socket, maxRetriesPerRequest: null };
 
   let server = launch(argv);

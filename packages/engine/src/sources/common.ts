@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive } from '../exec.ts';
+import { pidAlive } from '@debian-forge/host';
 
 /** Checksums as OSBuild's source schemas accept them, anchored (the checksum is also a file name). */
 export const CHECKSUM = /^(md5|sha1|sha256|sha384|sha512):([0-9a-f]{32,128})$/;

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { which } from '@debian-forge/host';
 import type { Source } from '@debian-forge/manifest';
-import { which } from '../exec.ts';
 import { fetchSources, quoteUrl, type SourceEvent } from './index.ts';
 
 const hash = (algorithm: string, data: string | Buffer) =>

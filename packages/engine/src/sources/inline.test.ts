@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { run, which } from '@debian-forge/host';
 import type { Source } from '@debian-forge/manifest';
-import { run, which } from '../exec.ts';
 import { fetchSources, type SourceEvent } from './index.ts';
 
 const sha256 = (data: string | Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;

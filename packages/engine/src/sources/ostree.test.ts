@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { which } from '@debian-forge/host';
 import type { Source } from '@debian-forge/manifest';
-import { which } from '../exec.ts';
 import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '../ostree-testing.ts';
 import { fetchSources } from './index.ts';
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { groupAlive, pidAlive, startGroup, which } from './exec.ts';
+import { HostError, HostErrorCode } from './errors.ts';
+import { groupAlive, pidAlive, run, startGroup, which } from './process.ts';
 
 const text = async (stream: NodeJS.ReadableStream): Promise<string> => {
   let out = '';
@@ -56,7 +60,7 @@ describe('startGroup', () => {
     }
     // A parent process that starts the group and prints the leader's pid, then is SIGKILLed.
     const script = `
-      import { startGroup } from ${JSON.stringify(new URL('./exec.ts', import.meta.url).href)};
+      import { startGroup } from ${JSON.stringify(new URL('./process.ts', import.meta.url).href)};
       const p = startGroup(['sleep', '60'], { parentDeathSignal: 'SIGTERM' });
       console.log(p.pid);
       setInterval(() => {}, 1000);
@@ -69,5 +73,55 @@ describe('startGroup', () => {
     assert.ok(pidAlive(leader));
     parent.kill('SIGKILL');
     assert.ok(await waitUntil(() => !pidAlive(leader), 5000), 'the leader died with its parent');
+  });
+});
+
+describe('run', () => {
+  it('returns both outputs, and rejects a status not accepted with the end of the output', async () => {
+    assert.deepEqual(await run(['sh', '-c', 'echo out; echo err >&2']), {
+      stdout: 'out\n',
+      stderr: 'err\n',
+      exitCode: 0,
+      signal: null,
+    });
+    await assert.rejects(
+      run(['sh', '-c', 'echo why >&2; exit 4']),
+      (e: unknown) =>
+        e instanceof HostError && e.code === HostErrorCode.Exit && /exit status 4\nwhy$/.test(e.message),
+    );
+    assert.equal((await run(['sh', '-c', 'exit 4'], { okCodes: [4] })).exitCode, 4);
+    assert.equal((await run(['sh', '-c', 'exit 9'], { okCodes: 'any' })).exitCode, 9);
+  });
+
+  it('kills a program at its timeout (SIGKILL) and says so', async () => {
+    const t0 = Date.now();
+    const r = await run(['sleep', '30'], { timeout: 200, okCodes: 'any' });
+    assert.ok(Date.now() - t0 < 5000);
+    assert.deepEqual([r.exitCode, r.signal], [137, 'SIGKILL']);
+    await assert.rejects(run(['sleep', '30'], { timeout: 200 }), /sleep 30: killed by SIGKILL/);
+  });
+
+  it('a program that does not exist, or no program, is a Start error', async () => {
+    for (const argv of [['/nonexistent/forge-no-such-program'], []]) {
+      await assert.rejects(
+        run(argv),
+        (e: unknown) => e instanceof HostError && e.code === HostErrorCode.Start,
+      );
+    }
+  });
+
+  it('hands extra descriptors to the child as 3, 4, …', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-host-'));
+    try {
+      const fd = openSync(join(dir, 'f'), 'w');
+      try {
+        await run(['sh', '-c', 'echo via3 >&3'], { extraFds: [fd] });
+      } finally {
+        closeSync(fd);
+      }
+      assert.equal(readFileSync(join(dir, 'f'), 'utf8'), 'via3\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
