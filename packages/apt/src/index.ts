@@ -10,7 +10,6 @@ export {
 } from './depsolve.ts';
 export { AptError, AptErrorCode } from './errors.ts';
 export { buildLocalRepository, type LocalPackage, type LocalRepositoryOptions } from './local-repo.ts';
-export { type HeldLock, type LockMode, lockFile } from './lock.ts';
 export {
   clearIndexCache,
   type IndexOptions,

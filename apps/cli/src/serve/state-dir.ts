@@ -3,10 +3,9 @@
  * token file, its database), as PostgreSQL claims a data directory:
  *
  * - one service at a time: an exclusive flock(2) on `<state>/serve.lock`, held for the service's
- *   whole life by this process's own descriptor, so the kernel releases it when the process dies,
- *   however it dies. (The engine's store locks are held by a `flock … cat` child instead, which a
- *   Ctrl-C or a service manager's SIGTERM to the whole process group ends while the service is
- *   still stopping; apt's lock, reused here, keeps the descriptor in this process.)
+ *   whole life by this process's own descriptor (the host layer's lock), so the kernel releases it
+ *   when the process dies, however it dies, and a Ctrl-C or a service manager's SIGTERM to the
+ *   whole process group cannot release it while the service is still stopping.
  * - its own: the directory is 0700, or 0750 with the socket group when a unix socket of the
  *   service (the API's, the Cloud API's) lives in it and has a group, so that group can reach it; an existing directory is tightened, and so
  *   are the entries in it (no group or other bits) and everything under `artifacts/`. What the
@@ -25,7 +24,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError, groupId } from '@debian-forge/api';
-import { AptError, AptErrorCode, type HeldLock, lockFile } from '@debian-forge/apt';
+import { lock as lockFile } from '@debian-forge/host';
 import { ServiceError } from './errors.ts';
 
 export interface StateDirClaim {
@@ -86,15 +85,8 @@ export async function claimStateDir(
     );
   }
   const lock = join(dir, LOCK_FILE);
-  let held: HeldLock;
-  try {
-    held = await lockFile(lock, 'exclusive', 0);
-  } catch (err) {
-    if (err instanceof AptError && err.code === AptErrorCode.Lock) {
-      throw new ServiceError(`another forge serve is running on ${dir} (it holds ${lock})`);
-    }
-    throw err;
-  }
+  const held = await lockFile(lock, 'exclusive', 0);
+  if (!held) throw new ServiceError(`another forge serve is running on ${dir} (it holds ${lock})`);
   try {
     const inside = sockets.find((s) => s.group !== undefined && dirname(resolve(s.path)) === dir);
     if (inside?.group !== undefined) {
