@@ -19,13 +19,11 @@ import {
   type CacheSize,
   DEFAULT_CACHE_MAX_SIZE,
   type DeadWork,
-  ownStartTime,
-  processAlive,
-  processIdentity,
   recordMaximumSize,
   releaseDeadEngines,
   removeDeadWork,
 } from '@debian-forge/engine';
+import { ownStartTime, processAlive, processIdentity } from '@debian-forge/host';
 import {
   ForgeWorker,
   type ForgeWorkerOptions,

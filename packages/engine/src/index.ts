@@ -19,15 +19,7 @@ export {
   NullMonitor,
   type StageResult,
 } from './monitor.ts';
-export {
-  ownStartTime,
-  processAlive,
-  processGone,
-  processIdentity,
-  processStartTime,
-  ResourceRegistry,
-  releaseDeadEngines,
-} from './resources.ts';
+export { ResourceRegistry, releaseDeadEngines } from './resources.ts';
 export { libdirRunner } from './runners.ts';
 export {
   type CacheSize,

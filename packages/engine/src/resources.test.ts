@@ -14,14 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run, start, which } from '@debian-forge/host';
+import { currentBootId, processStartTime, run, start, which } from '@debian-forge/host';
 import {
-  currentBootId,
   isMountPoint,
   listLoops,
-  processGone,
-  processIdentity,
-  processStartTime,
   RESOURCES_DIRNAME,
   ResourceRegistry,
   releaseDeadEngines,
@@ -323,26 +319,5 @@ setInterval(() => {}, 1000);
     } finally {
       await cleanUp({ files: [image], targets: [root] });
     }
-  });
-});
-
-describe('process identity', () => {
-  it('tells a process that ended from one that runs, and says nothing of one elsewhere', async () => {
-    const me = processIdentity();
-    assert.equal(me.pid, process.pid);
-    assert.equal(processGone(me), false);
-    const child = start(['sleep', '30'], { env: { PATH: process.env.PATH ?? '/usr/bin' } }, () => {});
-    const pid = child.child.pid as number;
-    const startTime = processStartTime(pid) as string;
-    const other = { ...me, pid, startTime };
-    assert.equal(processGone(other), false, 'runs');
-    child.child.kill('SIGKILL');
-    await child.done.catch(() => {});
-    assert.equal(processGone(other), true, 'killed');
-    // The pid again, but a process that started at another time: a reuse, so the first is gone.
-    assert.equal(processGone({ ...me, startTime: String(Number(me.startTime) + 1) }), true);
-    // Another boot or pid namespace (a container, a machine rebooted): cannot be told from here.
-    assert.equal(processGone({ ...other, bootId: 'another-boot' }), false);
-    assert.equal(processGone({ ...other, pidNamespace: 'pid:[1]' }), false);
   });
 });

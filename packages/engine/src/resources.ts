@@ -21,15 +21,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pidAlive } from '@debian-forge/host';
+import { currentBootId, ownStartTime, processAlive } from '@debian-forge/host';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
 
@@ -65,80 +63,6 @@ interface RecordFile {
 type Log = (line: string) => void;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-/** Start time of a process (field 22 of /proc/<pid>/stat, clock ticks since boot), or undefined if it is gone. */
-export function processStartTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is in parentheses and may contain anything, spaces included.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state), so field 22 is fields[19].
-  return fields[19];
-}
-
-/** The id of the running boot; records of another boot describe resources that no longer exist. */
-export function currentBootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** Whether process `pid` runs and is the one that started at `startTime` (not a reuse of its pid). */
-export function processAlive(pid: number, startTime: string): boolean {
-  return pidAlive(pid) && processStartTime(pid) === startTime;
-}
-
-/**
- * A process as others can recognise it later: where it runs (host name, boot, pid namespace), its
- * pid and its start time. A worker announces its own, so that a service on the same machine can
- * tell at once that it died (`processGone`), instead of waiting for its heartbeats to stop.
- */
-export interface ProcessIdentity {
-  host: string;
-  bootId: string;
-  /** `/proc/self/ns/pid` (`pid:[4026531836]`): pids mean the same process only within one. */
-  pidNamespace: string;
-  pid: number;
-  startTime: string;
-}
-
-function pidNamespace(): string {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** This process's identity (see ProcessIdentity). */
-export function processIdentity(): ProcessIdentity {
-  return {
-    host: hostname(),
-    bootId: currentBootId(),
-    pidNamespace: pidNamespace(),
-    pid: process.pid,
-    startTime: ownStartTime(),
-  };
-}
-
-/**
- * Whether the process `p` is known to have ended: true when it ran in this boot and pid namespace
- * (so its pid can be looked up here) and that pid no longer runs, or now belongs to a process that
- * started at another time. False when it runs, and also when it ran elsewhere (another machine,
- * container or boot): from here that cannot be told.
- */
-export function processGone(p: ProcessIdentity): boolean {
-  const here = p.bootId === currentBootId() && p.bootId !== 'unknown';
-  const ns = pidNamespace();
-  if (!here || ns === 'unknown' || p.pidNamespace !== ns) return false;
-  return !processAlive(p.pid, p.startTime);
-}
 
 /** Decodes the octal escapes (`\040` …) of /proc/self/mountinfo. */
 function unescapeMountinfo(s: string): string {
@@ -403,15 +327,6 @@ export async function releaseDeadEngines(
   const dir = join(rundir, RESOURCES_DIRNAME);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   await reapDead(dir, process.pid, ownStartTime(), opts.log ?? (() => {}));
-}
-
-/** The start time of this process (`/proc/self/stat`), which with its pid names it for good. */
-export function ownStartTime(): string {
-  const startTime = processStartTime(process.pid);
-  if (startTime === undefined) {
-    throw new EngineError(EngineErrorCode.Host, 'cannot read the start time of this process from /proc');
-  }
-  return startTime;
 }
 
 /** Releases the records of dead engines found in `dir`. */

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { processStartTime } from './resources.ts';
+import { processStartTime } from '@debian-forge/host';
 import {
   DEFAULT_CACHE_MAX_SIZE,
   ObjectStore,

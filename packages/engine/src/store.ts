@@ -36,11 +36,10 @@ import {
 } from 'node:fs';
 import { lutimes, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type HeldLock, pidAlive } from '@debian-forge/host';
+import { type HeldLock, ownStartTime, pidAlive, processAlive } from '@debian-forge/host';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
 import { lock, tryLock } from './lock.ts';
-import { ownStartTime, processAlive } from './resources.ts';
 
 export type CacheSize = number | 'unlimited';
 

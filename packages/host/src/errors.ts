@@ -10,6 +10,8 @@ export const HostErrorCode = {
   Exit: 'FORGE_ERR_HOST_EXIT',
   /** flock(1) failed for another reason than the lock being held (no such directory …). */
   Lock: 'FORGE_ERR_HOST_LOCK',
+  /** /proc does not say what it must (this process's start time). */
+  Proc: 'FORGE_ERR_HOST_PROC',
 } as const;
 
 export type HostErrorCode = (typeof HostErrorCode)[keyof typeof HostErrorCode];

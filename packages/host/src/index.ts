@@ -1,4 +1,13 @@
 export { HostError, HostErrorCode } from './errors.ts';
+export {
+  currentBootId,
+  ownStartTime,
+  type ProcessIdentity,
+  processAlive,
+  processGone,
+  processIdentity,
+  processStartTime,
+} from './identity.ts';
 export { type HeldLock, type LockMode, lock, tryLock } from './lock.ts';
 export {
   type GroupProcess,

@@ -62,7 +62,7 @@ export interface JobContext<P extends JobPayload = JobPayload> {
 }
 
 /**
- * The process a worker runs in, as the engine's `processIdentity()` describes it: host name, boot
+ * The process a worker runs in, as the host layer's `processIdentity()` describes it: host name, boot
  * id, pid namespace, pid and start time. A supervisor on the same machine can tell from it at once
  * that the worker died (ForgeQueue.failJobsOfDeadWorkers), without waiting for its heartbeats to
  * stop.

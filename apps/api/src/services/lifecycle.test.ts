@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { processIdentity } from '@debian-forge/engine';
-import { start } from '@debian-forge/host';
+import { processIdentity, start } from '@debian-forge/host';
 import { startTestApi, type TestApi } from '../testing.ts';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from './compose.fixture.ts';
 

@@ -28,7 +28,7 @@
  * QUEUED and BUILDING composes are reconciled again, as at start-up: what happened to their jobs
  * while nobody could look (or a job a killed Redis lost) is caught up.
  */
-import { processGone } from '@debian-forge/engine';
+import { processGone } from '@debian-forge/host';
 import {
   type BuildResult,
   type ForgeQueue,
@@ -60,7 +60,7 @@ export interface LifecycleOptions {
   onError?: (err: unknown) => void;
   /** How often BUILDING composes are looked at again (dead workers, outcomes not stored); 2 s. */
   checkIntervalMs?: number;
-  /** Whether a worker's announced process has ended; the engine's `processGone` by default. */
+  /** Whether a worker's announced process has ended; the host layer's `processGone` by default. */
   processGone?: (p: WorkerProcess) => boolean;
 }
 
