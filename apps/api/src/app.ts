@@ -3,32 +3,18 @@
  * listening (`listen` in server.ts), so tests drive it with `app.inject` or a real socket.
  */
 
-import type { ForgeQueue } from '@debian-forge/queue';
-import type { Store } from '@debian-forge/store';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { CLOUD_PREFIX, cloudError, cloudPlugin } from './cloud/plugin.ts';
-import type { ApiConfig } from './config.ts';
-import type { ComposeEvents } from './events.ts';
+import { cloudError, cloudPlugin } from './cloud/plugin.ts';
+import { CLOUD_PREFIX } from './cloud/prefix.ts';
+import type { AppDeps } from './deps.ts';
 import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { jsonDepthPlugin } from './plugins/json-depth.ts';
-import type { ComposeServiceImpl } from './services/composes.ts';
-import { createPackageService, type PackageService } from './services/packages.ts';
+import { createPackageService } from './services/packages.ts';
 import { WELDR_NOT_FOUND, weldrPlugin } from './weldr/plugin.ts';
-
-export interface AppDeps {
-  config: ApiConfig;
-  store: Store;
-  queue: ForgeQueue;
-  events: ComposeEvents;
-  /** Creates, cancels and removes composes (services/composes.ts); the compose routes need it. */
-  composes?: ComposeServiceImpl;
-  /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
-  packages?: PackageService;
-}
 
 export interface BuildAppOptions {
   /** Fastify's logger option (a pino logger or its options); off by default. */

@@ -10,7 +10,7 @@ import { type PlannedPackage, planPackages } from '@debian-forge/composer';
 import { joinInside, ManifestError } from '@debian-forge/manifest';
 import type { Artifact, Compose, ComposeApi, ComposeState, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './deps.ts';
 import type { ComposeServiceImpl } from './services/composes.ts';
 
 export function composeService(deps: AppDeps): ComposeServiceImpl {

@@ -1,5 +1,6 @@
-export { type AppDeps, type BuildAppOptions, buildApp } from './app.ts';
+export { type BuildAppOptions, buildApp } from './app.ts';
 export { type ApiConfig, DEFAULT_BODY_LIMIT, defaultConfig } from './config.ts';
+export type { AppDeps } from './deps.ts';
 export { ApiError, WeldrError } from './errors.ts';
 export { type ComposeEvent, ComposeEvents } from './events.ts';
 export { groupId, type Listening, listen } from './server.ts';

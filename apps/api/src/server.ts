@@ -15,7 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { CLOUD_PREFIX, cloudError } from './cloud/plugin.ts';
+import { cloudError } from './cloud/plugin.ts';
+import { CLOUD_PREFIX } from './cloud/prefix.ts';
 import type { ApiConfig } from './config.ts';
 import { ApiError } from './errors.ts';
 import { trustConnection } from './plugins/auth.ts';

@@ -13,8 +13,9 @@ import { ForgeQueue } from '@debian-forge/queue';
 import { startRedis, type TestRedis } from '@debian-forge/queue/testing';
 import { openStore, type Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
-import { type AppDeps, buildApp } from './app.ts';
+import { buildApp } from './app.ts';
 import { type ApiConfig, defaultConfig } from './config.ts';
+import type { AppDeps } from './deps.ts';
 import { ComposeEvents } from './events.ts';
 import {
   type ComposeServiceImpl,

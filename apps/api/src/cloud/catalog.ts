@@ -8,12 +8,12 @@ import { checkBlueprint } from '@debian-forge/blueprint';
 import { DISTROS, listImageTypes, packageSpec } from '@debian-forge/composer';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
 import { aptMessage, packageService, pkgSpec } from '../weldr/catalog-common.ts';
 import { invalidBlueprint } from './blueprint.ts';
-import { CLOUD_PREFIX } from './plugin.ts';
+import { CLOUD_PREFIX } from './prefix.ts';
 
 function targetOf(
   packages: PackageService,

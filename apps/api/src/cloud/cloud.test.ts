@@ -5,7 +5,7 @@ import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../s
 import { startTestApi, type TestApi } from '../testing.ts';
 import { noDebianMirror } from '../weldr/test-helpers.ts';
 import { composeRequestOf } from './composes.ts';
-import { CLOUD_PREFIX } from './plugin.ts';
+import { CLOUD_PREFIX } from './prefix.ts';
 
 const imageRequest = { architecture: 'x86_64', image_type: 'guest-image', repositories: [] };
 

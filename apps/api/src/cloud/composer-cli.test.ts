@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { listen } from '../server.ts';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
-import { CLOUD_PREFIX } from './plugin.ts';
+import { CLOUD_PREFIX } from './prefix.ts';
 
 interface Answer {
   status: number;

@@ -16,12 +16,12 @@ import { ComposerErrorCode } from '@debian-forge/composer';
 import { type Compose, isTerminal, type Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
 import { composePackages, composeService, ImageMissingError, imageOf, sendImage } from '../compose-http.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { ComposeErrorCode, type ComposeRequest } from '../services/composes.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
-import { CLOUD_PREFIX } from './plugin.ts';
+import { CLOUD_PREFIX } from './prefix.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

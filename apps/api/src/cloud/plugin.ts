@@ -3,12 +3,11 @@
  * at /api/image-builder-composer/v2, with its error object.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { cloudCatalogRoutes } from './catalog.ts';
 import { cloudComposeRoutes } from './composes.ts';
-
-export const CLOUD_PREFIX = '/api/image-builder-composer/v2';
+import { CLOUD_PREFIX } from './prefix.ts';
 
 /** `text` on one line: control characters (a newline in a user name a problem quotes) escaped. */
 const oneLine = (text: string) =>

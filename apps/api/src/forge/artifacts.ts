@@ -22,7 +22,7 @@ import { PassThrough } from 'node:stream';
 import { nameError } from '@debian-forge/manifest';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { ArtifactErrorCode } from '../services/artifacts.ts';
 import { forgeComposes } from './routes.ts';

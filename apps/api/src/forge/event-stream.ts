@@ -11,7 +11,7 @@ import { isTerminal } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { ComposeEvent } from '../events.ts';
 import { mustGetCompose } from '../services/composes.ts';
 

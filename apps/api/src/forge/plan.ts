@@ -10,7 +10,7 @@ import { type BuildPlan, buildPlanSchema } from '@debian-forge/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { ComposeErrorCode, mustGetCompose } from '../services/composes.ts';
 

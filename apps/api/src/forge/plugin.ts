@@ -4,7 +4,7 @@
  * uploads). Errors are `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { planRoutes } from './plan.ts';

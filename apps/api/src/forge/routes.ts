@@ -8,7 +8,7 @@ import { MAX_PRIORITY, MIN_PRIORITY } from '@debian-forge/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { type ComposeServiceImpl, mustGetCompose } from '../services/composes.ts';
 import { eventRoutes } from './event-stream.ts';

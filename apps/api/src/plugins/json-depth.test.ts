@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLOUD_PREFIX } from '../cloud/plugin.ts';
+import { CLOUD_PREFIX } from '../cloud/prefix.ts';
 import { tinyPlanner } from '../services/compose.fixture.ts';
 import { startTestApi } from '../testing.ts';
 import { weldrError } from '../weldr/test-helpers.ts';

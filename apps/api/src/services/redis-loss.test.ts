@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLOUD_PREFIX } from '../cloud/plugin.ts';
+import { CLOUD_PREFIX } from '../cloud/prefix.ts';
 import { startTestApi, type TestApi } from '../testing.ts';
 import {
   gatedPlanner,

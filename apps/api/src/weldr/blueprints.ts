@@ -20,7 +20,7 @@ import {
 import { blueprintRepositories, packageSpec } from '@debian-forge/composer';
 import type { BlueprintJson } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService } from '../services/packages.ts';
 import {

@@ -13,7 +13,7 @@ import { type Blueprint, toToml } from '@debian-forge/blueprint';
 import { type PlannedPackage, plannedPackage } from '@debian-forge/composer';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
 

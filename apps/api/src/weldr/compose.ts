@@ -24,7 +24,6 @@ import {
   weldrStatus,
 } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
 import {
   allComposes,
   composePackages,
@@ -34,6 +33,7 @@ import {
   imageOf,
   sendImage,
 } from '../compose-http.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError, WeldrError } from '../errors.ts';
 import { bodyDepthError } from '../plugins/json-depth.ts';
 import { ComposeErrorCode, ComposePlanError, type ComposeRequest } from '../services/composes.ts';

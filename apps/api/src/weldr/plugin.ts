@@ -4,7 +4,7 @@
  * messages), its error envelope, and its 404 body.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
 import { blueprintRoutes } from './blueprints.ts';
 import { errorBody } from './common.ts';

@@ -6,7 +6,7 @@
  * osbuild-composer's.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
 import {

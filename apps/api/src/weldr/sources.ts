@@ -10,7 +10,7 @@
 import { BlueprintError, parseDocument } from '@debian-forge/blueprint';
 import { StoreError, StoreErrorCode } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import { type CatalogSource, sourceProblem, storedSource } from '../services/sources.ts';
 import { doc, formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';

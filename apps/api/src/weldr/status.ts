@@ -1,7 +1,7 @@
 import type { RedisState } from '@debian-forge/queue';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 
 const statusSchema = z.object({
   api: z.string(),

@@ -1,0 +1,22 @@
+/**
+ * What the application is built from (`buildApp` in app.ts), in a module of its own so the route
+ * plugins that take it import neither the app nor each other.
+ */
+
+import type { ForgeQueue } from '@debian-forge/queue';
+import type { Store } from '@debian-forge/store';
+import type { ApiConfig } from './config.ts';
+import type { ComposeEvents } from './events.ts';
+import type { ComposeServiceImpl } from './services/composes.ts';
+import type { PackageService } from './services/packages.ts';
+
+export interface AppDeps {
+  config: ApiConfig;
+  store: Store;
+  queue: ForgeQueue;
+  events: ComposeEvents;
+  /** Creates, cancels and removes composes (services/composes.ts); the compose routes need it. */
+  composes?: ComposeServiceImpl;
+  /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
+  packages?: PackageService;
+}
