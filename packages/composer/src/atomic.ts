@@ -22,7 +22,7 @@ import { type StageDesc, writeFile } from './customizations.ts';
 import { diskPipelines, kernelOptions, qcow2Pipeline, rootFsUuid } from './disk.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
-import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-types.ts';
+import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-type.ts';
 
 const GiB = 1024 ** 3;
 

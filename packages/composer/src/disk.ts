@@ -7,7 +7,7 @@
  */
 import type { StageDesc } from './customizations.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
-import type { ImageTypeContext, PipelineDesc } from './image-types.ts';
+import type { ImageTypeContext, PipelineDesc } from './image-type.ts';
 import { seededUuid, seededVolid } from './uuids.ts';
 
 const SECTOR = 512;

@@ -8,15 +8,8 @@ export {
 export { diskLayout } from './disk.ts';
 export { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
 export { ComposerError, ComposerErrorCode } from './errors.ts';
-export {
-  getImageType,
-  IMAGE_TYPES,
-  type ImageType,
-  type ImageTypeInfo,
-  listImageTypes,
-  type OstreeOptions,
-  type PipelineDesc,
-} from './image-types.ts';
+export type { ImageType, OstreeOptions, PipelineDesc } from './image-type.ts';
+export { getImageType, IMAGE_TYPES, type ImageTypeInfo, listImageTypes } from './image-types.ts';
 export {
   type ManifestRequest,
   type ManifestResult,

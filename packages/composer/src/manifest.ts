@@ -21,7 +21,7 @@ import {
 } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
-import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-types.ts';
+import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-type.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export interface ManifestRequest {
