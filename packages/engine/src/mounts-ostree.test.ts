@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
-import { type MountHandle, mountAll, unmountAll } from './mounts.ts';
+import type { MountHandle } from './mount-handle.ts';
+import { mountAll, unmountAll } from './mounts.ts';
 import { commitFiles, hasOstree, ostree } from './ostree-testing.ts';
 import { mountPoints, ResourceRegistry } from './resources.ts';
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Mount } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
-import type { MountContext, MountHandle } from './mounts.ts';
+import type { MountContext, MountHandle } from './mount-handle.ts';
 import { inside } from './paths.ts';
 import { mountPoints } from './resources.ts';
 

@@ -19,7 +19,8 @@ import type { Device, Mount } from '@debian-forge/manifest';
 import { parseJson } from '@debian-forge/manifest';
 import { type DeviceHandle, openDevices } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { type MountHandle, mountAll, mountOptions } from './mounts.ts';
+import type { MountHandle } from './mount-handle.ts';
+import { mountAll, mountOptions } from './mounts.ts';
 import { isMountPoint, listLoops, ResourceRegistry } from './resources.ts';
 
 const isRoot = process.getuid?.() === 0;

@@ -21,29 +21,10 @@ import { attachLoop, detachLoop, type LoopDevice } from './devices.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { run } from './exec.ts';
 import { closeInReverse, openInOrder } from './handles.ts';
+import type { MountContext, MountHandle } from './mount-handle.ts';
 import { mountDeployment, OSTREE_DEPLOYMENT_MOUNT } from './mounts-ostree.ts';
 import { inside } from './paths.ts';
 import { isMountPoint, type ResourceRegistry, unmount } from './resources.ts';
-
-export interface MountHandle {
-  /** The mount's name in the stage. */
-  name: string;
-  /** Host path of the mount point. */
-  path: string;
-  /** The stage gets no path for it (`{}` in its arguments), as OSBuild's deployment mount. */
-  hidden?: boolean;
-  /** Syncs and unmounts (lazily if it stays busy); idempotent. */
-  close(): Promise<void>;
-}
-
-export interface MountContext {
-  /** The directory the sandbox sees as /run/osbuild/mounts. */
-  root: string;
-  /** The pipeline's tree (for `tree://` locations of bind mounts). */
-  tree: string;
-  registry: ResourceRegistry;
-  log(line: string): void;
-}
 
 /** Mount types backed by a kernel file system, and that file system's name. */
 export const FILESYSTEM_MOUNTS: Readonly<Record<string, string>> = {
