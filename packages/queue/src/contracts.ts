@@ -1,5 +1,6 @@
 /**
- * Typed job contracts: what a producer (the API) puts in the queue and what a worker hands back.
+ * Typed job contracts: what a producer (the API) puts in the queue, what a worker hands back and
+ * how a worker announces itself (WorkerInfo) to the supervisor.
  * Payloads and results are validated with zod when a job is enqueued and again when a worker takes
  * it, so a job written by an older or foreign producer fails with FORGE_ERR_INVALID_JOB instead of
  * reaching a processor half-formed.
@@ -123,6 +124,32 @@ export const workerEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('log'), line: z.string() }),
 ]);
 export type WorkerEvent = z.infer<typeof workerEventSchema>;
+
+/**
+ * The process a worker runs in, as the host layer's `processIdentity()` describes it: host name, boot
+ * id, pid namespace, pid and start time. A supervisor on the same machine can tell from it at once
+ * that the worker died (ForgeQueue.failJobsOfDeadWorkers), without waiting for its heartbeats to
+ * stop.
+ */
+export interface WorkerProcess {
+  host: string;
+  bootId: string;
+  pidNamespace: string;
+  pid: number;
+  startTime: string;
+}
+
+/** A live worker as it announces itself (see ForgeQueue.listWorkers). */
+export interface WorkerInfo {
+  name: string;
+  resources: Resources;
+  free: Resources;
+  activeJobs: string[];
+  /** When it last announced itself (ms since the epoch). */
+  seenAt: number;
+  /** Its process, when it said. */
+  process?: WorkerProcess;
+}
 
 /** The BullMQ job id of a payload: one job per compose, so a compose id finds (and cancels) its job. */
 export function jobIdOf(payload: JobPayload): string {

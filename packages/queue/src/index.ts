@@ -15,6 +15,8 @@ export {
   type Resources,
   resourcesSchema,
   type WorkerEvent,
+  type WorkerInfo,
+  type WorkerProcess,
   workerEventSchema,
 } from './contracts.ts';
 export {
@@ -57,6 +59,4 @@ export {
   type ForgeWorkerOptions,
   type JobContext,
   type Processors,
-  type WorkerInfo,
-  type WorkerProcess,
 } from './worker.ts';

@@ -21,6 +21,8 @@ import {
   jobPayloadSchema,
   resultSchemas,
   type WorkerEvent,
+  type WorkerInfo,
+  type WorkerProcess,
   workerEventSchema,
 } from './contracts.ts';
 import { formatFailedReason, parseFailedReason, QueueError, QueueErrorCode } from './errors.ts';
@@ -35,7 +37,6 @@ import {
 import { cancelKey, type QueueLocation, resolveLocation, workerKey } from './options.ts';
 import { toBullPriority } from './priority.ts';
 import { encodeJobName } from './resources.ts';
-import type { WorkerInfo, WorkerProcess } from './worker.ts';
 
 /** Where a job is, in the words of the compose states (QUEUED, BUILDING, then an end state). */
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'unknown';

@@ -40,6 +40,8 @@ import {
   type Resources,
   resultSchemas,
   type WorkerEvent,
+  type WorkerInfo,
+  type WorkerProcess,
 } from './contracts.ts';
 import { formatFailedReason, QueueErrorCode } from './errors.ts';
 import { CLOSE_TIMEOUT_MS, RedisHealth, type RedisState, within } from './health.ts';
@@ -59,32 +61,6 @@ export interface JobContext<P extends JobPayload = JobPayload> {
   progress(done: number, total: number, message?: string): Promise<void>;
   /** One log line, sent to the producer and kept with the job. */
   log(line: string): Promise<void>;
-}
-
-/**
- * The process a worker runs in, as the host layer's `processIdentity()` describes it: host name, boot
- * id, pid namespace, pid and start time. A supervisor on the same machine can tell from it at once
- * that the worker died (ForgeQueue.failJobsOfDeadWorkers), without waiting for its heartbeats to
- * stop.
- */
-export interface WorkerProcess {
-  host: string;
-  bootId: string;
-  pidNamespace: string;
-  pid: number;
-  startTime: string;
-}
-
-/** A live worker as it announces itself (see ForgeQueue.listWorkers). */
-export interface WorkerInfo {
-  name: string;
-  resources: Resources;
-  free: Resources;
-  activeJobs: string[];
-  /** When it last announced itself (ms since the epoch). */
-  seenAt: number;
-  /** Its process, when it said. */
-  process?: WorkerProcess;
 }
 
 /** One processor per job type; the worker dispatches with an exhaustive switch. */
