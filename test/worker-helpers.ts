@@ -15,7 +15,7 @@ import type { TestApiOptions } from '../apps/api/src/testing.ts';
 import { startTestApi, type TestApi } from '../apps/api/src/testing.ts';
 import { type RunningWorker, startWorker, type WorkerOptions } from '../apps/worker/src/index.ts';
 import type { ComposeState } from '../packages/store/src/index.ts';
-import { REPO } from './engine-helpers.ts';
+import { FORGE, REPO } from './engine-helpers.ts';
 
 export const TOKEN = 'worker-test-token';
 
@@ -117,6 +117,7 @@ export async function inProcessWorker(
     queueName: api.queue.queueName,
     api: { socket: listening.socket as string },
     resources: { cpus: 2, memoryMiB: 4096, diskGiB: 100 },
+    forgeCommand: [process.execPath, FORGE],
     ...FAST,
     logger: pino({ enabled: false }),
     ...options,

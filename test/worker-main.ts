@@ -5,10 +5,12 @@
  */
 import { pino } from 'pino';
 import { startWorker, workerOptionsFromEnv } from '../apps/worker/src/index.ts';
+import { FORGE } from './engine-helpers.ts';
 
 const extra = JSON.parse(process.env.FORGE_TEST_WORKER_OPTIONS ?? '{}');
 const worker = await startWorker({
   ...workerOptionsFromEnv(process.env, extra),
+  forgeCommand: [process.execPath, FORGE],
   logger: pino({ level: 'warn' }, pino.destination(2)),
 });
 process.stdout.write(`ready ${worker.name}\n`);

@@ -15,8 +15,8 @@ import { WorkerError, WorkerErrorCode } from './errors.ts';
 import { type BuildEvent, MonitorStream } from './monitor-stream.ts';
 
 export interface BuildRunOptions {
-  /** How to start `forge`, e.g. `[node, apps/cli/bin/forge.js]`. */
-  forgeCommand: string[];
+  /** How to start `forge`, e.g. `[node, …/bin/forge.js]` (see WorkerOptions.forgeCommand). */
+  forgeCommand: readonly string[];
   manifestPath: string;
   outputDirectory: string;
   storeDir: string;

@@ -63,10 +63,11 @@ function present(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => Boolean(e[1])));
 }
 
+/** Everything but how to run `forge`, which the caller knows (`forge worker` passes its own). */
 export function workerOptionsFromEnv(
   env: NodeJS.ProcessEnv,
   overrides: Partial<WorkerOptions> = {},
-): WorkerOptions {
+): Omit<WorkerOptions, 'forgeCommand'> {
   const parsed = envSchema.safeParse(present(env));
   if (!parsed.success) {
     const what = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -4,7 +4,6 @@ export { WorkerError, WorkerErrorCode } from './errors.ts';
 export { type BuildEvent, MonitorStream } from './monitor-stream.ts';
 export { type UploadedArtifact, uploadArtifact } from './upload.ts';
 export {
-  DEFAULT_FORGE_COMMAND,
   deadWorkLine,
   type RunningWorker,
   startWorker,

@@ -18,7 +18,7 @@ import { fetchPlan } from './plan.ts';
 import { uploadArtifact } from './upload.ts';
 
 export interface BuildProcessorOptions {
-  forgeCommand: string[];
+  forgeCommand: readonly string[];
   /** The object store shared by every job of this worker (sources and cached trees). */
   storeDir: string;
   /** Parent of each job's work directory. */

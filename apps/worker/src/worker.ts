@@ -37,12 +37,6 @@ import type { ApiTarget } from './api.ts';
 import { WorkerError, WorkerErrorCode } from './errors.ts';
 import { buildProcessor } from './processor.ts';
 
-/** `forge` as this repository runs it: from apps/worker/src and from apps/cli/dist alike. */
-export const DEFAULT_FORGE_COMMAND = [
-  process.execPath,
-  resolve(import.meta.dirname, '../../cli/bin/forge.js'),
-];
-
 export interface WorkerOptions {
   /** Redis: a URL (`redis://[user:password@]host…`, `rediss://…`, `unix:///…`) or ioredis options. */
   redis: string | QueueLocation['redis'];
@@ -66,8 +60,11 @@ export interface WorkerOptions {
    * its plans checkpoint, as `forge compose` does.
    */
   cacheMaxSize?: CacheSize;
-  /** How to run `forge`; default DEFAULT_FORGE_COMMAND. */
-  forgeCommand?: string[];
+  /**
+   * How to run `forge` (its `build` command), e.g. `[node, …/bin/forge.js]`: the worker does not
+   * look for it; the CLI that starts a worker passes its own (apps/cli/src/self.ts).
+   */
+  forgeCommand: readonly string[];
   logger?: Logger;
   /** Between SIGTERM and SIGKILL when a build is cancelled; default 3000 ms. */
   terminateGraceMs?: number;
@@ -140,7 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onJobRefused: (jobId, reason) => logger.warn({ job: jobId, reason }, 'job refused: not built'),
     processors: {
       build: buildProcessor({
-        forgeCommand: options.forgeCommand ?? DEFAULT_FORGE_COMMAND,
+        forgeCommand: options.forgeCommand,
         storeDir,
         workDir,
         rundir,

@@ -8,6 +8,7 @@ import {
 } from '@debian-forge/worker';
 import { pino } from 'pino';
 import { type Command, UsageError } from '../command.ts';
+import { FORGE_SELF } from '../self.ts';
 import { REDIS_TLS_ENV, REDIS_TLS_FLAGS, REDIS_URL_HELP } from '../serve/options.ts';
 import { exitOnceStopped, waitForSignal } from '../serve/signals.ts';
 
@@ -86,7 +87,7 @@ export const workerCommand: Command = {
     let worker: RunningWorker;
     let options: WorkerOptions;
     try {
-      options = workerOptionsFromEnv(env, { logger });
+      options = { ...workerOptionsFromEnv(env, { logger }), forgeCommand: FORGE_SELF };
       worker = await startWorker(options);
     } catch (err) {
       // Settings the user can fix (Redis refusing the password, a TLS file …): one line, no stack.

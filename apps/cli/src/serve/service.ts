@@ -30,6 +30,7 @@ import { describeRepair, openStore } from '@debian-forge/store';
 import { type RunningWorker, startWorker } from '@debian-forge/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { FORGE_SELF } from '../self.ts';
 import { listenError, ServiceError } from './errors.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
 import { claimStateDir, privateFile, type StateDirClaim } from './state-dir.ts';
@@ -233,6 +234,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         stateDir,
         maxJobs: options.workers,
         ...(options.cacheMaxSize === undefined ? {} : { cacheMaxSize: options.cacheMaxSize }),
+        forgeCommand: FORGE_SELF,
         reportRedis: false, // the queue's report above speaks for this process
         ...(options.logger ? { logger: options.logger.child({ name: 'forge-worker' }) } : {}),
       });
