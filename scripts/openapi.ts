@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPENAPI_FILES, openApiDocument } from '../apps/cli/src/serve/openapi.ts';
+import { OPENAPI_FILES, openApiDocument } from '@debian-forge/cli/openapi';
 
 const dir = join(import.meta.dirname, '..', 'openapi');
 mkdirSync(dir, { recursive: true });

@@ -13,14 +13,16 @@ import { once } from 'node:events';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import {
+  checkRedisAccess,
+  ForgeQueue,
+  ForgeWorker,
+  QueueErrorCode,
+  redisAclRules,
+  redisOptionsFromUrl,
+} from '@debian-forge/queue';
+import { randomQueueName } from '@debian-forge/queue/testing';
 import { parse } from 'yaml';
-import { checkRedisAccess } from '../packages/queue/src/access.ts';
-import { redisAclRules } from '../packages/queue/src/acl.ts';
-import { QueueErrorCode } from '../packages/queue/src/errors.ts';
-import { redisOptionsFromUrl } from '../packages/queue/src/options.ts';
-import { ForgeQueue } from '../packages/queue/src/queue.ts';
-import { randomQueueName } from '../packages/queue/src/testing.ts';
-import { ForgeWorker } from '../packages/queue/src/worker.ts';
 import { REPO, tempDir } from './engine-helpers.ts';
 
 interface Service {

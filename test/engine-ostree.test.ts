@@ -12,13 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  commitFiles,
-  hasOstree,
-  ostree,
-  type Served,
-  serveDirectory,
-} from '../packages/engine/src/ostree-testing.ts';
+import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '@debian-forge/engine/testing';
 import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
 import { debugfs, forgeAsync, releaseUnder, resourcesUnder } from './engine-host.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { OPENAPI_FILES, openApiDocument } from '../apps/cli/src/serve/openapi.ts';
+import { OPENAPI_FILES, openApiDocument } from '@debian-forge/cli/openapi';
 import { REPO } from './engine-helpers.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ComposeEvent } from '../apps/api/src/events.ts';
+import type { ComposeEvent } from '@debian-forge/api';
 import { sandboxUnavailable, tempDir, testLibdir } from './engine-helpers.ts';
 import { releaseUnder, resourcesUnder } from './engine-host.ts';
 import {

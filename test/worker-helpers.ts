@@ -9,12 +9,11 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { type Listening, listen } from '@debian-forge/api';
+import { startTestApi, type TestApi, type TestApiOptions } from '@debian-forge/api/testing';
+import type { ComposeState } from '@debian-forge/store';
+import { type RunningWorker, startWorker, type WorkerOptions } from '@debian-forge/worker';
 import { pino } from 'pino';
-import { type Listening, listen } from '../apps/api/src/server.ts';
-import type { TestApiOptions } from '../apps/api/src/testing.ts';
-import { startTestApi, type TestApi } from '../apps/api/src/testing.ts';
-import { type RunningWorker, startWorker, type WorkerOptions } from '../apps/worker/src/index.ts';
-import type { ComposeState } from '../packages/store/src/index.ts';
 import { FORGE, REPO } from './engine-helpers.ts';
 
 export const TOKEN = 'worker-test-token';

@@ -3,8 +3,9 @@
  * (as `forge worker` takes it) plus FORGE_TEST_WORKER_OPTIONS (JSON: timings, resources, libdir).
  * Prints `ready <name>` when it takes jobs; SIGTERM stops it.
  */
+
+import { startWorker, workerOptionsFromEnv } from '@debian-forge/worker';
 import { pino } from 'pino';
-import { startWorker, workerOptionsFromEnv } from '../apps/worker/src/index.ts';
 import { FORGE } from './engine-helpers.ts';
 
 const extra = JSON.parse(process.env.FORGE_TEST_WORKER_OPTIONS ?? '{}');

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ComposeEvent } from '../apps/api/src/events.ts';
+import type { ComposeEvent } from '@debian-forge/api';
 import { sandboxUnavailable, tempDir, testLibdir } from './engine-helpers.ts';
 import {
   hello,

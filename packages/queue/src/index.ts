@@ -1,3 +1,5 @@
+export { checkRedisAccess } from './access.ts';
+export { redisAclRules } from './acl.ts';
 export {
   type BuildJob,
   type BuildPlan,
@@ -35,6 +37,7 @@ export {
   type RedisTlsFiles,
   redisAnswers,
   redisOptionsFromUrl,
+  resolveLocation,
 } from './options.ts';
 export {
   DEFAULT_PRIORITY,
@@ -53,7 +56,7 @@ export {
   type QueueEventMap,
   STALL_POLICY,
 } from './queue.ts';
-export { fits, machineResources } from './resources.ts';
+export { encodeJobName, fits, machineResources } from './resources.ts';
 export {
   ForgeWorker,
   type ForgeWorkerOptions,
