@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkModuleMeta, LibdirIndex } from '@debian-forge/manifest';
 import { loadCatalog } from './catalog.ts';
-import { metaJsonOf } from './define.ts';
 import { buildLibdir } from './libdir.ts';
+import { metaJsonOf } from './shared/define.ts';
 
 const catalog = await loadCatalog();
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageDefinition } from './define.ts';
+import type { StageDefinition } from './shared/define.ts';
 
 export const STAGES_DIR = join(import.meta.dirname, 'stages');
 export const RUNNERS_DIR = join(import.meta.dirname, 'runners');

@@ -1,4 +1,4 @@
 export { loadCatalog, RUNNER_NAMES, stageFolders } from './catalog.ts';
-export { defineStage, type MetaJson, metaJsonOf, type StageDefinition } from './define.ts';
 export { buildLibdir } from './libdir.ts';
 export { DEFAULT_LIBDIR } from './location.ts';
+export { defineStage, type MetaJson, metaJsonOf, type StageDefinition } from './shared/define.ts';

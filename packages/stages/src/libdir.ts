@@ -8,8 +8,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, wri
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { loadCatalog, RUNNER_NAMES, RUNNERS_DIR } from './catalog.ts';
-import { metaJsonOf } from './define.ts';
 import { DEFAULT_LIBDIR } from './location.ts';
+import { metaJsonOf } from './shared/define.ts';
 
 const FORBIDDEN_SUFFIXES = ['.node', '.json', '.mjs', '.cjs', '.js'];
 
@@ -30,7 +30,7 @@ export async function buildLibdir(out: string = DEFAULT_LIBDIR): Promise<{ stage
       await build({
         stdin: {
           contents:
-            "import { runStage } from '../../api/run.ts';\nimport { main } from './stage.ts';\nvoid runStage(main);\n",
+            "import { runStage } from '../../shared/run.ts';\nimport { main } from './stage.ts';\nvoid runStage(main);\n",
           resolveDir: folder,
           sourcefile: `${type}-entry.ts`,
           loader: 'ts',

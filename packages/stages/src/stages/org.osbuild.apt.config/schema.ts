@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, patternRecord } from '../../define.ts';
+import { defineStage, patternRecord } from '../../shared/define.ts';
 import { APT_KEY, KEYRING, STEM } from './names.ts';
 
 const word = z.string().regex(/^[^\s"]+$/);

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { StageError } from '../../api/errors.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { StageError } from '../../shared/errors.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main } from './stage.ts';
 
 const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';

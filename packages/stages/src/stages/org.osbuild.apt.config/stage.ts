@@ -1,9 +1,9 @@
 import { chmodSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { inRoot } from '../../shared/paths.ts';
 import { APT_KEY, KEYRING, STEM } from './names.ts';
 import type { options, pin, source } from './schema.ts';
 

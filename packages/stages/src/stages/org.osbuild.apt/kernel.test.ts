@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
 import { main } from './stage.ts';
 import {

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { StageError } from '../../api/errors.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import { StageError } from '../../shared/errors.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
 import { main } from './stage.ts';
 import {

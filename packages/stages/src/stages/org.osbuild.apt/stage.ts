@@ -10,9 +10,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
 import {
   clampMtimes,
   cleanAptState,
@@ -27,7 +27,7 @@ import {
   sourceEpoch,
   specName,
   writeExecutable,
-} from './local-repo.ts';
+} from '../../shared/local-repo.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;

@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import { defineStage, patternRecord } from '../../define.ts';
-
-/** OSBuild's pattern for an absolute path in the tree without `..` components. */
-export const TREE_PATH = /^\/(?!\.\.)((?!\/\.\.\/).)+$/;
-
-/** An object keyed by absolute paths in the tree, each holding `item`. */
-export function pathKeyed<T extends z.ZodType>(item: T) {
-  return patternRecord(TREE_PATH, item);
-}
+import { defineStage, pathKeyed } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   items: pathKeyed(

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { moduleSchema, Schema } from '@debian-forge/manifest';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
-import { metaJsonOf } from '../../define.ts';
+import { metaJsonOf } from '../../shared/define.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import definition from './schema.ts';
 import { main } from './stage.ts';
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
-import { pathKeyed } from '../org.osbuild.chmod/schema.ts';
+import { defineStage, pathKeyed } from '../../shared/define.ts';
 
 const id = z.number().min(0);
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineStage, filesInput } from '../../define.ts';
-import { PACKAGE_SPEC } from '../org.osbuild.apt/local-repo.ts';
+import { defineStage, filesInput } from '../../shared/define.ts';
+import { PACKAGE_SPEC } from '../../shared/local-repo.ts';
 
 /** A Debian package name, optionally `:arch` and `=version`, as apt's command line takes it. */
 const packageSpec = z.string().regex(PACKAGE_SPEC);

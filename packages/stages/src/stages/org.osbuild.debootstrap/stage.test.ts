@@ -12,9 +12,9 @@ import {
 import { join, resolve } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { StageError } from '../../api/errors.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
-import type { DebPackage } from '../org.osbuild.apt/local-repo.ts';
+import { StageError } from '../../shared/errors.ts';
+import type { DebPackage } from '../../shared/local-repo.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import {
   type CachedDeb,
   DebsUnavailable,

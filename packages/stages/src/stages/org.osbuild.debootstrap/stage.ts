@@ -1,9 +1,9 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
 import {
   checkAvailable,
   clampMtimes,
@@ -14,7 +14,7 @@ import {
   makeRepository,
   packageEnv,
   sourceEpoch,
-} from '../org.osbuild.apt/local-repo.ts';
+} from '../../shared/local-repo.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deployment as ostreeDeployment } from '../../api/ostree.ts';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
+import { deployment as ostreeDeployment } from '../../shared/ostree.ts';
 
 export const filesystem = z
   .looseObject({

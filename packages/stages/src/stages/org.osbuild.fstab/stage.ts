@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { deploymentRoot } from '../../api/ostree.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { deploymentRoot } from '../../shared/ostree.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { filesystem, options } from './schema.ts';
 
 type Options = z.input<typeof options>;

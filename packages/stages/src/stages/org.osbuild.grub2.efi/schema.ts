@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
-import { fsUuid } from '../org.osbuild.grub2/schema.ts';
+import { defineStage, fsUuid } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   filename: z.string().describe('the disk image in the tree'),

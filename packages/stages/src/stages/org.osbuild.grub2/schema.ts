@@ -1,17 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
-
-/** A file system UUID as OSBuild's grub stages accept it: a Linux UUID or a FAT volume id. */
-export const fsUuid = z.xor([
-  z
-    .string()
-    .regex(/^[0-9A-Za-z]{8}(-[0-9A-Za-z]{4}){3}-[0-9A-Za-z]{12}$/)
-    .meta({ examples: ['9c6ae55b-cf88-45b8-84e8-64990759f39d'] }),
-  z
-    .string()
-    .regex(/^[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/)
-    .meta({ examples: ['6699-AFB5'] }),
-]);
+import { defineStage, fsUuid } from '../../shared/define.ts';
 
 const filesystem = z
   .looseObject({

@@ -1,18 +1,10 @@
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { copyModules } from '../../shared/grub-modules.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;
@@ -327,27 +319,6 @@ export function efiRedirect(bootfs: FsSpec, separateBoot: boolean): string {
   const spec = fsSpec(bootfs);
   const dir = separateBoot ? '/grub' : '/boot/grub';
   return `search --no-floppy --set=root ${spec.search}\nset prefix=($root)'${dir}'\nconfigfile $prefix/grub.cfg\n`;
-}
-
-/** Copies GRUB's modules for `platform` and the unicode font from the build root into /boot/grub. */
-export function copyModules(grubDir: string, platform: string): number {
-  if (!/^[a-z0-9_-]+$/.test(platform)) throw new StageError(`invalid GRUB platform '${platform}'`);
-  const source = `/usr/lib/grub/${platform}`;
-  if (!existsSync(source))
-    throw new StageError(`the build root has no GRUB modules for ${platform} (${source})`);
-  const target = join(grubDir, platform);
-  mkdirSync(target, { recursive: true });
-  let n = 0;
-  for (const name of readdirSync(source)) {
-    if (!/\.(mod|lst)$/.test(name) || name === 'fdt.lst') continue;
-    copyFileSync(join(source, name), join(target, name));
-    n++;
-  }
-  const font = '/usr/share/grub/unicode.pf2';
-  if (!existsSync(font)) throw new StageError(`the build root has no GRUB font (${font})`);
-  mkdirSync(join(grubDir, 'fonts'), { recursive: true });
-  copyFileSync(font, join(grubDir, 'fonts', 'unicode.pf2'));
-  return n;
 }
 
 export function main(args: StageArguments<Options>): Record<string, unknown> {

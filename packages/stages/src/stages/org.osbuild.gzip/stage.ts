@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { compressInto } from './file-input.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { compressInto } from '../../shared/file-input.ts';
 import type { options } from './schema.ts';
 
 export function main(args: StageArguments<z.input<typeof options>>): void {

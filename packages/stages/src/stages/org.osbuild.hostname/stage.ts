@@ -1,9 +1,9 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
-import { replaceFile } from './config-file.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { replaceFile } from '../../shared/config-file.ts';
+import { StageError } from '../../shared/errors.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 /** systemd's `hostname_is_valid` with a trailing dot allowed, which is then dropped; else undefined. */

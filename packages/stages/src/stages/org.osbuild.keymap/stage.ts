@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
-import { isFilename, isSafeString, replaceFile } from '../org.osbuild.hostname/config-file.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { isFilename, isSafeString, replaceFile } from '../../shared/config-file.ts';
+import { StageError } from '../../shared/errors.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 function check(what: string, value: string, extra?: RegExp): void {

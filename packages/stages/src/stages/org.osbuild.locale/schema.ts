@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   language: z.string().describe('the locale for LANG, such as en_US.UTF-8'),

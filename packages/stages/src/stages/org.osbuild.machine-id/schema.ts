@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   'first-boot': z

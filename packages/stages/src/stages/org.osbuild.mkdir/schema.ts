@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 /** A path in the tree (no `..` component), or a `tree://` or `mount://` location. */
 export const targetPath = z.union([

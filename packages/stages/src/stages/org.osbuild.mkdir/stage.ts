@@ -1,8 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { parseLocation } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { parseLocation } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 export function main(args: StageArguments<z.input<typeof options>>): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, requiredDevice } from '../../define.ts';
+import { defineStage, requiredDevice } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   uuid: z.string().describe('UUID of the new file system'),

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, requiredDevice } from '../../define.ts';
+import { defineStage, requiredDevice } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   volid: z.string().describe('volume id: 8 hexadecimal digits, the FAT counterpart of a UUID'),

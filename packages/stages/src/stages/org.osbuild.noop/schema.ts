@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { anyInputs, defineStage } from '../../define.ts';
+import { anyInputs, defineStage } from '../../shared/define.ts';
 
 export default defineStage({
   type: 'org.osbuild.noop',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deployment } from '../../api/ostree.ts';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
+import { deployment } from '../../shared/ostree.ts';
 
 export const options = z.strictObject({
   deployment: deployment.describe('the deployment whose stateroot /var is filled'),

@@ -8,8 +8,8 @@ import {
   deployFiles,
   deploymentUnavailable,
   TEST_REF,
-} from '../../api/ostree-testing.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+} from '../../shared/ostree-testing.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main } from './stage.ts';
 
 // tmpfiles.d of the commit, as org.osbuild.ostree.preptree writes them for a Debian tree.

@@ -1,11 +1,11 @@
 import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
-import { deploymentRoot } from '../../api/ostree.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
+import { deploymentRoot } from '../../shared/ostree.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 /** The /var entries created when missing: OSBuild's list, with Debian's lib/dpkg for lib/rpm. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   root_fs_uuid: z.string().describe('UUID of the file system that holds /boot (the system root)'),

@@ -10,9 +10,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { copyModules } from '../org.osbuild.grub2/stage.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { copyModules } from '../../shared/grub-modules.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;

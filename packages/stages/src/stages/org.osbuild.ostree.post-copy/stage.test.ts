@@ -3,14 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { attempt } from '../../api/exec.ts';
+import { attempt } from '../../shared/exec.ts';
 import {
   clearImmutable,
   type Deployed,
   deployFiles,
   deploymentUnavailable,
-} from '../../api/ostree-testing.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+} from '../../shared/ostree-testing.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { fsverityWanted, main } from './stage.ts';
 
 const hasFsverity = attempt(['sh', '-c', 'command -v fsverity']).status === 0;

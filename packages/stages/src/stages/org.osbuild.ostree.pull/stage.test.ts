@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { InputArgument } from '../../api/arguments.ts';
-import { hasProgram, type TestRoot, testRoot } from '../../api/testing.ts';
+import type { InputArgument } from '../../shared/arguments.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main as initFs } from '../org.osbuild.ostree.init-fs/stage.ts';
 import { main } from './stage.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   repo: z.string().describe('the repository in the tree, such as /ostree/repo'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, filesInput } from '../../define.ts';
+import { defineStage, filesInput } from '../../shared/define.ts';
 
 const qcow2 = z
   .strictObject({

@@ -11,8 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { StageArguments } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main } from './stage.ts';
 
 const skip = spawnSync('qemu-img', ['--version']).error ? 'qemu-img is not installed (qemu-utils)' : false;

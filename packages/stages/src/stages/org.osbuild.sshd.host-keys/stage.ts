@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 export const UNIT = 'ssh-host-keys.service';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, patternRecord } from '../../define.ts';
+import { defineStage, patternRecord } from '../../shared/define.ts';
 
 const units = (what: string) => z.array(z.string()).optional().describe(what);
 

@@ -2,7 +2,7 @@
  * What `systemctl enable` reads, without systemd: unit names (prefix, instance, type), the
  * [Install] section of a unit file, and the specifiers allowed in it.
  */
-import { StageError } from '../../api/errors.ts';
+import { StageError } from '../../shared/errors.ts';
 
 const UNIT_TYPES = [
   'service',

@@ -12,9 +12,9 @@ import {
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { moduleSchema, Schema } from '@debian-forge/manifest';
-import type { InputArgument } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
-import { metaJsonOf } from '../../define.ts';
+import type { InputArgument } from '../../shared/arguments.ts';
+import { metaJsonOf } from '../../shared/define.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import definition from './schema.ts';
 import { main } from './stage.ts';
 

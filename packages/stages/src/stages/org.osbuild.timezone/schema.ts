@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
+import { defineStage } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   zone: z.string().describe('a tz database zone, such as Europe/Berlin or UTC'),

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync, statSync, symlinkSync } from 'node:fs';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
-import { removeFile, replaceFile } from '../org.osbuild.hostname/config-file.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { removeFile, replaceFile } from '../../shared/config-file.ts';
+import { StageError } from '../../shared/errors.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 /** The syntax systemd's `timezone_is_valid` accepts. */

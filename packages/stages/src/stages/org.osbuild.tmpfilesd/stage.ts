@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 type Line = z.input<typeof options>['config'][number];

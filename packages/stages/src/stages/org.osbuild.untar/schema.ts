@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
-import { fileInput } from '../org.osbuild.gzip/file-input.ts';
+import { defineStage } from '../../shared/define.ts';
+import { fileInput } from '../../shared/file-input.ts';
 
 export const options = z.strictObject({
   prefix: z.string().default('/').describe('the directory of the tree to unpack into; it must exist'),

@@ -11,8 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { InputArgument } from '../../api/arguments.ts';
-import { type TestRoot, testRoot } from '../../api/testing.ts';
+import type { InputArgument } from '../../shared/arguments.ts';
+import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import { main } from './stage.ts';
 
 const isRoot = process.getuid?.() === 0;

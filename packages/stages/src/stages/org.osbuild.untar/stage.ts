@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
-import { inRoot } from '../../api/paths.ts';
-import { inputFile } from '../org.osbuild.gzip/file-input.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
+import { inputFile } from '../../shared/file-input.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 export function main(args: StageArguments<z.input<typeof options>>): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, patternRecord } from '../../define.ts';
+import { defineStage, patternRecord } from '../../shared/define.ts';
 
 export const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,255}$/;
 

@@ -14,10 +14,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from '../../shared/arguments.ts';
+import { StageError } from '../../shared/errors.ts';
+import { exec } from '../../shared/exec.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options, user } from './schema.ts';
 
 type Options = z.input<typeof options>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineStage } from '../../define.ts';
-import { fileInput } from '../org.osbuild.gzip/file-input.ts';
+import { defineStage } from '../../shared/define.ts';
+import { fileInput } from '../../shared/file-input.ts';
 
 export const options = z.strictObject({
   filename: z.string().describe('the compressed file to create in the tree'),

@@ -3,10 +3,10 @@
  * untar): the input must hold exactly one file, found by its name (a checksum) inside the input.
  */
 import { closeSync, openSync } from 'node:fs';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from './arguments.ts';
+import { StageError } from './errors.ts';
+import { exec } from './exec.ts';
+import { inRoot } from './paths.ts';
 
 /** JSON Schema of `inputs`: one required input named `file`. */
 export const fileInput: Record<string, unknown> = {

@@ -29,10 +29,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StageArguments } from '../../api/arguments.ts';
-import { StageError } from '../../api/errors.ts';
-import { exec } from '../../api/exec.ts';
-import { inRoot } from '../../api/paths.ts';
+import type { StageArguments } from './arguments.ts';
+import { StageError } from './errors.ts';
+import { exec } from './exec.ts';
+import { inRoot } from './paths.ts';
 
 export interface DebPackage {
   name: string;

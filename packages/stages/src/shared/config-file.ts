@@ -5,8 +5,8 @@
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { StageError } from '../../api/errors.ts';
-import { inRoot } from '../../api/paths.ts';
+import { StageError } from './errors.ts';
+import { inRoot } from './paths.ts';
 
 /**
  * Writes `path` in the tree as a new regular file: an existing file or symbolic link there is

@@ -91,3 +91,23 @@ export function patternRecord<Value extends z.ZodType>(pattern: RegExp, value: V
     patternProperties: { [pattern.source]: jsonSchemaOf(value) },
   });
 }
+
+/** OSBuild's pattern for an absolute path in the tree without `..` components. */
+const TREE_PATH = /^\/(?!\.\.)((?!\/\.\.\/).)+$/;
+
+/** An object keyed by absolute paths in the tree, each holding `item`. */
+export function pathKeyed<T extends z.ZodType>(item: T) {
+  return patternRecord(TREE_PATH, item);
+}
+
+/** A file system UUID as OSBuild's grub stages accept it: a Linux UUID or a FAT volume id. */
+export const fsUuid = z.xor([
+  z
+    .string()
+    .regex(/^[0-9A-Za-z]{8}(-[0-9A-Za-z]{4}){3}-[0-9A-Za-z]{12}$/)
+    .meta({ examples: ['9c6ae55b-cf88-45b8-84e8-64990759f39d'] }),
+  z
+    .string()
+    .regex(/^[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/)
+    .meta({ examples: ['6699-AFB5'] }),
+]);
