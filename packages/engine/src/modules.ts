@@ -1,6 +1,6 @@
 /**
- * The schemas of the host-side modules the engine implements itself — sources, inputs, devices,
- * mounts — with OSBuild's option names, and an index that answers for them and takes stages from
+ * The schemas of the host-side modules the engine implements itself — sources, inputs, devices
+ * here, mounts from their own files (`mounts/<type>.ts`) — with OSBuild's option names, and an index that answers for them and takes stages from
  * the libdir. Validation with this index checks a whole manifest before anything runs.
  */
 import {
@@ -10,14 +10,10 @@ import {
   moduleSchema,
   Schema,
 } from '@debian-forge/manifest';
+import { options } from './module-schema.ts';
+import { MOUNT_TYPES } from './mounts/index.ts';
 
 const CHECKSUM = '(md5|sha1|sha256|sha384|sha512):[0-9a-f]{32,128}';
-const options = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  ...(required.length > 0 ? { required } : {}),
-  properties,
-});
 
 /** Three reference forms (list of ids, map id → options, list of {id, options}), for a given count. */
 function references(count?: { min: number; max: number }) {
@@ -54,19 +50,6 @@ const input = (type: string, origins: string[], refs = references()) => ({
     origin: { enum: origins },
     references: refs,
     options: { type: 'object' },
-  },
-});
-
-const fsMount = (extra: Record<string, unknown> = {}) => ({
-  additionalProperties: false,
-  required: ['name', 'type', 'source', 'target'],
-  properties: {
-    name: { type: 'string' },
-    type: { type: 'string' },
-    source: { type: 'string' },
-    partition: { type: 'number' },
-    target: { type: 'string' },
-    options: options({ readonly: { type: 'boolean' }, norecovery: { type: 'boolean' }, ...extra }),
   },
 });
 
@@ -179,74 +162,11 @@ const MODULES: ModuleSchemas[] = [
       ['filename'],
     ),
   },
-  { klass: 'Mount', name: 'org.osbuild.ext4', schema2: fsMount() },
-  { klass: 'Mount', name: 'org.osbuild.xfs', schema2: fsMount() },
-  {
-    klass: 'Mount',
-    name: 'org.osbuild.btrfs',
-    schema2: fsMount({ subvol: { type: 'string' }, compress: { type: 'string' } }),
-  },
-  {
-    klass: 'Mount',
-    name: 'org.osbuild.fat',
-    schema2: fsMount({
-      uid: { type: 'integer' },
-      gid: { type: 'integer' },
-      umask: { type: 'string' },
-      shortname: { type: 'string' },
-    }),
-  },
-  {
-    klass: 'Mount',
-    name: 'org.osbuild.ostree.deployment',
-    schema2: {
-      additionalProperties: false,
-      required: ['name', 'type'],
-      properties: {
-        name: { type: 'string' },
-        type: { type: 'string' },
-        options: {
-          type: 'object',
-          required: ['deployment'],
-          properties: {
-            source: { type: 'string', pattern: '^(mount|tree)$', default: 'tree' },
-            deployment: {
-              type: 'object',
-              additionalProperties: false,
-              oneOf: [
-                { properties: { default: { enum: [false] } }, required: ['osname', 'ref'] },
-                {
-                  properties: { default: { enum: [true] } },
-                  not: { anyOf: [{ required: ['osname'] }, { required: ['ref'] }, { required: ['serial'] }] },
-                },
-              ],
-              properties: {
-                osname: { type: 'string' },
-                ref: { type: 'string' },
-                serial: { type: 'number', default: 0 },
-                default: { type: 'boolean', default: false },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-  {
-    klass: 'Mount',
-    name: 'org.osbuild.bind',
-    schema2: {
-      additionalProperties: false,
-      required: ['name', 'type', 'target'],
-      properties: {
-        name: { type: 'string' },
-        type: { type: 'string' },
-        target: { type: 'string' },
-        options: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } },
-      },
-    },
-  },
 ];
+
+for (const { type, schema2 } of MOUNT_TYPES.values()) {
+  if (schema2) MODULES.push({ klass: 'Mount', name: type, schema2 });
+}
 
 const BY_CLASS = new Map(MODULES.map((m) => [`${m.klass}/${m.name}`, m]));
 

@@ -17,11 +17,10 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { run, which } from '@debian-forge/host';
 import type { Device, Mount } from '@debian-forge/manifest';
 import { parseJson } from '@debian-forge/manifest';
-import { type DeviceHandle, openDevices } from './devices.ts';
-import { EngineError, EngineErrorCode } from './errors.ts';
-import type { MountHandle } from './mount-handle.ts';
-import { mountAll, mountOptions } from './mounts.ts';
-import { isMountPoint, listLoops, ResourceRegistry } from './resources.ts';
+import { type DeviceHandle, openDevices } from '../devices.ts';
+import { EngineError, EngineErrorCode } from '../errors.ts';
+import { isMountPoint, listLoops, ResourceRegistry } from '../resources.ts';
+import { type MountHandle, mountAll, mountOptions } from './index.ts';
 
 const isRoot = process.getuid?.() === 0;
 

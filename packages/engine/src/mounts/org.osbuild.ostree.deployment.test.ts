@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
-import type { MountHandle } from './mount-handle.ts';
-import { mountAll, unmountAll } from './mounts.ts';
-import { commitFiles, hasOstree, ostree } from './ostree-testing.ts';
-import { mountPoints, ResourceRegistry } from './resources.ts';
+import { commitFiles, hasOstree, ostree } from '../ostree-testing.ts';
+import { mountPoints, ResourceRegistry } from '../resources.ts';
+import { type MountHandle, mountAll, unmountAll } from './index.ts';
 
 const REF = 'debian/12/x86_64/test';
 const skip =

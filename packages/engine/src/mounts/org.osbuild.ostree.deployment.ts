@@ -15,13 +15,13 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mount } from '@debian-forge/manifest';
-import { EngineError, EngineErrorCode } from './errors.ts';
-import { run } from './exec.ts';
-import type { MountContext, MountHandle } from './mount-handle.ts';
-import { inside } from './paths.ts';
-import { mountPoints } from './resources.ts';
+import { EngineError, EngineErrorCode } from '../errors.ts';
+import { run } from '../exec.ts';
+import { inside } from '../paths.ts';
+import { mountPoints } from '../resources.ts';
+import type { MountContext, MountHandle, MountModule } from './common.ts';
 
-export const OSTREE_DEPLOYMENT_MOUNT = 'org.osbuild.ostree.deployment';
+const OSTREE_DEPLOYMENT_MOUNT = 'org.osbuild.ostree.deployment';
 
 interface DeploymentOption {
   osname?: unknown;
@@ -89,7 +89,7 @@ function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-export async function mountDeployment(name: string, mount: Mount, ctx: MountContext): Promise<MountHandle> {
+async function mountDeployment(name: string, mount: Mount, ctx: MountContext): Promise<MountHandle> {
   const options = (mount.options ?? {}) as { source?: unknown; deployment?: unknown };
   const source = options.source ?? 'tree';
   if (source !== 'tree' && source !== 'mount') throw fail(name, `invalid source ${JSON.stringify(source)}`);
@@ -167,3 +167,40 @@ export async function mountDeployment(name: string, mount: Mount, ctx: MountCont
     },
   };
 }
+
+export default {
+  type: OSTREE_DEPLOYMENT_MOUNT,
+  schema2: {
+    additionalProperties: false,
+    required: ['name', 'type'],
+    properties: {
+      name: { type: 'string' },
+      type: { type: 'string' },
+      options: {
+        type: 'object',
+        required: ['deployment'],
+        properties: {
+          source: { type: 'string', pattern: '^(mount|tree)$', default: 'tree' },
+          deployment: {
+            type: 'object',
+            additionalProperties: false,
+            oneOf: [
+              { properties: { default: { enum: [false] } }, required: ['osname', 'ref'] },
+              {
+                properties: { default: { enum: [true] } },
+                not: { anyOf: [{ required: ['osname'] }, { required: ['ref'] }, { required: ['serial'] }] },
+              },
+            ],
+            properties: {
+              osname: { type: 'string' },
+              ref: { type: 'string' },
+              serial: { type: 'number', default: 0 },
+              default: { type: 'boolean', default: false },
+            },
+          },
+        },
+      },
+    },
+  },
+  mount: (name, mount, _devices, ctx) => mountDeployment(name, mount, ctx),
+} satisfies MountModule;

@@ -1,88 +1,54 @@
 /**
- * Mounts of a stage, made on the host before the stage runs (OSBuild's mount services,
- * `osbuild/mounts.py` and `mounts/org.osbuild.*`). File systems are mounted below `root`, the
- * directory the sandbox sees as /run/osbuild/mounts.
+ * The mounts backed by a kernel file system (OSBuild's `FileSystemMountService`): ext4, xfs, btrfs and
+ * fat share their options, their schema and this code; each type's file names its file system.
  *
  * `partition: N` mounts the Nth partition of the device. Where the kernel made a node for it
  * (`/dev/loop3p2`) that node is used; where it parses no partition tables (this project's build
  * machines have no CONFIG_EFI_PARTITION / CONFIG_MSDOS_PARTITION), the table is read with
  * `sfdisk --json` and a loop device is stacked on the device at the partition's offset and size.
- *
- * Every mount point (and every such partition loop device) is recorded in the `ResourceRegistry`
- * before it is created, so a killed engine's mounts are released by the next one.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
 import { pyDumpsMember, pyTruthy } from '@debian-forge/manifest';
-import type { DeviceHandle } from './devices.ts';
-import { attachLoop, detachLoop, type LoopDevice } from './devices.ts';
-import { EngineError, EngineErrorCode } from './errors.ts';
-import { run } from './exec.ts';
-import { closeInReverse, openInOrder } from './handles.ts';
-import type { MountContext, MountHandle } from './mount-handle.ts';
-import { mountDeployment, OSTREE_DEPLOYMENT_MOUNT } from './mounts-ostree.ts';
-import { inside } from './paths.ts';
-import { isMountPoint, type ResourceRegistry, unmount } from './resources.ts';
+import type { DeviceHandle } from '../devices.ts';
+import { attachLoop, detachLoop, type LoopDevice } from '../devices.ts';
+import { EngineError, EngineErrorCode } from '../errors.ts';
+import { run } from '../exec.ts';
+import { options } from '../module-schema.ts';
+import { isMountPoint, type ResourceRegistry, unmount } from '../resources.ts';
+import {
+  type MountContext,
+  type MountHandle,
+  type MountModule,
+  mountError,
+  mountPoint,
+  once,
+} from './common.ts';
 
-/** Mount types backed by a kernel file system, and that file system's name. */
-export const FILESYSTEM_MOUNTS: Readonly<Record<string, string>> = {
-  'org.osbuild.ext4': 'ext4',
-  'org.osbuild.xfs': 'xfs',
-  'org.osbuild.btrfs': 'btrfs',
-  'org.osbuild.fat': 'vfat',
-};
-
-const OTHER_MOUNTS = ['org.osbuild.noop', 'org.osbuild.bind', OSTREE_DEPLOYMENT_MOUNT];
-
-/**
- * Mounts in order. If one fails, those mounted before it are unmounted again and the error is thrown.
- */
-export function mountAll(
-  mounts: Map<string, Mount>,
-  devices: Map<string, DeviceHandle>,
-  ctx: MountContext,
-): Promise<Map<string, MountHandle>> {
-  return openInOrder(mounts, (name, mount) => mountOne(name, mount, devices, ctx), ctx.log, 'mount');
+/** `schema_2` of a file system mount; `extra` are the options of that file system. */
+function fsMount(extra: Record<string, unknown> = {}) {
+  return {
+    additionalProperties: false,
+    required: ['name', 'type', 'source', 'target'],
+    properties: {
+      name: { type: 'string' },
+      type: { type: 'string' },
+      source: { type: 'string' },
+      partition: { type: 'number' },
+      target: { type: 'string' },
+      options: options({ readonly: { type: 'boolean' }, norecovery: { type: 'boolean' }, ...extra }),
+    },
+  };
 }
 
-/** Unmounts in reverse order; errors are logged, and the first one is thrown at the end. */
-export function unmountAll(handles: Map<string, MountHandle>, log: (line: string) => void): Promise<void> {
-  return closeInReverse(handles, log, 'mount');
-}
-
-function mountError(name: string, message: string, cause?: unknown): EngineError {
-  return new EngineError(EngineErrorCode.Mount, `mount ${name}: ${message}`, cause ? { cause } : undefined);
-}
-
-async function mountOne(
-  name: string,
-  mount: Mount,
-  devices: Map<string, DeviceHandle>,
-  ctx: MountContext,
-): Promise<MountHandle> {
-  const fstype = FILESYSTEM_MOUNTS[mount.type];
-  if (fstype) return mountFilesystem(name, mount, fstype, devices, ctx);
-  if (mount.type === 'org.osbuild.noop') {
-    const path = mountPoint(name, mount.target, ctx.root);
-    mkdirSync(path, { recursive: true });
-    return { name, path, close: async () => {} };
-  }
-  if (mount.type === 'org.osbuild.bind') return mountBind(name, mount, ctx);
-  if (mount.type === OSTREE_DEPLOYMENT_MOUNT) return mountDeployment(name, mount, ctx);
-  const known = [...Object.keys(FILESYSTEM_MOUNTS), ...OTHER_MOUNTS].join(', ');
-  throw mountError(name, `unsupported mount type ${mount.type} (supported: ${known})`);
-}
-
-/**
- * `root` joined with the target; '/' or no target means `root` itself. mount(8) follows links: one
- * in a file system mounted before (a disk image's `/boot` → `/`) must not put a mount on the host.
- */
-function mountPoint(name: string, target: string | null, root: string): string {
-  return inside(root, target ?? '', { what: 'target', relative: true }, (message, cause) =>
-    mountError(name, `${message}: it lies outside the mount root`, cause),
-  );
+/** The mount type `type` of the kernel file system `fstype`, taking `extra` options besides the common ones. */
+export function filesystemMount(type: string, fstype: string, extra?: Record<string, unknown>): MountModule {
+  return {
+    type,
+    schema2: fsMount(extra),
+    mount: (name, mount, devices, ctx) => mountFilesystem(name, mount, fstype, devices, ctx),
+  };
 }
 
 /** OSBuild's option translation (`FileSystemMountService.translate_options`). */
@@ -254,65 +220,4 @@ async function partitionLoop(
     registry,
     label: `mount ${name}`,
   });
-}
-
-/** A `tree://…` or `mount://…` location (a plain path means `tree://`), as a host path. */
-function resolveLocation(name: string, location: string, ctx: MountContext): string {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(.*)$/.exec(location);
-  const scheme = m ? m[1] : 'tree';
-  const rel = m ? join(m[2] ?? '', m[3] ?? '') : location;
-  let base: string;
-  if (scheme === 'tree') base = ctx.tree;
-  else if (scheme === 'mount') base = ctx.root;
-  else throw mountError(name, `unsupported location scheme ${scheme}:// in ${location}`);
-  return inside(base, rel, { what: 'location', relative: true }, (message, cause) =>
-    mountError(name, `${location} lies outside its root: ${message}`, cause),
-  );
-}
-
-/** `org.osbuild.bind`: a recursive bind mount of `options.source` onto the target. */
-async function mountBind(name: string, mount: Mount, ctx: MountContext): Promise<MountHandle> {
-  const sourceLocation = mount.options?.source;
-  if (typeof sourceLocation !== 'string') throw mountError(name, 'org.osbuild.bind needs options.source');
-  const source = resolveLocation(name, sourceLocation, ctx);
-  if (!existsSync(source))
-    throw mountError(name, `the bind source ${sourceLocation} (${source}) does not exist`);
-  const target = mount.target?.includes('://')
-    ? resolveLocation(name, mount.target, ctx)
-    : mountPoint(name, mount.target, ctx.root);
-  if (!existsSync(target)) {
-    if (statSync(source).isDirectory()) mkdirSync(target, { recursive: true });
-    else {
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, '');
-    }
-  }
-  ctx.log(`bind-mounting ${source} -> ${target}`);
-  ctx.registry.addMount(target);
-  try {
-    await run(['mount', '--rbind', source, target]);
-  } catch (e) {
-    ctx.registry.removeMount(target);
-    throw mountError(name, `cannot bind-mount ${source} on ${target}: ${(e as Error).message}`, e);
-  }
-  return {
-    name,
-    path: target,
-    close: once(async () => {
-      await unmount(target, { log: ctx.log, recursive: true });
-      ctx.registry.removeMount(target);
-    }),
-  };
-}
-
-/** Runs `fn` once; if it fails, the next call runs it again. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => {
-    running ??= fn().catch((e) => {
-      running = undefined;
-      throw e;
-    });
-    return running;
-  };
 }
