@@ -18,7 +18,7 @@ import {
   type Stage,
 } from '@debian-forge/manifest';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
-import { closeDevices, type DeviceHandle, openDevices } from './devices.ts';
+import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs.ts';
 import type { Monitor, StageResult } from './monitor.ts';

@@ -1,6 +1,6 @@
 /**
- * The schemas of the host-side modules the engine implements itself — sources, inputs, devices
- * here, mounts from their own files (`mounts/<type>.ts`) — with OSBuild's option names, and an index that answers for them and takes stages from
+ * The schemas of the host-side modules the engine implements itself — sources and inputs
+ * here, devices and mounts from their own files (`devices/<type>.ts`, `mounts/<type>.ts`) — with OSBuild's option names, and an index that answers for them and takes stages from
  * the libdir. Validation with this index checks a whole manifest before anything runs.
  */
 import {
@@ -10,6 +10,7 @@ import {
   moduleSchema,
   Schema,
 } from '@debian-forge/manifest';
+import { DEVICE_TYPES } from './devices/index.ts';
 import { options } from './module-schema.ts';
 import { MOUNT_TYPES } from './mounts/index.ts';
 
@@ -146,24 +147,9 @@ const MODULES: ModuleSchemas[] = [
     name: 'org.osbuild.ostree.checkout',
     schema2: input('org.osbuild.ostree.checkout', ['org.osbuild.source', 'org.osbuild.pipeline']),
   },
-  {
-    klass: 'Device',
-    name: 'org.osbuild.loopback',
-    schema2: options(
-      {
-        filename: { type: 'string' },
-        partscan: { type: 'boolean' },
-        start: { type: 'number' },
-        size: { type: 'number' },
-        'sector-size': { type: 'number' },
-        lock: { type: 'boolean' },
-        'read-only': { type: 'boolean' },
-      },
-      ['filename'],
-    ),
-  },
 ];
 
+for (const { type, schema2 } of DEVICE_TYPES.values()) MODULES.push({ klass: 'Device', name: type, schema2 });
 for (const { type, schema2 } of MOUNT_TYPES.values()) {
   if (schema2) MODULES.push({ klass: 'Mount', name: type, schema2 });
 }

@@ -259,8 +259,8 @@ describe('ResourceRegistry', () => {
     writeFileSync(
       script,
       `import { ResourceRegistry } from ${JSON.stringify(src('./resources.ts'))};
-import { openDevices } from ${JSON.stringify(src('./devices.ts'))};
-import { mountAll } from ${JSON.stringify(src('./mounts.ts'))};
+import { openDevices } from ${JSON.stringify(src('./devices/index.ts'))};
+import { mountAll } from ${JSON.stringify(src('./mounts/index.ts'))};
 const [rundir, tree, devDir, root] = process.argv.slice(2);
 const registry = await ResourceRegistry.open(rundir);
 const device = { name: 'disk', type: 'org.osbuild.loopback', parent: null, options: { filename: 'disk.img' }, id: 'd' };

@@ -4,7 +4,7 @@
  * below the mount root.
  */
 import type { Mount } from '@debian-forge/manifest';
-import type { DeviceHandle } from '../devices.ts';
+import type { DeviceHandle } from '../devices/index.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { inside } from '../paths.ts';
 import type { ResourceRegistry } from '../resources.ts';

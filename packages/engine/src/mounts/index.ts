@@ -10,7 +10,7 @@
  * before it is created, so a killed engine's mounts are released by the next one.
  */
 import type { Mount } from '@debian-forge/manifest';
-import type { DeviceHandle } from '../devices.ts';
+import type { DeviceHandle } from '../devices/index.ts';
 import { closeInReverse, openInOrder } from '../handles.ts';
 import { type MountContext, type MountHandle, type MountModule, mountError } from './common.ts';
 import bind from './org.osbuild.bind.ts';

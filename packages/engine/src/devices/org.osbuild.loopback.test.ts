@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { run, which } from '@debian-forge/host';
 import type { Device } from '@debian-forge/manifest';
-import { type DeviceHandle, openDevices } from './devices.ts';
-import { EngineError, EngineErrorCode } from './errors.ts';
-import { listLoops, ResourceRegistry } from './resources.ts';
+import { EngineError, EngineErrorCode } from '../errors.ts';
+import { listLoops, ResourceRegistry } from '../resources.ts';
+import { type DeviceHandle, openDevices } from './index.ts';
 
 const isRoot = process.getuid?.() === 0;
 const missing = ['losetup', 'mknod', 'blockdev'].filter((p) => !which(p));
