@@ -20,7 +20,7 @@ import {
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
 import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
-import { mapInputs } from './inputs.ts';
+import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
 import { inside } from './paths.ts';

@@ -7,3 +7,32 @@ export const options = (properties: Record<string, unknown>, required: string[] 
   ...(required.length > 0 ? { required } : {}),
   properties,
 });
+
+/** Three reference forms (list of ids, map id → options, list of {id, options}), for a given count. */
+export function references(count?: { min: number; max: number }) {
+  const bounds = count ? { minItems: count.min, maxItems: count.max } : {};
+  const propBounds = count ? { minProperties: count.min, maxProperties: count.max } : {};
+  return {
+    oneOf: [
+      { type: 'array', items: { type: 'string' }, ...bounds },
+      { type: 'object', additionalProperties: { type: 'object' }, ...propBounds },
+      {
+        type: 'array',
+        ...bounds,
+        items: options({ id: { type: 'string' }, options: { type: 'object' } }, ['id']),
+      },
+    ],
+  };
+}
+
+/** An input's `schema_2`: its type, the origins it takes, and its references. */
+export const input = (type: string, origins: string[], refs = references()) => ({
+  additionalProperties: false,
+  required: ['type', 'origin', 'references'],
+  properties: {
+    type: { enum: [type] },
+    origin: { enum: origins },
+    references: refs,
+    options: { type: 'object' },
+  },
+});

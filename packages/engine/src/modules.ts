@@ -1,6 +1,7 @@
 /**
- * The schemas of the host-side modules the engine implements itself — sources and inputs
- * here, devices and mounts from their own files (`devices/<type>.ts`, `mounts/<type>.ts`) — with OSBuild's option names, and an index that answers for them and takes stages from
+ * The schemas of the host-side modules the engine implements itself — sources here,
+ * inputs, devices and mounts from their own files (`inputs/<type>.ts`, `devices/<type>.ts`,
+ * `mounts/<type>.ts`) — with OSBuild's option names, and an index that answers for them and takes stages from
  * the libdir. Validation with this index checks a whole manifest before anything runs.
  */
 import {
@@ -11,27 +12,11 @@ import {
   Schema,
 } from '@debian-forge/manifest';
 import { DEVICE_TYPES } from './devices/index.ts';
+import { INPUT_TYPES } from './inputs/index.ts';
 import { options } from './module-schema.ts';
 import { MOUNT_TYPES } from './mounts/index.ts';
 
 const CHECKSUM = '(md5|sha1|sha256|sha384|sha512):[0-9a-f]{32,128}';
-
-/** Three reference forms (list of ids, map id → options, list of {id, options}), for a given count. */
-function references(count?: { min: number; max: number }) {
-  const bounds = count ? { minItems: count.min, maxItems: count.max } : {};
-  const propBounds = count ? { minProperties: count.min, maxProperties: count.max } : {};
-  return {
-    oneOf: [
-      { type: 'array', items: { type: 'string' }, ...bounds },
-      { type: 'object', additionalProperties: { type: 'object' }, ...propBounds },
-      {
-        type: 'array',
-        ...bounds,
-        items: options({ id: { type: 'string' }, options: { type: 'object' } }, ['id']),
-      },
-    ],
-  };
-}
 
 /** A source's schema: `items` keyed by checksum, each item as `item` says. */
 const source = (item: Record<string, unknown>) => ({
@@ -39,17 +24,6 @@ const source = (item: Record<string, unknown>) => ({
   required: ['items'],
   properties: {
     items: { type: 'object', additionalProperties: false, patternProperties: { [CHECKSUM]: item } },
-    options: { type: 'object' },
-  },
-});
-
-const input = (type: string, origins: string[], refs = references()) => ({
-  additionalProperties: false,
-  required: ['type', 'origin', 'references'],
-  properties: {
-    type: { enum: [type] },
-    origin: { enum: origins },
-    references: refs,
     options: { type: 'object' },
   },
 });
@@ -122,33 +96,9 @@ const MODULES: ModuleSchemas[] = [
       },
     },
   },
-  {
-    klass: 'Input',
-    name: 'org.osbuild.files',
-    schema2: input('org.osbuild.files', ['org.osbuild.source', 'org.osbuild.pipeline']),
-  },
-  {
-    klass: 'Input',
-    name: 'org.osbuild.tree',
-    schema2: input('org.osbuild.tree', ['org.osbuild.pipeline'], references({ min: 1, max: 1 })),
-  },
-  {
-    klass: 'Input',
-    name: 'org.osbuild.noop',
-    schema2: input('org.osbuild.noop', ['org.osbuild.source', 'org.osbuild.pipeline']),
-  },
-  {
-    klass: 'Input',
-    name: 'org.osbuild.ostree',
-    schema2: input('org.osbuild.ostree', ['org.osbuild.source', 'org.osbuild.pipeline']),
-  },
-  {
-    klass: 'Input',
-    name: 'org.osbuild.ostree.checkout',
-    schema2: input('org.osbuild.ostree.checkout', ['org.osbuild.source', 'org.osbuild.pipeline']),
-  },
 ];
 
+for (const { type, schema2 } of INPUT_TYPES.values()) MODULES.push({ klass: 'Input', name: type, schema2 });
 for (const { type, schema2 } of DEVICE_TYPES.values()) MODULES.push({ klass: 'Device', name: type, schema2 });
 for (const { type, schema2 } of MOUNT_TYPES.values()) {
   if (schema2) MODULES.push({ klass: 'Mount', name: type, schema2 });

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Input } from '@debian-forge/manifest';
-import { INPUTS_IN_SANDBOX, mapInputs } from './inputs.ts';
+import { INPUTS_IN_SANDBOX, mapInputs } from './index.ts';
 
 const hasOstree = (() => {
   try {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Input, JsonObject } from '@debian-forge/manifest';
-import { EngineError, EngineErrorCode } from './errors.ts';
-import { INPUTS_IN_SANDBOX, mapInputs } from './inputs.ts';
+import { EngineError, EngineErrorCode } from '../errors.ts';
+import { INPUTS_IN_SANDBOX, mapInputs } from './index.ts';
 
 describe('input paths', () => {
   let dir: string;
