@@ -1,5 +1,7 @@
 /** Building blocks of the JSON Schemas of the engine's own modules, written as OSBuild writes them. */
 
+const CHECKSUM = '(md5|sha1|sha256|sha384|sha512):[0-9a-f]{32,128}';
+
 /** An object of exactly these properties (`additionalProperties: false`), some of them required. */
 export const options = (properties: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
@@ -33,6 +35,16 @@ export const input = (type: string, origins: string[], refs = references()) => (
     type: { enum: [type] },
     origin: { enum: origins },
     references: refs,
+    options: { type: 'object' },
+  },
+});
+
+/** A source's schema: `items` keyed by checksum, each item as `item` says. */
+export const source = (item: Record<string, unknown>) => ({
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    items: { type: 'object', additionalProperties: false, patternProperties: { [CHECKSUM]: item } },
     options: { type: 'object' },
   },
 });

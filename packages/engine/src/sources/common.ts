@@ -131,3 +131,22 @@ export async function withRetries(
   }
   return attempts > 1 ? `${error} (${attempts} attempts)` : error;
 }
+
+/** A source type: its OSBuild name, its `schema` (as OSBuild's `sources/<type>` declares it), and how it fetches. */
+export interface SourceModule {
+  type: string;
+  schema: Record<string, unknown>;
+  /** The directory of the source cache its items are stored in. */
+  contentType: string;
+  fetchOne: FetchOne;
+  /** Fetches the missing items all at once before the rest are fetched one by one. */
+  fetchBatch?: FetchBatch;
+  /** Item keys it accepts (default: checksums). */
+  key?: RegExp;
+  /** Whether the cache holds the item already (default: a file named by the checksum). */
+  has?(dir: string, checksum: string): Promise<boolean>;
+  /** Sets up the content type's directory before the first item. */
+  prepare?(dir: string): Promise<void>;
+  /** Items fetched at the same time at most. */
+  parallel?: number;
+}

@@ -1,7 +1,8 @@
 /**
  * Sources: everything a manifest's `sources` section names is fetched into
  * `<sourcesDir>/<content type>/<checksum>` before any pipeline runs (OSBuild's `osbuild/sources.py`
- * and `sources/org.osbuild.*`). A file already there is not fetched again (`cached: true`); a new
+ * and `sources/org.osbuild.*`). Each source type is one file here, named after the type, holding its
+ * schema and its code. A file already there is not fetched again (`cached: true`); a new
  * file is written under a temporary name in the same directory and renamed only once its checksum
  * matched, so a crash never leaves a bad file under a good name.
  */
@@ -10,19 +11,18 @@ import { join } from 'node:path';
 import type { Source } from '@debian-forge/manifest';
 import {
   CHECKSUM,
-  type FetchBatch,
-  type FetchOne,
   type ItemContext,
   removeStaleTemporaries,
   type SourceEvent,
   type SourceItemResult,
+  type SourceModule,
 } from './common.ts';
-import { CURL_CONTENT_TYPE, fetchCurl, fetchCurlBatch } from './curl.ts';
-import { fetchInline, INLINE_CONTENT_TYPE } from './inline.ts';
-import { COMMIT, fetchOstree, hasCommit, initOstreeCache, OSTREE_CONTENT_TYPE } from './ostree.ts';
+import curl from './org.osbuild.curl.ts';
+import inline from './org.osbuild.inline.ts';
+import ostree from './org.osbuild.ostree.ts';
 
 export type { SourceEvent, SourceItemResult } from './common.ts';
-export { quoteUrl } from './curl.ts';
+export { quoteUrl } from './org.osbuild.curl.ts';
 
 export interface SourceResult {
   type: string;
@@ -42,35 +42,10 @@ export interface FetchSourcesOptions {
   onEvent?: (e: SourceEvent) => void;
 }
 
-interface Fetcher {
-  contentType: string;
-  fetchOne: FetchOne;
-  /** Fetches the missing items all at once before the rest are fetched one by one. */
-  fetchBatch?: FetchBatch;
-  /** Item keys it accepts (default: checksums). */
-  key?: RegExp;
-  /** Whether the cache holds the item already (default: a file named by the checksum). */
-  has?(dir: string, checksum: string): Promise<boolean>;
-  /** Sets up the content type's directory before the first item. */
-  prepare?(dir: string): Promise<void>;
-  /** Items fetched at the same time at most. */
-  parallel?: number;
-}
-
-/** The source types this engine fetches, with the content type their files are stored under. */
-export const SOURCE_TYPES: Readonly<Record<string, Fetcher>> = {
-  'org.osbuild.curl': { contentType: CURL_CONTENT_TYPE, fetchOne: fetchCurl, fetchBatch: fetchCurlBatch },
-  'org.osbuild.inline': { contentType: INLINE_CONTENT_TYPE, fetchOne: fetchInline },
-  // One pull at a time: each adds and deletes a remote in the one repository's config.
-  'org.osbuild.ostree': {
-    contentType: OSTREE_CONTENT_TYPE,
-    fetchOne: fetchOstree,
-    key: COMMIT,
-    has: hasCommit,
-    prepare: initOstreeCache,
-    parallel: 1,
-  },
-};
+/** The source types this engine fetches, by OSBuild name. */
+export const SOURCE_TYPES: ReadonlyMap<string, SourceModule> = new Map(
+  [curl, inline, ostree].map((m) => [m.type, m]),
+);
 
 /** Fetches every item of every source; never throws for a failed item (see `success` and `error`). */
 export async function fetchSources(
@@ -92,9 +67,9 @@ async function fetchSource(
 ): Promise<SourceResult> {
   const entries = Object.entries(source.items ?? {});
   const emit = (item: SourceItemResult) => opts.onEvent?.({ type: source.type, ...item });
-  const fetcher = SOURCE_TYPES[source.type];
+  const fetcher = SOURCE_TYPES.get(source.type);
   if (!fetcher) {
-    const error = `unknown source type ${source.type} (supported: ${Object.keys(SOURCE_TYPES).join(', ')})`;
+    const error = `unknown source type ${source.type} (supported: ${[...SOURCE_TYPES.keys()].join(', ')})`;
     const items = entries.map(([checksum]) => ({ checksum, cached: false, error }));
     for (const item of items) emit(item);
     return { type: source.type, success: false, items, error };

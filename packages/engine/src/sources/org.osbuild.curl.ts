@@ -8,16 +8,18 @@
 import { existsSync } from 'node:fs';
 import { machine } from 'node:os';
 import { run } from '../exec.ts';
+import { options, source } from '../module-schema.ts';
 import {
   type FetchBatch,
   type FetchOne,
   removeQuietly,
+  type SourceModule,
   temporaryName,
   verifyAndCommit,
   withRetries,
 } from './common.ts';
 
-export const CURL_CONTENT_TYPE = 'org.osbuild.files';
+const CURL_CONTENT_TYPE = 'org.osbuild.files';
 
 interface CurlItem {
   url: string;
@@ -124,7 +126,7 @@ function commonArgs(insecure: boolean): string[] {
   ];
 }
 
-export const fetchCurl: FetchOne = async (checksum, desc, ctx) => {
+const fetchCurl: FetchOne = async (checksum, desc, ctx) => {
   const item = parseItem(desc);
   if (typeof item === 'string') return item;
   const secrets = secretArgs(item);
@@ -175,7 +177,7 @@ function configString(text: string): string {
  * takes under 1 s. Each file is verified and renamed into place as fetchCurl does; what failed is
  * left for fetchCurl, which retries and says why. Resolves with the checksums now stored.
  */
-export const fetchCurlBatch: FetchBatch = async (items, ctx, parallel) => {
+const fetchCurlBatch: FetchBatch = async (items, ctx, parallel) => {
   const plain: { checksum: string; url: string; tmp: string }[] = [];
   for (const [checksum, desc] of items) {
     const item = parseItem(desc);
@@ -201,3 +203,23 @@ export const fetchCurlBatch: FetchBatch = async (items, ctx, parallel) => {
   }
   return stored;
 };
+
+export default {
+  type: 'org.osbuild.curl',
+  schema: source({
+    oneOf: [
+      { type: 'string' },
+      options(
+        {
+          url: { type: 'string' },
+          insecure: { type: 'boolean' },
+          secrets: options({ name: { type: 'string' } }, ['name']),
+        },
+        ['url'],
+      ),
+    ],
+  }),
+  contentType: CURL_CONTENT_TYPE,
+  fetchOne: fetchCurl,
+  fetchBatch: fetchCurlBatch,
+} satisfies SourceModule;

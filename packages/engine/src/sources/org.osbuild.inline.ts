@@ -6,11 +6,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { run } from '../exec.ts';
-import { type FetchOne, removeQuietly, temporaryName, verifyAndCommit } from './common.ts';
+import { options, source } from '../module-schema.ts';
+import { type FetchOne, removeQuietly, type SourceModule, temporaryName, verifyAndCommit } from './common.ts';
 
-export const INLINE_CONTENT_TYPE = 'org.osbuild.files';
+const INLINE_CONTENT_TYPE = 'org.osbuild.files';
 
-export const fetchInline: FetchOne = async (checksum, desc, ctx) => {
+const fetchInline: FetchOne = async (checksum, desc, ctx) => {
   if (!desc || typeof desc !== 'object') return 'an item must be an object with encoding and data';
   const { encoding, data } = desc as { encoding?: unknown; data?: unknown };
   if (typeof data !== 'string') return 'the item has no data';
@@ -36,3 +37,15 @@ export const fetchInline: FetchOne = async (checksum, desc, ctx) => {
     removeQuietly(compressed);
   }
 };
+
+export default {
+  type: 'org.osbuild.inline',
+  schema: source(
+    options({ encoding: { enum: ['base64', 'lzma+base64'] }, data: { type: 'string' } }, [
+      'encoding',
+      'data',
+    ]),
+  ),
+  contentType: INLINE_CONTENT_TYPE,
+  fetchOne: fetchInline,
+} satisfies SourceModule;

@@ -22,12 +22,13 @@ import { join } from 'node:path';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { run } from '../exec.ts';
 import { lock } from '../lock.ts';
-import { type FetchOne, withRetries } from './common.ts';
+import { options } from '../module-schema.ts';
+import { type FetchOne, type SourceModule, withRetries } from './common.ts';
 
-export const OSTREE_CONTENT_TYPE = 'org.osbuild.ostree';
+const OSTREE_CONTENT_TYPE = 'org.osbuild.ostree';
 
 /** Item keys this fetcher can pull: whole commit checksums. */
-export const COMMIT = /^[0-9a-f]{64}$/;
+const COMMIT = /^[0-9a-f]{64}$/;
 
 interface Remote {
   url: string;
@@ -74,7 +75,7 @@ function remoteSettings(remote: Remote): string[] {
 }
 
 /** Creates the archive repository of the source cache if it is not there yet. */
-export async function initOstreeCache(dir: string): Promise<void> {
+async function initOstreeCache(dir: string): Promise<void> {
   const repo = join(dir, 'repo');
   await changingConfig(dir, async () => {
     if (!existsSync(join(repo, 'config'))) await run(['ostree', 'init', '--mode=archive', `--repo=${repo}`]);
@@ -93,14 +94,14 @@ async function changingConfig<T>(dir: string, change: () => Promise<T>): Promise
 }
 
 /** Whether the cache holds the whole commit (a pull that was cut leaves it partial). */
-export async function hasCommit(dir: string, commit: string): Promise<boolean> {
+async function hasCommit(dir: string, commit: string): Promise<boolean> {
   const repo = join(dir, 'repo');
   if (existsSync(join(repo, 'state', `${commit}.commitpartial`))) return false;
   const r = await run(['ostree', 'show', `--repo=${repo}`, commit], { okCodes: [1] });
   return r.exitCode === 0;
 }
 
-export const fetchOstree: FetchOne = async (commit, desc, ctx) => {
+const fetchOstree: FetchOne = async (commit, desc, ctx) => {
   if (!COMMIT.test(commit)) return `'${commit}' is not a commit checksum (64 hex digits)`;
   const remote = parseItem(desc);
   if (typeof remote === 'string') return remote;
@@ -142,3 +143,42 @@ export const fetchOstree: FetchOne = async (commit, desc, ctx) => {
     await changingConfig(ctx.dir, () => run(['ostree', 'remote', 'delete', `--repo=${repo}`, name]));
   }
 };
+
+export default {
+  type: 'org.osbuild.ostree',
+  // OSBuild's item pattern is unanchored; the fetcher itself takes whole commit checksums only.
+  schema: {
+    additionalProperties: false,
+    required: ['items'],
+    properties: {
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        patternProperties: {
+          '[0-9a-f]{5,64}': options(
+            {
+              remote: options(
+                {
+                  url: { type: 'string' },
+                  contenturl: { type: 'string' },
+                  gpgkeys: { type: 'array', items: { type: 'string' } },
+                  secrets: options({ name: { type: 'string' } }, ['name']),
+                },
+                ['url'],
+              ),
+            },
+            ['remote'],
+          ),
+        },
+      },
+      options: { type: 'object' },
+    },
+  },
+  contentType: OSTREE_CONTENT_TYPE,
+  fetchOne: fetchOstree,
+  key: COMMIT,
+  has: hasCommit,
+  prepare: initOstreeCache,
+  // One pull at a time: each adds and deletes a remote in the one repository's config.
+  parallel: 1,
+} satisfies SourceModule;
