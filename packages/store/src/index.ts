@@ -1,3 +1,14 @@
+export type { Artifact, ArtifactInput } from './artifacts.ts';
+export type { BlueprintChange, BlueprintJson, PushOptions, StoredBlueprint } from './blueprints.ts';
+export type {
+  Compose,
+  ComposeApi,
+  ComposeBuild,
+  ComposeInput,
+  LogLine,
+  TransitionOptions,
+} from './composes.ts';
+export { type Page, type Paged, weldrTimestamp } from './database.ts';
 export { StoreError, StoreErrorCode, TransitionError } from './errors.ts';
 export {
   checkSchema,
@@ -8,6 +19,7 @@ export {
   schemaVersion,
 } from './migrations.ts';
 export { describeRepair, type NameRepair } from './repair.ts';
+export type { Source, SourceInput } from './sources.ts';
 export {
   COMPOSE_STATES,
   type ComposeState,
@@ -19,25 +31,4 @@ export {
   type WeldrStatus,
   weldrStatus,
 } from './states.ts';
-export {
-  type Artifact,
-  type ArtifactInput,
-  type BlueprintChange,
-  type BlueprintJson,
-  type Compose,
-  type ComposeApi,
-  type ComposeBuild,
-  type ComposeInput,
-  type LogLine,
-  openStore,
-  type Page,
-  type Paged,
-  type PushOptions,
-  type Source,
-  type SourceInput,
-  type Store,
-  type StoredBlueprint,
-  type StoreOptions,
-  type TransitionOptions,
-  weldrTimestamp,
-} from './store.ts';
+export { openStore, type Store, type StoreOptions } from './store.ts';
