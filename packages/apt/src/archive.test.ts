@@ -21,13 +21,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { compareDebianVersions } from './debian-version.ts';
 import { depsolve, depsolveLayers, type ResolvedPackage } from './depsolve.ts';
 import { AptError, AptErrorCode } from './errors.ts';
 import { loadIndex } from './packages.ts';
 import { type AptRoot, openRoot } from './root.ts';
 import { info, infoMany, search } from './search.ts';
 import { debianRepositories } from './sources.ts';
-import { compareDebianVersions } from './version.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'forge-apt-archive-'));
 after(() => rmSync(work, { recursive: true, force: true }));

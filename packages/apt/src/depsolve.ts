@@ -23,12 +23,12 @@
  * standard.
  */
 import { basename } from 'node:path';
+import { isValidDebianVersion, satisfiesRelation, type VersionRelation } from './debian-version.ts';
 import { AptError, AptErrorCode } from './errors.ts';
 import type { RunResult } from './exec.ts';
 import { loadIndex, type PackageIndex, type PackageRecord, recordByUrl } from './packages.ts';
 import type { AptRoot } from './root.ts';
 import { globToRegExp } from './search.ts';
-import { isValidDebianVersion, satisfiesRelation, type VersionRelation } from './version.ts';
 
 export type BaseSet = 'essential' | 'minbase' | 'required' | 'important' | 'standard' | 'none';
 

@@ -1,4 +1,12 @@
 export {
+  compareDebianVersions,
+  debianEvr,
+  isValidDebianVersion,
+  parseDebianVersion,
+  satisfiesRelation,
+  type VersionRelation,
+} from './debian-version.ts';
+export {
   BASE_SETS,
   type BaseSet,
   type DepsolveRequest,
@@ -51,11 +59,3 @@ export {
   readHostSources,
 } from './sources.ts';
 export { insecureHosts, onInsecureHost, tlsConfigLines } from './tls.ts';
-export {
-  compareDebianVersions,
-  debianEvr,
-  isValidDebianVersion,
-  parseDebianVersion,
-  satisfiesRelation,
-  type VersionRelation,
-} from './version.ts';

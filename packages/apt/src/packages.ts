@@ -6,9 +6,9 @@
  * parsed on the first call that needs one.
  */
 import { readFileSync } from 'node:fs';
+import { compareDebianVersions } from './debian-version.ts';
 import { AptError, AptErrorCode } from './errors.ts';
 import type { AptRoot, IndexTarget } from './root.ts';
-import { compareDebianVersions } from './version.ts';
 
 export interface PackageRecord {
   name: string;

@@ -4,8 +4,8 @@
  * the depsolve and passes its result as a map from package name to exact Debian version.
  */
 import { BlueprintError, BlueprintErrorCode } from './errors.ts';
+import { matches } from './package-versions.ts';
 import type { Blueprint, PackageSpec } from './schema.ts';
-import { matches } from './version.ts';
 
 export type ResolvedVersions = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 

@@ -36,6 +36,19 @@ export {
 } from './format.ts';
 export { freezeBlueprint, freezePackages, type ResolvedVersions } from './freeze.ts';
 export {
+  type ConstraintOp,
+  compareDebianVersions,
+  constraintProblem,
+  type DebianVersion,
+  debianVersionProblem,
+  formatConstraint,
+  isDebianVersion,
+  matches,
+  parseConstraint,
+  parseDebianVersion,
+  type VersionConstraint,
+} from './package-versions.ts';
+export {
   BLUEPRINT_NAME,
   type Blueprint,
   type BlueprintInput,
@@ -64,25 +77,14 @@ export {
   type UserCustomization,
   validateBlueprint,
 } from './schema.ts';
-export { parseDataSize } from './sizes.ts';
 export {
   bumpPatch,
-  type ConstraintOp,
-  compareDebianVersions,
   compareSemver,
-  constraintProblem,
-  type DebianVersion,
-  debianVersionProblem,
-  formatConstraint,
   formatSemver,
-  isDebianVersion,
   isSemver,
-  matches,
-  parseConstraint,
-  parseDebianVersion,
   parseSemver,
   type Semver,
   semverProblem,
-  type VersionConstraint,
   versionOnPush,
-} from './version.ts';
+} from './semver.ts';
+export { parseDataSize } from './sizes.ts';

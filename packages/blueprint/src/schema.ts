@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import { BlueprintError, type BlueprintIssue, type JsonPath } from './errors.ts';
+import { constraintProblem } from './package-versions.ts';
+import { semverProblem } from './semver.ts';
 import { parseDataSize } from './sizes.ts';
-import { constraintProblem, semverProblem } from './version.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks

@@ -6,7 +6,7 @@ import {
   isValidDebianVersion,
   parseDebianVersion,
   satisfiesRelation,
-} from './version.ts';
+} from './debian-version.ts';
 
 /** Pairs with the expected sign of compare(a, b); each is also checked against dpkg itself. */
 const CASES: [string, string, -1 | 0 | 1][] = [
