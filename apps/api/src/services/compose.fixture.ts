@@ -18,7 +18,7 @@ import {
 } from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
 import type { TestApi } from '../testing.ts';
-import type { ComposePlanner } from './composes.ts';
+import type { ComposePlanner } from './planner.ts';
 
 /** A manifest of one empty pipeline, valid for packages/manifest's schema. */
 export const TINY_MANIFEST: ManifestV2 = {

@@ -1,7 +1,7 @@
 /**
  * The compose service: everything that creates, moves and removes composes. Routes of all three
  * APIs call it; nothing else writes compose rows (the lifecycle in lifecycle.ts moves them as the
- * queue reports, through `moveCompose` here).
+ * queue reports, through `moveCompose` of compose-moves.ts).
  *
  * A compose is recorded PENDING at once; its manifest is made off the request path (apt runs for
  * seconds to minutes), then it is queued (QUEUED). Errors of that step end it FAILED with the
@@ -44,17 +44,12 @@ import {
   BlueprintError,
   BlueprintErrorCode,
   describeValue,
-  validateBlueprint,
 } from '@debian-forge/blueprint';
 import {
-  aptResolver,
-  type ComposePlan,
   ComposerError,
   type ComposeTarget,
   type ComposeTargetResolved,
   getImageType,
-  type PlanResolver,
-  planCompose,
   resolveComposeTarget,
 } from '@debian-forge/composer';
 import { ManifestError, type ModuleIndex, nameError, validateManifest } from '@debian-forge/manifest';
@@ -67,12 +62,13 @@ import {
   MIN_PRIORITY,
   type Resources,
 } from '@debian-forge/queue';
-import type { Compose, ComposeState, Store, TransitionOptions } from '@debian-forge/store';
+import type { Compose, ComposeState, Store } from '@debian-forge/store';
 import type { ApiConfig } from '../config.ts';
 import { ApiError, apiErrorOf } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
 import { ArtifactStorageFailure, type ArtifactUpload, storageFault, writeArtifact } from './artifacts.ts';
-import { sourceRepository, sourcesFor, storedSource } from './sources.ts';
+import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
+import { aptPlanner, type ComposePlanner, targetOf } from './planner.ts';
 
 /**
  * Which API starts a compose: each API's routes see only their own composes (composer-cli asks the
@@ -192,54 +188,6 @@ function requestAtFault(err: unknown): boolean {
 /** How long `submit(…, { waitForPlan: true })` waits by default, in seconds. */
 export const DEFAULT_PLAN_WAIT_SECONDS = 180;
 
-/**
- * Makes the plan of a compose (PENDING) from its target, resolved when the compose was recorded;
- * `log` adds a line of the service's own to the compose's log.
- */
-export type ComposePlanner = (
-  target: ComposeTargetResolved,
-  log?: (text: string) => void,
-) => Promise<ComposePlan>;
-
-/**
- * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
- * Debian mirror plus the store's user sources for the compose's distro (as the package routes see
- * them); a stored source that breaks the source rule is left out, with a line in the compose's log.
- */
-export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
-  return async (target, log) => {
-    // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
-    // kept for the life of the service would keep its first lists.
-    const resolver: PlanResolver = aptResolver(stateDir);
-    const { distro } = target;
-    const extraRepositories = sourcesFor(store.sources.list(), distro, (s, problem) =>
-      log?.(`source ${JSON.stringify(s.name)} left out: ${problem}`),
-    )
-      .filter((s) => !s.system)
-      .map((s) => sourceRepository(storedSource(s), distro));
-    return planCompose(target, { resolver, extraRepositories });
-  };
-}
-
-/**
- * The target of a recorded compose, for planning it again after a restart. Its blueprint was
- * checked when the compose was recorded and is checked again here (a row is data from disk): a
- * stored blueprint that no longer passes fails the compose with the blueprint's issues.
- */
-export function targetOf(
-  compose: Pick<Compose, 'blueprint' | 'blueprintName' | 'imageType' | 'distro' | 'arch' | 'size' | 'ostree'>,
-): ComposeTarget {
-  const { ref, parent, url } = compose.ostree;
-  return {
-    blueprint: validateBlueprint(compose.blueprint ?? { name: compose.blueprintName }),
-    imageType: compose.imageType,
-    distro: compose.distro,
-    arch: compose.arch,
-    size: compose.size,
-    ostree: { ...(ref ? { ref } : {}), ...(parent ? { parent } : {}), ...(url ? { url } : {}) },
-  };
-}
-
 export interface ComposeServiceOptions {
   /** Makes manifests; `aptPlanner(config.stateDir, store)` by default. */
   planner?: ComposePlanner;
@@ -298,36 +246,6 @@ const TERMINAL: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 export function defaultResources(compose: Compose): Resources {
   const imageGiB = Math.ceil((compose.size || 0) / GiB);
   return { cpus: 1, memoryMiB: 2048, diskGiB: Math.max(10, 2 * imageGiB + 5) };
-}
-
-/**
- * The service's own lines in a compose's log start with this, so reconciliation can tell them
- * from the worker's lines (which it compares with the queue's copy).
- */
-export const OWN_LOG_PREFIX = '[forge] ';
-
-/** Appends one of the service's own lines to a compose's log, and publishes it. */
-export function ownLog(deps: { store: Store; events: ComposeEvents }, uuid: string, text: string): void {
-  const line = `${OWN_LOG_PREFIX}${text}`;
-  deps.store.composes.log.append(uuid, line);
-  deps.events.publish({ type: 'log', uuid, line });
-}
-
-/** Moves a compose to another state and publishes the change. */
-export function moveCompose(
-  deps: { store: Store; events: ComposeEvents },
-  uuid: string,
-  to: ComposeState,
-  opts: TransitionOptions = {},
-): Compose {
-  const compose = deps.store.composes.transition(uuid, to, opts);
-  deps.events.publish({
-    type: 'state',
-    uuid,
-    state: to,
-    at: compose.stateTimes[to] ?? new Date().toISOString(),
-  });
-  return compose;
 }
 
 /**

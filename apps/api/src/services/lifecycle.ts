@@ -42,7 +42,8 @@ import {
 } from '@debian-forge/queue';
 import type { Compose, Store } from '@debian-forge/store';
 import type { ComposeEvents } from '../events.ts';
-import { type ComposeServiceImpl, moveCompose, OWN_LOG_PREFIX, ownLog } from './composes.ts';
+import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
+import type { ComposeServiceImpl } from './composes.ts';
 
 export interface LifecycleDeps {
   store: Store;
