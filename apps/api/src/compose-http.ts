@@ -11,9 +11,9 @@ import { joinInside, ManifestError } from '@debian-forge/manifest';
 import type { Artifact, Compose, ComposeApi, ComposeState, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './deps.ts';
-import type { ComposeServiceImpl } from './services/composes.ts';
+import type { ComposeServiceForLifecycle } from './services/composes.ts';
 
-export function composeService(deps: AppDeps): ComposeServiceImpl {
+export function composeService(deps: AppDeps): ComposeServiceForLifecycle {
   if (!deps.composes) throw new Error('the app was built without a compose service');
   return deps.composes;
 }

@@ -7,7 +7,7 @@ import type { ForgeQueue } from '@debian-forge/queue';
 import type { Store } from '@debian-forge/store';
 import type { ApiConfig } from './config.ts';
 import type { ComposeEvents } from './events.ts';
-import type { ComposeServiceImpl } from './services/composes.ts';
+import type { ComposeServiceForLifecycle } from './services/composes.ts';
 import type { PackageService } from './services/packages.ts';
 
 export interface AppDeps {
@@ -16,7 +16,7 @@ export interface AppDeps {
   queue: ForgeQueue;
   events: ComposeEvents;
   /** Creates, cancels and removes composes (services/composes.ts); the compose routes need it. */
-  composes?: ComposeServiceImpl;
+  composes?: ComposeServiceForLifecycle;
   /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
   packages?: PackageService;
 }

@@ -5,7 +5,7 @@ export { ApiError, WeldrError } from './errors.ts';
 export { type ComposeEvent, ComposeEvents } from './events.ts';
 export { groupId, type Listening, listen } from './server.ts';
 export {
-  type ComposeServiceImpl,
+  type ComposeServiceForLifecycle,
   type ComposeServiceOptions,
   createComposeService,
   DEFAULT_MAX_IMAGE_SIZE,

@@ -18,7 +18,7 @@ import { type ApiConfig, defaultConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { ComposeEvents } from './events.ts';
 import {
-  type ComposeServiceImpl,
+  type ComposeServiceForLifecycle,
   type ComposeServiceOptions,
   createComposeService,
 } from './services/composes.ts';
@@ -32,7 +32,7 @@ export interface TestApi {
   redis: TestRedis;
   config: ApiConfig;
   dir: string;
-  composes: ComposeServiceImpl;
+  composes: ComposeServiceForLifecycle;
   /** Closes the app, the queue and the store now (a restart test); the cleanup then does the rest. */
   close(): Promise<void>;
   /** Runs `fn` first when the API closes (workers of the test, before their Redis goes). */

@@ -209,7 +209,7 @@ export interface ComposeServiceDeps {
 }
 
 /** The service with what the lifecycle needs beyond the routes' interface. */
-export interface ComposeServiceImpl extends ComposeService {
+export interface ComposeServiceForLifecycle extends ComposeService {
   /** Makes the manifest of a PENDING compose again and queues it (reconciliation at start-up); a
    *  test compose is ended FAILED instead. */
   replan(compose: Compose): void;
@@ -372,7 +372,7 @@ export function fakeImage(uuid: string): Buffer {
 export function createComposeService(
   deps: ComposeServiceDeps,
   options: ComposeServiceOptions = {},
-): ComposeServiceImpl {
+): ComposeServiceForLifecycle {
   const { store, queue, config } = deps;
   const planner = options.planner ?? aptPlanner(config.stateDir, store);
   const resources = options.resources ?? defaultResources;

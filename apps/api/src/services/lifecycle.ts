@@ -43,13 +43,13 @@ import {
 import type { Compose, Store } from '@debian-forge/store';
 import type { ComposeEvents } from '../events.ts';
 import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
-import type { ComposeServiceImpl } from './composes.ts';
+import type { ComposeServiceForLifecycle } from './composes.ts';
 
 export interface LifecycleDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
-  composes: ComposeServiceImpl;
+  composes: ComposeServiceForLifecycle;
 }
 
 export interface LifecycleOptions {
