@@ -12,9 +12,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { currentBootId, processStartTime, run, start, which } from '@debian-forge/host';
+import { currentBootId, processStartTime, run, start } from '@debian-forge/host';
 import {
   isMountPoint,
   listLoops,
@@ -22,21 +22,7 @@ import {
   ResourceRegistry,
   releaseDeadEngines,
 } from './resources.ts';
-
-const isRoot = process.getuid?.() === 0;
-const missing = ['losetup', 'mount', 'umount', 'mkfs.ext4'].filter((p) => !which(p));
-
-function needRoot(t: TestContext): boolean {
-  if (!isRoot) {
-    t.skip('needs root (loop devices and mounts)');
-    return false;
-  }
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(', ')}`);
-    return false;
-  }
-  return true;
-}
+import { needRoot } from './root.fixture.ts';
 
 let work: string;
 before(() => {
@@ -136,7 +122,7 @@ describe('ResourceRegistry', () => {
   });
 
   it('releases the mounts and loop devices of a dead engine, but not a loop device now bound elsewhere', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices and mounts', ['losetup', 'mount', 'umount', 'mkfs.ext4'])) return;
     const rundir = join(work, 'dead');
     const image = join(work, 'dead.img');
     const other = join(work, 'other.img');
@@ -185,7 +171,7 @@ describe('ResourceRegistry', () => {
   });
 
   it("releaseDeadEngines releases a dead engine's mount, leaves a living one's and records nothing of its own", async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices and mounts', ['losetup', 'mount', 'umount', 'mkfs.ext4'])) return;
     const rundir = join(work, 'supervisor');
     const target = join(work, 'supervisor-mnt');
     mkdirSync(target);
@@ -208,7 +194,7 @@ describe('ResourceRegistry', () => {
   });
 
   it('close() releases what is still recorded, mounts before loop devices', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices and mounts', ['losetup', 'mount', 'umount', 'mkfs.ext4'])) return;
     const rundir = join(work, 'close');
     const image = join(work, 'close.img');
     const target = join(work, 'close-mnt');
@@ -245,7 +231,7 @@ describe('ResourceRegistry', () => {
   });
 
   it('cleans up after an engine killed with SIGKILL', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices and mounts', ['losetup', 'mount', 'umount', 'mkfs.ext4'])) return;
     const rundir = join(work, 'crash');
     const dir = join(work, 'crash-work');
     mkdirSync(join(dir, 'tree'), { recursive: true });

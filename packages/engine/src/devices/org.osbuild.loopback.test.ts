@@ -14,27 +14,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { run, which } from '@debian-forge/host';
+import { after, before, describe, it } from 'node:test';
+import { run } from '@debian-forge/host';
 import type { Device } from '@debian-forge/manifest';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { listLoops, ResourceRegistry } from '../resources.ts';
+import { needRoot } from '../root.fixture.ts';
 import { type DeviceHandle, openDevices } from './index.ts';
-
-const isRoot = process.getuid?.() === 0;
-const missing = ['losetup', 'mknod', 'blockdev'].filter((p) => !which(p));
-
-function needRoot(t: TestContext): boolean {
-  if (!isRoot) {
-    t.skip('needs root (loop devices)');
-    return false;
-  }
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(', ')}`);
-    return false;
-  }
-  return true;
-}
 
 let work: string;
 let tree: string;
@@ -78,7 +64,7 @@ async function closeAll(handles: Map<string, DeviceHandle> | undefined) {
 
 describe('openDevices: org.osbuild.loopback', () => {
   it('binds start/size of the file (in sectors), makes the node in devDir, and detaches on close', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices', ['losetup', 'mknod', 'blockdev'])) return;
     const image = join(tree, 'disk.img');
     writeFileSync(image, Buffer.alloc(8 << 20, 0xee));
     let devices: Map<string, DeviceHandle> | undefined;
@@ -127,7 +113,7 @@ describe('openDevices: org.osbuild.loopback', () => {
   });
 
   it('honours sector-size, read-only, and the rest of the file when size is missing', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices', ['losetup', 'mknod', 'blockdev'])) return;
     const image = join(tree, 'ro.img');
     writeFileSync(image, Buffer.alloc(4 << 20));
     let devices: Map<string, DeviceHandle> | undefined;
@@ -166,7 +152,7 @@ describe('openDevices: org.osbuild.loopback', () => {
   });
 
   it('waits while the device is busy, and gives up with an error, keeping the record, after the timeout', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices', ['losetup', 'mknod', 'blockdev'])) return;
     const image = join(tree, 'busy.img');
     writeFileSync(image, Buffer.alloc(1 << 20));
     let devices: Map<string, DeviceHandle> | undefined;
@@ -200,7 +186,7 @@ describe('openDevices: org.osbuild.loopback', () => {
   });
 
   it('refuses an unknown device type by name, and closes what it opened when a later device fails', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices', ['losetup', 'mknod', 'blockdev'])) return;
     const a = join(tree, 'a.img');
     const b = join(tree, 'b.img');
     writeFileSync(a, Buffer.alloc(1 << 20));
@@ -247,7 +233,7 @@ describe('openDevices: org.osbuild.loopback', () => {
   });
 
   it('refuses a file of the tree that is a symbolic link out of it: no host file is attached', async (t) => {
-    if (!needRoot(t)) return;
+    if (!needRoot(t, 'loop devices', ['losetup', 'mknod', 'blockdev'])) return;
     const host = join(work, 'host.img');
     writeFileSync(host, Buffer.alloc(1024 * 1024));
     symlinkSync(host, join(tree, 'link.img'));

@@ -20,20 +20,11 @@ import { parseJson } from '@debian-forge/manifest';
 import { type DeviceHandle, openDevices } from '../devices/index.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { isMountPoint, listLoops, ResourceRegistry } from '../resources.ts';
+import { needRoot } from '../root.fixture.ts';
 import { type MountHandle, mountAll, mountOptions } from './index.ts';
 
-const isRoot = process.getuid?.() === 0;
-
 function need(t: TestContext, programs: string[], fs?: string): boolean {
-  if (!isRoot) {
-    t.skip('needs root (loop devices and mounts)');
-    return false;
-  }
-  const missing = ['losetup', 'mount', 'umount', ...programs].filter((p) => !which(p));
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(', ')}`);
-    return false;
-  }
+  if (!needRoot(t, 'loop devices and mounts', ['losetup', 'mount', 'umount', ...programs])) return false;
   if (fs && !kernelHas(fs)) {
     t.skip(`the kernel of this machine has no ${fs}`);
     return false;
