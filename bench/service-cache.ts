@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startService } from '../apps/cli/src/serve/service.ts';
 import { VERSION } from '../apps/cli/src/version.ts';
-import { call, followEvents } from '../test/service-helpers.ts';
+import { call, followEvents } from '../test/service.fixture.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify as toToml } from 'smol-toml';
-import { REPO } from './engine-helpers.ts';
+import { REPO } from './engine.fixture.ts';
 
 export interface FuzzRequest {
   via: 'socket' | 'tcp';

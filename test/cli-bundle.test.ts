@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { REPO } from './engine-helpers.ts';
+import { REPO } from './engine.fixture.ts';
 
 const DIST = join(REPO, 'apps/cli/dist');
 const skip = existsSync(join(DIST, 'forge.mjs'))

@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine-helpers.ts';
+import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
 import { type StaticServer, serveDirectory } from './http-static.ts';
 import { bootImage, overlay, type Vm, vmUnavailable } from './vm.ts';
 

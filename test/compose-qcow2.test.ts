@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forge, REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine-helpers.ts';
+import { forge, REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
 import { bootImage, vmUnavailable } from './vm.ts';
 
 const skip = sandboxUnavailable() ?? vmUnavailable('uefi');

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { debianRepositories } from '@debian-forge/apt';
-import { forge, sandboxUnavailable, tempDir } from './engine-helpers.ts';
+import { forge, sandboxUnavailable, tempDir } from './engine.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping compose tests: ${skip}`);

@@ -23,7 +23,7 @@ import {
 } from '@debian-forge/queue';
 import { randomQueueName } from '@debian-forge/queue/testing';
 import { parse } from 'yaml';
-import { REPO, tempDir } from './engine-helpers.ts';
+import { REPO, tempDir } from './engine.fixture.ts';
 
 interface Service {
   image?: string;

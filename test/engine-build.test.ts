@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readBuildOutput } from '@debian-forge/engine';
-import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
+import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping engine build tests: ${skip}`);

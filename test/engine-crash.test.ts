@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forgeChild, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
-import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.ts';
+import { forgeChild, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
+import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the crash, concurrency and eviction tests: ${skip}`);

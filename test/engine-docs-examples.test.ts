@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forge, REPO, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
+import { forge, REPO, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
 import {
   debugfs,
   type FileServer,
@@ -21,7 +21,7 @@ import {
   serveFiles,
   sh,
   sha256,
-} from './engine-host.ts';
+} from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the docs/manifest.md examples: ${skip}`);

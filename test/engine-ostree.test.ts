@@ -13,8 +13,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSyn
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '@debian-forge/engine/testing';
-import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine-helpers.ts';
-import { debugfs, forgeAsync, releaseUnder, resourcesUnder } from './engine-host.ts';
+import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
+import { debugfs, forgeAsync, releaseUnder, resourcesUnder } from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable() ?? (!hasOstree ? 'ostree is not installed' : undefined);
 if (skip) console.log(`# skipping the OSTree build: ${skip}`);

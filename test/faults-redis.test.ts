@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pidAlive } from '@debian-forge/host';
-import { sandboxUnavailable, tempDir } from './engine-helpers.ts';
-import { type Answer, call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
-import { helloManifest } from './worker-helpers.ts';
+import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
+import { type Answer, call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { helloManifest } from './worker.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the Redis fault tests: ${skip}`);

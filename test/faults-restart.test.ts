@@ -15,11 +15,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sandboxUnavailable, tempDir } from './engine-helpers.ts';
-import { sh } from './engine-host.ts';
-import { composeImage, composeManifest, composeView, ended, waitForCompose } from './faults-helpers.ts';
-import { type Serve, startServe } from './service-helpers.ts';
-import { processesMentioning, waitUntil } from './worker-helpers.ts';
+import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
+import { sh } from './engine-host.fixture.ts';
+import { composeImage, composeManifest, composeView, ended, waitForCompose } from './faults.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
+import { processesMentioning, waitUntil } from './worker.fixture.ts';
 
 const skip =
   sandboxUnavailable() ??

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { OPENAPI_FILES, openApiDocument } from '@debian-forge/cli/openapi';
-import { REPO } from './engine-helpers.ts';
+import { REPO } from './engine.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 

@@ -13,8 +13,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostDebianProblem } from '@debian-forge/apt';
-import { forge, tempDir } from './engine-helpers.ts';
-import { type Answer, call, type Serve, startServe } from './service-helpers.ts';
+import { forge, tempDir } from './engine.fixture.ts';
+import { type Answer, call, type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the compose security tests: ${skip}`);

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type FuzzRequest, KNOWN_UUID, requestArbitrary } from './api-fuzz.ts';
-import { tempDir } from './engine-helpers.ts';
-import { type Answer, call, type Serve, startServe } from './service-helpers.ts';
+import { tempDir } from './engine.fixture.ts';
+import { type Answer, call, type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the API fuzzer: ${skip}`);

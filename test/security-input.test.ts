@@ -22,8 +22,8 @@ import { after, before, describe, it } from 'node:test';
 import { DEBIAN_ARCHIVE_KEYRING, debianRepositories } from '@debian-forge/apt';
 import { validateBlueprint } from '@debian-forge/blueprint';
 import Database from 'better-sqlite3';
-import { tempDir } from './engine-helpers.ts';
-import { type Answer, call, type Serve, startServe } from './service-helpers.ts';
+import { tempDir } from './engine.fixture.ts';
+import { type Answer, call, type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the input attack tests: ${skip}`);

@@ -17,9 +17,9 @@ import { test } from 'node:test';
 import { encodeJobName, resolveLocation } from '@debian-forge/queue';
 import { startRedis } from '@debian-forge/queue/testing';
 import { Queue } from 'bullmq';
-import { forgeChild, sandboxUnavailable, tempDir } from './engine-helpers.ts';
-import { call, type Serve, startServe } from './service-helpers.ts';
-import { hello, helloManifest } from './worker-helpers.ts';
+import { forgeChild, sandboxUnavailable, tempDir } from './engine.fixture.ts';
+import { call, type Serve, startServe } from './service.fixture.ts';
+import { hello, helloManifest } from './worker.fixture.ts';
 
 const noSandbox = sandboxUnavailable();
 if (noSandbox) console.log(`# skipping the job injection test: ${noSandbox}`);

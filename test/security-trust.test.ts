@@ -20,8 +20,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pidAlive } from '@debian-forge/host';
-import { forgeChild, tempDir } from './engine-helpers.ts';
-import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
+import { forgeChild, tempDir } from './engine.fixture.ts';
+import { call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

@@ -12,8 +12,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pidAlive } from '@debian-forge/host';
-import { forge, forgeChild, tempDir } from './engine-helpers.ts';
-import { call, type Serve, serveStatePaths, startServe } from './service-helpers.ts';
+import { forge, forgeChild, tempDir } from './engine.fixture.ts';
+import { call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

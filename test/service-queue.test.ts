@@ -9,8 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ComposeEvent } from '@debian-forge/api';
-import { sandboxUnavailable, tempDir, testLibdir } from './engine-helpers.ts';
-import { releaseUnder, resourcesUnder } from './engine-host.ts';
+import { sandboxUnavailable, tempDir, testLibdir } from './engine.fixture.ts';
+import { releaseUnder, resourcesUnder } from './engine-host.fixture.ts';
 import {
   diskManifest,
   helloManifest,
@@ -24,7 +24,7 @@ import {
   waitForState,
   waitUntil,
   workerProcess,
-} from './worker-helpers.ts';
+} from './worker.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`skipping the service queue tests: ${skip}`);

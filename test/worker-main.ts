@@ -6,7 +6,7 @@
 
 import { startWorker, workerOptionsFromEnv } from '@debian-forge/worker';
 import { pino } from 'pino';
-import { FORGE } from './engine-helpers.ts';
+import { FORGE } from './engine.fixture.ts';
 
 const extra = JSON.parse(process.env.FORGE_TEST_WORKER_OPTIONS ?? '{}');
 const worker = await startWorker({

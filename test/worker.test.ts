@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ComposeEvent } from '@debian-forge/api';
-import { sandboxUnavailable, tempDir, testLibdir } from './engine-helpers.ts';
+import { sandboxUnavailable, tempDir, testLibdir } from './engine.fixture.ts';
 import {
   hello,
   helloManifest,
@@ -19,7 +19,7 @@ import {
   startApi,
   TOKEN,
   waitForState,
-} from './worker-helpers.ts';
+} from './worker.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the worker tests: ${skip}`);

@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startTestApi } from './api.fixture.ts';
 import { listen } from './server.ts';
-import { startTestApi } from './testing.ts';
 
 function get(
   target: { socketPath?: string; url?: string },

@@ -17,9 +17,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { startTestApi, type TestApi } from './api.fixture.ts';
 import { tinyPlanner } from './services/compose.fixture.ts';
-import { startTestApi, type TestApi } from './testing.ts';
-import { postText } from './weldr/test-helpers.ts';
+import { postText } from './weldr/weldr.fixture.ts';
 
 const ATTACK = '../../../../../../../../../../tmp/x/secretdir';
 const mkdirStage = { type: 'org.osbuild.mkdir', options: { paths: [{ path: '/x' }] } };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DISTROS } from '@debian-forge/composer';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
-import { noDebianMirror } from '../weldr/test-helpers.ts';
+import { noDebianMirror } from '../weldr/weldr.fixture.ts';
 import { composeRequestOf } from './composes.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 

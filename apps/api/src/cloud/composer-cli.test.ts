@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { listen } from '../server.ts';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from '../services/compose.fixture.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 
 interface Answer {

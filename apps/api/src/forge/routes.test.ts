@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { listen } from '../server.ts';
 import {
   type Build,
@@ -12,7 +13,6 @@ import {
   uploadingBuild,
   waitForState,
 } from '../services/compose.fixture.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
 
 const MANIFEST = { version: '2', pipelines: [{ name: 'image', stages: [] }], sources: {} };
 const submit = (api: TestApi, body: Record<string, unknown>) =>

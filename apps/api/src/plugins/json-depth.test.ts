@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startTestApi } from '../api.fixture.ts';
 import { CLOUD_PREFIX } from '../cloud/prefix.ts';
 import { tinyPlanner } from '../services/compose.fixture.ts';
-import { startTestApi } from '../testing.ts';
-import { weldrError } from '../weldr/test-helpers.ts';
+import { weldrError } from '../weldr/weldr.fixture.ts';
 
 const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 

@@ -17,7 +17,7 @@ import {
   type JobContext,
 } from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
-import type { TestApi } from '../testing.ts';
+import type { TestApi } from '../api.fixture.ts';
 import type { ComposePlanner } from './planner.ts';
 
 /** A manifest of one empty pipeline, valid for packages/manifest's schema. */

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BlueprintErrorCode, sha512Crypt } from '@debian-forge/blueprint';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import type { ApiError } from '../errors.ts';
 import type { ComposeEvent } from '../events.ts';
 import { listen } from '../server.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
 import {
   catalogPlanner,
   firstRow,

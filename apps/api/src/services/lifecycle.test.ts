@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processIdentity, start } from '@debian-forge/host';
-import { startTestApi, type TestApi } from '../testing.ts';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { startTestWorker, tinyPlanner, uploadingBuild, waitForState } from './compose.fixture.ts';
 
 /** packages/queue's worker process that takes one job and hangs until it is killed. */

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { CLOUD_PREFIX } from '../cloud/prefix.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
 import {
   gatedPlanner,
   startTestWorker,

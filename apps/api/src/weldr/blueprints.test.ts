@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { parseBlueprint } from '@debian-forge/blueprint';
 import type { FastifyInstance } from 'fastify';
-import { startTestApi } from '../testing.ts';
-import { debVersion, noDebianMirror, postText, weldrError } from './test-helpers.ts';
+import { startTestApi } from '../api.fixture.ts';
+import { debVersion, noDebianMirror, postText, weldrError } from './weldr.fixture.ts';
 
 const TOML = 'text/x-toml';
 const JSON_TYPE = 'application/json';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { run } from '@debian-forge/host';
 import type { Compose } from '@debian-forge/store';
+import { startTestApi, type TestApi } from '../api.fixture.ts';
 import {
   firstRow,
   gatedPlanner,
@@ -16,8 +17,7 @@ import {
   waitForState,
 } from '../services/compose.fixture.ts';
 import { fakeImage } from '../services/composes.ts';
-import { startTestApi, type TestApi } from '../testing.ts';
-import { noDebianMirror, postText, weldrError } from './test-helpers.ts';
+import { noDebianMirror, postText, weldrError } from './weldr.fixture.ts';
 
 const JSON_TYPE = 'application/json';
 const blueprint = { name: 'base', version: '0.0.1', packages: [], modules: [], groups: [] };

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildLocalRepository } from '@debian-forge/apt';
 import { DISTROS } from '@debian-forge/composer';
+import { startTestApi } from '../api.fixture.ts';
 import { buildApp } from '../app.ts';
 import { createPackageService } from '../services/packages.ts';
-import { startTestApi } from '../testing.ts';
-import { debVersion, noDebianMirror, weldrError } from './test-helpers.ts';
+import { debVersion, noDebianMirror, weldrError } from './weldr.fixture.ts';
 
 test('distros/list (v1 only)', async (t) => {
   const { app } = await startTestApi(t);

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import { buildLocalRepository, openRoot } from '@debian-forge/apt';
 import { getDistro } from '@debian-forge/composer';
 import type { FastifyInstance } from 'fastify';
+import { startTestApi } from '../api.fixture.ts';
 import { buildApp } from '../app.ts';
 import { createPackageService } from '../services/packages.ts';
-import { startTestApi } from '../testing.ts';
-import { postText, weldrError } from './test-helpers.ts';
+import { postText, weldrError } from './weldr.fixture.ts';
 
 const MIRROR = 'http://mirror.invalid/debian';
 

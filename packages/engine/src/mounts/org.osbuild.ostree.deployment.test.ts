@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
-import { commitFiles, hasOstree, ostree } from '../ostree-testing.ts';
+import { commitFiles, hasOstree, ostree } from '../ostree.fixture.ts';
 import { mountPoints, ResourceRegistry } from '../resources.ts';
 import { type MountHandle, mountAll, unmountAll } from './index.ts';
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { which } from '@debian-forge/host';
 import type { Source } from '@debian-forge/manifest';
-import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '../ostree-testing.ts';
+import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '../ostree.fixture.ts';
 import { fetchSources } from './index.ts';
 
 const hasGpg = which('gpg') !== undefined && which('gpgconf') !== undefined;

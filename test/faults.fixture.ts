@@ -3,7 +3,7 @@
  * no mirror is needed) through the Forge API, and waiting for their end.
  */
 import assert from 'node:assert/strict';
-import { call, type Serve } from './service-helpers.ts';
+import { call, type Serve } from './service.fixture.ts';
 
 export interface ComposeView {
   id: string;

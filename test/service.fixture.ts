@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { type RequestOptions, request } from 'node:http';
 import { join } from 'node:path';
-import { forgeChild } from './engine-helpers.ts';
+import { forgeChild } from './engine.fixture.ts';
 
 export interface Serve {
   child: ChildProcess;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FORGE, type ForgeRun, REPO } from './engine-helpers.ts';
+import { FORGE, type ForgeRun, REPO } from './engine.fixture.ts';
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');

@@ -14,7 +14,7 @@ import { startTestApi, type TestApi, type TestApiOptions } from '@debian-forge/a
 import type { ComposeState } from '@debian-forge/store';
 import { type RunningWorker, startWorker, type WorkerOptions } from '@debian-forge/worker';
 import { pino } from 'pino';
-import { FORGE, REPO } from './engine-helpers.ts';
+import { FORGE, REPO } from './engine.fixture.ts';
 
 export const TOKEN = 'worker-test-token';
 
