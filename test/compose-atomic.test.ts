@@ -20,8 +20,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type StaticServer, serveStatic } from '@debian-forge/engine/testing/http-static';
 import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
-import { type StaticServer, serveDirectory } from './http-static.ts';
 import { bootImage, overlay, type Vm, vmUnavailable } from './vm.ts';
 
 const skip = sandboxUnavailable() ?? vmUnavailable('uefi');
@@ -87,7 +87,7 @@ describe('atomic Debian images: commit, disk, upgrade and rollback', { skip }, (
     dir = tempDir('forge-atomic-');
     served = join(dir.path, 'served');
     mkdirSync(served);
-    server = await serveDirectory(served);
+    server = await serveStatic(served);
     const url = `http://10.0.2.2:${server.port}/repo`;
     const out = compose(blueprint('1.0.0', []), 'debian-atomic-qcow2', 'v1', ['--url', url]);
     v1 = commitOf(out);
@@ -207,7 +207,7 @@ describe('atomic Debian images: commit, disk, upgrade and rollback', { skip }, (
     assert.notEqual((await (await machine()).run('command -v tree')).exitCode, 0);
     await ok('echo kept-across-updates > /etc/forge-v1-file');
     await timedAsync('ostree admin upgrade', () => ok('ostree admin upgrade'));
-    assert.ok((server.requests.get(200) ?? 0) > 0, 'the guest fetched nothing from the web server');
+    assert.ok((server.statuses.get(200) ?? 0) > 0, 'the guest fetched nothing from the web server');
     assert.match(await ok('ostree admin status'), new RegExp(`debian ${v2}\\.\\d+ \\(pending\\)`));
 
     await restart();

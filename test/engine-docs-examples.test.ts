@@ -11,17 +11,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type StaticServer, serveStatic } from '@debian-forge/engine/testing/http-static';
 import { forge, REPO, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
-import {
-  debugfs,
-  type FileServer,
-  forgeAsync,
-  releaseUnder,
-  resourcesUnder,
-  serveFiles,
-  sh,
-  sha256,
-} from './engine-host.fixture.ts';
+import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the docs/manifest.md examples: ${skip}`);
@@ -161,7 +153,7 @@ describe("OSBuild's docs/manifest.md examples", () => {
 describe("OSBuild's docs/manifest.md examples, built", { skip }, () => {
   let dir: ReturnType<typeof tempDir>;
   let libdir: string;
-  let server: FileServer;
+  let server: StaticServer;
   let store: string;
   const manifests: Record<number, string> = {};
 
@@ -169,9 +161,9 @@ describe("OSBuild's docs/manifest.md examples, built", { skip }, () => {
     dir = tempDir('forge-docs-build-');
     libdir = testLibdir(dir.path);
     store = join(dir.path, 'store');
-    server = await serveFiles({ '/curl-source-file.txt': CURL });
+    server = await serveStatic({ '/curl-source-file.txt': CURL });
     for (const n of [1, 2, 3, 4, 5]) {
-      const text = exampleText(n).replace(DOC_URL, `${server.origin}/curl-source-file.txt`);
+      const text = exampleText(n).replace(DOC_URL, `${server.url}/curl-source-file.txt`);
       manifests[n] = writeJson(join(dir.path, `example-${n}.json`), JSON.parse(text));
     }
   });

@@ -1,14 +1,12 @@
 /**
  * Host-side helpers for the engine's end-to-end tests: running `forge` without blocking the event
- * loop (so a test can serve HTTP while a build fetches from it), a local HTTP server, and the loop
+ * loop (so a test can serve HTTP while a build fetches from it), and the loop
  * devices and mounts a test's temporary directory owns — to check that none is left, and to
  * release them in `finally` if a test fails half-way.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FORGE, type ForgeRun, REPO } from './engine.fixture.ts';
 
 export function sha256(data: Buffer | string): string {
@@ -31,36 +29,6 @@ export function forgeAsync(args: string[], onStdout?: (all: string) => void): Pr
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
-}
-
-export interface FileServer {
-  /** `http://127.0.0.1:PORT` */
-  origin: string;
-  /** Requests served per path. */
-  hits: Map<string, number>;
-  close(): Promise<void>;
-}
-
-/** Serves `files` (path → content) on 127.0.0.1 at a free port; anything else is a 404. */
-export async function serveFiles(files: Record<string, Buffer>): Promise<FileServer> {
-  const hits = new Map<string, number>();
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const body = files[path];
-    if (!body) {
-      res.writeHead(404).end();
-      return;
-    }
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    hits,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
 }
 
 export interface Loop {

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '@debian-forge/engine/testing';
+import { commitFiles, hasOstree, ostree } from '@debian-forge/engine/testing';
+import { type StaticServer, serveStatic } from '@debian-forge/engine/testing/http-static';
 import { forge, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
 import { debugfs, forgeAsync, releaseUnder, resourcesUnder } from './engine-host.fixture.ts';
 
@@ -113,7 +114,7 @@ function manifest(commit: string, url: string) {
 
 describe('forge build of an OSTree deployment from a commit served over HTTP', { skip }, () => {
   let dir: ReturnType<typeof tempDir>;
-  let served: Served;
+  let served: StaticServer;
   let commit: string;
   let out: string;
   let path: string;
@@ -135,7 +136,7 @@ describe('forge build of an OSTree deployment from a commit served over HTTP', {
     for (const d of ['boot', 'sysroot', 'var']) mkdirSync(join(content, d));
     symlinkSync('sysroot/ostree', join(content, 'ostree'));
     commit = ostree(join(dir.path, 'www/repo'), 'commit', `--branch=${REF}`, `--tree=dir=${content}`);
-    served = await serveDirectory(join(dir.path, 'www'));
+    served = await serveStatic(join(dir.path, 'www'));
     libdir = testLibdir(dir.path);
     out = join(dir.path, 'out');
     path = writeJson(join(dir.path, 'ostree.json'), manifest(commit, `${served.url}/repo`));

@@ -1,13 +1,10 @@
 /**
- * For tests of the OSTree modules: real repositories made with the `ostree` command, and a plain
- * static HTTP server on loopback that serves a directory (an archive repository is all files, so
- * this is all `ostree pull` needs).
+ * For tests of the OSTree modules: real repositories made with the `ostree` command (an archive
+ * repository is all files, so http-static.fixture.ts serves it as `ostree pull` needs).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const hasOstree = (() => {
   try {
@@ -34,40 +31,4 @@ export function commitFiles(repo: string, dir: string, ref: string, files: Recor
     ostree(repo, 'init', '--mode=archive');
   }
   return ostree(repo, 'commit', `--branch=${ref}`, `--tree=dir=${dir}`);
-}
-
-export interface Served {
-  /** `http://127.0.0.1:PORT` */
-  url: string;
-  /** Paths asked for, in order. */
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** Serves the files under `dir` read-only over HTTP on 127.0.0.1 (404 for anything else). */
-export function serveDirectory(dir: string): Promise<Served> {
-  const root = resolve(dir);
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(path);
-    const file = resolve(root, `.${path}`);
-    try {
-      if (!file.startsWith(root + sep) || !statSync(file).isFile()) throw new Error('not a file');
-      res.end(readFileSync(file));
-    } catch {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  return new Promise((done) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      done({
-        url: `http://127.0.0.1:${port}`,
-        requests,
-        close: () => new Promise<void>((closed) => server.close(() => closed())),
-      });
-    });
-  });
 }

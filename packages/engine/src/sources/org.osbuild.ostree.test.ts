@@ -7,14 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { which } from '@debian-forge/host';
 import type { Source } from '@debian-forge/manifest';
-import { commitFiles, hasOstree, ostree, type Served, serveDirectory } from '../ostree.fixture.ts';
+import { type StaticServer, serveStatic } from '../http-static.fixture.ts';
+import { commitFiles, hasOstree, ostree } from '../ostree.fixture.ts';
 import { fetchSources } from './index.ts';
 
 const hasGpg = which('gpg') !== undefined && which('gpgconf') !== undefined;
 
 describe('source org.osbuild.ostree', { skip: !hasOstree && 'ostree is not installed' }, () => {
   let work: string;
-  let served: Served;
+  let served: StaticServer;
   let plain: string;
   let signed: string;
   let local: string;
@@ -56,7 +57,7 @@ describe('source org.osbuild.ostree', { skip: !hasOstree && 'ostree is not insta
       otherKey = gpg('--armor', '--export', 'other@forge.invalid');
       ostree(repo, 'gpg-sign', `--gpg-homedir=${gnupg()}`, signed, 'signer@forge.invalid');
     }
-    served = await serveDirectory(join(work, 'www'));
+    served = await serveStatic(join(work, 'www'));
   });
   after(async () => {
     await served?.close();
@@ -111,7 +112,7 @@ describe('source org.osbuild.ostree', { skip: !hasOstree && 'ostree is not insta
     // The url's repository has nothing but its config.
     mkdirSync(join(work, 'meta/repo'), { recursive: true });
     copyFileSync(join(work, 'www/repo/config'), join(work, 'meta/repo/config'));
-    const meta = await serveDirectory(join(work, 'meta'));
+    const meta = await serveStatic(join(work, 'meta'));
     try {
       const before = served.requests.length;
       const r = await fetch('content', {
