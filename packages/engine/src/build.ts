@@ -18,13 +18,13 @@ import {
   type Stage,
 } from '@debian-forge/manifest';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
+import { ResourceRegistry } from './crash-registry.ts';
 import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
 import { inside } from './paths.ts';
-import { ResourceRegistry } from './resources.ts';
 import { libdirRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
 import { type CacheSize, ObjectStore, type TreeObject, type WorkObject } from './store.ts';

@@ -8,6 +8,7 @@ export {
   type PipelineRun,
 } from './build.ts';
 export { bwrapArgv, DEFAULT_CAPABILITIES } from './buildroot.ts';
+export { ResourceRegistry, releaseDeadEngines } from './crash-registry.ts';
 export { EngineError, EngineErrorCode } from './errors.ts';
 export { type BuildOutput, jsonResult, readBuildOutput } from './json-result.ts';
 export { EngineIndex } from './modules.ts';
@@ -19,7 +20,6 @@ export {
   NullMonitor,
   type StageResult,
 } from './monitor.ts';
-export { ResourceRegistry, releaseDeadEngines } from './resources.ts';
 export { libdirRunner } from './runners.ts';
 export {
   type CacheSize,

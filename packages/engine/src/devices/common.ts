@@ -1,7 +1,7 @@
 /** What every device type shares: the handle it returns, the context it gets, and its module. */
 import type { Device } from '@debian-forge/manifest';
+import type { ResourceRegistry } from '../crash-registry.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
-import type { ResourceRegistry } from '../resources.ts';
 
 export interface DeviceHandle {
   /** The device's name in the stage (the key under `devices`). */

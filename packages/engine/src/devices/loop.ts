@@ -5,9 +5,9 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { canonicalPath, type ResourceRegistry } from '../crash-registry.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { run } from '../exec.ts';
-import { canonicalPath, type ResourceRegistry } from '../resources.ts';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 

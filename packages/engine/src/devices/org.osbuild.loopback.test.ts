@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '@debian-forge/host';
 import type { Device } from '@debian-forge/manifest';
+import { listLoops, ResourceRegistry } from '../crash-registry.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
-import { listLoops, ResourceRegistry } from '../resources.ts';
 import { needRoot } from '../root.fixture.ts';
 import { type DeviceHandle, openDevices } from './index.ts';
 

@@ -4,10 +4,10 @@
  * below the mount root.
  */
 import type { Mount } from '@debian-forge/manifest';
+import type { ResourceRegistry } from '../crash-registry.ts';
 import type { DeviceHandle } from '../devices/index.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { inside } from '../paths.ts';
-import type { ResourceRegistry } from '../resources.ts';
 
 export interface MountHandle {
   /** The mount's name in the stage. */

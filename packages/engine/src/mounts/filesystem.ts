@@ -11,12 +11,12 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
 import { pyDumpsMember, pyTruthy } from '@debian-forge/manifest';
+import { isMountPoint, type ResourceRegistry, unmount } from '../crash-registry.ts';
 import type { DeviceHandle } from '../devices/index.ts';
 import { attachLoop, detachLoop, type LoopDevice } from '../devices/loop.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { run } from '../exec.ts';
 import { options } from '../module-schema.ts';
-import { isMountPoint, type ResourceRegistry, unmount } from '../resources.ts';
 import {
   type MountContext,
   type MountHandle,

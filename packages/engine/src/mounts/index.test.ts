@@ -17,9 +17,9 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { run, which } from '@debian-forge/host';
 import type { Device, Mount } from '@debian-forge/manifest';
 import { parseJson } from '@debian-forge/manifest';
+import { isMountPoint, listLoops, ResourceRegistry } from '../crash-registry.ts';
 import { type DeviceHandle, openDevices } from '../devices/index.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
-import { isMountPoint, listLoops, ResourceRegistry } from '../resources.ts';
 import { needRoot } from '../root.fixture.ts';
 import { type MountHandle, mountAll, mountOptions } from './index.ts';
 

@@ -5,9 +5,9 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Mount } from '@debian-forge/manifest';
+import { unmount } from '../crash-registry.ts';
 import { run } from '../exec.ts';
 import { inside } from '../paths.ts';
-import { unmount } from '../resources.ts';
 import {
   type MountContext,
   type MountHandle,

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { which } from '@debian-forge/host';
 import type { Mount } from '@debian-forge/manifest';
+import { mountPoints, ResourceRegistry } from '../crash-registry.ts';
 import { commitFiles, hasOstree, ostree } from '../ostree.fixture.ts';
-import { mountPoints, ResourceRegistry } from '../resources.ts';
 import { type MountHandle, mountAll, unmountAll } from './index.ts';
 
 const REF = 'debian/12/x86_64/test';

@@ -15,10 +15,10 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mount } from '@debian-forge/manifest';
+import { mountPoints } from '../crash-registry.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { run } from '../exec.ts';
 import { inside } from '../paths.ts';
-import { mountPoints } from '../resources.ts';
 import type { MountContext, MountHandle, MountModule } from './common.ts';
 
 const OSTREE_DEPLOYMENT_MOUNT = 'org.osbuild.ostree.deployment';

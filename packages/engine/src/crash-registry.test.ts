@@ -21,7 +21,7 @@ import {
   RESOURCES_DIRNAME,
   ResourceRegistry,
   releaseDeadEngines,
-} from './resources.ts';
+} from './crash-registry.ts';
 import { needRoot } from './root.fixture.ts';
 
 let work: string;
@@ -244,7 +244,7 @@ describe('ResourceRegistry', () => {
     const script = join(dir, 'engine.mts');
     writeFileSync(
       script,
-      `import { ResourceRegistry } from ${JSON.stringify(src('./resources.ts'))};
+      `import { ResourceRegistry } from ${JSON.stringify(src('./crash-registry.ts'))};
 import { openDevices } from ${JSON.stringify(src('./devices/index.ts'))};
 import { mountAll } from ${JSON.stringify(src('./mounts/index.ts'))};
 const [rundir, tree, devDir, root] = process.argv.slice(2);
