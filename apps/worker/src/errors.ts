@@ -2,6 +2,8 @@
  * Error codes of the worker. A processor that throws an error with a `FORGE_ERR_*` code fails its
  * job with `CODE: message` (packages/queue), which the API turns into the compose's FAILED reason.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 export const WorkerErrorCode = {
   /** `forge build` ran and failed: a stage, a source, or the engine. */
   BUILD_FAILED: 'FORGE_ERR_BUILD_FAILED',
@@ -17,14 +19,8 @@ export const WorkerErrorCode = {
   /** The worker's configuration is incomplete or wrong. */
   CONFIG: 'FORGE_ERR_CONFIG',
 } as const;
-export type WorkerErrorCode = (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode];
+export type WorkerErrorCode = CodeOf<typeof WorkerErrorCode>;
 
-export class WorkerError extends Error {
+export class WorkerError extends CodedError<WorkerErrorCode> {
   override readonly name = 'WorkerError';
-  readonly code: WorkerErrorCode;
-
-  constructor(code: WorkerErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

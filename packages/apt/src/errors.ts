@@ -3,6 +3,8 @@
  * service match on `code`, never on the message or the class. Messages quote apt's own words where
  * apt said something (its "unmet dependencies" block, "Unable to locate package X", its GPG lines).
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 export const AptErrorCode = {
   /** A requested package does not exist in the root's repositories (apt: "Unable to locate package"). */
   NotFound: 'FORGE_ERR_APT_NOT_FOUND',
@@ -24,17 +26,15 @@ export const AptErrorCode = {
   Command: 'FORGE_ERR_APT_COMMAND',
 } as const;
 
-export type AptErrorCode = (typeof AptErrorCode)[keyof typeof AptErrorCode];
+export type AptErrorCode = CodeOf<typeof AptErrorCode>;
 
-export class AptError extends Error {
+export class AptError extends CodedError<AptErrorCode> {
   override readonly name = 'AptError';
-  readonly code: AptErrorCode;
   /** The id of the repository the error is about, when it is about one. */
   readonly repository: string | undefined;
 
   constructor(code: AptErrorCode, message: string, options?: { cause?: unknown; repository?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.repository = options?.repository;
   }
 }

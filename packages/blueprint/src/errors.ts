@@ -2,6 +2,7 @@
  * Errors of the blueprint package. Each has a stable `code` that callers (the API maps them to
  * Weldr's `BlueprintsError`) match on, never the message; every problem carries its JSON path.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
 
 export const BlueprintErrorCode = {
   /** The text is not valid TOML or JSON; `line` and `column` say where. */
@@ -12,7 +13,7 @@ export const BlueprintErrorCode = {
   Freeze: 'FORGE_ERR_BLUEPRINT_FREEZE',
 } as const;
 
-export type BlueprintErrorCode = (typeof BlueprintErrorCode)[keyof typeof BlueprintErrorCode];
+export type BlueprintErrorCode = CodeOf<typeof BlueprintErrorCode>;
 
 export type JsonPath = (string | number)[];
 
@@ -34,9 +35,8 @@ export function formatIssue(issue: BlueprintIssue): string {
   return `${pathId(issue.path)}: ${issue.message}`;
 }
 
-export class BlueprintError extends Error {
+export class BlueprintError extends CodedError<BlueprintErrorCode> {
   override readonly name = 'BlueprintError';
-  readonly code: BlueprintErrorCode;
   readonly issues: BlueprintIssue[];
   /** 1-based position of a syntax error. */
   readonly line: number | undefined;
@@ -48,8 +48,7 @@ export class BlueprintError extends Error {
     issues: BlueprintIssue[] = [],
     position: { line?: number; column?: number } = {},
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.issues = issues;
     this.line = position.line;
     this.column = position.column;

@@ -1,3 +1,5 @@
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 /** Errors of manifest generation, each with a stable code. */
 export const ComposerErrorCode = {
   /** The requested size cannot hold the image's partitions. */
@@ -12,14 +14,8 @@ export const ComposerErrorCode = {
   Distro: 'FORGE_ERR_COMPOSE_DISTRO',
 } as const;
 
-export type ComposerErrorCode = (typeof ComposerErrorCode)[keyof typeof ComposerErrorCode];
+export type ComposerErrorCode = CodeOf<typeof ComposerErrorCode>;
 
-export class ComposerError extends Error {
+export class ComposerError extends CodedError<ComposerErrorCode> {
   override readonly name = 'ComposerError';
-  readonly code: ComposerErrorCode;
-
-  constructor(code: ComposerErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -2,6 +2,8 @@
  * The engine's error codes. Each is stable: the CLI and the service match on `code`, never on the
  * message or the class, so errors keep their meaning after crossing a process boundary.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 export const EngineErrorCode = {
   /** A program the engine runs (losetup, mount, bwrap, cp …) failed. */
   Command: 'FORGE_ERR_COMMAND',
@@ -21,14 +23,8 @@ export const EngineErrorCode = {
   Host: 'FORGE_ERR_HOST',
 } as const;
 
-export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
+export type EngineErrorCode = CodeOf<typeof EngineErrorCode>;
 
-export class EngineError extends Error {
+export class EngineError extends CodedError<EngineErrorCode> {
   override readonly name = 'EngineError';
-  readonly code: EngineErrorCode;
-
-  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

@@ -3,6 +3,7 @@
  * match on the code, never on the message or on `instanceof`, so errors stay recognisable after
  * crossing a process boundary as `{code, message}`.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
 
 export const ManifestErrorCode = {
   /** The manifest text is not JSON (or not UTF-8). */
@@ -23,17 +24,15 @@ export const ManifestErrorCode = {
   PathOutside: 'FORGE_ERR_PATH_OUTSIDE',
 } as const;
 
-export type ManifestErrorCode = (typeof ManifestErrorCode)[keyof typeof ManifestErrorCode];
+export type ManifestErrorCode = CodeOf<typeof ManifestErrorCode>;
 
-export class ManifestError extends Error {
+export class ManifestError extends CodedError<ManifestErrorCode> {
   override readonly name = 'ManifestError';
-  readonly code: ManifestErrorCode;
   /** JSON path of the offending element, when there is one. */
   readonly path: (string | number)[];
 
   constructor(code: ManifestErrorCode, message: string, path: (string | number)[] = []) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.path = path;
   }
 }

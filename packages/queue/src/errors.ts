@@ -3,6 +3,8 @@
  * `CODE: message`, so the API matches on the code (never on `instanceof`, which does not cross
  * processes) with `parseFailedReason`.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 export const QueueErrorCode = {
   /** The payload or result does not match its contract. */
   INVALID_JOB: 'FORGE_ERR_INVALID_JOB',
@@ -24,16 +26,10 @@ export const QueueErrorCode = {
   /** The TLS connection to Redis failed: an unknown CA, a wrong host name, a client certificate refused. */
   REDIS_TLS: 'FORGE_ERR_REDIS_TLS',
 } as const;
-export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
+export type QueueErrorCode = CodeOf<typeof QueueErrorCode>;
 
-export class QueueError extends Error {
-  override name = 'QueueError';
-  constructor(
-    readonly code: QueueErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
+export class QueueError extends CodedError<QueueErrorCode> {
+  override readonly name = 'QueueError';
 }
 
 /** Whether `err` is (by its code) a call that failed because Redis was unreachable. */

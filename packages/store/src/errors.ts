@@ -2,6 +2,8 @@
  * The store's error codes. Each is stable: the API matches on `code` (and maps it to a Weldr error
  * id), never on the message or the class.
  */
+import { CodedError, type CodeOf } from '@debian-forge/errors';
+
 export const StoreErrorCode = {
   /** A compose state change that the state machine does not allow. */
   Transition: 'FORGE_ERR_STORE_TRANSITION',
@@ -17,16 +19,10 @@ export const StoreErrorCode = {
   Invalid: 'FORGE_ERR_STORE_INVALID',
 } as const;
 
-export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+export type StoreErrorCode = CodeOf<typeof StoreErrorCode>;
 
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name: string = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** Refused compose state change: names the compose and both states. */
