@@ -1,9 +1,10 @@
 /**
- * Errors the routes throw. Each API family answers them in its own envelope (see the error
- * handlers in weldr/plugin.ts, cloud/plugin.ts, forge/plugin.ts); a route never builds an error
+ * Errors the routes throw, and the one error handler of the API families: each family gives only
+ * its envelope (weldr/plugin.ts, cloud/plugin.ts, forge/plugin.ts); a route never builds an error
  * body by hand.
  */
 import { QueueErrorCode } from '@debian-forge/queue';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** A Weldr error: HTTP status, Weldr error id (e.g. `UnknownBlueprint`) and message. */
 export class WeldrError extends Error {
@@ -49,4 +50,40 @@ export function apiErrorOf(err: unknown): ApiError | undefined {
   const status = typeof code === 'string' ? STATUS_OF_CODE[code] : undefined;
   if (status === undefined) return undefined;
   return new ApiError(status, code as string, String((err as Error).message));
+}
+
+/** An answer of an error handler: the HTTP status and the body in an API family's envelope. */
+export interface ErrorAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** How one API family words each kind of error; `errorHandler` decides which kind it is. */
+export interface ErrorEnvelope {
+  /** The family's name for the log line of a fault (`weldr` logs "weldr route failed"). */
+  family: string;
+  api(err: ApiError): ErrorAnswer;
+  weldr(err: WeldrError): ErrorAnswer;
+  /** An error of Fastify's (a bad body, a failed schema) or a fault, with its HTTP status (≥ 400). */
+  http(status: number, err: FastifyError): ErrorAnswer;
+}
+
+/**
+ * The error handler of an API family: lower packages' codes that have a status here become
+ * ApiErrors (apiErrorOf), a fault (a status of 500 or more that is no ApiError or WeldrError) is
+ * logged with its stack, and `envelope` words the answer.
+ */
+export function errorHandler(envelope: ErrorEnvelope) {
+  return (thrown: FastifyError | ApiError | WeldrError, request: FastifyRequest, reply: FastifyReply) => {
+    const err = apiErrorOf(thrown) ?? thrown;
+    let answer: ErrorAnswer;
+    if (err instanceof ApiError) answer = envelope.api(err);
+    else if (err instanceof WeldrError) answer = envelope.weldr(err);
+    else {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+      if (status >= 500) request.log.error({ err }, `${envelope.family} route failed`);
+      answer = envelope.http(status, err);
+    }
+    return reply.code(answer.status).send(answer.body);
+  };
 }

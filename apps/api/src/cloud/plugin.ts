@@ -2,9 +2,9 @@
  * The subset of osbuild-composer's Cloud API (v2) that weldr-client and image-builder clients use,
  * at /api/image-builder-composer/v2, with its error object.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
+import { errorHandler } from '../errors.ts';
 import { cloudCatalogRoutes } from './catalog.ts';
 import { cloudComposeRoutes } from './composes.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
@@ -46,20 +46,20 @@ export function cloudError(status: number, code: string, reason: string, details
 
 export async function cloudPlugin(app: FastifyInstance, opts: AppDeps & { prefix?: string }): Promise<void> {
   const { prefix: _prefix, ...deps } = opts; // passed on, the prefix would apply twice
-  app.setErrorHandler((thrown: FastifyError | ApiError | WeldrError, request, reply) => {
-    const err = apiErrorOf(thrown) ?? thrown; // lower packages' codes with a status here
-    if (err instanceof ApiError) {
-      return reply.code(err.status).send(cloudError(err.status, err.code, err.message, err.details));
-    }
-    if (err instanceof WeldrError) {
-      return reply.code(err.status).send(cloudError(err.status, err.id, err.message));
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'cloud route failed');
-    return reply
-      .code(status)
-      .send(cloudError(status, status >= 500 ? 'InternalServerError' : 'BadRequest', err.message));
-  });
+  app.setErrorHandler(
+    errorHandler({
+      family: 'cloud',
+      api: (err) => ({
+        status: err.status,
+        body: cloudError(err.status, err.code, err.message, err.details),
+      }),
+      weldr: (err) => ({ status: err.status, body: cloudError(err.status, err.id, err.message) }),
+      http: (status, err) => ({
+        status,
+        body: cloudError(status, status >= 500 ? 'InternalServerError' : 'BadRequest', err.message),
+      }),
+    }),
+  );
   await app.register(cloudComposeRoutes, deps);
   await app.register(cloudCatalogRoutes, deps);
 }

@@ -3,9 +3,9 @@
  * (routes read JSON or TOML bodies as text and parse them themselves, to answer with Weldr's
  * messages), its error envelope, and its 404 body.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, apiErrorOf, WeldrError } from '../errors.ts';
+import { errorHandler } from '../errors.ts';
 import { blueprintRoutes } from './blueprints.ts';
 import { errorBody } from './common.ts';
 import { composeRoutes } from './compose.ts';
@@ -18,24 +18,22 @@ export async function weldrPlugin(app: FastifyInstance, deps: AppDeps): Promise<
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.setErrorHandler((thrown: FastifyError | WeldrError | ApiError, request, reply) => {
-    const err = apiErrorOf(thrown) ?? thrown; // lower packages' codes with a status here
-    if (err instanceof WeldrError) {
-      return reply.code(err.status).send(errorBody(err.status, err.id, err.message));
-    }
-    if (err instanceof ApiError) {
-      // weldr-client reads only 400, 404 and 500 as errors (a 503 body would pass for a success):
-      // a refusal of the server's side is 500 here, as osbuild-composer answers them.
-      const status = Math.min(err.status, 500);
-      return reply.code(status).send(errorBody(status, err.code, err.message));
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err }, 'weldr route failed');
-      return reply.code(500).send(errorBody(500, 'InternalServerError', err.message));
-    }
-    return reply.code(status).send(errorBody(status, 'HTTPError', err.message));
-  });
+  app.setErrorHandler(
+    errorHandler({
+      family: 'weldr',
+      weldr: (err) => ({ status: err.status, body: errorBody(err.status, err.id, err.message) }),
+      api: (err) => {
+        // weldr-client reads only 400, 404 and 500 as errors (a 503 body would pass for a success):
+        // a refusal of the server's side is 500 here, as osbuild-composer answers them.
+        const status = Math.min(err.status, 500);
+        return { status, body: errorBody(status, err.code, err.message) };
+      },
+      http: (status, err) =>
+        status >= 500
+          ? { status: 500, body: errorBody(500, 'InternalServerError', err.message) }
+          : { status, body: errorBody(status, 'HTTPError', err.message) },
+    }),
+  );
 
   const router = new WeldrRouter(app);
   statusRoute(app, deps);
