@@ -6,6 +6,22 @@
 import { QueueErrorCode } from '@debian-forge/queue';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
+/** The API's own codes (the compose service's and the artifacts' are beside their code). */
+export const ApiErrorCode = {
+  /** A fault of the service: an error without a code of ours. */
+  Internal: 'FORGE_ERR_INTERNAL',
+  /** A compose's job vanished from the queue (Redis lost its data) and the compose was failed. */
+  JobLost: 'FORGE_ERR_JOB_LOST',
+  /** The compose service is not running (the API was started without a queue). */
+  Unavailable: 'FORGE_ERR_UNAVAILABLE',
+  /** An HTTP error of Fastify's without a code of its own. */
+  Http: 'FORGE_ERR_HTTP',
+  /** A failed compose whose stored reason carries no code. */
+  Unknown: 'FORGE_ERR_UNKNOWN',
+  /** A JSON body nests deeper than the API allows. */
+  JsonTooDeep: 'FORGE_ERR_JSON_TOO_DEEP',
+} as const;
+
 /** A Weldr error: HTTP status, Weldr error id (e.g. `UnknownBlueprint`) and message. */
 export class WeldrError extends Error {
   override readonly name = 'WeldrError';

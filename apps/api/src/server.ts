@@ -14,6 +14,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, u
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { CommonErrorCode } from '@debian-forge/errors';
 import type { FastifyInstance } from 'fastify';
 import { cloudError } from './cloud/plugin.ts';
 import { CLOUD_PREFIX } from './cloud/prefix.ts';
@@ -35,7 +36,7 @@ export function groupId(group: string, groupFile = '/etc/group'): number {
     const [name, , gid] = line.split(':');
     if (name === group && gid !== undefined) return Number(gid);
   }
-  throw new ApiError(500, 'FORGE_ERR_CONFIG', `socket group '${group}' does not exist`);
+  throw new ApiError(500, CommonErrorCode.Config, `socket group '${group}' does not exist`);
 }
 
 /** Resolves once `server` listens on the unix socket or TCP address given. */
@@ -105,10 +106,14 @@ function closeWithApp(app: FastifyInstance, server: Server): void {
 
 export async function listen(app: FastifyInstance, config: ApiConfig): Promise<Listening> {
   if (config.tcp && config.tokens === null) {
-    throw new ApiError(500, 'FORGE_ERR_CONFIG', 'a TCP listener needs bearer tokens in the configuration');
+    throw new ApiError(
+      500,
+      CommonErrorCode.Config,
+      'a TCP listener needs bearer tokens in the configuration',
+    );
   }
   if (config.cloudSocket && config.cloudSocket.path === config.socket?.path) {
-    throw new ApiError(500, 'FORGE_ERR_CONFIG', 'the Cloud API socket needs a path of its own');
+    throw new ApiError(500, CommonErrorCode.Config, 'the Cloud API socket needs a path of its own');
   }
   const result: Listening = {};
   // Fastify listens once: with both listeners, TCP is a second server feeding the same router,

@@ -69,7 +69,8 @@ test('uploads with Content-Length, X-Forge-Sha256 and the token; retries a 503; 
   await assert.rejects(
     uploadArtifact({ url: refused.url, token: 'tok' }, 'c1', 'disk.img', file, { retryDelayMs: 10 }),
     (err: { code?: string; message: string }) =>
-      err.code === WorkerErrorCode.UPLOAD && /409 FORGE_ERR_COMPOSE_STATE: answer 409/.test(err.message),
+      err.code === WorkerErrorCode.UPLOAD_REFUSED &&
+      /409 FORGE_ERR_COMPOSE_STATE: answer 409/.test(err.message),
   );
   assert.equal(refused.seen.length, 1, 'not retried');
 
@@ -80,7 +81,8 @@ test('uploads with Content-Length, X-Forge-Sha256 and the token; retries a 503; 
     await assert.rejects(
       uploadArtifact({ url: full.url, token: 'tok' }, 'c1', 'disk.img', file, { retryDelayMs: 10 }),
       (err: { code?: string; message: string }) =>
-        err.code === WorkerErrorCode.UPLOAD && err.message.includes(`refused the artifact: ${status} `),
+        err.code === WorkerErrorCode.UPLOAD_REFUSED &&
+        err.message.includes(`refused the artifact: ${status} `),
     );
     assert.equal(full.seen.length, 1, `${status} not retried`);
   }

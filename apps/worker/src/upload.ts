@@ -46,21 +46,24 @@ export async function uploadArtifact(
   };
   return withRetries(
     `uploading ${filename}`,
-    WorkerErrorCode.UPLOAD,
+    WorkerErrorCode.UPLOAD_REFUSED,
     async () => {
       const answer = await send(api, 'PUT', path, headers, { file, signal: opts.signal });
       if (answer.status === 200 || answer.status === 201) {
         const stored = JSON.parse(answer.body) as Partial<UploadedArtifact>;
         if (stored.sha256 !== sha256 || stored.size !== size) {
           throw new WorkerError(
-            WorkerErrorCode.UPLOAD,
+            WorkerErrorCode.UPLOAD_REFUSED,
             `the API stored ${stored.size} bytes with sha256 ${stored.sha256}, sent ${size} with ${sha256}`,
           );
         }
         return { filename: stored.filename ?? filename, size, sha256 };
       }
       if (!RETRIED.has(answer.status)) {
-        throw new WorkerError(WorkerErrorCode.UPLOAD, `the API refused the artifact: ${reason(answer)}`);
+        throw new WorkerError(
+          WorkerErrorCode.UPLOAD_REFUSED,
+          `the API refused the artifact: ${reason(answer)}`,
+        );
       }
       throw new Error(reason(answer));
     },

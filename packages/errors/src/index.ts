@@ -20,3 +20,9 @@ export class CodedError<C extends string = string> extends Error {
     this.code = code;
   }
 }
+
+/** Codes that mean the same in every program of the tree (the API service, the worker). */
+export const CommonErrorCode = {
+  /** A program's configuration (options, environment, a file it names) is incomplete or wrong. */
+  Config: 'FORGE_ERR_CONFIG',
+} as const;

@@ -14,6 +14,9 @@ export const QueueErrorCode = {
   WORKER_LOST: 'FORGE_ERR_WORKER_LOST',
   /** The processor threw. */
   JOB_FAILED: 'FORGE_ERR_JOB_FAILED',
+  /** A build ran to its end but its artifact is missing: the exported tree lacks the job's file, or
+   *  the worker reported success and the API holds no artifact of the compose. */
+  ARTIFACT_MISSING: 'FORGE_ERR_ARTIFACT_MISSING',
   /**
    * Redis did not answer a call in time (refused, closed, or hanging): nothing was done that the
    * caller can count on. The API answers it with 503; it passes when Redis is back.

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
-import { errorHandler } from '../errors.ts';
+import { ApiErrorCode, errorHandler } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { planRoutes } from './plan.ts';
 import { forgeRoutes } from './routes.ts';
@@ -25,7 +25,7 @@ export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix
       weldr: (err) => ({ status: err.status, body: forgeError(err.id, err.message) }),
       http: (status, err) => ({
         status,
-        body: forgeError(err.code ?? 'FORGE_ERR_HTTP', err.message, err.validation),
+        body: forgeError(err.code ?? ApiErrorCode.Http, err.message, err.validation),
       }),
     }),
   );

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, ApiErrorCode } from '../errors.ts';
 import { type ComposeServiceForLifecycle, mustGetCompose } from '../services/composes.ts';
 import { eventRoutes } from './event-stream.ts';
 import { ProgressTracker } from './progress.ts';
@@ -71,7 +71,7 @@ const snake = (r: { cpus: number; memoryMiB: number; diskGiB: number }) => ({
 
 /** The app's compose service, or a 503 when it was built without one. */
 export function forgeComposes(deps: AppDeps): ComposeServiceForLifecycle {
-  if (!deps.composes) throw new ApiError(503, 'FORGE_ERR_UNAVAILABLE', 'the compose service is not running');
+  if (!deps.composes) throw new ApiError(503, ApiErrorCode.Unavailable, 'the compose service is not running');
   return deps.composes;
 }
 

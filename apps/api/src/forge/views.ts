@@ -5,6 +5,7 @@
  */
 import { COMPOSE_STATES, type Compose, type Store } from '@debian-forge/store';
 import { z } from 'zod';
+import { ApiErrorCode } from '../errors.ts';
 import type { Progress } from './progress.ts';
 
 const stateTimes = z.object(
@@ -38,7 +39,7 @@ function errorOf(error: unknown): ComposeView['error'] {
   if (error === null || error === undefined) return null;
   const e = error as { code?: unknown; message?: unknown };
   return {
-    code: typeof e.code === 'string' ? e.code : 'FORGE_ERR_UNKNOWN',
+    code: typeof e.code === 'string' ? e.code : ApiErrorCode.Unknown,
     message: typeof e.message === 'string' ? e.message : JSON.stringify(error),
   };
 }

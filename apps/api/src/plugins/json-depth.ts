@@ -10,11 +10,12 @@
 import { DEFAULT_MAX_DEPTH, jsonDepthProblem } from '@debian-forge/manifest';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { ApiErrorCode } from '../errors.ts';
 
 /** A body nested too deeply: the client's fault (400), with Fastify's error shape. */
 class JsonDepthError extends Error {
   override readonly name = 'JsonDepthError';
-  readonly code = 'FORGE_ERR_JSON_TOO_DEEP';
+  readonly code = ApiErrorCode.JsonTooDeep;
   readonly statusCode = 400;
 
   constructor(problem: string) {

@@ -52,7 +52,13 @@ import {
   getImageType,
   resolveComposeTarget,
 } from '@debian-forge/composer';
-import { ManifestError, type ModuleIndex, nameError, validateManifest } from '@debian-forge/manifest';
+import {
+  ManifestError,
+  ManifestErrorCode,
+  type ModuleIndex,
+  nameError,
+  validateManifest,
+} from '@debian-forge/manifest';
 import {
   type BuildJob,
   DEFAULT_PRIORITY,
@@ -60,11 +66,12 @@ import {
   jobIdOf,
   MAX_PRIORITY,
   MIN_PRIORITY,
+  QueueErrorCode,
   type Resources,
 } from '@debian-forge/queue';
 import type { Compose, ComposeState, Store } from '@debian-forge/store';
 import type { ApiConfig } from '../config.ts';
-import { ApiError, apiErrorOf } from '../errors.ts';
+import { ApiError, ApiErrorCode, apiErrorOf } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
 import { ArtifactStorageFailure, type ArtifactUpload, storageFault, writeArtifact } from './artifacts.ts';
 import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
@@ -153,12 +160,14 @@ export const ComposeErrorCode = {
   WrongState: 'FORGE_ERR_COMPOSE_STATE',
   /** The request names an unknown image type, distro or architecture, or a bad size or priority. */
   BadRequest: 'FORGE_ERR_COMPOSE_REQUEST',
-  /** A raw manifest that does not validate. */
-  BadManifest: 'FORGE_ERR_MANIFEST_INVALID',
+  /** A raw manifest that does not validate: the manifest package's code. */
+  BadManifest: ManifestErrorCode.Invalid,
   /** The build job of a compose could not be added to the queue. */
   Queue: 'FORGE_ERR_COMPOSE_QUEUE',
   /** A worker asked for a compose's plan with a job that is not the compose's. */
   WrongJob: 'FORGE_ERR_COMPOSE_JOB',
+  /** The failure a test compose (`?test=1`) ends with. */
+  TestCompose: 'FORGE_ERR_TEST_COMPOSE',
 } as const;
 
 /**
@@ -297,7 +306,7 @@ export function errorOf(err: unknown): { code: string; message: string } {
   }
   const e = err as { code?: unknown; message?: unknown };
   return {
-    code: typeof e?.code === 'string' && e.code.startsWith('FORGE_ERR_') ? e.code : 'FORGE_ERR_INTERNAL',
+    code: typeof e?.code === 'string' && e.code.startsWith('FORGE_ERR_') ? e.code : ApiErrorCode.Internal,
     message: String(e?.message ?? err),
   };
 }
@@ -636,7 +645,7 @@ export function createComposeService(
       if (made === 'gone') return mustGetCompose(store, uuid); // cancelled meanwhile
       moveCompose(deps, uuid, 'QUEUED');
       if (outcome === 'fail') {
-        const error = { code: 'FORGE_ERR_TEST_COMPOSE', message: 'a test compose that fails (?test=1)' };
+        const error = { code: ComposeErrorCode.TestCompose, message: 'a test compose that fails (?test=1)' };
         ownLog(deps, uuid, `compose failed: ${error.message} [${error.code}]`);
         return moveCompose(deps, uuid, 'FAILED', { error });
       }
@@ -690,7 +699,7 @@ export function createComposeService(
           throw new ApiError(409, ComposeErrorCode.WrongState, `compose ${uuid} has finished meanwhile`);
         }
       }
-      const error = { code: 'FORGE_ERR_CANCELLED', message: 'cancelled on request' };
+      const error = { code: QueueErrorCode.CANCELLED, message: 'cancelled on request' };
       ownLog(deps, uuid, 'compose cancelled');
       return moveCompose(deps, uuid, 'CANCELLED', { error });
     },
@@ -732,7 +741,7 @@ export function createComposeService(
       if (!test) void plan(compose);
       else {
         const error = {
-          code: 'FORGE_ERR_TEST_COMPOSE',
+          code: ComposeErrorCode.TestCompose,
           message: 'the service stopped while the manifest of this test compose was made',
         };
         fail(compose.uuid, error);

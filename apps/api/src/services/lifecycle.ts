@@ -41,6 +41,7 @@ import {
   type WorkerProcess,
 } from '@debian-forge/queue';
 import type { Compose, Store } from '@debian-forge/store';
+import { ApiErrorCode } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
 import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
 import type { ComposeServiceForLifecycle } from './composes.ts';
@@ -82,8 +83,8 @@ export interface ReconcileReport {
   lost: LostJob[];
 }
 
-const ARTIFACT_MISSING = 'FORGE_ERR_ARTIFACT_MISSING';
-const JOB_LOST = 'FORGE_ERR_JOB_LOST';
+const ARTIFACT_MISSING = QueueErrorCode.ARTIFACT_MISSING;
+const JOB_LOST = ApiErrorCode.JobLost;
 
 /**
  * Reconciles the store with the queue, then follows the queue's events (and supervises stalled

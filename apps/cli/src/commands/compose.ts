@@ -63,7 +63,7 @@ export const composeCommand: Command = {
       const message = composeErrorMessage(err);
       if (!message) throw err;
       ctx.io.stderr.write(`forge compose: ${message}\n`);
-      return String((err as { code?: string }).code).startsWith('FORGE_ERR_BLUEPRINT') ? 2 : 1;
+      return String((err as { code?: string }).code).startsWith('FORGE_ERR_BLUEPRINT_') ? 2 : 1;
     }
     const { target, plan } = planned;
     const outDir = resolve(output);

@@ -34,7 +34,7 @@ export const manifestCommand: Command = {
       const message = composeErrorMessage(err);
       if (!message) throw err;
       ctx.io.stderr.write(`forge manifest: ${message}\n`);
-      return err instanceof Error && 'code' in err && String(err.code).startsWith('FORGE_ERR_BLUEPRINT')
+      return err instanceof Error && 'code' in err && String(err.code).startsWith('FORGE_ERR_BLUEPRINT_')
         ? 2
         : 1;
     }
