@@ -28,8 +28,12 @@ import { ApiError } from '../errors.ts';
 
 /** Codes of an upload the sender got wrong (400): the compose stays BUILDING, it may send again. */
 export const ArtifactErrorCode = {
+  /** The bytes do not have the sha256 the sender announced. */
   Checksum: 'FORGE_ERR_CHECKSUM',
+  /** The length is not the Content-Length the sender announced. */
   Size: 'FORGE_ERR_SIZE',
+  /** A bad header or file name, or a body broken off (the worker's own code for a refusal is
+   *  `FORGE_ERR_UPLOAD_REFUSED`). */
   BadUpload: 'FORGE_ERR_UPLOAD',
 } as const;
 
