@@ -1,12 +1,18 @@
 /**
- * Errors the routes throw, and the one error handler of the API families: each family gives only
- * its envelope (weldr/plugin.ts, cloud/plugin.ts, forge/plugin.ts); a route never builds an error
- * body by hand.
+ * The API's error registry: its own codes, how each API answers a code (ERROR_ANSWERS: the HTTP
+ * status, Weldr's id, the Cloud API's id), the errors the routes throw, and the one error handler
+ * of the API families: each family gives only its envelope (weldr/plugin.ts, cloud/plugin.ts,
+ * forge/plugin.ts); a route never builds an error body by hand. The codes and their meanings are
+ * listed in docs/ERRORS.md.
  */
+import { AptErrorCode } from '@debian-forge/apt';
+import { BlueprintErrorCode } from '@debian-forge/blueprint';
+import { ComposerErrorCode } from '@debian-forge/composer';
+import { ManifestErrorCode } from '@debian-forge/manifest';
 import { QueueErrorCode } from '@debian-forge/queue';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The API's own codes (the compose service's and the artifacts' are beside their code). */
+/** The API's own codes. */
 export const ApiErrorCode = {
   /** A fault of the service: an error without a code of ours. */
   Internal: 'FORGE_ERR_INTERNAL',
@@ -21,6 +27,96 @@ export const ApiErrorCode = {
   /** A JSON body nests deeper than the API allows. */
   JsonTooDeep: 'FORGE_ERR_JSON_TOO_DEEP',
 } as const;
+
+/** Stable codes of the service's errors (services/composes.ts). */
+export const ComposeErrorCode = {
+  /** No compose of that id. */
+  NotFound: 'FORGE_ERR_COMPOSE_NOT_FOUND',
+  /** The compose is not in a state that allows the operation. */
+  WrongState: 'FORGE_ERR_COMPOSE_STATE',
+  /** The request names an unknown image type, distro or architecture, or a bad size or priority. */
+  BadRequest: 'FORGE_ERR_COMPOSE_REQUEST',
+  /** A raw manifest that does not validate: the manifest package's code. */
+  BadManifest: ManifestErrorCode.Invalid,
+  /** The build job of a compose could not be added to the queue. */
+  Queue: 'FORGE_ERR_COMPOSE_QUEUE',
+  /** A worker asked for a compose's plan with a job that is not the compose's. */
+  WrongJob: 'FORGE_ERR_COMPOSE_JOB',
+  /** The failure a test compose (`?test=1`) ends with. */
+  TestCompose: 'FORGE_ERR_TEST_COMPOSE',
+} as const;
+
+/** Codes of an upload the sender got wrong (400): the compose stays BUILDING, it may send again. */
+export const ArtifactErrorCode = {
+  /** The bytes do not have the sha256 the sender announced. */
+  Checksum: 'FORGE_ERR_CHECKSUM',
+  /** The length is not the Content-Length the sender announced. */
+  Size: 'FORGE_ERR_SIZE',
+  /** A bad header or file name, or a body broken off (the worker's own code for a refusal is
+   *  `FORGE_ERR_UPLOAD_REFUSED`). */
+  BadUpload: 'FORGE_ERR_UPLOAD',
+} as const;
+
+/** Codes of an artifact the server could not store (5xx): the compose ends FAILED. */
+export const ArtifactStorageErrorCode = {
+  /** No room for the artifact: the file system (or a quota) is full. 507. */
+  Full: 'FORGE_ERR_ARTIFACTS_FULL',
+  /** The artifacts directory cannot be written (permissions, a read-only mount). 500. */
+  Unwritable: 'FORGE_ERR_ARTIFACTS_UNWRITABLE',
+  /** Another failure of the server's storage (an I/O error, the database …). 500. */
+  Storage: 'FORGE_ERR_ARTIFACTS_STORAGE',
+} as const;
+
+/** How the APIs answer one code. */
+export interface CodeAnswer {
+  /**
+   * The HTTP status of an error of this code (ApiError.of), also when a package below throws it:
+   * so only the API's own codes and those of a package below that mean the same wherever they
+   * reach a route (a refused blueprint or manifest is the request's fault in one route, a fault
+   * of the service in another, and has none).
+   */
+  status?: number;
+  /** Weldr's id and status when compose start is refused with this code, as composer answers it. */
+  weldr?: { id: string; status: number };
+  /** The Cloud API's id when a compose request is refused with this code. */
+  cloud?: string;
+}
+
+const PUSH_ERRORED = { id: 'ComposePushErrored', status: 500 };
+/** Every failure to depsolve is one answer of composer's: 500, whoever is at fault. */
+const DEPSOLVE_ERROR = { id: 'DepsolveError', status: 500 };
+
+/**
+ * Each code's answers, once. A code without a row has no status of its own (a route gives it, or
+ * it is a fault, 500) and the default ids (Weldr `ComposeError` for a refused request, the code
+ * itself in the Cloud API).
+ */
+export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
+  // Redis being unreachable is a 503 that passes when it is back, not a fault of the service.
+  [QueueErrorCode.REDIS_UNAVAILABLE]: { status: 503, weldr: PUSH_ERRORED },
+  [ComposeErrorCode.NotFound]: { status: 404 },
+  [ComposeErrorCode.WrongState]: { status: 409 },
+  [ComposeErrorCode.WrongJob]: { status: 409 },
+  [ComposeErrorCode.BadRequest]: { status: 400, cloud: 'BadRequest' },
+  [ComposeErrorCode.Queue]: { weldr: PUSH_ERRORED },
+  [ArtifactErrorCode.Checksum]: { status: 400 },
+  [ArtifactErrorCode.Size]: { status: 400 },
+  [ArtifactErrorCode.BadUpload]: { status: 400 },
+  // 507 Insufficient Storage (RFC 4918): room has to be made; the others are the server's too.
+  [ArtifactStorageErrorCode.Full]: { status: 507 },
+  [ArtifactStorageErrorCode.Unwritable]: { status: 500 },
+  [ArtifactStorageErrorCode.Storage]: { status: 500 },
+  [ApiErrorCode.Unavailable]: { status: 503 },
+  [BlueprintErrorCode.Invalid]: { weldr: { id: 'BlueprintsError', status: 400 } },
+  [ComposerErrorCode.Distro]: { weldr: { id: 'DistroError', status: 400 }, cloud: 'UnsupportedDistribution' },
+  [ComposerErrorCode.ImageType]: {
+    weldr: { id: 'ComposeError', status: 400 },
+    cloud: 'UnsupportedImageType',
+  },
+  [ComposerErrorCode.Arch]: { cloud: 'UnsupportedArchitecture' },
+  [ComposerErrorCode.Ostree]: { weldr: { id: 'OSTreeOptionsError', status: 400 } },
+  ...Object.fromEntries(Object.values(AptErrorCode).map((code) => [code, { weldr: DEPSOLVE_ERROR }])),
+};
 
 /** A Weldr error: HTTP status, Weldr error id (e.g. `UnknownBlueprint`) and message. */
 export class WeldrError extends Error {
@@ -48,22 +144,22 @@ export class ApiError extends Error {
     this.code = code;
     this.details = details;
   }
+
+  /** An ApiError with the status ERROR_ANSWERS gives `code` (500 when it gives none). */
+  static of(code: string, reason: string, details?: unknown): ApiError {
+    return new ApiError(ERROR_ANSWERS[code]?.status ?? 500, code, reason, details);
+  }
 }
 
 /**
- * Errors of the packages below that reach a route unchanged and have a status of their own here,
- * by their stable code (the API matches codes, never classes): Redis being unreachable is a 503
- * that passes when it is back, not a fault of the service.
+ * `err` as an ApiError when it is one or its code has a status in ERROR_ANSWERS (an error of a
+ * package below that reaches a route unchanged: the API matches codes, never classes); else
+ * undefined.
  */
-const STATUS_OF_CODE: Readonly<Record<string, number>> = {
-  [QueueErrorCode.REDIS_UNAVAILABLE]: 503,
-};
-
-/** `err` as an ApiError when it is one or its code has a status in STATUS_OF_CODE; else undefined. */
 export function apiErrorOf(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   const code = (err as { code?: unknown })?.code;
-  const status = typeof code === 'string' ? STATUS_OF_CODE[code] : undefined;
+  const status = typeof code === 'string' ? ERROR_ANSWERS[code]?.status : undefined;
   if (status === undefined) return undefined;
   return new ApiError(status, code as string, String((err as Error).message));
 }

@@ -12,14 +12,13 @@
  * stays here for download), which composer-cli sends with every `compose start FILE.toml TYPE`.
  */
 import { BlueprintErrorCode, type BlueprintIssue, cryptUsers } from '@debian-forge/blueprint';
-import { ComposerErrorCode } from '@debian-forge/composer';
 import { type Compose, isTerminal, type Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { composePackages, composeService, ImageMissingError, imageOf, sendImage } from '../compose-http.ts';
 import type { AppDeps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
-import { ComposeErrorCode, type ComposeRequest } from '../services/composes.ts';
+import { ApiError, ComposeErrorCode, ERROR_ANSWERS } from '../errors.ts';
+import type { ComposeRequest } from '../services/composes.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 
@@ -186,23 +185,17 @@ function requestToKeep(body: CloudComposeRequest): Record<string, unknown> {
   return keep;
 }
 
-/** The compose service's refusals in the Cloud API's words. */
+/**
+ * The compose service's refusals in the Cloud API's words: a refused blueprint names the request's
+ * keys; a code with a `cloud` id in ERROR_ANSWERS is that id (400); others pass as they are.
+ */
 function cloudSubmitError(err: unknown, cloud: CloudBlueprint): never {
   if (!(err instanceof ApiError)) throw err;
-  switch (err.code) {
-    case BlueprintErrorCode.Invalid:
-      throw invalidBlueprint(err.details as BlueprintIssue[], cloud.requestPath);
-    case ComposerErrorCode.Distro:
-      throw new ApiError(400, 'UnsupportedDistribution', err.message);
-    case ComposerErrorCode.ImageType:
-      throw new ApiError(400, 'UnsupportedImageType', err.message);
-    case ComposerErrorCode.Arch:
-      throw new ApiError(400, 'UnsupportedArchitecture', err.message);
-    case ComposeErrorCode.BadRequest:
-      throw new ApiError(400, 'BadRequest', err.message);
-    default:
-      throw err;
-  }
+  if (err.code === BlueprintErrorCode.Invalid)
+    throw invalidBlueprint(err.details as BlueprintIssue[], cloud.requestPath);
+  const id = ERROR_ANSWERS[err.code]?.cloud;
+  if (id) throw new ApiError(400, id, err.message);
+  throw err;
 }
 
 function imageStatusOf(compose: Compose) {

@@ -23,8 +23,7 @@ import { nameError } from '@debian-forge/manifest';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
-import { ArtifactErrorCode } from '../services/artifacts.ts';
+import { ApiError, ArtifactErrorCode } from '../errors.ts';
 import { forgeComposes } from './routes.ts';
 
 const uploaded = z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() });
@@ -60,10 +59,10 @@ export async function artifactRoutes(app: FastifyInstance, deps: AppDeps): Promi
       const headers = request.headers as Record<string, string | undefined>;
       const sha256 = (headers['x-forge-sha256'] ?? '').toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(sha256)) {
-        throw new ApiError(400, ArtifactErrorCode.BadUpload, 'X-Forge-Sha256 must be 64 hex digits');
+        throw ApiError.of(ArtifactErrorCode.BadUpload, 'X-Forge-Sha256 must be 64 hex digits');
       }
       const unsafe = nameError(filename, 'file name', { portable: true });
-      if (unsafe) throw new ApiError(400, ArtifactErrorCode.BadUpload, unsafe);
+      if (unsafe) throw ApiError.of(ArtifactErrorCode.BadUpload, unsafe);
       const length = headers['content-length'];
       const stored = await forgeComposes(deps).storeArtifact(
         uuid,

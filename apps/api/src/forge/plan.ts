@@ -11,8 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
-import { ComposeErrorCode, mustGetCompose } from '../services/composes.ts';
+import { ApiError, ComposeErrorCode } from '../errors.ts';
+import { mustGetCompose } from '../services/composes.ts';
 
 export async function planRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
   const app = scope.withTypeProvider<ZodTypeProvider>();
@@ -34,22 +34,20 @@ export async function planRoutes(scope: FastifyInstance, deps: AppDeps): Promise
       const { job } = request.query;
       const compose = mustGetCompose(deps.store, uuid);
       if (compose.state !== 'QUEUED' && compose.state !== 'BUILDING') {
-        throw new ApiError(
-          409,
+        throw ApiError.of(
           ComposeErrorCode.WrongState,
           `compose ${uuid} is ${compose.state}: nothing to build`,
         );
       }
       if (compose.jobId !== job) {
-        throw new ApiError(
-          409,
+        throw ApiError.of(
           ComposeErrorCode.WrongJob,
           `compose ${uuid} was not queued as job ${job}: nothing to build`,
         );
       }
       if (!compose.build || !compose.manifest) {
         // Queued by a version that kept the plan in the job only (store schema < 3).
-        throw new ApiError(409, ComposeErrorCode.WrongState, `compose ${uuid} has no stored build plan`);
+        throw ApiError.of(ComposeErrorCode.WrongState, `compose ${uuid} has no stored build plan`);
       }
       return {
         compose_id: compose.uuid,

@@ -71,7 +71,7 @@ const snake = (r: { cpus: number; memoryMiB: number; diskGiB: number }) => ({
 
 /** The app's compose service, or a 503 when it was built without one. */
 export function forgeComposes(deps: AppDeps): ComposeServiceForLifecycle {
-  if (!deps.composes) throw new ApiError(503, ApiErrorCode.Unavailable, 'the compose service is not running');
+  if (!deps.composes) throw ApiError.of(ApiErrorCode.Unavailable, 'the compose service is not running');
   return deps.composes;
 }
 

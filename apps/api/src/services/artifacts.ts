@@ -24,27 +24,7 @@ import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { joinInside } from '@debian-forge/manifest';
-import { ApiError } from '../errors.ts';
-
-/** Codes of an upload the sender got wrong (400): the compose stays BUILDING, it may send again. */
-export const ArtifactErrorCode = {
-  /** The bytes do not have the sha256 the sender announced. */
-  Checksum: 'FORGE_ERR_CHECKSUM',
-  /** The length is not the Content-Length the sender announced. */
-  Size: 'FORGE_ERR_SIZE',
-  /** A bad header or file name, or a body broken off (the worker's own code for a refusal is
-   *  `FORGE_ERR_UPLOAD_REFUSED`). */
-  BadUpload: 'FORGE_ERR_UPLOAD',
-} as const;
-
-const ArtifactStorageErrorCode = {
-  /** No room for the artifact: the file system (or a quota) is full. 507. */
-  Full: 'FORGE_ERR_ARTIFACTS_FULL',
-  /** The artifacts directory cannot be written (permissions, a read-only mount). 500. */
-  Unwritable: 'FORGE_ERR_ARTIFACTS_UNWRITABLE',
-  /** Another failure of the server's storage (an I/O error, the database …). 500. */
-  Storage: 'FORGE_ERR_ARTIFACTS_STORAGE',
-} as const;
+import { ApiError, ArtifactErrorCode, ArtifactStorageErrorCode } from '../errors.ts';
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
@@ -95,22 +75,20 @@ export async function storageFault(
   const cause = (err as Error)?.message ?? String(err);
   const what = `cannot store ${filename}${size === undefined ? '' : ` (${size} bytes)`} in ${artifactsDir}`;
   if (FULL.has(code)) {
-    return new ApiError(
-      507,
+    return ApiError.of(
       ArtifactStorageErrorCode.Full,
       `the artifacts directory is full: ${what}: ${cause}${await freeSpace(artifactsDir)}`,
     );
   }
   if (UNWRITABLE.has(code)) {
-    return new ApiError(
-      500,
+    return ApiError.of(
       ArtifactStorageErrorCode.Unwritable,
       `the artifacts directory is not writable: ${what}: ${cause}`,
     );
   }
   // The file was stored, its row in the database was not (a database locked for too long …).
   const where = code.startsWith('SQLITE_') ? 'the database failed' : 'the artifacts directory failed';
-  return new ApiError(500, ArtifactStorageErrorCode.Storage, `${where}: ${what}: ${cause}`);
+  return ApiError.of(ArtifactStorageErrorCode.Storage, `${where}: ${what}: ${cause}`);
 }
 
 /**
@@ -201,24 +179,19 @@ export async function writeArtifact(
   } catch (err) {
     if (isStorageError(err)) throw new ArtifactStorageFailure(err, [part]);
     await rm(part, { force: true }).catch(() => {});
-    throw new ApiError(400, ArtifactErrorCode.BadUpload, `upload broken off: ${(err as Error).message}`);
+    throw ApiError.of(ArtifactErrorCode.BadUpload, `upload broken off: ${(err as Error).message}`);
   }
   const sha256 = hash.digest('hex');
   if (upload.size !== undefined && size !== upload.size) {
     await rm(part, { force: true });
-    throw new ApiError(400, ArtifactErrorCode.Size, `got ${size} bytes, Content-Length said ${upload.size}`);
+    throw ApiError.of(ArtifactErrorCode.Size, `got ${size} bytes, Content-Length said ${upload.size}`);
   }
   if (sha256 !== upload.sha256) {
     await rm(part, { force: true });
-    throw new ApiError(
-      400,
-      ArtifactErrorCode.Checksum,
-      `the body's sha256 is ${sha256}, not ${upload.sha256}`,
-      {
-        expected: upload.sha256,
-        actual: sha256,
-      },
-    );
+    throw ApiError.of(ArtifactErrorCode.Checksum, `the body's sha256 is ${sha256}, not ${upload.sha256}`, {
+      expected: upload.sha256,
+      actual: sha256,
+    });
   }
   try {
     await rename(part, final);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { BlueprintErrorCode, sha512Crypt } from '@debian-forge/blueprint';
 import { startTestApi, type TestApi } from '../api.fixture.ts';
 import type { ApiError } from '../errors.ts';
+import { ComposeErrorCode } from '../errors.ts';
 import type { ComposeEvent } from '../events.ts';
 import { listen } from '../server.ts';
 import {
@@ -22,12 +23,7 @@ import {
   uploadingBuild,
   waitForState,
 } from './compose.fixture.ts';
-import {
-  ComposeErrorCode,
-  ComposePlanError,
-  type ComposeRequest,
-  DEFAULT_MAX_IMAGE_SIZE,
-} from './composes.ts';
+import { ComposePlanError, type ComposeRequest, DEFAULT_MAX_IMAGE_SIZE } from './composes.ts';
 
 function errorCode(api: TestApi, uuid: string): string | undefined {
   return (api.store.composes.get(uuid)?.error as { code?: string } | undefined)?.code;

@@ -52,13 +52,7 @@ import {
   getImageType,
   resolveComposeTarget,
 } from '@debian-forge/composer';
-import {
-  ManifestError,
-  ManifestErrorCode,
-  type ModuleIndex,
-  nameError,
-  validateManifest,
-} from '@debian-forge/manifest';
+import { ManifestError, type ModuleIndex, nameError, validateManifest } from '@debian-forge/manifest';
 import {
   type BuildJob,
   DEFAULT_PRIORITY,
@@ -71,7 +65,7 @@ import {
 } from '@debian-forge/queue';
 import type { Compose, ComposeState, Store } from '@debian-forge/store';
 import type { ApiConfig } from '../config.ts';
-import { ApiError, ApiErrorCode, apiErrorOf } from '../errors.ts';
+import { ApiError, ApiErrorCode, apiErrorOf, ComposeErrorCode } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
 import { ArtifactStorageFailure, type ArtifactUpload, storageFault, writeArtifact } from './artifacts.ts';
 import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
@@ -151,24 +145,6 @@ export interface StoredArtifact {
 
 /** Where `storeArtifact` reports an error of `compose` that its answer does not carry. */
 export type ArtifactReport = (context: { err: unknown; compose: string }, message: string) => void;
-
-/** Stable codes of the service's errors (ApiError codes; the Weldr routes map them to ids). */
-export const ComposeErrorCode = {
-  /** No compose of that id. */
-  NotFound: 'FORGE_ERR_COMPOSE_NOT_FOUND',
-  /** The compose is not in a state that allows the operation. */
-  WrongState: 'FORGE_ERR_COMPOSE_STATE',
-  /** The request names an unknown image type, distro or architecture, or a bad size or priority. */
-  BadRequest: 'FORGE_ERR_COMPOSE_REQUEST',
-  /** A raw manifest that does not validate: the manifest package's code. */
-  BadManifest: ManifestErrorCode.Invalid,
-  /** The build job of a compose could not be added to the queue. */
-  Queue: 'FORGE_ERR_COMPOSE_QUEUE',
-  /** A worker asked for a compose's plan with a job that is not the compose's. */
-  WrongJob: 'FORGE_ERR_COMPOSE_JOB',
-  /** The failure a test compose (`?test=1`) ends with. */
-  TestCompose: 'FORGE_ERR_TEST_COMPOSE',
-} as const;
 
 /**
  * Why a compose whose caller waited for its manifest was refused (it is removed): `code` is the
@@ -320,15 +296,13 @@ function gib(n: number): string {
 function checkSize(size: number | undefined, max: number): number {
   if (size === undefined) return 0;
   if (!Number.isSafeInteger(size) || size < 0) {
-    throw new ApiError(
-      400,
+    throw ApiError.of(
       ComposeErrorCode.BadRequest,
       `size must be a whole number of bytes, got ${describeValue(size)}`,
     );
   }
   if (size > max) {
-    throw new ApiError(
-      400,
+    throw ApiError.of(
       ComposeErrorCode.BadRequest,
       `size ${size} bytes (${gib(size)}) is more than the largest image this service makes, ${max} bytes (${gib(max)}; forge serve --max-image-size)`,
     );
@@ -339,8 +313,7 @@ function checkSize(size: number | undefined, max: number): number {
 function checkPriority(priority: number | undefined): number {
   const p = priority ?? DEFAULT_PRIORITY;
   if (!Number.isInteger(p) || p < MIN_PRIORITY || p > MAX_PRIORITY) {
-    throw new ApiError(
-      400,
+    throw ApiError.of(
       ComposeErrorCode.BadRequest,
       `priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${p}`,
     );
@@ -369,7 +342,7 @@ export function mimeTypeOf(imageType: string | undefined): string {
 /** The compose or a 404 ApiError. */
 export function mustGetCompose(store: Store, uuid: string): Compose {
   const compose = store.composes.get(uuid);
-  if (!compose) throw new ApiError(404, ComposeErrorCode.NotFound, `compose ${uuid} does not exist`);
+  if (!compose) throw ApiError.of(ComposeErrorCode.NotFound, `compose ${uuid} does not exist`);
   return compose;
 }
 
@@ -573,8 +546,7 @@ export function createComposeService(
       }
     }
     if (compose.state !== 'BUILDING') {
-      throw new ApiError(
-        409,
+      throw ApiError.of(
         ComposeErrorCode.WrongState,
         `compose ${uuid} is ${compose.state}, not BUILDING: no upload`,
       );
@@ -686,8 +658,7 @@ export function createComposeService(
       const compose = mustGetCompose(store, id);
       const { uuid } = compose; // the stored form of an id given in another case
       if (TERMINAL.includes(compose.state)) {
-        throw new ApiError(
-          409,
+        throw ApiError.of(
           ComposeErrorCode.WrongState,
           `compose ${uuid} is ${compose.state}: nothing to cancel`,
         );
@@ -696,7 +667,7 @@ export function createComposeService(
         const outcome = await queue.cancel(compose.jobId ?? `build-${uuid}`);
         const now = mustGetCompose(store, uuid);
         if (outcome === 'finished' || TERMINAL.includes(now.state)) {
-          throw new ApiError(409, ComposeErrorCode.WrongState, `compose ${uuid} has finished meanwhile`);
+          throw ApiError.of(ComposeErrorCode.WrongState, `compose ${uuid} has finished meanwhile`);
         }
       }
       const error = { code: QueueErrorCode.CANCELLED, message: 'cancelled on request' };
@@ -708,11 +679,7 @@ export function createComposeService(
       const compose = mustGetCompose(store, id);
       const { uuid } = compose; // the stored form of an id given in another case
       if (!TERMINAL.includes(compose.state)) {
-        throw new ApiError(
-          409,
-          ComposeErrorCode.WrongState,
-          `compose ${uuid} is ${compose.state}, not finished`,
-        );
+        throw ApiError.of(ComposeErrorCode.WrongState, `compose ${uuid} is ${compose.state}, not finished`);
       }
       remove(uuid);
     },
@@ -722,8 +689,7 @@ export function createComposeService(
       const compose = mustGetCompose(store, id);
       const { uuid } = compose;
       if (compose.state !== 'PENDING' && compose.state !== 'QUEUED') {
-        throw new ApiError(
-          409,
+        throw ApiError.of(
           ComposeErrorCode.WrongState,
           `compose ${uuid} is ${compose.state}: only a waiting compose's priority can change`,
         );

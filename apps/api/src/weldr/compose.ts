@@ -12,7 +12,7 @@
  * outcome is faked, as composer makes the manifest in test mode too.
  */
 
-import { BlueprintErrorCode, describeValue } from '@debian-forge/blueprint';
+import { describeValue } from '@debian-forge/blueprint';
 import { ComposerErrorCode, DEFAULT_DISTRO, getDistro, listImageTypes } from '@debian-forge/composer';
 import { isRedisUnavailable } from '@debian-forge/queue';
 import {
@@ -34,9 +34,9 @@ import {
   sendImage,
 } from '../compose-http.ts';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, WeldrError } from '../errors.ts';
+import { ApiError, ERROR_ANSWERS, WeldrError } from '../errors.ts';
 import { bodyDepthError } from '../plugins/json-depth.ts';
-import { ComposeErrorCode, ComposePlanError, type ComposeRequest } from '../services/composes.ts';
+import { ComposePlanError, type ComposeRequest } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import {
   doc,
@@ -107,47 +107,31 @@ function composeParam(store: Store, uuid: string, unknown = `Compose ${uuid} doe
 }
 
 /**
- * Maps the compose service's refusals of a start request to Weldr's ids and statuses. Those of the
- * manifest step (ComposePlanError) as osbuild-composer's compose handler answers them: any
- * depsolve failure is `DepsolveError` with 500, OSTree options it cannot use `OSTreeOptionsError`
- * (400), a manifest it cannot make `ManifestCreationFailed` (400), a job it cannot queue
- * `ComposePushErrored` (500, also while Redis is unreachable and nothing was stored); anything
- * else is an internal fault (`InternalError`, 500).
+ * Maps the compose service's refusals of a start request to Weldr's ids and statuses, as
+ * osbuild-composer's compose handler answers them: by the code's `weldr` answer in ERROR_ANSWERS
+ * (any depsolve failure `DepsolveError` with 500, a job it cannot queue `ComposePushErrored`, also
+ * while Redis is unreachable and nothing was stored, …). A refusal of the manifest step
+ * (ComposePlanError) without one is `ManifestCreationFailed` (400) when the request is at fault,
+ * else an internal fault (`InternalError`, 500); a refused request without one is `ComposeError`.
  */
 function startError(err: unknown, imageType: string): never {
-  if (isRedisUnavailable(err)) throw new WeldrError(500, 'ComposePushErrored', (err as Error).message);
-  if (err instanceof ComposePlanError) {
-    if (err.code.startsWith('FORGE_ERR_APT_')) throw new WeldrError(500, 'DepsolveError', err.message);
-    if (err.code === ComposerErrorCode.Ostree) throw new WeldrError(400, 'OSTreeOptionsError', err.message);
-    if (err.code === ComposeErrorCode.Queue) throw new WeldrError(500, 'ComposePushErrored', err.message);
-    if (err.status === 400) {
-      throw new WeldrError(
-        400,
-        'ManifestCreationFailed',
-        `failed to initialize osbuild manifest: ${err.message}`,
-      );
-    }
-    throw new WeldrError(500, 'InternalError', err.message);
+  const plan = err instanceof ComposePlanError;
+  if (!isRedisUnavailable(err) && !plan && !(err instanceof ApiError && err.status === 400)) throw err;
+  const { code, message } = err as { code: string; message: string };
+  const weldr = ERROR_ANSWERS[code]?.weldr;
+  if (weldr && code === ComposerErrorCode.ImageType) {
+    throw new WeldrError(
+      weldr.status,
+      weldr.id,
+      `Failed to get compose type "${imageType}": invalid image type: ${imageType}`,
+    );
   }
-  if (err instanceof ApiError && err.status === 400) {
-    switch (err.code) {
-      case BlueprintErrorCode.Invalid:
-        throw new WeldrError(400, 'BlueprintsError', err.message);
-      case ComposerErrorCode.ImageType:
-        throw new WeldrError(
-          400,
-          'ComposeError',
-          `Failed to get compose type "${imageType}": invalid image type: ${imageType}`,
-        );
-      case ComposerErrorCode.Distro:
-        throw new WeldrError(400, 'DistroError', err.message);
-      case ComposerErrorCode.Ostree:
-        throw new WeldrError(400, 'OSTreeOptionsError', err.message);
-      default:
-        throw new WeldrError(400, 'ComposeError', err.message);
-    }
+  if (weldr) throw new WeldrError(weldr.status, weldr.id, message);
+  if (!plan) throw new WeldrError(400, 'ComposeError', message);
+  if (err.status === 400) {
+    throw new WeldrError(400, 'ManifestCreationFailed', `failed to initialize osbuild manifest: ${message}`);
   }
-  throw err;
+  throw new WeldrError(500, 'InternalError', message);
 }
 
 /**
