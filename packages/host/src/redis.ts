@@ -29,7 +29,7 @@ export function redisServerArgv(o: RedisServerOptions): string[] {
     o.appendOnly ? 'yes' : 'no',
     '--save',
     '',
-    // BullMQ needs keys never evicted.
+    // The job queue's keys must never be evicted: an evicted key is a lost job.
     '--maxmemory-policy',
     'noeviction',
     '--daemonize',
