@@ -56,3 +56,11 @@ if [ ! -f "$cli_stamp" ] || [ "$(cat "$cli_stamp")" != "$cli_sum" ]; then
   npm run --silent build -w @debian-forge/cli
   echo "$cli_sum" >"$cli_stamp"
 fi
+
+# The web UI (apps/web/dist): rebuilt when its sources or the lock file changed.
+web_sum=$(find apps/web/src apps/web/build.ts apps/web/cockpit package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+web_stamp=apps/web/dist/.source-sum
+if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_sum" ]; then
+  npm run --silent build -w @debian-forge/web
+  echo "$web_sum" >"$web_stamp"
+fi

@@ -13,6 +13,7 @@ import type { AppDeps } from './deps.ts';
 import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { jsonDepthPlugin } from './plugins/json-depth.ts';
+import { webPlugin } from './plugins/web.ts';
 import { createPackageService } from './services/packages.ts';
 import { WELDR_NOT_FOUND, weldrPlugin } from './weldr/plugin.ts';
 
@@ -69,6 +70,7 @@ export async function buildApp(given: AppDeps, options: BuildAppOptions = {}): P
   await app.register(weldrPlugin, deps);
   await app.register(cloudPlugin, { prefix: CLOUD_PREFIX, ...deps });
   await app.register(forgePlugin, { prefix: FORGE_PREFIX, ...deps });
+  if (deps.config.webRoot !== undefined) await app.register(webPlugin, { root: deps.config.webRoot });
 
   app.setNotFoundHandler((request, reply) => {
     const url = request.url;

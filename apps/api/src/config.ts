@@ -28,6 +28,8 @@ export interface ApiConfig {
   bodyLimit: number;
   /** Version string reported as `build` by /api/status. */
   version: string;
+  /** The built web UI (index.html and ui/), served at `/`; no UI when absent. */
+  webRoot?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;

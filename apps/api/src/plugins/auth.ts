@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../errors.ts';
+import { isWebPath } from './web.ts';
 
 const UNIX_LISTENER = Symbol('forge.unixListener');
 
@@ -42,9 +43,10 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: readon
   const { tokens } = opts;
   if (tokens === null) return;
   app.addHook('onRequest', async (request) => {
-    // The API's description (Swagger UI and its document under /docs) is public, so a browser can
-    // open it; every route it describes still asks for the token.
+    // The API's description (Swagger UI and its document under /docs) and the web UI's files are
+    // public, so a browser can open them; every route they call still asks for the token.
     if (viaUnixListener(request) || request.url === '/docs' || request.url.startsWith('/docs/')) return;
+    if (isWebPath(request.url)) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/i.exec(header);
     if (!match?.[1] || !tokenMatches(match[1], tokens)) {

@@ -171,7 +171,7 @@ export const serveCommand: Command = {
       if (tokens?.file) {
         out(`the bearer token for TCP is in ${tokens.file}${tokens.generated ? ' (made now)' : ''}`);
       }
-      out(`API documentation at ${listening.url}/docs`);
+      out(`web UI at ${listening.url}/, API documentation at ${listening.url}/docs`);
     }
     out(
       service.worker

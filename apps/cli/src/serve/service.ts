@@ -8,6 +8,7 @@
  * in-process worker alike; the private Redis is restarted by its supervisor (redis.ts) until the
  * service closes; every wait for Redis in `close()` is bounded, so a stop takes seconds.
  */
+
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ import { FORGE_SELF } from '../self.ts';
 import { listenError, ServiceError } from './errors.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
 import { claimStateDir, privateFile, type StateDirClaim } from './state-dir.ts';
+import { defaultWebRoot } from './web-root.ts';
 
 export interface ServiceOptions {
   stateDir: string;
@@ -72,6 +74,8 @@ export interface ServiceOptions {
   maxImageSize?: number;
   /** Bound of the workers' object store (the worker's default without: what it records, else 20 GiB). */
   cacheMaxSize?: CacheSize;
+  /** The built web UI served at `/` (default: the web package's dist/web). */
+  webRoot?: string;
 }
 
 export interface Service {
@@ -194,6 +198,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       tokens: options.tokens,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       version: options.version,
+      webRoot: options.webRoot ?? defaultWebRoot(),
     };
     mkdirSync(config.artifactsDir, { recursive: true, mode: 0o700 });
     const events = new ComposeEvents();

@@ -1,0 +1,93 @@
+/**
+ * The application: asks for a token when the service wants one (browser page over TCP), then the
+ * shell with its views. A token the service refuses later brings the login back with the reason.
+ */
+import { Bullseye, Spinner } from '@patternfly/react-core';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { createClient, FORGE } from '../api/client.ts';
+import type { TokenStore } from '../api/fetch-transport.ts';
+import { type Transport, TransportError } from '../api/transport.ts';
+import { ApiContext } from './context.tsx';
+import { Login } from './Login.tsx';
+import { Shell } from './Shell.tsx';
+
+export interface AppProps {
+  transport: Transport;
+  /** Where the token is kept; absent when the transport needs none (the Cockpit page). */
+  tokens?: TokenStore;
+}
+
+type Access = { state: 'checking' } | { state: 'in' } | { state: 'out'; problem?: string };
+
+export function App({ transport, tokens }: AppProps) {
+  const [access, setAccess] = useState<Access>({ state: 'checking' });
+
+  // Every call goes through here, so a refused token anywhere leads back to the login.
+  const guarded = useMemo<Transport>(() => {
+    const refused = (err: unknown) => {
+      if (err instanceof TransportError && err.status === 401 && tokens) {
+        tokens.set(null);
+        setAccess({ state: 'out', problem: 'The service refused the token. Log in again.' });
+      }
+      throw err;
+    };
+    return {
+      request: (...args) => transport.request(...args).catch(refused),
+      stream: (...args) => transport.stream(...args).catch(refused),
+      download: (...args) => transport.download(...args).catch(refused),
+    };
+  }, [transport, tokens]);
+  const client = useMemo(() => createClient(guarded), [guarded]);
+
+  const check = useCallback(async (): Promise<Access> => {
+    try {
+      await transport.request('GET', `${FORGE}/health`);
+      return { state: 'in' };
+    } catch (err) {
+      if (err instanceof TransportError && err.status === 401) return { state: 'out' };
+      throw err;
+    }
+  }, [transport]);
+
+  useEffect(() => {
+    check().then(setAccess, (err: unknown) =>
+      setAccess({ state: 'out', problem: `The service cannot be reached: ${String(err)}` }),
+    );
+  }, [check]);
+
+  const login = async (token: string) => {
+    tokens?.set(token);
+    const next = await check().catch((err: unknown) => ({
+      state: 'out' as const,
+      problem: `The service cannot be reached: ${String(err)}`,
+    }));
+    if (next.state === 'out' && !('problem' in next && next.problem)) {
+      tokens?.set(null);
+      setAccess({ state: 'out', problem: 'The service refused this token.' });
+    } else setAccess(next);
+  };
+
+  if (access.state === 'checking') {
+    return (
+      <Bullseye>
+        <Spinner aria-label="Connecting to the service" />
+      </Bullseye>
+    );
+  }
+  if (access.state === 'out')
+    return <Login {...(access.problem ? { problem: access.problem } : {})} onToken={login} />;
+  return (
+    <ApiContext.Provider value={client}>
+      <Shell
+        onLogout={
+          tokens
+            ? () => {
+                tokens.set(null);
+                setAccess({ state: 'out' });
+              }
+            : undefined
+        }
+      />
+    </ApiContext.Provider>
+  );
+}
