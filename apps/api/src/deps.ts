@@ -20,3 +20,8 @@ export interface AppDeps {
   /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
   packages?: PackageService;
 }
+
+export function packageService(deps: AppDeps): PackageService {
+  if (!deps.packages) throw new Error('the app was built without a package service');
+  return deps.packages;
+}

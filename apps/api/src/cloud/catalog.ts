@@ -8,10 +8,10 @@ import { checkBlueprint } from '@debian-forge/blueprint';
 import { DISTROS, listImageTypes, packageSpec } from '@debian-forge/composer';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../deps.ts';
+import { type AppDeps, packageService } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
-import { aptMessage, packageService, pkgSpec } from '../weldr/catalog-common.ts';
+import { aptMessage, pkgSpec } from '../weldr/packages-view.ts';
 import { invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 

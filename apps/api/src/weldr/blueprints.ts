@@ -20,20 +20,13 @@ import {
 import { blueprintRepositories, packageSpec } from '@debian-forge/composer';
 import type { BlueprintJson } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.ts';
+import { type AppDeps, packageService } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService } from '../services/packages.ts';
-import {
-  aptMessage,
-  doc,
-  formatParam,
-  packageService,
-  pkgSpec,
-  queryValue,
-  requestBody,
-  sendText,
-} from './catalog-common.ts';
-import { checkName, OK, parsePage, type WeldrErrorEntry } from './common.ts';
+import { doc } from './openapi.ts';
+import { aptMessage, pkgSpec } from './packages-view.ts';
+import { checkName, formatParam, parsePage, queryValue, requestBody } from './params.ts';
+import { OK, sendText, type WeldrErrorEntry } from './reply.ts';
 import type { WeldrRouter } from './router.ts';
 
 type Params = Record<string, string | undefined>;

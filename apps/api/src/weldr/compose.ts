@@ -33,21 +33,15 @@ import {
   imageOf,
   sendImage,
 } from '../compose-http.ts';
-import type { AppDeps } from '../deps.ts';
+import { type AppDeps, packageService } from '../deps.ts';
 import { ApiError, ERROR_ANSWERS, WeldrError } from '../errors.ts';
 import { bodyDepthError } from '../plugins/json-depth.ts';
 import { ComposePlanError, type ComposeRequest } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
-import {
-  doc,
-  packageService,
-  pkgSpec,
-  queryTarget,
-  queryValue,
-  requestBody,
-  sendText,
-} from './catalog-common.ts';
-import { checkName, errorBody } from './common.ts';
+import { doc } from './openapi.ts';
+import { pkgSpec } from './packages-view.ts';
+import { checkName, queryTarget, queryValue, requestBody } from './params.ts';
+import { errorBody, sendText } from './reply.ts';
 import type { WeldrRouter } from './router.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

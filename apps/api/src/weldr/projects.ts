@@ -6,20 +6,12 @@
  * osbuild-composer's.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.ts';
+import { type AppDeps, packageService } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
-import {
-  aptMessage,
-  doc,
-  HIDDEN,
-  packageInfo,
-  packageService,
-  pkgSpec,
-  queryTarget,
-  queryValue,
-} from './catalog-common.ts';
-import { parsePage } from './common.ts';
+import { doc, HIDDEN } from './openapi.ts';
+import { aptMessage, packageInfo, pkgSpec } from './packages-view.ts';
+import { parsePage, queryTarget, queryValue } from './params.ts';
 import type { WeldrRouter } from './router.ts';
 
 /** Package names and globs from a comma list; a `/` or a dot segment is refused as in other names. */

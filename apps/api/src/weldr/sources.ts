@@ -10,11 +10,12 @@
 import { BlueprintError, parseDocument } from '@debian-forge/blueprint';
 import { StoreError, StoreErrorCode } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.ts';
+import { type AppDeps, packageService } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import { type CatalogSource, sourceProblem, storedSource } from '../services/sources.ts';
-import { doc, formatParam, packageService, requestBody, sendText, tomlDocument } from './catalog-common.ts';
-import { checkName, OK, type WeldrErrorEntry } from './common.ts';
+import { doc } from './openapi.ts';
+import { checkName, formatParam, requestBody } from './params.ts';
+import { OK, sendText, tomlDocument, type WeldrErrorEntry } from './reply.ts';
 import type { WeldrRouter } from './router.ts';
 
 const isV1 = (request: FastifyRequest) => request.url.startsWith('/api/v1/');
