@@ -1,6 +1,7 @@
 /**
  * What the application is built from (`buildApp` in app.ts), in a module of its own so the route
- * plugins that take it import neither the app nor each other.
+ * plugins that take it import neither the app nor each other; and the services a route needs, which
+ * an app built for another purpose may lack.
  */
 
 import type { ForgeQueue } from '@debian-forge/queue';
@@ -19,6 +20,11 @@ export interface AppDeps {
   composes?: ComposeServiceForLifecycle;
   /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */
   packages?: PackageService;
+}
+
+export function composeService(deps: AppDeps): ComposeServiceForLifecycle {
+  if (!deps.composes) throw new Error('the app was built without a compose service');
+  return deps.composes;
 }
 
 export function packageService(deps: AppDeps): PackageService {

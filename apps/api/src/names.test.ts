@@ -151,7 +151,7 @@ test('a stored image whose path or file leads out of its compose directory is ne
   const uuid = (started.json() as { build_id: string }).build_id;
   const [image] = api.store.artifacts.list(uuid);
   assert.ok(image);
-  // The Cloud API's download serves the same way (compose-http.ts), for its own composes only.
+  // The Cloud API's download serves the same way (compose-image.ts), for its own composes only.
   const routes = [`/api/v0/compose/image/${uuid}`, `/api/v0/compose/results/${uuid}`];
   const served = async () => {
     for (const url of routes) {

@@ -15,10 +15,11 @@ import { BlueprintErrorCode, type BlueprintIssue, cryptUsers } from '@debian-for
 import { type Compose, isTerminal, type Store } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { composePackages, composeService, ImageMissingError, imageOf, sendImage } from '../compose-http.ts';
-import type { AppDeps } from '../deps.ts';
+import { ImageMissingError, imageOf, sendImage } from '../compose-image.ts';
+import { type AppDeps, composeService } from '../deps.ts';
 import { ApiError, ComposeErrorCode, ERROR_ANSWERS } from '../errors.ts';
 import type { ComposeRequest } from '../services/composes.ts';
+import { composePackages } from '../weldr/packages-view.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 

@@ -18,33 +18,40 @@ import { isRedisUnavailable } from '@debian-forge/queue';
 import {
   type Artifact,
   type Compose,
+  type ComposeApi,
+  type ComposeState,
   type Store,
   statesOfWeldrStatus,
   type WeldrStatus,
   weldrStatus,
 } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  allComposes,
-  composePackages,
-  composeService,
-  ImageMissingError,
-  imageFile,
-  imageOf,
-  sendImage,
-} from '../compose-http.ts';
-import { type AppDeps, packageService } from '../deps.ts';
+import { ImageMissingError, imageFile, imageOf, sendImage } from '../compose-image.ts';
+import { type AppDeps, composeService, packageService } from '../deps.ts';
 import { ApiError, ERROR_ANSWERS, WeldrError } from '../errors.ts';
 import { bodyDepthError } from '../plugins/json-depth.ts';
 import { ComposePlanError, type ComposeRequest } from '../services/composes.ts';
 import { type TarEntry, tarSize, tarStream } from '../tar.ts';
 import { doc } from './openapi.ts';
-import { pkgSpec } from './packages-view.ts';
+import { composePackages, pkgSpec } from './packages-view.ts';
 import { checkName, queryTarget, queryValue, requestBody } from './params.ts';
 import { errorBody, sendText } from './reply.ts';
 import type { WeldrRouter } from './router.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The APIs whose composes Weldr lists: all but the Cloud API's, which composer-cli lists from the
+ * Cloud API itself (as osbuild-composer's Weldr store never holds them), so none is listed twice.
+ */
+const WELDR_LISTS: readonly (ComposeApi | null)[] = ['weldr', 'forge', null];
+
+/** Every compose Weldr lists (WELDR_LISTS) in `states` (all without), oldest first. */
+export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
+  const filter = { apis: WELDR_LISTS, ...(states ? { states } : {}) };
+  const { total } = store.composes.list({ ...filter, limit: 0 });
+  return store.composes.list({ ...filter, limit: total }).items.reverse();
+}
 
 /** Seconds since the epoch, with fractions, of an ISO time. */
 function seconds(iso: string): number {

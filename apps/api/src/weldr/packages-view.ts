@@ -1,6 +1,6 @@
 /**
- * Debian packages in Weldr's shapes (PkgSpec, PackageInfo), and apt's failures in one line. The
- * Cloud API shows packages as PkgSpecs too.
+ * Debian packages in Weldr's shapes (PkgSpec, PackageInfo), the packages of a compose, and apt's
+ * failures in one line. The Cloud API shows packages as PkgSpecs too.
  */
 import {
   AptError,
@@ -8,13 +8,22 @@ import {
   parseDebianVersion,
   type ResolvedPackage,
 } from '@debian-forge/apt';
-import { type PlannedPackage, plannedPackage } from '@debian-forge/composer';
+import { type PlannedPackage, plannedPackage, planPackages } from '@debian-forge/composer';
+import type { Compose } from '@debian-forge/store';
 
 /** Why a package operation failed, in one line (apt's own words where apt said something). */
 export function aptMessage(err: unknown): string {
   if (err instanceof AptError) return err.message;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * The packages of a compose's image, by name, as its stored plan has them (as apt resolved them);
+ * none for a raw manifest or a compose planned before the store kept packages.
+ */
+export function composePackages(compose: Compose): PlannedPackage[] {
+  return compose.build ? planPackages(compose.build) : [];
 }
 
 /**

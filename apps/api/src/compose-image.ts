@@ -1,47 +1,17 @@
 /**
- * What the Weldr and Cloud compose routes share: the compose service of the app, compose lists,
- * the image of a compose and its download (with HTTP Range requests), and the packages of a
- * compose.
+ * The image of a compose, as the Weldr and Cloud routes serve it: which artifact it is, its file
+ * (checked to lie in the compose's own directory), and its download with HTTP Range requests.
  */
 import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { type PlannedPackage, planPackages } from '@debian-forge/composer';
 import { joinInside, ManifestError } from '@debian-forge/manifest';
-import type { Artifact, Compose, ComposeApi, ComposeState, Store } from '@debian-forge/store';
+import type { Artifact, Compose, Store } from '@debian-forge/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from './deps.ts';
-import type { ComposeServiceForLifecycle } from './services/composes.ts';
-
-export function composeService(deps: AppDeps): ComposeServiceForLifecycle {
-  if (!deps.composes) throw new Error('the app was built without a compose service');
-  return deps.composes;
-}
 
 /** The image file of a finished compose (its first artifact), if any. */
 export function imageOf(store: Store, compose: Compose): Artifact | undefined {
   return store.artifacts.list(compose.uuid)[0];
-}
-
-/**
- * The APIs whose composes Weldr lists: all but the Cloud API's, which composer-cli lists from the
- * Cloud API itself (as osbuild-composer's Weldr store never holds them), so none is listed twice.
- */
-const WELDR_LISTS: readonly (ComposeApi | null)[] = ['weldr', 'forge', null];
-
-/** Every compose Weldr lists (WELDR_LISTS) in `states` (all without), oldest first. */
-export function allComposes(store: Store, states?: readonly ComposeState[]): Compose[] {
-  const filter = { apis: WELDR_LISTS, ...(states ? { states } : {}) };
-  const { total } = store.composes.list({ ...filter, limit: 0 });
-  return store.composes.list({ ...filter, limit: total }).items.reverse();
-}
-
-/**
- * The packages of a compose's image, by name, as its stored plan has them (as apt resolved them);
- * none for a raw manifest or a compose planned before the store kept packages.
- */
-export function composePackages(compose: Compose): PlannedPackage[] {
-  return compose.build ? planPackages(compose.build) : [];
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` of a file of `size`; undefined for no (or a multi-) range. */
