@@ -1,9 +1,11 @@
 /**
  * What Weldr routes read from a request, checked before anything is looked up: names by the name
- * rule, paging, query parameters (`?format=`, `?distro=`, `?arch=`), and the raw body with its
- * media type. Each refusal is Weldr's id and composer's words.
+ * rule, compose ids, paging, query parameters (`?format=`, `?distro=`, `?arch=`), the API version
+ * of the path, and the raw body with its media type. Each refusal is Weldr's id and composer's
+ * words.
  */
 import { blueprintNameProblem, MAX_NAME_LENGTH } from '@debian-forge/blueprint';
+import type { Compose, Store } from '@debian-forge/store';
 import type { FastifyRequest } from 'fastify';
 import { WeldrError } from '../errors.ts';
 import type { PackageService, PackageTarget } from '../services/packages.ts';
@@ -18,6 +20,20 @@ export function checkName(name: string, what = 'blueprint'): string {
   if (problem === undefined) return name;
   const msg = name.length > MAX_NAME_LENGTH ? problem : 'Invalid characters in API path';
   throw new WeldrError(400, 'InvalidChars', msg);
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The compose of a path parameter: `UnknownUUID` (400) for a malformed id ("X is not a valid build
+ * uuid") or an unknown one ("Compose X doesn't exist"), composer's texts; compose/info answers an
+ * unknown id with the first text, as composer does (`unknown`).
+ */
+export function composeParam(store: Store, uuid: string, unknown = `Compose ${uuid} doesn't exist`): Compose {
+  if (!UUID_RE.test(uuid)) throw new WeldrError(400, 'UnknownUUID', `${uuid} is not a valid build uuid`);
+  const compose = store.composes.get(uuid);
+  if (!compose) throw new WeldrError(400, 'UnknownUUID', unknown);
+  return compose;
 }
 
 export interface WeldrPage {
@@ -43,6 +59,11 @@ function pageValue(query: Record<string, unknown>, key: 'offset' | 'limit', fall
 export function parsePage(query: unknown): WeldrPage {
   const q = (query ?? {}) as Record<string, unknown>;
   return { offset: pageValue(q, 'offset', 0), limit: pageValue(q, 'limit', 20) };
+}
+
+/** Whether a request came by the v1 paths (/api/v1/…), whose answers carry more keys than v0's. */
+export function isV1(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/v1/');
 }
 
 /** A query parameter as one string ("" when absent; the first when repeated). */
