@@ -124,10 +124,21 @@ function outgoing(json: BlueprintJson): unknown {
   return JSON.parse(toJson(asBlueprint(json)));
 }
 
+/** The blueprint routes, in this order (the OpenAPI document lists them as registered). */
 export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
-  const { store } = deps;
-  const bps = store.blueprints;
+  readRoutes(router, deps);
+  changesRoutes(router, deps);
+  diffRoute(router, deps);
+  freezeRoute(router, deps);
+  depsolveRoute(router, deps);
+  pushRoutes(router, deps);
+  deleteRoutes(router, deps);
+  revisionRoutes(router, deps);
+}
 
+/** blueprints/list (names, paged) and blueprints/info (the blueprints, their workspace copy first). */
+function readRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'GET',
     path: '/blueprints/list',
@@ -174,7 +185,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return sendText(reply, toToml(asBlueprint(found[0] as BlueprintJson)));
     },
   });
+}
 
+/** blueprints/changes (each blueprint's history, paged) and v1's blueprints/change (one at a commit). */
+function changesRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'GET',
     path: '/blueprints/changes/:names',
@@ -222,7 +237,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return outgoing(change.blueprint);
     },
   });
+}
 
+/** blueprints/diff: what the workspace copy changes against the newest commit. */
+function diffRoute(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'GET',
     path: '/blueprints/diff/:name/:from/:to',
@@ -248,7 +267,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return diffResponse(asBlueprint(committed.blueprint), asBlueprint(current.blueprint));
     },
   });
+}
 
+/** blueprints/freeze: blueprints with each package at the version apt resolves it to. */
+function freezeRoute(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'GET',
     path: '/blueprints/freeze/:names',
@@ -290,7 +313,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return { blueprints: frozen.map((b) => ({ blueprint: JSON.parse(toJson(b)) })), errors };
     },
   });
+}
 
+/** blueprints/depsolve: blueprints with every package they need, as PkgSpecs. */
+function depsolveRoute(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'GET',
     path: '/blueprints/depsolve/:names',
@@ -317,7 +344,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return { blueprints, errors };
     },
   });
+}
 
+/** blueprints/new (a new commit) and blueprints/workspace (the workspace copy) save a pushed blueprint. */
+function pushRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'POST',
     path: '/blueprints/new',
@@ -343,7 +374,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return OK;
     },
   });
+}
 
+/** `DELETE` blueprints/workspace (the workspace copy) and blueprints/delete (with its history). */
+function deleteRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'DELETE',
     path: '/blueprints/workspace/:name',
@@ -368,7 +403,11 @@ export function blueprintRoutes(router: WeldrRouter, deps: AppDeps): void {
       return OK;
     },
   });
+}
 
+/** blueprints/tag (the next revision on the latest change) and blueprints/undo (an old commit again). */
+function revisionRoutes(router: WeldrRouter, deps: AppDeps): void {
+  const bps = deps.store.blueprints;
   router.route({
     method: 'POST',
     path: '/blueprints/tag/:name',
