@@ -9,16 +9,13 @@
  */
 import { BlueprintError, parseDocument } from '@debian-forge/blueprint';
 import { StoreError, StoreErrorCode } from '@debian-forge/store';
-import type { FastifyRequest } from 'fastify';
 import { type AppDeps, packageService } from '../deps.ts';
 import { WeldrError } from '../errors.ts';
 import { type CatalogSource, sourceProblem, storedSource } from '../services/sources.ts';
 import { doc } from './openapi.ts';
-import { checkName, formatParam, requestBody } from './params.ts';
+import { checkName, formatParam, isV1, requestBody } from './params.ts';
 import { OK, sendText, tomlDocument, type WeldrErrorEntry } from './reply.ts';
 import type { WeldrRouter } from './router.ts';
-
-const isV1 = (request: FastifyRequest) => request.url.startsWith('/api/v1/');
 
 /** A source as v0 (keyed by name) or v1 (keyed by id) shows it. */
 function outgoing(s: CatalogSource, v1: boolean): Record<string, unknown> {
