@@ -18,12 +18,13 @@ import {
   type Stage,
 } from '@debian-forge/manifest';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
+import { CleanupStack } from './cleanup-stack.ts';
 import { ResourceRegistry } from './crash-registry.ts';
-import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
+import { closeDevices, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
-import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
+import { mountAll, unmountAll } from './mounts/index.ts';
 import { inside } from './paths.ts';
 import { libdirRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
@@ -354,26 +355,28 @@ class PipelineBuilder {
     const metaFile = join(obj.metaDir, `.${stage.id}.tmp.json`);
     writeFileSync(metaFile, '');
     const log = (line: string) => this.monitor.log(`${line}\n`, `stages/${stage.type}`);
-    let devices = new Map<string, DeviceHandle>();
-    let mounts = new Map<string, MountHandle>();
+    // Mounts are released before the devices under them, whatever the stage did.
+    const cleanup = new CleanupStack();
     try {
       const inputs = await mapInputs(stage.inputs, {
         inputsDir: dirs.inputs,
         sourcesDir: this.store.sourcesDir,
         pipeline: (id) => this.store.get(id),
       });
-      devices = await openDevices(stage.devices, {
+      const devices = await openDevices(stage.devices, {
         tree: obj.tree,
         devDir: dirs.dev,
         registry: this.registry,
         log,
       });
-      mounts = await mountAll(stage.mounts, devices, {
+      cleanup.defer(() => closeDevices(devices, log));
+      const mounts = await mountAll(stage.mounts, devices, {
         root: dirs.mounts,
         tree: obj.tree,
         registry: this.registry,
         log,
       });
+      cleanup.defer(() => unmountAll(mounts, log));
       const args: Record<string, unknown> = {
         tree: '/run/osbuild/tree',
         paths: { devices: '/dev', inputs: '/run/osbuild/inputs', mounts: '/run/osbuild/mounts' },
@@ -442,11 +445,8 @@ class PipelineBuilder {
         error: { type: err.code, value: err.message },
       };
     } finally {
-      try {
-        await unmountAll(mounts, log);
-      } finally {
-        await closeDevices(devices, log);
-      }
+      // The stage's metadata is kept only once its mounts and devices are released.
+      await cleanup.run();
       if (existsSync(metaFile)) {
         if (statSync(metaFile).size > 0) renameSync(metaFile, join(obj.metaDir, `${stage.id}.json`));
         else rmSync(metaFile);
