@@ -17,11 +17,8 @@ import { buildApp } from './app.ts';
 import { type ApiConfig, defaultConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { ComposeEvents } from './events.ts';
-import {
-  type ComposeServiceForLifecycle,
-  type ComposeServiceOptions,
-  createComposeService,
-} from './services/composes.ts';
+import { createComposeService } from './services/compose-service.ts';
+import type { ComposeServiceForLifecycle, ComposeServiceOptions } from './services/composes.ts';
 import { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';
 
 export interface TestApi {

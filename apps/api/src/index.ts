@@ -4,11 +4,11 @@ export type { AppDeps } from './deps.ts';
 export { ApiError, WeldrError } from './errors.ts';
 export { type ComposeEvent, ComposeEvents } from './events.ts';
 export { groupId, type Listening, listen } from './server.ts';
+export { DEFAULT_MAX_IMAGE_SIZE } from './services/compose-requests.ts';
+export { createComposeService } from './services/compose-service.ts';
 export {
   type ComposeServiceForLifecycle,
   type ComposeServiceOptions,
-  createComposeService,
-  DEFAULT_MAX_IMAGE_SIZE,
   DEFAULT_PLAN_WAIT_SECONDS,
 } from './services/composes.ts';
 export { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';

@@ -13,7 +13,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import type { ComposeEvent } from '../events.ts';
-import { mustGetCompose } from '../services/composes.ts';
+import { mustGetCompose } from '../services/compose-rows.ts';
 
 const MAX_BEHIND = 1024 * 1024;
 

@@ -12,7 +12,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, ComposeErrorCode } from '../errors.ts';
-import { mustGetCompose } from '../services/composes.ts';
+import { mustGetCompose } from '../services/compose-rows.ts';
 
 export async function planRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
   const app = scope.withTypeProvider<ZodTypeProvider>();

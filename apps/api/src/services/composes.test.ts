@@ -23,7 +23,9 @@ import {
   uploadingBuild,
   waitForState,
 } from './compose.fixture.ts';
-import { ComposePlanError, type ComposeRequest, DEFAULT_MAX_IMAGE_SIZE } from './composes.ts';
+import { ComposePlanError } from './compose-errors.ts';
+import { DEFAULT_MAX_IMAGE_SIZE } from './compose-requests.ts';
+import type { ComposeRequest } from './composes.ts';
 
 function errorCode(api: TestApi, uuid: string): string | undefined {
   return (api.store.composes.get(uuid)?.error as { code?: string } | undefined)?.code;

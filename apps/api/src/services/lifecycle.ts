@@ -43,7 +43,7 @@ import {
 import type { Compose, Store } from '@debian-forge/store';
 import { ApiErrorCode } from '../errors.ts';
 import type { ComposeEvents } from '../events.ts';
-import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-moves.ts';
+import { moveCompose, OWN_LOG_PREFIX, ownLog } from './compose-rows.ts';
 import type { ComposeServiceForLifecycle } from './composes.ts';
 
 export interface LifecycleDeps {

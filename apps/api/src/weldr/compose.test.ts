@@ -16,7 +16,7 @@ import {
   uploadingBuild,
   waitForState,
 } from '../services/compose.fixture.ts';
-import { fakeImage } from '../services/composes.ts';
+import { fakeImage } from '../services/compose-fake.ts';
 import { noDebianMirror, postText, weldrError } from './weldr.fixture.ts';
 
 const JSON_TYPE = 'application/json';
