@@ -20,11 +20,11 @@ import {
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { ResourceRegistry } from './crash-registry.ts';
-import { closeDevices, openDevices } from './devices/index.ts';
+import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
-import { mountAll, unmountAll } from './mounts/index.ts';
+import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
 import { inside } from './paths.ts';
 import { libdirRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
@@ -341,17 +341,7 @@ class PipelineBuilder {
     buildRoot: string,
     runner: string,
   ): Promise<StageResult> {
-    const tmp = this.store.tempDir('buildroot-tmp-');
-    const dirs = {
-      inputs: join(tmp, 'inputs'),
-      mounts: join(tmp, 'mounts'),
-      api: join(tmp, 'api'),
-      var: join(tmp, 'var'),
-      dev: join(tmp, 'dev'),
-    };
-    for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-    const cmdline = join(tmp, 'cmdline');
-    writeFileSync(cmdline, 'root=/dev/osbuild\n');
+    const { cmdline, ...dirs } = stageDirs(this.store.tempDir('buildroot-tmp-'));
     const metaFile = join(obj.metaDir, `.${stage.id}.tmp.json`);
     writeFileSync(metaFile, '');
     const log = (line: string) => this.monitor.log(`${line}\n`, `stages/${stage.type}`);
@@ -377,33 +367,11 @@ class PipelineBuilder {
         log,
       });
       cleanup.defer(() => unmountAll(mounts, log));
-      const args: Record<string, unknown> = {
-        tree: '/run/osbuild/tree',
-        paths: { devices: '/dev', inputs: '/run/osbuild/inputs', mounts: '/run/osbuild/mounts' },
-        devices: Object.fromEntries(
-          [...devices].map(([n, d]) => [n, { path: `/dev/${d.relpath}`, node: d.node }]),
-        ),
-        inputs: inputs.args,
-        mounts: Object.fromEntries(
-          [...mounts].map(([n, m]) => [
-            n,
-            m.hidden ? {} : { path: `/run/osbuild/mounts/${relative(dirs.mounts, m.path)}` },
-          ]),
-        ),
-        options: stage.options,
-        meta: { id: stage.id, ...(p.sourceEpoch !== null ? { 'source-epoch': p.sourceEpoch } : {}) },
-      };
       const argumentsFile = join(dirs.api, 'arguments');
-      writeFileSync(argumentsFile, pyDumps(args));
-      const env: Record<string, string> = {
-        container: 'bwrap-osbuild',
-        LC_CTYPE: 'C.UTF-8',
-        PATH: '/usr/sbin:/usr/bin',
-        PYTHONPATH: '/run/osbuild/lib',
-        PYTHONUNBUFFERED: '1',
-      };
-      if (process.env.TERM) env.TERM = process.env.TERM;
-      if (p.sourceEpoch !== null) env.SOURCE_DATE_EPOCH = String(p.sourceEpoch);
+      writeFileSync(
+        argumentsFile,
+        pyDumps(stageArguments(p, stage, { inputs, devices, mounts }, dirs.mounts)),
+      );
       const capabilities = stageCapabilities(
         this.opts.index.meta('Stage', stage.type)?.capabilities ?? [],
         this.#bounding,
@@ -426,7 +394,7 @@ class PipelineBuilder {
           devices: [...devices.values()].map((d) => ({ path: d.path, relpath: d.relpath })),
           roBinds: inputs.binds,
         },
-        env,
+        stageEnvironment(p),
         {
           timeoutSeconds: this.opts.stageTimeout,
           onOutput: (chunk) => this.monitor.log(chunk, `stages/${stage.type}`),
@@ -447,14 +415,76 @@ class PipelineBuilder {
     } finally {
       // The stage's metadata is kept only once its mounts and devices are released.
       await cleanup.run();
-      if (existsSync(metaFile)) {
-        if (statSync(metaFile).size > 0) renameSync(metaFile, join(obj.metaDir, `${stage.id}.json`));
-        else rmSync(metaFile);
-      }
+      keepMeta(metaFile, join(obj.metaDir, `${stage.id}.json`));
     }
   }
 }
 
 function relative(root: string, path: string): string {
   return path === root ? '.' : path.slice(root.length + 1);
+}
+
+/** The directories a stage's sandbox binds, made under `tmp`, and its kernel command line. */
+function stageDirs(tmp: string) {
+  const dirs = {
+    inputs: join(tmp, 'inputs'),
+    mounts: join(tmp, 'mounts'),
+    api: join(tmp, 'api'),
+    var: join(tmp, 'var'),
+    dev: join(tmp, 'dev'),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  const cmdline = join(tmp, 'cmdline');
+  writeFileSync(cmdline, 'root=/dev/osbuild\n');
+  return { ...dirs, cmdline };
+}
+
+/** What a stage reads from its arguments file: where its tree, devices, inputs and mounts are. */
+function stageArguments(
+  p: Pipeline,
+  stage: Stage,
+  held: {
+    inputs: Awaited<ReturnType<typeof mapInputs>>;
+    devices: Map<string, DeviceHandle>;
+    mounts: Map<string, MountHandle>;
+  },
+  mountsDir: string,
+): Record<string, unknown> {
+  return {
+    tree: '/run/osbuild/tree',
+    paths: { devices: '/dev', inputs: '/run/osbuild/inputs', mounts: '/run/osbuild/mounts' },
+    devices: Object.fromEntries(
+      [...held.devices].map(([n, d]) => [n, { path: `/dev/${d.relpath}`, node: d.node }]),
+    ),
+    inputs: held.inputs.args,
+    mounts: Object.fromEntries(
+      [...held.mounts].map(([n, m]) => [
+        n,
+        m.hidden ? {} : { path: `/run/osbuild/mounts/${relative(mountsDir, m.path)}` },
+      ]),
+    ),
+    options: stage.options,
+    meta: { id: stage.id, ...(p.sourceEpoch !== null ? { 'source-epoch': p.sourceEpoch } : {}) },
+  };
+}
+
+/** The environment of a stage: fixed and minimal, as OSBuild's. */
+function stageEnvironment(p: Pipeline): Record<string, string> {
+  const env: Record<string, string> = {
+    container: 'bwrap-osbuild',
+    LC_CTYPE: 'C.UTF-8',
+    PATH: '/usr/sbin:/usr/bin',
+    PYTHONPATH: '/run/osbuild/lib',
+    PYTHONUNBUFFERED: '1',
+  };
+  if (process.env.TERM) env.TERM = process.env.TERM;
+  if (p.sourceEpoch !== null) env.SOURCE_DATE_EPOCH = String(p.sourceEpoch);
+  return env;
+}
+
+/** Keeps the metadata a stage wrote to `tmpFile` as `file`; an empty file (none written) goes. */
+function keepMeta(tmpFile: string, file: string): void {
+  if (!existsSync(tmpFile)) return;
+  if (statSync(tmpFile).size > 0) renameSync(tmpFile, file);
+  else rmSync(tmpFile);
 }
