@@ -28,7 +28,7 @@ export const ApiErrorCode = {
   JsonTooDeep: 'FORGE_ERR_JSON_TOO_DEEP',
 } as const;
 
-/** Stable codes of the service's errors (services/composes.ts). */
+/** Stable codes of the compose service's errors (services/compose-*.ts). */
 export const ComposeErrorCode = {
   /** No compose of that id. */
   NotFound: 'FORGE_ERR_COMPOSE_NOT_FOUND',
