@@ -4,6 +4,7 @@
  */
 import type { ReactNode } from 'react';
 import { BlueprintList } from '../views/blueprints/BlueprintList.tsx';
+import { BlueprintPage } from '../views/blueprints/BlueprintPage.tsx';
 import { SystemView } from '../views/system/SystemView.tsx';
 import type { Route } from './route.ts';
 
@@ -14,7 +15,11 @@ export interface Section {
 }
 
 export const SECTIONS: readonly Section[] = [
-  { id: 'blueprints', title: 'Blueprints', render: () => <BlueprintList /> },
+  {
+    id: 'blueprints',
+    title: 'Blueprints',
+    render: (rest) => (rest.length === 0 ? <BlueprintList /> : <BlueprintPage rest={rest} />),
+  },
   { id: 'system', title: 'System', render: () => <SystemView /> },
 ];
 

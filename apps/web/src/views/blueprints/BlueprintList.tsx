@@ -24,7 +24,9 @@ import { useMemo, useState } from 'react';
 import { messageOf } from '../../api/client.ts';
 import { blueprintInfos, blueprintNames, deleteBlueprint } from '../../api/weldr.ts';
 import { useApi } from '../../app/context.tsx';
+import { href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
+import { blueprintHref } from './BlueprintPage.tsx';
 
 export function BlueprintList() {
   const api = useApi();
@@ -73,6 +75,11 @@ export function BlueprintList() {
               onClear={() => setSearch('')}
             />
           </ToolbarItem>
+          <ToolbarItem>
+            <Button variant="primary" component="a" href={href('blueprints', 'new')}>
+              Create blueprint
+            </Button>
+          </ToolbarItem>
           <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
             <Pagination
               itemCount={matching.length}
@@ -112,7 +119,9 @@ export function BlueprintList() {
               const info = byName.get(name);
               return (
                 <Tr key={name}>
-                  <Td dataLabel="Name">{name}</Td>
+                  <Td dataLabel="Name">
+                    <a href={blueprintHref(name)}>{name}</a>
+                  </Td>
                   <Td dataLabel="Description">{info?.description ?? ''}</Td>
                   <Td dataLabel="Version">{info?.version ?? ''}</Td>
                   <Td dataLabel="Packages">
