@@ -67,10 +67,12 @@ export const BLUEPRINT_TAB_SLOTS: Record<
   history: { title: 'History', render: null },
 };
 
-/** The href of a blueprint's page (its tab). */
-export function blueprintHref(name: string, tab?: string): string {
-  return href('blueprints', name, ...(tab ? [tab] : name === 'new' ? ['details'] : []));
+/** The route of a blueprint's page (at a tab). */
+export function blueprintRoute(name: string, tab?: string): string[] {
+  return ['blueprints', name, ...(tab ? [tab] : name === 'new' ? ['details'] : [])];
 }
+
+export const blueprintHref = (name: string, tab?: string): string => href(...blueprintRoute(name, tab));
 
 export function BlueprintPage({ rest }: { rest: readonly string[] }) {
   const [first, tab] = rest;
@@ -123,8 +125,9 @@ export function BlueprintPage({ rest }: { rest: readonly string[] }) {
       onSaved={(saved) => {
         setSavedName(saved);
         if (saved === name) stored.reload();
-        else go('blueprints', saved);
+        else go(...blueprintRoute(saved));
       }}
+      onEdited={() => setSavedName(null)}
     />
   );
 }
@@ -136,9 +139,19 @@ interface EditorProps {
   reload(): void;
   notice: string | null;
   onSaved(name: string): void;
+  /** The form changed since it was loaded (a notice of the last save no longer holds). */
+  onEdited(): void;
 }
 
-function Editor({ stored, tab: routeTab, distros: knownDistros, reload, notice, onSaved }: EditorProps) {
+function Editor({
+  stored,
+  tab: routeTab,
+  distros: knownDistros,
+  reload,
+  notice,
+  onSaved,
+  onEdited,
+}: EditorProps) {
   const api = useApi();
   const isNew = stored === null;
   const base = useMemo(() => (stored ? { ...stored.blueprint } : {}), [stored]);
@@ -176,6 +189,7 @@ function Editor({ stored, tab: routeTab, distros: knownDistros, reload, notice, 
   const update = (change: Partial<EditorForm>) => {
     setForm((f) => ({ ...f, ...change }));
     setApiIssues([]);
+    onEdited();
   };
 
   const save = async () => {
@@ -259,7 +273,7 @@ function Editor({ stored, tab: routeTab, distros: knownDistros, reload, notice, 
         )}
         <Tabs
           activeKey={tab}
-          onSelect={(_e, key) => (isNew ? setNewTab(String(key)) : go('blueprints', name, String(key)))}
+          onSelect={(_e, key) => (isNew ? setNewTab(String(key)) : go(...blueprintRoute(name, String(key))))}
           aria-label="Blueprint"
           mountOnEnter
         >
