@@ -243,3 +243,26 @@ test('a blueprint named "new" has a page of its own, apart from the creation of 
   assert.equal(page.url().split('#')[1], '/blueprints/new/customizations');
   await page.context().close();
 });
+
+test('changes another client left in the workspace are shown as such and committed by a save', {
+  skip,
+}, async () => {
+  const body = JSON.stringify({ name: 'new', description: 'from the workspace', version: '0.0.1' });
+  const r = await call(auth(), 'POST', '/api/v1/blueprints/workspace', body, {
+    'content-type': 'application/json',
+  });
+  assert.equal(r.status, 200, r.text());
+  const page = await loggedIn('#/blueprints/new/details');
+  await page.getByText('This blueprint has changes in the workspace that are not committed.').waitFor();
+  assert.equal(await page.locator('#bp-description').inputValue(), 'from the workspace');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved new, version 0.0.2.').waitFor();
+  await page.getByText('This blueprint has changes in the workspace').waitFor({ state: 'detached' });
+  const info = (await call(auth(), 'GET', '/api/v1/blueprints/info/new')).json() as {
+    blueprints: Stored[];
+    changes: { changed: boolean }[];
+  };
+  assert.equal(info.blueprints[0]?.description, 'from the workspace');
+  assert.equal(info.changes[0]?.changed, false);
+  await page.context().close();
+});
