@@ -1,7 +1,7 @@
 /**
  * A property-based fuzzer over every route of the OpenAPI document, against the real `forge serve`
  * (the CLI as a child process, over its unix socket and over TCP with the token). fast-check makes
- * runs of requests (test/api-fuzz.ts); after each run the property checks:
+ * runs of requests (test/api-fuzz.fixture.ts); after each run the property checks:
  * - no answer was a server error (5xx), apart from Weldr's upload routes, which answer 501 as
  *   osbuild-composer's do;
  * - everything the run stored can still be listed, read and deleted through the API: every
@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type FuzzRequest, KNOWN_UUID, requestArbitrary } from './api-fuzz.ts';
+import { type FuzzRequest, KNOWN_UUID, requestArbitrary } from './api-fuzz.fixture.ts';
 import { tempDir } from './engine.fixture.ts';
 import { type Answer, call, type Serve, startServe } from './service.fixture.ts';
 

@@ -16,7 +16,7 @@ import { QueueErrorCode } from './errors.ts';
 import { redisOptionsFromUrl } from './options.ts';
 import { DEFAULT_PRIORITY } from './priority.ts';
 import { ForgeQueue } from './queue.ts';
-import { randomQueueName, startRedis } from './testing.ts';
+import { randomQueueName, startRedis } from './redis.fixture.ts';
 import { ForgeWorker } from './worker.ts';
 
 const RESOURCES = { cpus: 1, memoryMiB: 512, diskGiB: 1 };

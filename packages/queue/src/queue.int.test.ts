@@ -13,7 +13,7 @@ import type { BuildJob, BuildResult, Resources } from './contracts.ts';
 import { QueueErrorCode } from './errors.ts';
 import { resolveLocation } from './options.ts';
 import { ForgeQueue } from './queue.ts';
-import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './testing.ts';
+import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './redis.fixture.ts';
 import { ForgeWorker, type ForgeWorkerOptions, type Processors } from './worker.ts';
 
 const PREFIX = 'forge-test';

@@ -11,7 +11,7 @@ import type { BuildResult, Resources } from './contracts.ts';
 import { QueueErrorCode } from './errors.ts';
 import type { RedisState } from './health.ts';
 import { CALL_TIMEOUT_MS, ForgeQueue } from './queue.ts';
-import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './testing.ts';
+import { buildJob as build, randomQueueName, startRedis, type TestRedis } from './redis.fixture.ts';
 import { ForgeWorker } from './worker.ts';
 
 const SMALL: Resources = { cpus: 2, memoryMiB: 2048, diskGiB: 10 }; // what buildJob asks for

@@ -32,7 +32,7 @@ async function foreignImports(folder: string, sharedDir: string): Promise<string
     const file = resolve(input);
     const allowed =
       inside(file, folder) ||
-      (inside(file, sharedDir) && !file.endsWith('testing.ts')) ||
+      (inside(file, sharedDir) && !file.endsWith('.fixture.ts')) ||
       file.includes(`${sep}node_modules${sep}zod${sep}`);
     if (!allowed) foreign.add(relative(folder, file));
     for (const i of imports) if (i.external && !i.path.startsWith('node:')) foreign.add(i.path);
@@ -56,7 +56,7 @@ describe('stage imports', () => {
       writeFileSync(join(tree, path), text);
     };
     write('shared/ok.ts', 'export const ok = 1;\n');
-    write('shared/testing.ts', 'export const helper = 1;\n');
+    write('shared/helper.fixture.ts', 'export const helper = 1;\n');
     write('stages/b/util.ts', 'export const b = 1;\n');
     write(
       'stages/a/schema.ts',
@@ -64,10 +64,10 @@ describe('stage imports', () => {
     );
     write(
       'stages/a/stage.ts',
-      "import { readFileSync } from 'fs';\nimport { helper } from '../../shared/testing.ts';\nexport const main = [readFileSync, helper];\n",
+      "import { readFileSync } from 'fs';\nimport { helper } from '../../shared/helper.fixture.ts';\nexport const main = [readFileSync, helper];\n",
     );
     assert.deepEqual(await foreignImports(join(tree, 'stages', 'a'), join(tree, 'shared')), [
-      join('..', '..', 'shared', 'testing.ts'),
+      join('..', '..', 'shared', 'helper.fixture.ts'),
       join('..', 'b', 'util.ts'),
       'fs',
     ]);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StoreErrorCode } from './errors.ts';
+import { steppingClock, tempDb } from './store.fixture.ts';
 import { openStore } from './store.ts';
-import { steppingClock, tempDb } from './testing.fixture.ts';
 
 function counter(): () => string {
   let n = 0;

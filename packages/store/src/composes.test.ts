@@ -10,8 +10,8 @@ import {
   statesOfWeldrStatus,
   weldrStatus,
 } from './states.ts';
+import { steppingClock, tempDb } from './store.fixture.ts';
 import { openStore, type Store } from './store.ts';
-import { steppingClock, tempDb } from './testing.fixture.ts';
 
 const ALLOWED: [ComposeState, ComposeState][] = [
   ['PENDING', 'QUEUED'],

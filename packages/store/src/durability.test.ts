@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { steppingClock, tempDb } from './store.fixture.ts';
 import { openStore, type Store } from './store.ts';
-import { steppingClock, tempDb } from './testing.fixture.ts';
 
 /** Everything a store holds, read through its own API. */
 function snapshot(store: Store) {

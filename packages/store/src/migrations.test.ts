@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError, StoreErrorCode } from './errors.ts';
 import { latestVersion, MIGRATIONS, type Migration, migrate, schemaVersion } from './migrations.ts';
+import { tempDb } from './store.fixture.ts';
 import { openStore } from './store.ts';
-import { tempDb } from './testing.fixture.ts';
 
 test('an empty file gets every migration, recorded in schema_migrations; reopening applies nothing', (t) => {
   const path = tempDb(t);

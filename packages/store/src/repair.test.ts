@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { blueprintNameProblem } from '@debian-forge/blueprint';
 import Database from 'better-sqlite3';
 import { describeRepair, repairedName } from './repair.ts';
+import { tempDb } from './store.fixture.ts';
 import { openStore } from './store.ts';
-import { tempDb } from './testing.fixture.ts';
 
 const LONG = 'b'.repeat(100_000);
 const NOW = '2026-01-02T03:04:05.000Z';

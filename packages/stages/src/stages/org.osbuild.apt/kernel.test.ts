@@ -3,9 +3,6 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
-import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
-import { main } from './stage.ts';
 import {
   type CachedDeb,
   DebsUnavailable,
@@ -13,7 +10,10 @@ import {
   debianSkipReason,
   debsFor,
   hostMirror,
-} from './test-debs.ts';
+} from '../../shared/debs.fixture.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
+import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
+import { main } from './stage.ts';
 
 const BASE = ['?essential', '?priority(required)', 'usr-is-merged'];
 const SUITE = hostMirror()?.suite ?? 'bookworm';

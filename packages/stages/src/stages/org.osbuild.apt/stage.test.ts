@@ -3,10 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { StageError } from '../../shared/errors.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
-import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
-import { main } from './stage.ts';
 import {
   type CachedDeb,
   DebsUnavailable,
@@ -15,7 +11,11 @@ import {
   debsFor,
   hostMirror,
   treeListing,
-} from './test-debs.ts';
+} from '../../shared/debs.fixture.ts';
+import { StageError } from '../../shared/errors.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
+import { main as debootstrap } from '../org.osbuild.debootstrap/stage.ts';
+import { main } from './stage.ts';
 
 const EPOCH = 1700000000;
 const BASE = ['?essential', '?priority(required)', 'usr-is-merged'];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { moduleSchema, Schema } from '@debian-forge/manifest';
 import { metaJsonOf } from '../../shared/define.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import definition from './schema.ts';
 import { main } from './stage.ts';
 

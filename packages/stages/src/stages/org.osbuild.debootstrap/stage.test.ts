@@ -12,9 +12,6 @@ import {
 import { join, resolve } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { StageError } from '../../shared/errors.ts';
-import type { DebPackage } from '../../shared/local-repo.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
 import {
   type CachedDeb,
   DebsUnavailable,
@@ -23,7 +20,10 @@ import {
   debsFor,
   hostMirror,
   treeListing,
-} from '../org.osbuild.apt/test-debs.ts';
+} from '../../shared/debs.fixture.ts';
+import { StageError } from '../../shared/errors.ts';
+import type { DebPackage } from '../../shared/local-repo.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 const EPOCH = 1700000000;

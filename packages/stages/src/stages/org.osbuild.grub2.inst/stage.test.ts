@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSy
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { bootImage } from '../../../../../test/vm.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { BIOS_BOOT_GUID, corePrefix, main, mkimageBinary } from './stage.ts';
 
 const MODULES = '/usr/lib/grub/i386-pc';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 /** Compressible but not trivial: numbered lines. */

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main, mkfsArgv } from './stage.ts';
 
 const skip = spawnSync('mkfs.ext4', ['-V']).status === 0 ? false : 'mkfs.ext4 is not installed (e2fsprogs)';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../shared/arguments.ts';
-import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { committedThroughWorkingRepo, main } from './stage.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../shared/arguments.ts';
-import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main as initFs } from '../org.osbuild.ostree.init-fs/stage.ts';
 import { main as osInit } from '../org.osbuild.ostree.os-init/stage.ts';
 import { main } from './stage.ts';

@@ -8,8 +8,8 @@ import {
   deployFiles,
   deploymentUnavailable,
   TEST_REF,
-} from '../../shared/ostree-testing.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+} from '../../shared/ostree.fixture.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 // tmpfiles.d of the commit, as org.osbuild.ostree.preptree writes them for a Debian tree.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 const UUID = '6e1b6f3e-2f7a-4c55-9a43-0d8a0f6f4b21';

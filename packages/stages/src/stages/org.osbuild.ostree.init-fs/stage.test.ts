@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 const hasOstree = hasProgram('ostree');

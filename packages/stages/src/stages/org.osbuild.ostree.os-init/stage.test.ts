@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main as initFs } from '../org.osbuild.ostree.init-fs/stage.ts';
 import { main as osInit } from './stage.ts';
 

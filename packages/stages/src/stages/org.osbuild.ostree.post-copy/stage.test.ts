@@ -9,8 +9,8 @@ import {
   type Deployed,
   deployFiles,
   deploymentUnavailable,
-} from '../../shared/ostree-testing.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+} from '../../shared/ostree.fixture.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { fsverityWanted, main } from './stage.ts';
 
 const hasFsverity = attempt(['sh', '-c', 'command -v fsverity']).status === 0;

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { hasProgram, type TestRoot, testRoot } from '../../shared/testing.ts';
+import { hasProgram, type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main as commit } from '../org.osbuild.ostree.commit/stage.ts';
 import { main as init } from '../org.osbuild.ostree.init/stage.ts';
 import { main, tmpfilesArgument, tmpfilesPath } from './stage.ts';

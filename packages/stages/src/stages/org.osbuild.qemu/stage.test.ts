@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { StageArguments } from '../../shared/arguments.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 const skip = spawnSync('qemu-img', ['--version']).error ? 'qemu-img is not installed (qemu-utils)' : false;

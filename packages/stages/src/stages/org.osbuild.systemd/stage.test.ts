@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 import { expandSpecifiers, parseInstall } from './units.ts';
 

@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { InputArgument } from '../../shared/arguments.ts';
-import { type TestRoot, testRoot } from '../../shared/testing.ts';
+import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
 import { main } from './stage.ts';
 
 const isRoot = process.getuid?.() === 0;

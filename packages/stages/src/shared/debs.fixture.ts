@@ -23,8 +23,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { InputArgument } from '../../shared/arguments.ts';
-import { parseStanzas } from '../../shared/local-repo.ts';
+import type { InputArgument } from './arguments.ts';
+import { parseStanzas } from './local-repo.ts';
 
 export interface HostMirror {
   uri: string;

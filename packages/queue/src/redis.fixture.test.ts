@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { startRedis } from './testing.ts';
+import { startRedis } from './redis.fixture.ts';
 
 test('startRedis runs a private redis-server on a unix socket and removes it on stop', async () => {
   const redis = await startRedis();

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { main as deploy } from '../stages/org.osbuild.ostree.deploy/stage.ts';
 import { main as initFs } from '../stages/org.osbuild.ostree.init-fs/stage.ts';
 import { main as osInit } from '../stages/org.osbuild.ostree.os-init/stage.ts';
-import { hasProgram, type TestRoot } from './testing.ts';
+import { hasProgram, type TestRoot } from './stage.fixture.ts';
 
 /** Why a deployment cannot be made here, or false. */
 export const deploymentUnavailable: string | false =
