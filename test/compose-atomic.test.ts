@@ -21,8 +21,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type StaticServer, serveStatic } from '@debian-forge/engine/testing/http-static';
+import { bootImage, overlay, type Vm, vmUnavailable } from '@debian-forge/stages/testing/vm';
 import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
-import { bootImage, overlay, type Vm, vmUnavailable } from './vm.ts';
 
 const skip = sandboxUnavailable() ?? vmUnavailable('uefi');
 if (skip) console.log(`# skipping atomic image tests: ${skip}`);

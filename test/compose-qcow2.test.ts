@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { bootImage, vmUnavailable } from '@debian-forge/stages/testing/vm';
 import { forge, REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
-import { bootImage, vmUnavailable } from './vm.ts';
 
 const skip = sandboxUnavailable() ?? vmUnavailable('uefi');
 if (skip) console.log(`# skipping qcow2 compose and boot tests: ${skip}`);

@@ -11,8 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { bootImage } from '../../../../../test/vm.ts';
 import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
+import { bootImage } from '../../shared/vm.fixture.ts';
 import { earlyConfig, main } from './stage.ts';
 
 const skip = spawnSync('grub-mkstandalone', ['--version']).error

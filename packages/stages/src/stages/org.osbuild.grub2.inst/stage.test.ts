@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { bootImage } from '../../../../../test/vm.ts';
 import { type TestRoot, testRoot } from '../../shared/stage.fixture.ts';
+import { bootImage } from '../../shared/vm.fixture.ts';
 import { BIOS_BOOT_GUID, corePrefix, main, mkimageBinary } from './stage.ts';
 
 const MODULES = '/usr/lib/grub/i386-pc';
