@@ -27,8 +27,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main as commitStage } from '../packages/stages/src/stages/org.osbuild.ostree.commit/stage.ts';
-import { main as initStage } from '../packages/stages/src/stages/org.osbuild.ostree.init/stage.ts';
+import { main as commitStage } from '@debian-forge/stages/stages/org.osbuild.ostree.commit';
+import { main as initStage } from '@debian-forge/stages/stages/org.osbuild.ostree.init';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');

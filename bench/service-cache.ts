@@ -22,9 +22,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startService } from '../apps/cli/src/serve/service.ts';
-import { VERSION } from '../apps/cli/src/version.ts';
-import { call, followEvents } from '../test/service.fixture.ts';
+import { call, followEvents } from '@debian-forge/api/testing/http-client';
+import { startService } from '@debian-forge/cli/service';
+import { VERSION } from '@debian-forge/cli/version';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');

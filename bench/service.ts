@@ -16,9 +16,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startService } from '@debian-forge/cli/service';
+import { VERSION } from '@debian-forge/cli/version';
 import autocannon from 'autocannon';
-import { startService } from '../apps/cli/src/serve/service.ts';
-import { VERSION } from '../apps/cli/src/version.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

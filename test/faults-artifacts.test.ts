@@ -12,10 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
 import { sh } from './engine-host.fixture.ts';
 import { composeImage, ended } from './faults.fixture.ts';
-import { call, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 
 /** Why mounts cannot be made here (not root, or no mount(8) that works), or undefined. */
 function mountUnavailable(): string | undefined {

@@ -11,9 +11,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Answer, call } from '@debian-forge/api/testing/http-client';
 import { pidAlive } from '@debian-forge/host';
 import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
-import { type Answer, call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 import { helloManifest } from './worker.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';

@@ -3,7 +3,8 @@
  * no mirror is needed) through the Forge API, and waiting for their end.
  */
 import assert from 'node:assert/strict';
-import { call, type Serve } from './service.fixture.ts';
+import { call } from '@debian-forge/api/testing/http-client';
+import type { Serve } from './service.fixture.ts';
 
 export interface ComposeView {
   id: string;

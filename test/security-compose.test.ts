@@ -12,9 +12,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Answer, call } from '@debian-forge/api/testing/http-client';
 import { hostDebianProblem } from '@debian-forge/apt';
 import { forge, tempDir } from './engine.fixture.ts';
-import { type Answer, call, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the compose security tests: ${skip}`);

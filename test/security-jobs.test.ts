@@ -14,11 +14,12 @@ import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import { encodeJobName, resolveLocation } from '@debian-forge/queue';
 import { startRedis } from '@debian-forge/queue/testing';
 import { Queue } from 'bullmq';
 import { forgeChild, sandboxUnavailable, tempDir } from './engine.fixture.ts';
-import { call, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 import { hello, helloManifest } from './worker.fixture.ts';
 
 const noSandbox = sandboxUnavailable();

@@ -16,8 +16,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import { forge, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
-import { call, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 
 const noSandbox = sandboxUnavailable();
 if (noSandbox) console.log(`# skipping the real builds of the name tests: ${noSandbox}`);

@@ -19,9 +19,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync }
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import { pidAlive } from '@debian-forge/host';
 import { forgeChild, tempDir } from './engine.fixture.ts';
-import { call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

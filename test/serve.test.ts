@@ -11,9 +11,10 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import { pidAlive } from '@debian-forge/host';
 import { forge, forgeChild, tempDir } from './engine.fixture.ts';
-import { call, type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

@@ -13,8 +13,9 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { call, followEvents } from '@debian-forge/api/testing/http-client';
 import { REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
-import { call, followEvents, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the service end-to-end test: ${skip}`);
