@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { compareDebianVersions } from './debian-version.ts';
+import { compareDebianVersions } from '@debian-forge/debian-version';
 import { depsolve, depsolveLayers, type ResolvedPackage } from './depsolve.ts';
 import { AptError, AptErrorCode } from './errors.ts';
 import { loadIndex } from './packages.ts';

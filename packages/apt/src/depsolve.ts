@@ -23,7 +23,7 @@
  * standard.
  */
 import { basename } from 'node:path';
-import { isValidDebianVersion, satisfiesRelation, type VersionRelation } from './debian-version.ts';
+import { isValidDebianVersion, satisfiesRelation, type VersionRelation } from '@debian-forge/debian-version';
 import { AptError, AptErrorCode } from './errors.ts';
 import type { RunResult } from './exec.ts';
 import { loadIndex, type PackageIndex, type PackageRecord, recordByUrl } from './packages.ts';

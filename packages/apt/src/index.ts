@@ -1,12 +1,4 @@
 export {
-  compareDebianVersions,
-  debianEvr,
-  isValidDebianVersion,
-  parseDebianVersion,
-  satisfiesRelation,
-  type VersionRelation,
-} from './debian-version.ts';
-export {
   BASE_SETS,
   type BaseSet,
   type DepsolveRequest,

@@ -6,7 +6,7 @@
  * parsed on the first call that needs one.
  */
 import { readFileSync } from 'node:fs';
-import { compareDebianVersions } from './debian-version.ts';
+import { compareDebianVersions } from '@debian-forge/debian-version';
 import { AptError, AptErrorCode } from './errors.ts';
 import type { AptRoot, IndexTarget } from './root.ts';
 

@@ -10,19 +10,8 @@ import {
 } from './package-versions.ts';
 
 describe('Debian versions', () => {
-  it('splits epoch, upstream version and revision at the first colon and the last hyphen', () => {
-    assert.deepEqual(parseDebianVersion('2:9.2p1-2+deb12u3'), {
-      epoch: 2,
-      upstream: '9.2p1',
-      revision: '2+deb12u3',
-    });
-    assert.deepEqual(parseDebianVersion('1.0'), { epoch: 0, upstream: '1.0', revision: '' });
+  it('splits a valid version (as @debian-forge/debian-version does)', () => {
     assert.deepEqual(parseDebianVersion('1.2-3-4'), { epoch: 0, upstream: '1.2-3', revision: '4' });
-    assert.deepEqual(parseDebianVersion('0:5.36.0-7+deb12u1'), {
-      epoch: 0,
-      upstream: '5.36.0',
-      revision: '7+deb12u1',
-    });
   });
 
   it('rejects versions against Debian policy', () => {
@@ -38,31 +27,11 @@ describe('Debian versions', () => {
     assert.throws(() => parseDebianVersion('1 .0'), /white space/);
   });
 
-  it('orders as dpkg does', () => {
-    const cases: [string, string, number][] = [
-      ['1.0', '1.0', 0],
-      ['1.0', '0:1.0', 0],
-      ['1.0', '1.0-0', 0],
-      ['1.0-1', '1.0-2', -1],
-      ['1.0~rc1', '1.0', -1],
-      ['1.0~~', '1.0~', -1],
-      ['1.0~', '1.0', -1],
-      ['1.0', '1.0a', -1],
-      ['1.0a', '1.0+', -1],
-      ['1.0+', '1.0.', -1],
-      ['1.2', '1.10', -1],
-      ['1.002', '1.2', 0],
-      ['1:0.1', '2.0', 1],
-      ['2:9.2p1-2+deb12u3', '2:9.2p1-2+deb12u2', 1],
-      ['2:9.2p1-2+deb12u3', '1:9.9-1', 1],
-      ['7.88.1-10+deb12u8', '7.88.1-10+deb12u12', -1],
-      ['1.22.1-9', '1.22.1-9+deb12u1', -1],
-      ['1.0-1', '1.0.1-1', -1],
-    ];
-    for (const [a, b, want] of cases) {
-      assert.equal(compareDebianVersions(a, b), want, `${a} vs ${b}`);
-      assert.equal(compareDebianVersions(b, a), want === 0 ? 0 : -want, `${b} vs ${a}`);
-    }
+  it('orders only valid versions (the ordering itself is tested in @debian-forge/debian-version)', () => {
+    assert.equal(compareDebianVersions('2:9.2p1-2+deb12u3', '1:9.9-1'), 1);
+    assert.equal(compareDebianVersions('1.0', '0:1.0'), 0);
+    assert.throws(() => compareDebianVersions('1.0', 'a1.0'), /invalid Debian version "a1.0"/);
+    assert.throws(() => compareDebianVersions('1.0-', '1.0'), /invalid Debian version "1.0-"/);
   });
 });
 

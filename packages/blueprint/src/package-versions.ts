@@ -1,18 +1,19 @@
 /**
- * Debian package versions and the constraints a blueprint's packages may put on them.
+ * Debian package versions and the constraints a blueprint's packages may put on them: the ordering
+ * is @debian-forge/debian-version's; a blueprint's versions are checked first, each problem named.
  * The blueprint's own version is semver.ts's.
  */
+import {
+  compareDebianVersions as compareValid,
+  type DebianVersion,
+  parseDebianVersion as parseValid,
+} from '@debian-forge/debian-version';
+
+export type { DebianVersion };
 
 // ---------------------------------------------------------------------------------------------
 // Debian versions (Debian policy §5.6.12: [epoch:]upstream_version[-debian_revision])
 // ---------------------------------------------------------------------------------------------
-
-export interface DebianVersion {
-  epoch: number;
-  upstream: string;
-  /** "" when the version has no Debian revision (a native package). */
-  revision: string;
-}
 
 /** Why `text` is not a Debian version, or undefined when it is one. */
 export function debianVersionProblem(text: string): string | undefined {
@@ -52,64 +53,14 @@ export function isDebianVersion(text: string): boolean {
 export function parseDebianVersion(text: string): DebianVersion {
   const problem = debianVersionProblem(text);
   if (problem !== undefined) throw new Error(`invalid Debian version "${text}": ${problem}`);
-  let rest = text;
-  let epoch = 0;
-  const colon = rest.indexOf(':');
-  if (colon >= 0) {
-    epoch = Number(rest.slice(0, colon));
-    rest = rest.slice(colon + 1);
-  }
-  const hyphen = rest.lastIndexOf('-');
-  if (hyphen < 0) return { epoch, upstream: rest, revision: '' };
-  return { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) };
-}
-
-/** dpkg's character weight: "~" sorts before everything, even the end; letters before non-letters. */
-function order(c: string | undefined): number {
-  if (c === undefined) return 0;
-  if (c === '~') return -1;
-  if (/[0-9]/.test(c)) return 0;
-  if (/[A-Za-z]/.test(c)) return c.charCodeAt(0);
-  return c.charCodeAt(0) + 256;
-}
-
-/** dpkg's verrevcmp: alternating non-digit and digit runs, non-digits by `order`, digits numerically. */
-function compareFragment(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    let firstDiff = 0;
-    while (
-      (i < a.length && !/[0-9]/.test(a[i] as string)) ||
-      (j < b.length && !/[0-9]/.test(b[j] as string))
-    ) {
-      const ac = i < a.length && !/[0-9]/.test(a[i] as string) ? a[i] : undefined;
-      const bc = j < b.length && !/[0-9]/.test(b[j] as string) ? b[j] : undefined;
-      const d = order(ac) - order(bc);
-      if (d !== 0) return Math.sign(d);
-      if (ac !== undefined) i++;
-      if (bc !== undefined) j++;
-    }
-    while (a[i] === '0') i++;
-    while (b[j] === '0') j++;
-    while (i < a.length && j < b.length && /[0-9]/.test(a[i] as string) && /[0-9]/.test(b[j] as string)) {
-      if (firstDiff === 0) firstDiff = (a.charCodeAt(i) as number) - (b.charCodeAt(j) as number);
-      i++;
-      j++;
-    }
-    if (i < a.length && /[0-9]/.test(a[i] as string)) return 1;
-    if (j < b.length && /[0-9]/.test(b[j] as string)) return -1;
-    if (firstDiff !== 0) return Math.sign(firstDiff);
-  }
-  return 0;
+  return parseValid(text);
 }
 
 /** Orders two Debian versions (-1, 0, 1) as dpkg does; throws when either is not a valid version. */
 export function compareDebianVersions(a: string, b: string): number {
-  const x = parseDebianVersion(a);
-  const y = parseDebianVersion(b);
-  if (x.epoch !== y.epoch) return x.epoch < y.epoch ? -1 : 1;
-  return compareFragment(x.upstream, y.upstream) || compareFragment(x.revision, y.revision);
+  parseDebianVersion(a);
+  parseDebianVersion(b);
+  return compareValid(a, b);
 }
 
 // ---------------------------------------------------------------------------------------------

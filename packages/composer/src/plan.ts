@@ -6,8 +6,9 @@
  * through here; the service stores the plan, its workers build it, and every answer about the
  * compose's packages reads them from it.
  */
-import { debianEvr, debianRepositories, type Repository, type ResolvedPackage } from '@debian-forge/apt';
+import { debianRepositories, type Repository, type ResolvedPackage } from '@debian-forge/apt';
 import type { Blueprint } from '@debian-forge/blueprint';
+import { debianEvr } from '@debian-forge/debian-version';
 import type { ManifestV2 } from '@debian-forge/manifest';
 import { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';

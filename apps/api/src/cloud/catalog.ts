@@ -3,9 +3,10 @@
  * repositories), POST /depsolve/blueprint, POST /search/packages (through the app's package
  * service), and GET /openapi (this app's generated document, the Cloud API's paths only).
  */
-import { parseDebianVersion } from '@debian-forge/apt';
+
 import { checkBlueprint } from '@debian-forge/blueprint';
 import { DISTROS, listImageTypes, packageSpec } from '@debian-forge/composer';
+import { parseDebianVersion } from '@debian-forge/debian-version';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type AppDeps, packageService } from '../deps.ts';

@@ -2,13 +2,9 @@
  * Debian packages in Weldr's shapes (PkgSpec, PackageInfo), the packages of a compose, and apt's
  * failures in one line. The Cloud API shows packages as PkgSpecs too.
  */
-import {
-  AptError,
-  type PackageInfo as AptPackageInfo,
-  parseDebianVersion,
-  type ResolvedPackage,
-} from '@debian-forge/apt';
+import { AptError, type PackageInfo as AptPackageInfo, type ResolvedPackage } from '@debian-forge/apt';
 import { type PlannedPackage, plannedPackage, planPackages } from '@debian-forge/composer';
+import { parseDebianVersion } from '@debian-forge/debian-version';
 import type { Compose } from '@debian-forge/store';
 
 /** Why a package operation failed, in one line (apt's own words where apt said something). */

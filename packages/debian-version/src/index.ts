@@ -3,11 +3,16 @@
  * The epoch compares as a number (absent = 0); upstream and revision compare by alternating runs of
  * non-digits (character by character, letters before non-letters, `~` before everything, even the
  * end of the string) and digits (as numbers). An absent revision compares as "0".
+ *
+ * These functions take any string and never throw; a caller that reads versions from users checks
+ * them first (isValidDebianVersion, or the blueprint's debianVersionProblem, which names what is
+ * wrong). A leaf, so that apt and blueprint order versions by the same code.
  */
 
 export interface DebianVersion {
   epoch: number;
   upstream: string;
+  /** "" when the version has no Debian revision (a native package). */
   revision: string;
 }
 

@@ -6,7 +6,7 @@ import {
   isValidDebianVersion,
   parseDebianVersion,
   satisfiesRelation,
-} from './debian-version.ts';
+} from './index.ts';
 
 /** Pairs with the expected sign of compare(a, b); each is also checked against dpkg itself. */
 const CASES: [string, string, -1 | 0 | 1][] = [
@@ -43,6 +43,10 @@ const CASES: [string, string, -1 | 0 | 1][] = [
   ['a', 'b', -1], // not valid versions, but ordered all the same
   ['1.0.0', '1.0', 1],
   ['1.0~beta1~svn1245', '1.0~beta1', -1],
+  ['1.2', '1.10', -1],
+  ['2:9.2p1-2+deb12u3', '2:9.2p1-2+deb12u2', 1],
+  ['2:9.2p1-2+deb12u3', '1:9.9-1', 1],
+  ['1.22.1-9', '1.22.1-9+deb12u1', -1],
 ];
 
 function dpkgCompare(a: string, b: string): -1 | 0 | 1 {
@@ -84,6 +88,11 @@ describe('parseDebianVersion and relations', () => {
     });
     assert.deepEqual(parseDebianVersion('1.0-1-2'), { epoch: 0, upstream: '1.0-1', revision: '2' });
     assert.deepEqual(parseDebianVersion('5.2.15'), { epoch: 0, upstream: '5.2.15', revision: '' });
+    assert.deepEqual(parseDebianVersion('0:5.36.0-7+deb12u1'), {
+      epoch: 0,
+      upstream: '5.36.0',
+      revision: '7+deb12u1',
+    });
   });
 
   it('validates versions', () => {
