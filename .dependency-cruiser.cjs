@@ -1,4 +1,5 @@
-// The import graph check run by `npm run check`: no cycle between files, whole tree.
+// The import graph check run by `npm run check`: no cycle between files, whole tree; the root
+// test/ folder is imported only from itself, and packages never import apps.
 // Type-only imports count (tsPreCompilationDeps), since a cycle through a type still
 // ties the two files together for a reader. Workspace packages resolve through their
 // node_modules symlinks to their real files, so a cycle across packages shows too.
@@ -12,6 +13,23 @@ module.exports = {
         'Files import each other (directly or through others): move what both need to a module of its own.',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'no-root-test-outside-test',
+      severity: 'error',
+      comment:
+        'Only test/ imports the root test/ folder: a helper others need is a NAME.fixture.ts of the package it tests, exported by its ./testing subpath.',
+      // bench/web-ui.ts (newer than this rule) still drives forge serve and chromium through
+      // test/'s service and web fixtures, until they have a package of their own.
+      from: { pathNot: ['^test/', '^bench/web-ui[.]ts$'] },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'no-apps-from-packages',
+      severity: 'error',
+      comment: 'Packages sit below the apps: what a package needs from an app belongs in a package.',
+      from: { path: '^packages/' },
+      to: { path: '^apps/' },
     },
   ],
   options: {
