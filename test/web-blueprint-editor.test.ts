@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { call } from '@debian-forge/api/testing/http-client';
 import type { Browser, Page } from 'playwright-core';
-import { call, type Serve, startServe } from './service.fixture.ts';
+import { type Serve, startServe } from './service.fixture.ts';
 import { browserUnavailable, laptopPage, launchBrowser, screenshot } from './web.fixture.ts';
 
 const skip = browserUnavailable();
