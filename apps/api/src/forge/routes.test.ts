@@ -349,3 +349,39 @@ test('compose ids in upper case: view with progress, events, the artifact direct
   assert.equal(cancelled.json().id, second.id);
   assert.equal(cancelled.json().state, 'CANCELLED');
 });
+
+test('GET /composes lists every compose in one answer, filtered by state; an unknown state is a 400', async (t) => {
+  const api = await startTestApi(t);
+  const ids: string[] = [];
+  for (const priority of [100, 900]) {
+    const { id } = (
+      await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'x', priority })
+    ).json();
+    await waitForState(api, id, 'QUEUED');
+    ids.push(id);
+  }
+  await api.app.inject({ method: 'POST', url: `/api/forge/v1/composes/${ids[0]}/cancel` });
+  const list = async (query: string) =>
+    (await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes${query}` })).json().composes as {
+      id: string;
+      state: string;
+      priority: number;
+    }[];
+  assert.deepEqual(
+    (await list('')).map((c) => [c.id, c.state, c.priority]),
+    [
+      [ids[1], 'QUEUED', 900],
+      [ids[0], 'CANCELLED', 100],
+    ],
+  );
+  assert.deepEqual(
+    (await list('?state=PENDING,QUEUED')).map((c) => c.id),
+    [ids[1]],
+  );
+  assert.deepEqual(await list('?state=FAILED'), []);
+  const bad = await api.app.inject({ method: 'GET', url: '/api/forge/v1/composes?state=QUEUED,DONE' });
+  assert.equal(bad.statusCode, 400, bad.body);
+  assert.match(bad.body, /unknown state DONE/);
+  const docs = await api.app.inject({ method: 'GET', url: '/docs/json' });
+  assert.ok(docs.json().paths['/api/forge/v1/composes'], 'the route is in the OpenAPI document');
+});

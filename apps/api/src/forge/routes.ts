@@ -5,6 +5,7 @@
  * compose service. Routes that need Redis answer 503 FORGE_ERR_REDIS_UNAVAILABLE while it is away.
  */
 import { MAX_PRIORITY, MIN_PRIORITY } from '@debian-forge/queue';
+import { COMPOSE_STATES } from '@debian-forge/store';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -34,6 +35,26 @@ const manifestBody = z.object({
     ),
   image_type: z.string().min(1).optional().describe('a label for the compose (default "manifest")'),
   priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY).optional(),
+});
+
+const listQuery = z.object({
+  state: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const states = v.split(',').filter((s) => s !== '');
+      const unknown = states.filter((s) => !(COMPOSE_STATES as readonly string[]).includes(s));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown state ${unknown.join(', ')} (one of ${COMPOSE_STATES.join(', ')})`,
+        });
+        return z.NEVER;
+      }
+      return states as (typeof COMPOSE_STATES)[number][];
+    })
+    .describe('only composes in these states (comma list)'),
 });
 
 const priorityBody = z.object({ priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY) });
@@ -109,6 +130,27 @@ export async function forgeRoutes(scope: FastifyInstance, deps: AppDeps): Promis
         ...(body.priority === undefined ? {} : { priority: body.priority }),
       });
       return reply.code(201).send(view(compose.uuid));
+    },
+  );
+
+  app.get(
+    '/composes',
+    {
+      schema: {
+        tags: ['forge'],
+        summary: 'Every compose (newest first), optionally only those in some states',
+        description:
+          'One answer for a whole list (a UI shows the priorities of the waiting composes from it without asking per compose).',
+        querystring: listQuery,
+        response: { 200: z.object({ composes: z.array(composeView) }) },
+      },
+    },
+    async (request) => {
+      const states = request.query.state;
+      const filter = states === undefined ? {} : { states };
+      const { total } = store.composes.list({ ...filter, limit: 0 });
+      const { items } = store.composes.list({ ...filter, limit: total });
+      return { composes: items.map((c) => viewOf(c, store, progress.get(c.uuid))) };
     },
   );
 
