@@ -5,6 +5,7 @@
 import type { ReactNode } from 'react';
 import { BlueprintList } from '../views/blueprints/BlueprintList.tsx';
 import { BlueprintPage } from '../views/blueprints/BlueprintPage.tsx';
+import { ComposesView } from '../views/composes/ComposesView.tsx';
 import { SystemView } from '../views/system/SystemView.tsx';
 import type { Route } from './route.ts';
 
@@ -20,6 +21,7 @@ export const SECTIONS: readonly Section[] = [
     title: 'Blueprints',
     render: (rest) => (rest.length === 0 ? <BlueprintList /> : <BlueprintPage rest={rest} />),
   },
+  { id: 'composes', title: 'Composes', render: (rest) => <ComposesView rest={rest} /> },
   { id: 'system', title: 'System', render: () => <SystemView /> },
 ];
 

@@ -24,8 +24,9 @@ import { useMemo, useState } from 'react';
 import { messageOf } from '../../api/client.ts';
 import { blueprintInfos, blueprintNames, deleteBlueprint } from '../../api/weldr.ts';
 import { useApi } from '../../app/context.tsx';
-import { href } from '../../app/route.ts';
+import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
+import { StartDialog } from '../composes/StartDialog.tsx';
 import { blueprintHref } from './BlueprintPage.tsx';
 
 export function BlueprintList() {
@@ -35,6 +36,7 @@ export function BlueprintList() {
   const [page, setPage] = useState(1);
   const [perPage, setPerPage] = useState(20);
   const [deleting, setDeleting] = useState<string | null>(null);
+  const [composing, setComposing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
   const matching = useMemo(() => {
@@ -130,6 +132,13 @@ export function BlueprintList() {
                   <Td dataLabel="Actions" isActionCell>
                     <Button
                       variant="link"
+                      onClick={() => setComposing(name)}
+                      aria-label={`Create image of ${name}`}
+                    >
+                      Create image
+                    </Button>
+                    <Button
+                      variant="link"
                       isDanger
                       onClick={() => setDeleting(name)}
                       aria-label={`Delete ${name}`}
@@ -142,6 +151,13 @@ export function BlueprintList() {
             })}
           </Tbody>
         </Table>
+      )}
+      {composing !== null && (
+        <StartDialog
+          blueprint={composing}
+          onClose={() => setComposing(null)}
+          onStarted={(uuid) => go('composes', uuid)}
+        />
       )}
       <Modal
         isOpen={deleting !== null}
