@@ -30,7 +30,7 @@ import {
   downloadPath,
   eventsPath,
 } from '../../api/composes.ts';
-import { eventParser } from '../../api/sse.ts';
+import { eventParser, type ServerEvent } from '../../api/sse.ts';
 import { useApi } from '../../app/context.tsx';
 import { href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
@@ -85,7 +85,11 @@ export function ComposeLive({ uuid }: { uuid: string }) {
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const { lines, append } = useLog();
   const shownState = state ?? view.data?.state;
-  const firstState = view.data?.state;
+  // The state the page opened on decides how the compose is followed, once: the reload at the
+  // stream's end must not follow it again (nor read its log twice).
+  const opened = useRef<ComposeState | undefined>(undefined);
+  opened.current ??= view.data?.state;
+  const firstState = opened.current;
   const { reload } = view;
 
   // Follow the compose: the stream opens with its state; an ended compose's log is read at once.
@@ -100,8 +104,13 @@ export function ComposeLive({ uuid }: { uuid: string }) {
       return () => abort.abort();
     }
     let latest: ComposeState = firstState;
-    const parser = eventParser((ev) => {
-      const data = JSON.parse(ev.data) as { state?: ComposeState; line?: string } & ComposeProgress;
+    const onEvent = (ev: ServerEvent) => {
+      let data: { state?: ComposeState; line?: string } & ComposeProgress;
+      try {
+        data = JSON.parse(ev.data);
+      } catch {
+        return; // not an event of this service's; the next one is read as usual
+      }
       if (ev.event === 'state' && data.state) {
         latest = data.state;
         setState(data.state);
@@ -113,10 +122,12 @@ export function ComposeLive({ uuid }: { uuid: string }) {
           ...(data.message ? { message: data.message } : {}),
         });
       else if (ev.event === 'log' && typeof data.line === 'string') append([data.line]);
-    });
+    };
     const follow = async () => {
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
+          // A parser per stream: a dropped one may have left half an event behind.
+          const parser = eventParser(onEvent);
           await api.transport.stream(eventsPath(uuid), (text) => parser.push(text), abort.signal);
           if (abort.signal.aborted || isEnded(latest)) break;
         } catch (err) {
@@ -208,15 +219,18 @@ export function ComposeLive({ uuid }: { uuid: string }) {
             <Alert variant="danger" isInline title={`${v.error.message} (${v.error.code})`} />
           )}
           {progress && shownState === 'BUILDING' && (
-            <Progress
-              aria-label="Build progress"
-              title={
-                step.pipeline ? `pipeline ${step.pipeline}${step.stage ? `: ${step.stage}` : ''}` : 'building'
-              }
-              value={progress.total > 0 ? (100 * progress.done) / progress.total : 0}
-              label={`${progress.done} of ${progress.total}`}
-              valueText={`${progress.done} of ${progress.total} stages`}
-            />
+            <div style={{ marginBlock: 'var(--pf-t--global--spacer--md)' }}>
+              <Progress
+                title={
+                  step.pipeline
+                    ? `pipeline ${step.pipeline}${step.stage ? `: ${step.stage}` : ''}`
+                    : 'building'
+                }
+                value={progress.total > 0 ? (100 * progress.done) / progress.total : 0}
+                label={`${progress.done} of ${progress.total}`}
+                valueText={`${progress.done} of ${progress.total} stages`}
+              />
+            </div>
           )}
           <Toolbar>
             <ToolbarContent>
