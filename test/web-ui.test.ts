@@ -3,61 +3,42 @@
  * chromium: what is served without a token and how, the login, and the views.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import type { Browser } from 'playwright-core';
-import { type Serve, startServe } from './service.fixture.ts';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from './web.fixture.ts';
+import { browserUnavailable, laptopPage, screenshot, webRig } from './web.fixture.ts';
 
 const skip = browserUnavailable();
-let serve: Serve;
-let browser: Browser;
-let stateDir: string;
-
-before(async () => {
-  if (skip) return;
-  stateDir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), 'web-ui-'));
-  serve = await startServe(join(stateDir, 'state'), ['--workers', '0']);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (skip) return;
-  await browser?.close();
-  await serve?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const rig = webRig('web-ui-', skip);
 
 const blueprint = (name: string, description = '') =>
   JSON.stringify({ name, description, version: '0.0.1', packages: [{ name: 'curl' }] });
 
 test('the page and its bundle are served without a token, the API still needs one', { skip }, async () => {
-  const page = await call({ url: serve.url }, 'GET', '/');
+  const page = await call({ url: rig.serve.url }, 'GET', '/');
   assert.equal(page.status, 200);
   assert.match(String(page.headers['content-type']), /^text\/html/);
   assert.equal(page.headers['cache-control'], 'no-cache');
   assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
   const script = /src="(ui\/app-[A-Z0-9]+\.js)"/.exec(page.text())?.[1];
   assert.ok(script, page.text());
-  const bundle = await call({ url: serve.url }, 'GET', `/${script}`);
+  const bundle = await call({ url: rig.serve.url }, 'GET', `/${script}`);
   assert.equal(bundle.status, 200);
   assert.match(String(bundle.headers['cache-control']), /immutable/);
   assert.match(String(bundle.headers['content-type']), /javascript/);
-  const compressed = await call({ url: serve.url }, 'GET', `/${script}`, undefined, {
+  const compressed = await call({ url: rig.serve.url }, 'GET', `/${script}`, undefined, {
     'accept-encoding': 'br, gzip',
   });
   assert.equal(compressed.headers['content-encoding'], 'br');
   assert.ok(compressed.body.length < bundle.body.length / 2, 'the brotli form is sent when accepted');
 
-  assert.equal((await call({ url: serve.url }, 'GET', '/api/forge/v1/health')).status, 401);
-  assert.equal((await call({ url: serve.url }, 'GET', '/api/v1/blueprints/list')).status, 401);
+  assert.equal((await call({ url: rig.serve.url }, 'GET', '/api/forge/v1/health')).status, 401);
+  assert.equal((await call({ url: rig.serve.url }, 'GET', '/api/v1/blueprints/list')).status, 401);
 });
 
 test('nothing outside the bundle is reachable through /ui/', { skip }, async () => {
-  const token = readFileSync(join(serve.stateDir, 'api-token'), 'utf8').trim();
+  const token = readFileSync(join(rig.serve.stateDir, 'api-token'), 'utf8').trim();
   for (const path of [
     '/ui/../api-token',
     '/ui/%2e%2e/api-token',
@@ -66,7 +47,7 @@ test('nothing outside the bundle is reachable through /ui/', { skip }, async () 
     '/ui/../../state/api-token',
     '/ui/',
   ]) {
-    const answer = await call({ url: serve.url }, 'GET', path);
+    const answer = await call({ url: rig.serve.url }, 'GET', path);
     assert.notEqual(answer.status, 200, path);
     assert.ok(!answer.text().includes(token), `${path} gave the token away`);
   }
@@ -75,14 +56,14 @@ test('nothing outside the bundle is reachable through /ui/', { skip }, async () 
 test('log in: a wrong token is refused with a message, the right one opens the blueprints', {
   skip,
 }, async () => {
-  const page = await laptopPage(browser);
-  await page.goto(serve.url);
+  const page = await laptopPage(rig.browser);
+  await page.goto(rig.serve.url);
   await page.getByLabel('Access token').fill('not-the-token');
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByText('The service refused this token.').waitFor();
   await screenshot(page, 'login');
 
-  await page.getByLabel('Access token').fill(serve.token);
+  await page.getByLabel('Access token').fill(rig.serve.token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'Blueprints', exact: true }).waitFor();
 
@@ -90,7 +71,7 @@ test('log in: a wrong token is refused with a message, the right one opens the b
   await page.reload();
   await page.getByRole('heading', { name: 'Blueprints', exact: true }).waitFor();
   const other = await page.context().newPage();
-  await other.goto(serve.url);
+  await other.goto(rig.serve.url);
   await other.getByLabel('Access token').waitFor();
 
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -99,7 +80,7 @@ test('log in: a wrong token is refused with a message, the right one opens the b
 });
 
 test('the blueprint list searches by name, pages, and deletes after asking', { skip }, async () => {
-  const auth = { url: serve.url, token: serve.token };
+  const auth = { url: rig.serve.url, token: rig.serve.token };
   for (let i = 0; i < 25; i++) {
     const name = `list-${String(i).padStart(2, '0')}`;
     const r = await call(auth, 'POST', '/api/v1/blueprints/new', blueprint(name, `number ${i}`), {
@@ -107,9 +88,9 @@ test('the blueprint list searches by name, pages, and deletes after asking', { s
     });
     assert.equal(r.status, 200, r.text());
   }
-  const page = await laptopPage(browser);
-  await page.goto(serve.url);
-  await page.getByLabel('Access token').fill(serve.token);
+  const page = await laptopPage(rig.browser);
+  await page.goto(rig.serve.url);
+  await page.getByLabel('Access token').fill(rig.serve.token);
   await page.getByRole('button', { name: 'Log in' }).click();
   const table = page.getByRole('grid', { name: 'Blueprints' });
   await table.getByText('number 0', { exact: true }).waitFor();
@@ -132,9 +113,9 @@ test('the blueprint list searches by name, pages, and deletes after asking', { s
 });
 
 test('the system view shows the version, health and queue', { skip }, async () => {
-  const page = await laptopPage(browser);
-  await page.goto(`${serve.url}/#/system`);
-  await page.getByLabel('Access token').fill(serve.token);
+  const page = await laptopPage(rig.browser);
+  await page.goto(`${rig.serve.url}/#/system`);
+  await page.getByLabel('Access token').fill(rig.serve.token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'System', exact: true }).waitFor();
   await page.getByText('ok', { exact: true }).waitFor();

@@ -2,9 +2,12 @@
  * For the web UI's browser tests: Debian's chromium driven by playwright-core, screenshots written
  * to test-output/screenshots (the README shows two of them).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Serve, startServe } from './service.fixture.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = join(import.meta.dirname, '..', 'test-output', 'screenshots');
@@ -34,4 +37,48 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+export interface WebRig {
+  readonly serve: Serve;
+  readonly browser: Browser;
+}
+
+/**
+ * What a browser test file runs against, started before its tests and stopped after them: one
+ * `forge serve` (its own state under FORGE_TEST_STATE_DIR or the temporary directory; no workers
+ * unless `args` say otherwise) and one browser. Nothing is started when the file is skipped.
+ */
+export function webRig(
+  prefix: string,
+  skip: string | undefined,
+  args: string[] = ['--workers', '0'],
+): WebRig {
+  let stateDir = '';
+  let serve: Serve | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    stateDir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), prefix));
+    serve = await startServe(join(stateDir, 'state'), args);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    if (skip) return;
+    await browser?.close();
+    await serve?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the web rig is used before its before() hook ran');
+    return value;
+  };
+  return {
+    get serve() {
+      return started(serve);
+    },
+    get browser() {
+      return started(browser);
+    },
+  };
 }
