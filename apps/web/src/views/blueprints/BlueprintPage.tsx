@@ -33,6 +33,7 @@ import { ApiFailure, messageOf } from '../../api/client.ts';
 import { useApi } from '../../app/context.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
+import { BlueprintHistory } from './BlueprintHistory.tsx';
 import { CustomizationsForm } from './CustomizationsForm.tsx';
 import { DetailsForm } from './DetailsForm.tsx';
 import {
@@ -64,7 +65,10 @@ export const BLUEPRINT_TAB_SLOTS: Record<
   { title: string; render: ((props: BlueprintTabProps) => ReactNode) | null }
 > = {
   dependencies: { title: 'Dependencies', render: null },
-  history: { title: 'History', render: null },
+  history: {
+    title: 'History',
+    render: ({ name, reload }) => <BlueprintHistory name={name} onChanged={reload} />,
+  },
 };
 
 /** The route of a blueprint's page (at a tab). */
