@@ -33,6 +33,7 @@ import { ApiFailure, messageOf } from '../../api/client.ts';
 import { useApi } from '../../app/context.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
+import { BlueprintDeps } from './BlueprintDeps.tsx';
 import { BlueprintHistory } from './BlueprintHistory.tsx';
 import { CustomizationsForm } from './CustomizationsForm.tsx';
 import { DetailsForm } from './DetailsForm.tsx';
@@ -64,7 +65,7 @@ export const BLUEPRINT_TAB_SLOTS: Record<
   'dependencies' | 'history',
   { title: string; render: ((props: BlueprintTabProps) => ReactNode) | null }
 > = {
-  dependencies: { title: 'Dependencies', render: null },
+  dependencies: { title: 'Dependencies', render: ({ name }) => <BlueprintDeps name={name} /> },
   history: {
     title: 'History',
     render: ({ name, reload }) => <BlueprintHistory name={name} onChanged={reload} />,
