@@ -28,6 +28,7 @@ import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
 import { StartDialog } from '../composes/StartDialog.tsx';
 import { blueprintHref } from './BlueprintPage.tsx';
+import { ExportToml, ImportToml } from './BlueprintToml.tsx';
 
 export function BlueprintList() {
   const api = useApi();
@@ -82,6 +83,9 @@ export function BlueprintList() {
               Create blueprint
             </Button>
           </ToolbarItem>
+          <ToolbarItem>
+            <ImportToml onImported={names.reload} />
+          </ToolbarItem>
           <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
             <Pagination
               itemCount={matching.length}
@@ -129,7 +133,8 @@ export function BlueprintList() {
                   <Td dataLabel="Packages">
                     {info ? (info.packages?.length ?? 0) + (info.modules?.length ?? 0) : ''}
                   </Td>
-                  <Td dataLabel="Actions" isActionCell>
+                  <Td dataLabel="Actions" isActionCell modifier="nowrap">
+                    <ExportToml name={name} onProblem={setProblem} />
                     <Button
                       variant="link"
                       onClick={() => setComposing(name)}
