@@ -83,6 +83,19 @@ test('history: what changed since a commit, undo to it after asking, and a tag',
   await table.getByText('revision 1').waitFor();
   assert.equal((await changes('hist'))?.[0]?.revision, 1);
   assert.ok(await page.getByRole('button', { name: 'Tag the newest change' }).isDisabled(), 'tagged already');
+
+  // A copy saved in the workspace only is shown apart, as Weldr's diff gives it.
+  const workspace = JSON.stringify({
+    name: 'hist',
+    packages: [{ name: 'curl' }, { name: 'git', version: '1:2.*' }],
+  });
+  const saved = await call(auth(), 'POST', '/api/v1/blueprints/workspace', workspace, {
+    'content-type': 'application/json',
+  });
+  assert.equal(saved.status, 200, saved.text());
+  await page.reload();
+  const pending = page.getByRole('region', { name: 'Workspace changes' });
+  await pending.getByText('package git 1:2.*').waitFor();
   await page.context().close();
 });
 

@@ -1,6 +1,6 @@
 /**
  * A blueprint's history over Weldr: its changes (commits, newest first), the blueprint as it was at
- * one, undo and tag. Weldr's own `blueprints/diff` compares only the newest commit with the
+ * one, what its workspace copy changes, undo and tag. Weldr's own `blueprints/diff` compares only the newest commit with the
  * workspace (as osbuild-composer does), so the difference between two commits is computed here from
  * the two blueprints `blueprints/change` returns, with the blueprint package's diff, the one the
  * service answers `blueprints/diff` with.
@@ -44,6 +44,11 @@ export const blueprintAt = (api: Client, name: string, commit: string) =>
 export async function diffCommits(api: Client, name: string, from: string, to: string): Promise<DiffEntry[]> {
   const [older, newer] = await Promise.all([blueprintAt(api, name, from), blueprintAt(api, name, to)]);
   return diffBlueprints(older, newer);
+}
+
+/** What the workspace copy (saved, not yet a change) changes against the newest change. */
+export async function workspaceDiff(api: Client, name: string): Promise<DiffEntry[]> {
+  return (await api.get<{ diff: DiffEntry[] }>(path('diff', name, 'NEWEST', 'WORKSPACE'))).diff;
 }
 
 /** Saves the blueprint of an earlier change as a new change. */

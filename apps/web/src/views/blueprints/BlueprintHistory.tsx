@@ -1,7 +1,7 @@
 /**
  * A blueprint's history: its changes, newest first, with their tags (revisions); what changed from
- * any of them to the current blueprint; undo to one (saved as a new change, so nothing is lost);
- * and a tag on the newest change.
+ * any of them to the current blueprint, and what its workspace copy changes still; undo to one
+ * (saved as a new change, so nothing is lost); and a tag on the newest change.
  */
 import {
   Alert,
@@ -29,6 +29,7 @@ import {
   diffCommits,
   tagNewest,
   undoTo,
+  workspaceDiff,
 } from '../../api/blueprint-changes.ts';
 import { messageOf } from '../../api/client.ts';
 import { useApi } from '../../app/context.tsx';
@@ -50,6 +51,7 @@ export function BlueprintHistory({ name, onChanged }: BlueprintHistoryProps) {
   const [undoing, setUndoing] = useState<Change | null>(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const pending = useLoad(() => workspaceDiff(api, name), [api, name, changes.data]);
   const newest = changes.data?.[0];
 
   const act = async (what: string, call: () => Promise<void>) => {
@@ -71,6 +73,14 @@ export function BlueprintHistory({ name, onChanged }: BlueprintHistoryProps) {
     <>
       {problem && <Alert variant="danger" isInline title={problem} />}
       {changes.error !== undefined && <Alert variant="danger" isInline title={messageOf(changes.error)} />}
+      {pending.data && pending.data.length > 0 && (
+        <section aria-label="Workspace changes">
+          <Title headingLevel="h3" size="md">
+            Saved in the workspace, not yet a change
+          </Title>
+          <DiffList entries={pending.data} />
+        </section>
+      )}
       <Toolbar>
         <ToolbarContent>
           <ToolbarItem>
@@ -108,7 +118,7 @@ export function BlueprintHistory({ name, onChanged }: BlueprintHistoryProps) {
               <Td dataLabel="Commit">
                 <code title={c.commit}>{short(c.commit)}</code>
               </Td>
-              <Td dataLabel="Actions" isActionCell>
+              <Td dataLabel="Actions" isActionCell modifier="nowrap">
                 {c !== newest && (
                   <>
                     <Button
@@ -181,24 +191,29 @@ function ChangesSince({ name, from, to }: { name: string; from: string; to: stri
       {diff.error !== undefined && <Alert variant="danger" isInline title={messageOf(diff.error)} />}
       {diff.loading && <Spinner size="md" aria-label="Comparing" />}
       {diff.data && diff.data.length === 0 && <EmptyState titleText="No difference" headingLevel="h4" />}
-      {diff.data && diff.data.length > 0 && (
-        <List isPlain>
-          {diff.data.map((entry) => {
-            const line = describeDiff(entry);
-            return (
-              <ListItem key={`${line.kind} ${line.what}`}>
-                <Label color={KIND_COLOR[line.kind]}>{line.kind}</Label> {line.what}
-                {line.kind === 'changed' && (
-                  <>
-                    : <del>{line.old}</del> → <ins>{line.new}</ins>
-                  </>
-                )}
-              </ListItem>
-            );
-          })}
-        </List>
-      )}
+      {diff.data && diff.data.length > 0 && <DiffList entries={diff.data} />}
     </section>
+  );
+}
+
+/** Diff entries one line each: what was added or removed, or what changed from old to new. */
+function DiffList({ entries }: { entries: DiffEntry[] }) {
+  return (
+    <List isPlain>
+      {entries.map((entry) => {
+        const line = describeDiff(entry);
+        return (
+          <ListItem key={`${line.kind} ${line.what}`}>
+            <Label color={KIND_COLOR[line.kind]}>{line.kind}</Label> {line.what}
+            {line.kind === 'changed' && (
+              <>
+                : <del>{line.old}</del> → <ins>{line.new}</ins>
+              </>
+            )}
+          </ListItem>
+        );
+      })}
+    </List>
   );
 }
 
