@@ -177,3 +177,20 @@ test('dependencies are resolved on demand and filtered', { skip }, async (t) => 
   assert.ok(names.length > 0 && names.every((n) => n.includes('libcurl')), names.join(' '));
   await page.context().close();
 });
+
+test('a name in the route that is no blueprint name is refused as a name, never resolved as a path', {
+  skip,
+}, async () => {
+  for (const [route, refusal] of [
+    // The browser would resolve these (`…/changes/..` is `…/blueprints/`), so the UI refuses them.
+    ['%2E%2E', '".." cannot be a name'],
+    ['.', '"." cannot be a name'],
+    // The others go to the service as one segment, which refuses them.
+    ['..%2Fhist', 'Invalid characters in API path (InvalidChars)'],
+    ['a%20b', 'Invalid characters in API path (InvalidChars)'],
+  ] as const) {
+    const page = await open(`#/blueprints/${route}/history`);
+    await page.getByText(refusal).first().waitFor();
+    await page.context().close();
+  }
+});

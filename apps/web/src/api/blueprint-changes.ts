@@ -6,7 +6,7 @@
  * service answers `blueprints/diff` with.
  */
 import { type DiffEntry, diffBlueprints } from '@debian-forge/blueprint/diff';
-import { type Client, WELDR } from './client.ts';
+import { type Client, segments, WELDR } from './client.ts';
 
 export type { DiffEntry } from '@debian-forge/blueprint/diff';
 
@@ -25,7 +25,7 @@ interface ChangesAnswer {
   blueprints: { name: string; changes: Change[]; total: number }[];
 }
 
-const path = (...segments: string[]) => `${WELDR}/blueprints/${segments.map(encodeURIComponent).join('/')}`;
+const path = (...names: string[]) => `${WELDR}/blueprints/${segments(...names)}`;
 
 /** Every change of a blueprint, newest first: the total first (limit=0), then one page of all. */
 export async function blueprintChanges(api: Client, name: string): Promise<Change[]> {

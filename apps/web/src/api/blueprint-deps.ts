@@ -1,5 +1,5 @@
 /** What a blueprint needs installed: its packages and their dependencies, resolved by the service. */
-import { ApiFailure, type Client, WELDR } from './client.ts';
+import { ApiFailure, type Client, segments, WELDR } from './client.ts';
 
 /** A resolved Debian package, its version split as Weldr's PkgSpec splits it. */
 export interface PkgSpec {
@@ -20,7 +20,7 @@ interface DepsolveAnswer {
  * package apt cannot find) with HTTP 200 and an error beside an empty list: that is thrown here.
  */
 export async function blueprintDependencies(api: Client, name: string): Promise<PkgSpec[]> {
-  const answer = await api.get<DepsolveAnswer>(`${WELDR}/blueprints/depsolve/${encodeURIComponent(name)}`);
+  const answer = await api.get<DepsolveAnswer>(`${WELDR}/blueprints/depsolve/${segments(name)}`);
   const failed = answer.errors[0];
   if (failed) throw new ApiFailure(200, failed.id, failed.msg);
   return answer.blueprints[0]?.dependencies ?? [];

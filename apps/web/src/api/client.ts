@@ -9,6 +9,19 @@ export const WELDR = '/api/v1';
 export const CLOUD = '/api/image-builder-composer/v2';
 export const FORGE = '/api/forge/v1';
 
+/**
+ * Names (blueprints, commits) as one path segment each, URI-encoded. "." and ".." are refused
+ * here: the browser resolves them away, encoded or not (`…/undo/%2E%2E/x` asks for `…/x`), so
+ * they would reach another route instead of being refused as names by the service.
+ */
+export function segments(...names: string[]): string {
+  for (const name of names) {
+    if (name === '.' || name === '..')
+      throw new Error(`"${name}" cannot be a name (it means a directory in a path)`);
+  }
+  return names.map(encodeURIComponent).join('/');
+}
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
