@@ -178,6 +178,33 @@ test('dependencies are resolved on demand and filtered', { skip }, async (t) => 
   await page.context().close();
 });
 
+test('dependencies that cannot be resolved: the reason the service gave is shown', { skip }, async () => {
+  // A repository of the blueprint's own on a port nothing listens on: apt cannot reach it, as with
+  // a mirror that is down.
+  const down = {
+    name: 'unreachable',
+    packages: [{ name: 'curl' }],
+    customizations: {
+      repositories: [
+        { id: 'down', uri: 'http://127.0.0.1:9/debian', suites: ['bookworm'], components: ['main'] },
+      ],
+    },
+  };
+  const r = await call(auth(), 'POST', '/api/v1/blueprints/new', JSON.stringify(down), {
+    'content-type': 'application/json',
+  });
+  assert.equal(r.status, 200, r.text());
+  const page = await open('#/blueprints/unreachable/dependencies');
+  await page.getByRole('button', { name: 'Resolve dependencies' }).click();
+  const alert = page.getByText('The dependencies could not be resolved');
+  await alert.waitFor({ timeout: 120_000 });
+  await page
+    .getByText(/apt-get update failed for repository 'blueprint-down'.*Could not connect to 127\.0\.0\.1:9/s)
+    .waitFor();
+  assert.equal(await page.getByRole('grid', { name: 'Dependencies of unreachable' }).count(), 0);
+  await page.context().close();
+});
+
 test('a name in the route that is no blueprint name is refused as a name, never resolved as a path', {
   skip,
 }, async () => {

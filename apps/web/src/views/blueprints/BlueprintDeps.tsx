@@ -79,7 +79,7 @@ export function BlueprintDeps({ name }: { name: string }) {
       {resolution.state === 'busy' && <Spinner size="lg" aria-label="Resolving dependencies" />}
       {resolution.state === 'failed' && (
         <Alert variant="warning" isInline title="The dependencies could not be resolved">
-          <p>{resolution.message}</p>
+          <p style={{ whiteSpace: 'pre-wrap' }}>{resolution.message}</p>
           <p>
             The service resolves packages with apt from the distribution's mirror and the package sources;
             when the mirror cannot be reached, nothing can be resolved until it can.
