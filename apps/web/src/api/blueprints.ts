@@ -3,7 +3,7 @@
  * blueprint may name.
  */
 import type { Blueprint } from '@debian-forge/blueprint/schema';
-import { type Client, WELDR } from './client.ts';
+import { type Client, segments, WELDR } from './client.ts';
 
 export interface StoredBlueprint {
   blueprint: Blueprint;
@@ -19,7 +19,7 @@ interface InfoAnswer {
 
 /** The blueprint as `blueprints/info` gives it (the workspace copy first), or null when there is none. */
 export async function blueprintInfo(api: Client, name: string): Promise<StoredBlueprint | null> {
-  const answer = await api.get<InfoAnswer>(`${WELDR}/blueprints/info/${encodeURIComponent(name)}`);
+  const answer = await api.get<InfoAnswer>(`${WELDR}/blueprints/info/${segments(name)}`);
   const blueprint = answer.blueprints[0];
   if (!blueprint) return null;
   return { blueprint, changed: answer.changes[0]?.changed ?? false };

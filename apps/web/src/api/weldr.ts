@@ -1,5 +1,5 @@
 /** The Weldr calls the UI makes, typed as the service answers them. */
-import { type Client, WELDR } from './client.ts';
+import { type Client, segments, WELDR } from './client.ts';
 
 export interface BlueprintSummary {
   name: string;
@@ -31,5 +31,5 @@ export async function blueprintInfos(api: Client, names: readonly string[]): Pro
 }
 
 export async function deleteBlueprint(api: Client, name: string): Promise<void> {
-  await api.send('DELETE', `${WELDR}/blueprints/delete/${encodeURIComponent(name)}`);
+  await api.send('DELETE', `${WELDR}/blueprints/delete/${segments(name)}`);
 }
