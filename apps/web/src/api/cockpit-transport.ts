@@ -37,7 +37,7 @@ export function cockpitTransport(cockpit: Cockpit, socket: string): Transport {
 
   return {
     request(method, path, init = {}) {
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         let status = 0;
         let contentType = '';
         const headers: Record<string, string> = init.contentType ? { 'Content-Type': init.contentType } : {};
@@ -47,14 +47,13 @@ export function cockpitTransport(cockpit: Cockpit, socket: string): Transport {
           contentType = mediaType(headerOf(given, 'content-type'));
         });
         req.then((data) => resolve({ status: status || 200, contentType, body: String(data) }));
-        // The bridge fails a request answered outside 2xx, with the body beside the error: that is
-        // still the service's answer, which the client reads as it reads any other.
+        // Cockpit fails a request answered outside 2xx with the body beside the error (cockpit.js
+        // of Debian 12's cockpit 287): that is still the service's answer, which the client reads
+        // as any other. A failure with a problem and no status is the channel's (no socket, no
+        // service behind it): the service was never reached.
         req.catch((error, data) => {
-          resolve({
-            status: error.status ?? status ?? 0,
-            contentType,
-            body: data ?? error.message ?? String(error.problem ?? ''),
-          });
+          if (error.problem && !error.status) reject(unreachable(socket, error));
+          else resolve({ status: error.status ?? status, contentType, body: data ?? error.message ?? '' });
         });
       });
     },
@@ -65,9 +64,8 @@ export function cockpitTransport(cockpit: Cockpit, socket: string): Transport {
         req.stream(onText).then(
           () => resolve(),
           (error: unknown) => {
-            const e = error as CockpitHttpError;
             if (signal.aborted) resolve();
-            else reject(new TransportError(e.message ?? `${path}: ${e.problem ?? 'failed'}`, e.status ?? 0));
+            else reject(failure(socket, path, error as CockpitHttpError));
           },
         );
       });
@@ -76,14 +74,23 @@ export function cockpitTransport(cockpit: Cockpit, socket: string): Transport {
       return new Promise((resolve, reject) => {
         binary.request({ method: 'GET', path }).then(
           (data) => resolve(new Blob([data as Uint8Array<ArrayBuffer>])),
-          (error: unknown) => {
-            const e = error as CockpitHttpError;
-            reject(new TransportError(e.message ?? `${path}: ${e.problem ?? 'failed'}`, e.status ?? 0));
-          },
+          (error: unknown) => reject(failure(socket, path, error as CockpitHttpError)),
         );
       });
     },
   };
+}
+
+function unreachable(socket: string, error: CockpitHttpError): TransportError {
+  return new TransportError(`${socket}: ${error.message ?? error.problem}`, 0);
+}
+
+function failure(socket: string, path: string, error: CockpitHttpError): TransportError {
+  if (error.problem && !error.status) return unreachable(socket, error);
+  return new TransportError(
+    `${path}: HTTP ${error.status ?? 0} ${error.message ?? ''}`.trimEnd(),
+    error.status ?? 0,
+  );
 }
 
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
