@@ -19,6 +19,11 @@ const commands: { name: string; summary: string; load(): Promise<Command> }[] = 
     load: async () => (await import('./commands/build.ts')).buildCommand,
   },
   {
+    name: 'cockpit-page',
+    summary: 'Install the web UI as a Cockpit page reaching the service over its unix socket',
+    load: async () => (await import('./commands/cockpit-page.ts')).cockpitPageCommand,
+  },
+  {
     name: 'compose',
     summary: 'Build an image from a blueprint on this machine',
     load: async () => (await import('./commands/compose.ts')).composeCommand,
@@ -57,7 +62,7 @@ function overview(): string {
     'Debian Forge: build Debian images from OSBuild manifests and blueprints.',
     '',
     'verbs:',
-    ...commands.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`),
     '',
     "Run 'forge VERB --help' for a verb's arguments and options.",
   ];
