@@ -7,10 +7,6 @@ import {
   Button,
   EmptyState,
   EmptyStateBody,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   PageSection,
   Pagination,
   SearchInput,
@@ -23,6 +19,7 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
 import { messageOf } from '../../api/client.ts';
 import { blueprintInfos, blueprintNames, deleteBlueprint } from '../../api/weldr.ts';
+import { Confirm } from '../../app/Confirm.tsx';
 import { useApi } from '../../app/context.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
@@ -164,23 +161,9 @@ export function BlueprintList() {
           onStarted={(uuid) => go('composes', uuid)}
         />
       )}
-      <Modal
-        isOpen={deleting !== null}
-        onClose={() => setDeleting(null)}
-        variant="small"
-        aria-labelledby="delete-title"
-      >
-        <ModalHeader title={`Delete ${deleting ?? ''}?`} labelId="delete-title" titleIconVariant="warning" />
-        <ModalBody>The blueprint and its change history are removed. Composes built from it stay.</ModalBody>
-        <ModalFooter>
-          <Button variant="danger" onClick={() => deleting && remove(deleting)}>
-            Delete
-          </Button>
-          <Button variant="link" onClick={() => setDeleting(null)}>
-            Cancel
-          </Button>
-        </ModalFooter>
-      </Modal>
+      <Confirm subject={deleting} action="Delete" onConfirm={remove} onCancel={() => setDeleting(null)}>
+        The blueprint and its change history are removed. Composes built from it stay.
+      </Confirm>
     </PageSection>
   );
 }
