@@ -6,6 +6,7 @@ import type { ReactNode } from 'react';
 import { BlueprintList } from '../views/blueprints/BlueprintList.tsx';
 import { BlueprintPage } from '../views/blueprints/BlueprintPage.tsx';
 import { ComposesView } from '../views/composes/ComposesView.tsx';
+import { SourcesView } from '../views/sources/SourcesView.tsx';
 import { SystemView } from '../views/system/SystemView.tsx';
 import type { Route } from './route.ts';
 
@@ -22,6 +23,7 @@ export const SECTIONS: readonly Section[] = [
     render: (rest) => (rest.length === 0 ? <BlueprintList /> : <BlueprintPage rest={rest} />),
   },
   { id: 'composes', title: 'Composes', render: (rest) => <ComposesView rest={rest} /> },
+  { id: 'sources', title: 'Sources', render: () => <SourcesView /> },
   { id: 'system', title: 'System', render: () => <SystemView /> },
 ];
 
