@@ -9,6 +9,7 @@ import {
   type Build,
   planOf,
   startTestWorker,
+  tinyPlanner,
   uploadArtifact,
   uploadingBuild,
   waitForState,
@@ -122,6 +123,37 @@ test('GET /composes/{uuid}: state and times, progress while building, artifacts 
   const unknown = await api.app.inject({ method: 'GET', url: '/api/forge/v1/composes/no-such-compose' });
   assert.equal(unknown.statusCode, 404);
   assert.equal(unknown.json().code, 'FORGE_ERR_COMPOSE_NOT_FOUND');
+});
+
+test('GET /composes/{uuid}: an OSTree compose shows its ref (the default when none was named), parent and URL; others null', async (t) => {
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner }, lifecycle: false });
+  api.store.blueprints.push(
+    { name: 'base', version: '0.0.1', packages: [], modules: [], groups: [] },
+    { versionGiven: '0.0.1' },
+  );
+  const parent = 'a'.repeat(64);
+  const start = async (body: Record<string, unknown>) => {
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/compose?test=2',
+      payload: { blueprint_name: 'base', branch: 'master', ...body },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const id = (res.json() as { build_id: string }).build_id;
+    return (await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${id}` })).json();
+  };
+
+  const named = await start({
+    compose_type: 'debian-atomic-commit',
+    ostree: { ref: 'example/stable', parent, url: 'https://updates.example.org/repo' },
+  });
+  assert.deepEqual(named.ostree, { ref: 'example/stable', parent, url: 'https://updates.example.org/repo' });
+  const defaulted = await start({ compose_type: 'debian-atomic-commit', ostree: { ref: '', parent: '' } });
+  assert.match(defaulted.ostree.ref, /^debian\/\d+\/[\w-]+\/atomic$/);
+  assert.equal(defaulted.ostree.parent, null);
+  assert.equal((await start({ compose_type: 'tar' })).ostree, null);
+  const raw = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' })).json();
+  assert.equal(raw.ostree, null);
 });
 
 test('priority (PUT and POST) of a waiting compose, cancel, and what a finished compose refuses', async (t) => {

@@ -1,8 +1,10 @@
 /**
  * What the Forge API shows of a compose: its state with the time it entered each one, priority,
- * worker, failure reason, latest progress and artifacts. One zod schema serves as the response
+ * worker, failure reason, latest progress, artifacts and, for the OSTree types, the ref, parent and
+ * URL it was built with (what an atomic update's next version starts from). One zod schema serves as the response
  * schema (and OpenAPI) of every route that answers with a compose.
  */
+import { getDistro, getImageType } from '@debian-forge/composer';
 import { COMPOSE_STATES, type Compose, type Store } from '@debian-forge/store';
 import { z } from 'zod';
 import { ApiErrorCode } from '../errors.ts';
@@ -32,6 +34,12 @@ export const composeView = z.object({
     .nullable()
     .describe('latest progress of a building compose: stage `done` of `total` of the pipeline being built'),
   artifacts: z.array(z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() })),
+  ostree: z
+    .object({ ref: z.string(), parent: z.string().nullable(), url: z.string().nullable() })
+    .nullable()
+    .describe(
+      "OSTree types: the commit's ref (the type's default for the distro and architecture when the compose named none), the parent commit and the URL given; null for other types",
+    ),
 });
 export type ComposeView = z.infer<typeof composeView>;
 
@@ -42,6 +50,14 @@ function errorOf(error: unknown): ComposeView['error'] {
     code: typeof e.code === 'string' ? e.code : ApiErrorCode.Unknown,
     message: typeof e.message === 'string' ? e.message : JSON.stringify(error),
   };
+}
+
+function ostreeOf(compose: Compose): ComposeView['ostree'] {
+  const type = getImageType(compose.imageType);
+  const distro = getDistro(compose.distro);
+  if (!type?.defaultOstreeRef || !distro) return null;
+  const { ref, parent, url } = compose.ostree;
+  return { ref: ref || type.defaultOstreeRef(distro, compose.arch), parent, url };
 }
 
 export function viewOf(compose: Compose, store: Store, progress: Progress | undefined): ComposeView {
@@ -63,5 +79,6 @@ export function viewOf(compose: Compose, store: Store, progress: Progress | unde
     artifacts: store.artifacts
       .list(compose.uuid)
       .map((a) => ({ filename: a.filename, size: a.size, sha256: a.sha256 })),
+    ostree: ostreeOf(compose),
   };
 }
