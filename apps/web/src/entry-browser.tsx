@@ -1,4 +1,5 @@
 /** The page `forge serve` serves at `/`: fetch on the page's origin, the token kept for the tab. */
+import './app/no-eval.ts';
 import '@patternfly/react-core/dist/styles/base.css';
 import { createRoot } from 'react-dom/client';
 import { fetchTransport, sessionTokenStore } from './api/fetch-transport.ts';

@@ -2,6 +2,7 @@
  * The Cockpit page: the same application over `cockpit.http` on the service's unix socket. The
  * socket's path comes from config.json beside the page (written when the page is installed).
  */
+import './app/no-eval.ts';
 import '@patternfly/react-core/dist/styles/base.css';
 import { createRoot } from 'react-dom/client';
 import { type Cockpit, cockpitTransport } from './api/cockpit-transport.ts';
