@@ -2,7 +2,7 @@
  * One run of `forge build` for a job, as a child process in a process group of its own (the host
  * layer's startGroup): the JSONSeqMonitor on file descriptor 3 feeds progress and log lines, the
  * `--json` output on stdout (read by the engine's schema of it) says why a build failed, standard
- * error goes to the log. When the job's
+ * error goes to the log; a success hands back the pipelines' metadata from it. When the job's
  * signal fires, the whole group is terminated (SIGTERM, then SIGKILL). Whatever way the build ended,
  * the mounts and loop devices it recorded in its rundir are released afterwards
  * (releaseDeadEngines), since a killed engine releases nothing itself. The child also gets SIGTERM
@@ -31,7 +31,10 @@ export interface BuildRunOptions {
   terminateGraceMs?: number;
 }
 
-export type BuildOutcome = { status: 'succeeded' } | { status: 'cancelled' };
+/** A success carries the pipelines' metadata from `--json` (per pipeline name, per stage type). */
+export type BuildOutcome =
+  | { status: 'succeeded'; metadata: Record<string, Record<string, unknown>> }
+  | { status: 'cancelled' };
 
 const TAIL_LINES = 20;
 
@@ -97,9 +100,11 @@ export async function runBuild(opts: BuildRunOptions): Promise<BuildOutcome> {
     });
   }
   if (opts.signal.aborted) return { status: 'cancelled' };
-  if (end.exitCode === 0) return { status: 'succeeded' };
-  const why = end.signal ? `killed by ${end.signal}` : `exit status ${end.exitCode}`;
   const output = readBuildOutput(stdout);
+  if (end.exitCode === 0) {
+    return { status: 'succeeded', metadata: output?.type === 'result' ? output.metadata : {} };
+  }
+  const why = end.signal ? `killed by ${end.signal}` : `exit status ${end.exitCode}`;
   if (end.exitCode === 2) {
     const errors = validationErrors(output) ?? stderrLines.join('\n');
     throw new WorkerError(

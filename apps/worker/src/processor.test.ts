@@ -32,6 +32,10 @@ for (const [name, e] of Object.entries(manifest.fake)) {
   else if (e.dir) fs.mkdirSync(p);
   else fs.writeFileSync(p, e.data);
 }
+if (manifest.metadata) {
+  const result = { type: 'result', success: true, metadata: manifest.metadata, sources: {}, log: {} };
+  console.log(JSON.stringify(result));
+}
 `;
 
 describe('buildProcessor: the artifact', () => {
@@ -69,12 +73,16 @@ describe('buildProcessor: the artifact', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (fake: Record<string, unknown>, planned: Partial<BuildPlan> = {}) => {
+  const run = (
+    fake: Record<string, unknown>,
+    planned: Partial<BuildPlan> = {},
+    metadata?: Record<string, unknown>,
+  ) => {
     plan = {
       compose_id: 'c1',
       job_id: 'build-c1',
       image_type: 'manifest',
-      manifest: { version: '2', pipelines: [], fake },
+      manifest: { version: '2', pipelines: [], fake, ...(metadata ? { metadata } : {}) },
       exports: ['image'],
       artifact: { filename: 'image', mimeType: 'application/octet-stream' },
       checkpoints: [],
@@ -111,6 +119,22 @@ describe('buildProcessor: the artifact', () => {
       uploads.map((u) => [u.url, u.body.toString()]),
       [['/api/forge/v1/composes/c1/artifact?filename=image', 'the image\n']],
     );
+  });
+
+  it('reports the OSTree commit of the commit stage’s metadata, and nothing that is not a checksum', async () => {
+    const commit = 'c0ffee'.repeat(10).concat('0123');
+    const meta = (id: unknown) => ({
+      'ostree-commit': {
+        'org.osbuild.ostree.init': {},
+        'org.osbuild.ostree.commit': { compose: { ref: 'debian/12/x86_64/atomic', 'ostree-commit': id } },
+      },
+    });
+    const image = { image: { data: 'commit.tar\n' } };
+    assert.equal((await run(image, {}, meta(commit))).ostreeCommit, commit);
+    for (const junk of [commit.toUpperCase(), `${commit}\n`, 'a'.repeat(63), 42, null, { $gt: '' }]) {
+      assert.equal('ostreeCommit' in (await run(image, {}, meta(junk))), false, JSON.stringify(junk));
+    }
+    assert.equal('ostreeCommit' in (await run(image)), false, 'no metadata: no commit');
   });
 
   it('refuses an artifact that is a symbolic link out of the export: the host file is not uploaded', async () => {

@@ -3,10 +3,12 @@
  * the compose, and a job the API did not queue is failed here, before anything is written) → the
  * manifest written to a work directory of its own → `forge build` against the worker's shared
  * object store (runBuild) with progress and log lines sent through the job → the artifact streamed
- * to the API → the BuildResult. The work directory is removed at the end, whatever happened.
+ * to the API → the BuildResult, with the OSTree commit the build made if it made one. The work
+ * directory is removed at the end, whatever happened.
  */
 import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ostreeCommitOf } from '@debian-forge/engine';
 import { joinInside } from '@debian-forge/manifest';
 import type { BuildJob, BuildPlan, BuildResult, JobContext } from '@debian-forge/queue';
 import type { Logger } from 'pino';
@@ -140,8 +142,10 @@ export function buildProcessor(opts: BuildProcessorOptions) {
         log: report.log,
       });
       report.log(`uploaded ${filename}: sha256 ${artifact.sha256}`);
-      log.info({ artifact }, 'build done');
-      return { success: true, artifact };
+      const ostreeCommit = ostreeCommitOf(outcome.metadata)?.id;
+      if (ostreeCommit) report.log(`ostree commit ${ostreeCommit}`);
+      log.info({ artifact, ostreeCommit }, 'build done');
+      return { success: true, artifact, ...(ostreeCommit ? { ostreeCommit } : {}) };
     } catch (err) {
       if (!ctx.signal.aborted) log.warn({ err }, 'build failed');
       throw err;

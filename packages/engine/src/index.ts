@@ -7,6 +7,7 @@ export {
   markCheckpoints,
   type PipelineRun,
 } from './build.ts';
+export { ostreeCommitOf } from './build-metadata.ts';
 export { bwrapArgv, DEFAULT_CAPABILITIES } from './buildroot.ts';
 export { ResourceRegistry, releaseDeadEngines } from './crash-registry.ts';
 export { EngineError, EngineErrorCode } from './errors.ts';

@@ -96,6 +96,14 @@ export const buildResultSchema = z.strictObject({
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
     })
     .optional(),
+  /**
+   * The OSTree commit the build made (the org.osbuild.ostree.commit stage's metadata), for the
+   * atomic types: what the next version of the ref takes as its parent. Only a checksum passes.
+   */
+  ostreeCommit: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'ostree commit: 64 hexadecimal digits')
+    .optional(),
   error: jobErrorSchema.optional(),
 });
 export type BuildResult = z.infer<typeof buildResultSchema>;

@@ -95,7 +95,7 @@ test('a new compose is PENDING with its fields and a timestamp', (t) => {
   assert.equal(c.finishedAt, null);
   assert.equal(c.size, 8 * 1024 ** 3);
   assert.equal(c.priority, 5);
-  assert.deepEqual(c.ostree, { ref: 'debian/12/x86_64/edge', parent: null, url: null });
+  assert.deepEqual(c.ostree, { ref: 'debian/12/x86_64/edge', parent: null, url: null, commit: null });
   assert.deepEqual(c.blueprint?.packages, [{ name: 'nginx' }]);
   assert.equal(c.manifest, null);
   assert.throws(() => newCompose(store, c.uuid), { code: StoreErrorCode.Exists });

@@ -54,7 +54,8 @@ export interface Compose {
   manifest: unknown;
   /** How a worker runs the manifest; null until the manifest is made (and for rows of schema < 3). */
   build: ComposeBuild | null;
-  ostree: { ref: string | null; parent: string | null; url: string | null };
+  /** `commit`: the OSTree commit the compose made (null when none, and for rows of schema < 6). */
+  ostree: { ref: string | null; parent: string | null; url: string | null; commit: string | null };
   /** The API that started it; null for rows from before the store kept it (schema < 4). */
   api: ComposeApi | null;
   /** A Cloud API compose's request as submitted; null for the others. */
@@ -69,6 +70,8 @@ export interface TransitionOptions {
   workerId?: string;
   /** The reason of a FAILED (or CANCELLED) compose, kept as JSON. */
   error?: unknown;
+  /** The OSTree commit a COMPLETED compose made (64 hexadecimal digits). */
+  ostreeCommit?: string;
 }
 
 export interface LogLine {
@@ -110,6 +113,7 @@ interface ComposeRow {
   ostree_ref: string | null;
   ostree_parent: string | null;
   ostree_url: string | null;
+  ostree_commit: string | null;
   api: string | null;
   request: string | null;
   created_at: string;
@@ -142,7 +146,7 @@ function composeOf(r: ComposeRow): Compose {
     error: parseJson(r.error),
     manifest: parseJson(r.manifest),
     build: parseJson<ComposeBuild>(r.build),
-    ostree: { ref: r.ostree_ref, parent: r.ostree_parent, url: r.ostree_url },
+    ostree: { ref: r.ostree_ref, parent: r.ostree_parent, url: r.ostree_url, commit: r.ostree_commit },
     api: r.api as ComposeApi | null, // the column's CHECK allows only ComposeApi's names
     request: parseJson<Record<string, unknown>>(r.request),
     createdAt: r.created_at,
@@ -292,6 +296,7 @@ export function composeRepository(
         if (opts.jobId !== undefined) sets.push('job_id = @jobId');
         if (opts.workerId !== undefined) sets.push('worker_id = @workerId');
         if (opts.error !== undefined) sets.push('error = @error');
+        if (opts.ostreeCommit !== undefined) sets.push('ostree_commit = @ostreeCommit');
         db.prepare(`UPDATE composes SET ${sets.join(', ')} WHERE uuid = lower(@uuid)`).run({
           to,
           now,
@@ -299,6 +304,7 @@ export function composeRepository(
           jobId: opts.jobId ?? null,
           workerId: opts.workerId ?? null,
           error: json(opts.error),
+          ostreeCommit: opts.ostreeCommit ?? null,
         });
         return composeOf(c.get.get(uuid) as ComposeRow);
       });

@@ -273,7 +273,7 @@ test('version 4 → 5: a stored compose has no API (only Weldr and the Forge API
 
   const store = openStore(path);
   t.after(() => store.close());
-  assert.equal(store.info().schemaVersion, 5);
+  assert.equal(store.info().schemaVersion, latestVersion());
   const c = store.composes.get('c1');
   assert.equal(c?.api, null);
   assert.equal(c?.request, null);
@@ -284,4 +284,57 @@ test('version 4 → 5: a stored compose has no API (only Weldr and the Forge API
     () => raw.prepare("UPDATE composes SET api = 'koji' WHERE uuid = 'c1'").run(),
     /CHECK constraint/,
   );
+});
+
+test('version 5 → 6: a stored compose has no OSTree commit, lists and deletes; a COMPLETED one keeps the commit it made, and only a checksum', (t) => {
+  const path = tempDb(t);
+  const old = new Database(path);
+  migrate(old, () => '2026-01-01T00:00:00.000Z', MIGRATIONS.slice(0, 5));
+  const insert = old.prepare(
+    `INSERT INTO composes (uuid, blueprint_name, blueprint_version, image_type, distro, arch, state,
+       ostree_ref, created_at)
+     VALUES (?, 'bp', '0.0.1', 'debian-atomic-commit', 'debian-12', 'x86_64', ?, 'debian/12/x86_64/atomic', ?)`,
+  );
+  insert.run('c1', 'COMPLETED', 'c');
+  insert.run('c2', 'BUILDING', 'd');
+  old.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.info().schemaVersion, 6);
+  assert.deepEqual(store.composes.get('c1')?.ostree, {
+    ref: 'debian/12/x86_64/atomic',
+    parent: null,
+    url: null,
+    commit: null,
+  });
+  assert.deepEqual(
+    store.composes.list().items.map((c) => [c.uuid, c.ostree.commit]),
+    [
+      ['c2', null],
+      ['c1', null],
+    ],
+  );
+  const commit = 'ab'.repeat(32);
+  assert.equal(store.composes.transition('c2', 'COMPLETED', { ostreeCommit: commit }).ostree.commit, commit);
+  store.composes.delete('c1');
+  assert.deepEqual(
+    store.composes.list().items.map((c) => c.uuid),
+    ['c2'],
+  );
+  for (const junk of ['AB'.repeat(32), 'ab'.repeat(31), `${'ab'.repeat(31)}g1`, "x' OR 1=1 --"]) {
+    const c = store.composes.create({
+      blueprintName: 'bp',
+      blueprintVersion: '0.0.1',
+      imageType: 'debian-atomic-commit',
+      distro: 'debian-12',
+      arch: 'x86_64',
+    });
+    for (const s of ['QUEUED', 'BUILDING'] as const) store.composes.transition(c.uuid, s);
+    assert.throws(
+      () => store.composes.transition(c.uuid, 'COMPLETED', { ostreeCommit: junk }),
+      /CHECK constraint/,
+    );
+    assert.equal(store.composes.get(c.uuid)?.state, 'BUILDING', 'the refused move left the row as it was');
+  }
 });

@@ -162,6 +162,17 @@ ALTER TABLE composes ADD COLUMN api TEXT CHECK (api IN ('weldr', 'cloud', 'forge
 ALTER TABLE composes ADD COLUMN request TEXT;   -- JSON: the Cloud API's compose request
 `,
   },
+  {
+    version: 6,
+    name: 'composes: the OSTree commit a compose made',
+    // The worker reports the commit of an atomic compose with its result; the ref's next version
+    // names it as its parent. Rows from before this step have none (NULL), as does every compose
+    // that made no commit. Only a checksum (64 lower-case hexadecimal digits) is taken.
+    sql: `
+ALTER TABLE composes ADD COLUMN ostree_commit TEXT
+  CHECK (ostree_commit IS NULL OR (length(ostree_commit) = 64 AND ostree_commit NOT GLOB '*[^0-9a-f]*'));
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { BuildResult } from '@debian-forge/queue';
 import { startTestApi, type TestApi } from '../api.fixture.ts';
 import { listen } from '../server.ts';
 import {
@@ -147,13 +148,73 @@ test('GET /composes/{uuid}: an OSTree compose shows its ref (the default when no
     compose_type: 'debian-atomic-commit',
     ostree: { ref: 'example/stable', parent, url: 'https://updates.example.org/repo' },
   });
-  assert.deepEqual(named.ostree, { ref: 'example/stable', parent, url: 'https://updates.example.org/repo' });
+  assert.deepEqual(named.ostree, {
+    ref: 'example/stable',
+    parent,
+    url: 'https://updates.example.org/repo',
+    commit: null,
+  });
   const defaulted = await start({ compose_type: 'debian-atomic-commit', ostree: { ref: '', parent: '' } });
   assert.match(defaulted.ostree.ref, /^debian\/\d+\/[\w-]+\/atomic$/);
   assert.equal(defaulted.ostree.parent, null);
   assert.equal((await start({ compose_type: 'tar' })).ostree, null);
   const raw = (await submit(api, { manifest: MANIFEST, exports: ['image'], filename: 'disk.raw' })).json();
   assert.equal(raw.ostree, null);
+});
+
+/** A build that uploads its artifact and reports `ostreeCommit` as the commit it made. */
+function committingBuild(api: () => TestApi, ostreeCommit: unknown): Build {
+  const upload = uploadingBuild(api);
+  return async (ctx) => ({ ...(await upload(ctx)), ostreeCommit }) as BuildResult;
+}
+
+/** Starts a debian-atomic-commit compose of blueprint `base` over Weldr; returns its id. */
+async function startCommit(api: TestApi, ostree: Record<string, string> = {}): Promise<string> {
+  const res = await api.app.inject({
+    method: 'POST',
+    url: '/api/v1/compose',
+    payload: { blueprint_name: 'base', compose_type: 'debian-atomic-commit', branch: 'master', ostree },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  return (res.json() as { build_id: string }).build_id;
+}
+
+const pushBase = (api: TestApi) =>
+  api.store.blueprints.push(
+    { name: 'base', version: '0.0.1', packages: [], modules: [], groups: [] },
+    { versionGiven: '0.0.1' },
+  );
+
+test('GET /composes/{uuid}: the OSTree commit the worker reported is kept; a result with anything else for it fails the compose', async (t) => {
+  const commit = '0123456789abcdef'.repeat(4);
+  const api = await startTestApi(t, {}, { composes: { planner: tinyPlanner } });
+  pushBase(api);
+  const worker = await startTestWorker(
+    api,
+    committingBuild(() => api, commit),
+    { own: true },
+  );
+  const id = await startCommit(api, { ref: 'example/stable' });
+  await waitForState(api, id, 'COMPLETED');
+  await worker.close();
+  const view = (await api.app.inject({ method: 'GET', url: `/api/forge/v1/composes/${id}` })).json();
+  assert.deepEqual(view.ostree, { ref: 'example/stable', parent: null, url: null, commit });
+
+  // A worker's result is checked against the contract: junk in place of a checksum is no commit.
+  for (const junk of [commit.toUpperCase(), `${commit}; rm -rf /`, 'a'.repeat(65), 7]) {
+    const hostile = await startTestWorker(
+      api,
+      committingBuild(() => api, junk),
+      { own: true },
+    );
+    const bad = await startCommit(api);
+    await waitForState(api, bad, 'FAILED');
+    await hostile.close();
+    const failed = api.store.composes.get(bad);
+    assert.ok(failed);
+    assert.equal((failed.error as { code: string }).code, 'FORGE_ERR_INVALID_JOB', JSON.stringify(junk));
+    assert.equal(failed.ostree.commit, null);
+  }
 });
 
 test('priority (PUT and POST) of a waiting compose, cancel, and what a finished compose refuses', async (t) => {

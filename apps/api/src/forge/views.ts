@@ -1,8 +1,9 @@
 /**
  * What the Forge API shows of a compose: its state with the time it entered each one, priority,
  * worker, failure reason, latest progress, artifacts and, for the OSTree types, the ref, parent and
- * URL it was built with (what an atomic update's next version starts from). One zod schema serves as the response
- * schema (and OpenAPI) of every route that answers with a compose.
+ * URL it was built with and the commit it made (what an atomic update's next version starts from).
+ * One zod schema serves as the response schema (and OpenAPI) of every route that answers with a
+ * compose.
  */
 import { getDistro, getImageType } from '@debian-forge/composer';
 import { COMPOSE_STATES, type Compose, type Store } from '@debian-forge/store';
@@ -35,10 +36,15 @@ export const composeView = z.object({
     .describe('latest progress of a building compose: stage `done` of `total` of the pipeline being built'),
   artifacts: z.array(z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() })),
   ostree: z
-    .object({ ref: z.string(), parent: z.string().nullable(), url: z.string().nullable() })
+    .object({
+      ref: z.string(),
+      parent: z.string().nullable(),
+      url: z.string().nullable(),
+      commit: z.string().nullable().describe('the commit the compose made; null until it has made one'),
+    })
     .nullable()
     .describe(
-      "OSTree types: the commit's ref (the type's default for the distro and architecture when the compose named none), the parent commit and the URL given; null for other types",
+      "OSTree types: the commit's ref (the type's default for the distro and architecture when the compose named none), the parent commit and the URL given, and the commit made; null for other types",
     ),
 });
 export type ComposeView = z.infer<typeof composeView>;
@@ -56,8 +62,8 @@ function ostreeOf(compose: Compose): ComposeView['ostree'] {
   const type = getImageType(compose.imageType);
   const distro = getDistro(compose.distro);
   if (!type?.defaultOstreeRef || !distro) return null;
-  const { ref, parent, url } = compose.ostree;
-  return { ref: ref || type.defaultOstreeRef(distro, compose.arch), parent, url };
+  const { ref, parent, url, commit } = compose.ostree;
+  return { ref: ref || type.defaultOstreeRef(distro, compose.arch), parent, url, commit };
 }
 
 export function viewOf(compose: Compose, store: Store, progress: Progress | undefined): ComposeView {

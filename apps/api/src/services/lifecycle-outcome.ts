@@ -1,7 +1,8 @@
 /**
  * What the outcome of a compose's job does to the compose: `active` moves it to BUILDING; a
  * success with the artifact uploaded (the store has it, same sha256) ends it COMPLETED, without it
- * FAILED (`FORGE_ERR_ARTIFACT_MISSING`, or the worker's error); a failure ends it FAILED with the
+ * FAILED (`FORGE_ERR_ARTIFACT_MISSING`, or the worker's error), with the OSTree commit the build
+ * made when it made one (the queue's contract let only a checksum through); a failure ends it FAILED with the
  * reason, or CANCELLED when the job was cancelled.
  */
 import { type BuildResult, type JobError, QueueErrorCode } from '@debian-forge/queue';
@@ -63,5 +64,5 @@ export function finish(deps: Deps, compose: Compose, outcome: JobOutcome): void 
     });
     return;
   }
-  moveCompose(deps, uuid, 'COMPLETED');
+  moveCompose(deps, uuid, 'COMPLETED', result.ostreeCommit ? { ostreeCommit: result.ostreeCommit } : {});
 }

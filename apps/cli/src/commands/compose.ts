@@ -7,6 +7,7 @@ import {
   EngineError,
   EngineIndex,
   makeMonitor,
+  ostreeCommitOf,
 } from '@debian-forge/engine';
 import {
   hostRunnerName,
@@ -20,17 +21,6 @@ import { type Command, UsageError } from '../command.ts';
 import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
 import { osReleaseText } from '../manifest-input.ts';
 import { parseCacheSize } from '../serve/options.ts';
-
-/** The commit id and ref that org.osbuild.ostree.commit reported, when the build made a commit. */
-function ostreeCommitOf(
-  metadata: Record<string, Record<string, unknown>>,
-): { id: string; ref: string } | undefined {
-  const stage = metadata['ostree-commit']?.['org.osbuild.ostree.commit'] as
-    | { compose?: { 'ostree-commit'?: string; ref?: string } }
-    | undefined;
-  const id = stage?.compose?.['ostree-commit'];
-  return id ? { id, ref: stage?.compose?.ref ?? '' } : undefined;
-}
 
 export const composeCommand: Command = {
   name: 'compose',
