@@ -1,12 +1,13 @@
 /**
  * The Forge API at /api/forge/v1: what Weldr and the Cloud API lack (raw manifests, priorities,
- * cancel, workers, queue statistics, the live event stream; for workers, build plans and artifact
+ * cancel, workers, queue statistics, the live event stream, the OSTree refs built; for workers, build plans and artifact
  * uploads). Errors are `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { ApiErrorCode, errorHandler } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { ostreeRoutes } from './ostree.ts';
 import { planRoutes } from './plan.ts';
 import { forgeRoutes } from './routes.ts';
 
@@ -32,4 +33,5 @@ export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix
   await app.register(artifactRoutes, deps);
   await app.register(forgeRoutes, deps);
   await app.register(planRoutes, deps);
+  await app.register(ostreeRoutes, deps);
 }

@@ -58,7 +58,8 @@ function errorOf(error: unknown): ComposeView['error'] {
   };
 }
 
-function ostreeOf(compose: Compose): ComposeView['ostree'] {
+/** The OSTree part of the view: null for the types that make no commit. */
+export function ostreeOf(compose: Compose): ComposeView['ostree'] {
   const type = getImageType(compose.imageType);
   const distro = getDistro(compose.distro);
   if (!type?.defaultOstreeRef || !distro) return null;
