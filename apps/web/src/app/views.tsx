@@ -3,6 +3,7 @@
  * is one line here; its view reads the rest of the route.
  */
 import type { ReactNode } from 'react';
+import { AtomicView } from '../views/atomic/AtomicView.tsx';
 import { BlueprintList } from '../views/blueprints/BlueprintList.tsx';
 import { BlueprintPage } from '../views/blueprints/BlueprintPage.tsx';
 import { ComposesView } from '../views/composes/ComposesView.tsx';
@@ -23,6 +24,7 @@ export const SECTIONS: readonly Section[] = [
     render: (rest) => (rest.length === 0 ? <BlueprintList /> : <BlueprintPage rest={rest} />),
   },
   { id: 'composes', title: 'Composes', render: (rest) => <ComposesView rest={rest} /> },
+  { id: 'atomic', title: 'Atomic updates', render: () => <AtomicView /> },
   { id: 'sources', title: 'Sources', render: () => <SourcesView /> },
   { id: 'system', title: 'System', render: () => <SystemView /> },
 ];
