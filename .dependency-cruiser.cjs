@@ -19,9 +19,7 @@ module.exports = {
       severity: 'error',
       comment:
         'Only test/ imports the root test/ folder: a helper others need is a NAME.fixture.ts of the package it tests, exported by its ./testing subpath.',
-      // bench/web-ui.ts (newer than this rule) still drives forge serve and chromium through
-      // test/'s service and web fixtures, until they have a package of their own.
-      from: { pathNot: ['^test/', '^bench/web-ui[.]ts$'] },
+      from: { pathNot: '^test/' },
       to: { path: '^test/' },
     },
     {

@@ -13,10 +13,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServe } from '@debian-forge/cli/testing/serve';
 import { openStore } from '@debian-forge/store';
+import { laptopPage, launchBrowser } from '@debian-forge/web/testing';
 import type { Page } from 'playwright-core';
-import { startServe } from '../test/service.fixture.ts';
-import { laptopPage, launchBrowser } from '../test/web.fixture.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

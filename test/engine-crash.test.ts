@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forgeChild, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
+import { forgeChild } from '@debian-forge/cli/testing/serve';
+import { sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
 import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable();

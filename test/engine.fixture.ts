@@ -2,7 +2,7 @@
  * Shared by the cross-package tests: paths of the repository, running the real `forge` command,
  * temporary directories, and a test libdir (the built one plus extra test stages).
  */
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,15 +40,6 @@ export function forge(args: string[], options: { input?: string; cwd?: string } 
     maxBuffer: 512 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Starts `forge ARGS` and returns the child, for tests that kill it. */
-export function forgeChild(args: string[], env?: NodeJS.ProcessEnv) {
-  return spawn(process.execPath, [FORGE, ...args], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(env ? { env } : {}),
-  });
 }
 
 export function writeJson(path: string, value: unknown): string {

@@ -13,10 +13,10 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
 import { sh } from './engine-host.fixture.ts';
 import { composeImage, ended } from './faults.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 /** Why mounts cannot be made here (not root, or no mount(8) that works), or undefined. */
 function mountUnavailable(): string | undefined {

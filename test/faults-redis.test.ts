@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Answer, call } from '@debian-forge/api/testing/http-client';
+import { type Serve, serveStatePaths, startServe } from '@debian-forge/cli/testing/serve';
 import { pidAlive } from '@debian-forge/host';
 import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
-import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
 import { helloManifest } from './worker.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';

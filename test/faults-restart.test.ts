@@ -15,10 +15,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
 import { sh } from './engine-host.fixture.ts';
 import { composeImage, composeManifest, composeView, ended, waitForCompose } from './faults.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 import { processesMentioning, waitUntil } from './worker.fixture.ts';
 
 const skip =

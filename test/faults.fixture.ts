@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { call } from '@debian-forge/api/testing/http-client';
-import type { Serve } from './service.fixture.ts';
+import type { Serve } from '@debian-forge/cli/testing/serve';
 
 export interface ComposeView {
   id: string;

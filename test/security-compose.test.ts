@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Answer, call } from '@debian-forge/api/testing/http-client';
 import { hostDebianProblem } from '@debian-forge/apt';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { forge, tempDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the compose security tests: ${skip}`);

@@ -15,10 +15,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Answer, call } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import fc from 'fast-check';
 import { type FuzzRequest, KNOWN_UUID, requestArbitrary } from './api-fuzz.fixture.ts';
 import { tempDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the API fuzzer: ${skip}`);

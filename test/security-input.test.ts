@@ -22,9 +22,9 @@ import { after, before, describe, it } from 'node:test';
 import { type Answer, call } from '@debian-forge/api/testing/http-client';
 import { DEBIAN_ARCHIVE_KEYRING, debianRepositories } from '@debian-forge/apt';
 import { validateBlueprint } from '@debian-forge/blueprint';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import Database from 'better-sqlite3';
 import { tempDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = existsSync('/usr/bin/redis-server') ? undefined : 'needs redis-server (scripts/debian-packages)';
 if (skip) console.log(`# skipping the input attack tests: ${skip}`);

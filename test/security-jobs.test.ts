@@ -15,11 +15,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { forgeChild, type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { encodeJobName, resolveLocation } from '@debian-forge/queue';
 import { startRedis } from '@debian-forge/queue/testing';
 import { Queue } from 'bullmq';
-import { forgeChild, sandboxUnavailable, tempDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
+import { sandboxUnavailable, tempDir } from './engine.fixture.ts';
 import { hello, helloManifest } from './worker.fixture.ts';
 
 const noSandbox = sandboxUnavailable();

@@ -17,8 +17,8 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { forge, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 const noSandbox = sandboxUnavailable();
 if (noSandbox) console.log(`# skipping the real builds of the name tests: ${noSandbox}`);

@@ -20,9 +20,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { forgeChild, type Serve, serveStatePaths, startServe } from '@debian-forge/cli/testing/serve';
 import { pidAlive } from '@debian-forge/host';
-import { forgeChild, tempDir } from './engine.fixture.ts';
-import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { tempDir } from './engine.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

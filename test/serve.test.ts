@@ -12,9 +12,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { forgeChild, type Serve, serveStatePaths, startServe } from '@debian-forge/cli/testing/serve';
 import { pidAlive } from '@debian-forge/host';
-import { forge, forgeChild, tempDir } from './engine.fixture.ts';
-import { type Serve, serveStatePaths, startServe } from './service.fixture.ts';
+import { forge, tempDir } from './engine.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;

@@ -14,8 +14,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, followEvents } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { REPO, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the service end-to-end test: ${skip}`);

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
+import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
 import type { Browser, Page } from 'playwright-core';
-import { type Serve, startServe } from './service.fixture.ts';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from './web.fixture.ts';
 
 const skip = browserUnavailable();
 let serve: Serve;

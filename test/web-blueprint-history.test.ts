@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { parseDocument } from '@debian-forge/blueprint';
+import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
 import type { Page } from 'playwright-core';
-import { browserUnavailable, laptopPage, screenshot, webRig } from './web.fixture.ts';
 
 const skip = browserUnavailable();
 const rig = webRig('web-history-', skip);

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
+import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { forge } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from './web.fixture.ts';
 
 const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 const COCKPIT_BRIDGE = '/usr/bin/cockpit-bridge';

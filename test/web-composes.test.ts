@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { debianRepositories } from '@debian-forge/apt';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
+import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
 import type { Browser, Page } from 'playwright-core';
 import { ApiFailure } from '../apps/web/src/api/client.ts';
 import { type ComposeView, downloadName, fieldOfFailure, takesOstree } from '../apps/web/src/api/composes.ts';
 import { eventParser, type ServerEvent } from '../apps/web/src/api/sse.ts';
 import { sandboxUnavailable, sharedStateDir } from './engine.fixture.ts';
-import { type Serve, startServe } from './service.fixture.ts';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from './web.fixture.ts';
 
 const parse = (...pieces: string[]): ServerEvent[] => {
   const events: ServerEvent[] = [];

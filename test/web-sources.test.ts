@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
+import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
 import type { Page } from 'playwright-core';
-import { browserUnavailable, laptopPage, screenshot, webRig } from './web.fixture.ts';
 
 const skip = browserUnavailable();
 const web = webRig('web-sources-', skip);

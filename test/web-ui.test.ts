@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import { browserUnavailable, laptopPage, screenshot, webRig } from './web.fixture.ts';
+import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
 
 const skip = browserUnavailable();
 const rig = webRig('web-ui-', skip);

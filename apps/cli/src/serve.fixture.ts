@@ -1,12 +1,26 @@
 /**
- * For the tests of the running service: `forge serve` as a child process of the real CLI (what it
- * printed tells where it listens); requests to it go through @debian-forge/api/testing/http-client.
+ * For the tests of the running service (and the web UI's browser tests and bench): `forge serve` as
+ * a child process of the real CLI (what it printed tells where it listens); requests to it go
+ * through @debian-forge/api/testing/http-client.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { forgeChild } from './engine.fixture.ts';
+import { join, resolve } from 'node:path';
+import { FORGE_SELF } from './self.ts';
+
+const [NODE, FORGE] = FORGE_SELF as [string, string];
+/** The repository's root, where the tests run forge from. */
+const REPO = resolve(import.meta.dirname, '../../..');
+
+/** Starts `forge ARGS` and returns the child, for tests that kill it. */
+export function forgeChild(args: string[], env?: NodeJS.ProcessEnv) {
+  return spawn(NODE, [FORGE, ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env } : {}),
+  });
+}
 
 export interface Serve {
   child: ChildProcess;
