@@ -6,27 +6,20 @@
  * version.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
-import type { Browser, Page } from 'playwright-core';
+import { browserUnavailable, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
+import type { Page } from 'playwright-core';
 
 const skip = browserUnavailable();
-let serve: Serve;
-let browser: Browser;
-let stateDir: string;
-/** Why the package search cannot run (the mirror's index is out of reach), or undefined. */
-let noIndex: string | undefined;
+const rig = webRig('web-editor-', skip);
+let probed: Promise<string | undefined> | undefined;
 
 const NAME = 'editor-web';
 const SSH_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn2tYbYQ0Kj1ZKzGSF7mJ0N0H3x8y5vX1QeQm8j0v1e alice@laptop';
 
-const auth = () => ({ url: serve.url, token: serve.token });
+const auth = () => ({ url: rig.serve.url, token: rig.serve.token });
 
 interface Stored {
   name: string;
@@ -50,29 +43,16 @@ async function changes(name: string): Promise<number> {
   return (answer.json() as { blueprints: { total: number }[] }).blueprints[0]?.total ?? 0;
 }
 
-before(async () => {
-  if (skip) return;
-  stateDir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), 'web-editor-'));
-  serve = await startServe(join(stateDir, 'state'), ['--workers', '0']);
-  browser = await launchBrowser();
-  // The search reads the package index of the host's mirror; the first call fetches it.
-  const probe = await call(auth(), 'GET', '/api/v1/modules/list/tmux?limit=1');
-  if (probe.status !== 200) noIndex = `the apt mirror's package index is out of reach: ${probe.text()}`;
-});
-
-after(async () => {
-  if (skip) return;
-  await browser?.close();
-  await serve?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-async function loggedIn(path: string): Promise<Page> {
-  const page = await laptopPage(browser);
-  await page.goto(`${serve.url}/${path}`);
-  await page.getByLabel('Access token').fill(serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  return page;
+/**
+ * Why the package search cannot run (the mirror's index is out of reach), or undefined; asked once
+ * (the search reads the package index of the host's mirror; the first call fetches it). Asked from
+ * the tests, not a before() hook: a root before() hook runs as soon as it is added, beside the rig's.
+ */
+function indexMissing(): Promise<string | undefined> {
+  probed ??= call(auth(), 'GET', '/api/v1/modules/list/tmux?limit=1').then((probe) =>
+    probe.status === 200 ? undefined : `the apt mirror's package index is out of reach: ${probe.text()}`,
+  );
+  return probed;
 }
 
 /** The field's error text, after checking the field is marked invalid and described by it. */
@@ -88,8 +68,9 @@ test('create a blueprint with a package found by search and a user with an SSH k
   skip,
   timeout: 180_000,
 }, async (t) => {
+  const noIndex = await indexMissing();
   if (noIndex) return t.skip(noIndex);
-  const page = await loggedIn('#/blueprints');
+  const page = await loggedInPage(rig, '#/blueprints');
   await page.getByRole('link', { name: 'Create blueprint' }).click();
   await page.getByRole('heading', { name: 'New blueprint' }).waitFor();
   await page.locator('#bp-name').fill(NAME);
@@ -149,7 +130,7 @@ test('create a blueprint with a package found by search and a user with an SSH k
   assert.match(alice?.password ?? '', /^\$6\$/, 'the API stored the hash, never the password');
 
   // The list links to the blueprint's page.
-  await page.goto(`${serve.url}/#/blueprints`);
+  await page.goto(`${rig.serve.url}/#/blueprints`);
   await page.getByRole('link', { name: NAME }).click();
   await page.getByRole('heading', { name: NAME, exact: true }).waitFor();
   await page.context().close();
@@ -159,10 +140,11 @@ test('a wrong field shows its error next to it, from the page or the API, and no
   skip,
   timeout: 120_000,
 }, async (t) => {
+  const noIndex = await indexMissing();
   if (noIndex) return t.skip(noIndex);
   const before = await stored(NAME);
   assert.ok(before, 'made by the test before');
-  const page = await loggedIn(`#/blueprints/${NAME}/customizations`);
+  const page = await loggedInPage(rig, `#/blueprints/${NAME}/customizations`);
   await page.getByLabel('Hostname', { exact: true }).fill('forge box');
   assert.match(await fieldError(page, 'bp-customizations-hostname'), /invalid hostname "forge box"/);
   await page.locator('#bp-customizations-user-0-name').fill('-alice');
@@ -181,7 +163,7 @@ test('a wrong field shows its error next to it, from the page or the API, and no
   assert.match(await fieldError(page, 'bp-distro'), /'debian-99' is not a valid distribution/);
 
   // A new blueprint may not take the name of one that exists.
-  await page.goto(`${serve.url}/#/blueprints/new`);
+  await page.goto(`${rig.serve.url}/#/blueprints/new`);
   await page.locator('#bp-name').fill(NAME);
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   assert.match(await fieldError(page, 'bp-name'), /exists already/);
@@ -197,10 +179,11 @@ test('edit and save again: the next version, the rest kept as it was', {
   skip,
   timeout: 120_000,
 }, async (t) => {
+  const noIndex = await indexMissing();
   if (noIndex) return t.skip(noIndex);
   const before = await stored(NAME);
   assert.ok(before);
-  const page = await loggedIn(`#/blueprints/${NAME}`);
+  const page = await loggedInPage(rig, `#/blueprints/${NAME}`);
   await page.getByLabel('Description', { exact: true }).fill('edited in the editor');
   await page.getByRole('button', { name: 'Remove tmux', exact: true }).click();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -230,7 +213,7 @@ test('a blueprint named "new" has a page of its own, apart from the creation of 
     },
   );
   assert.equal(r.status, 200, r.text());
-  const page = await loggedIn('#/blueprints');
+  const page = await loggedInPage(rig, '#/blueprints');
   await page.getByRole('link', { name: 'new', exact: true }).click();
   await page.getByRole('heading', { name: 'new', exact: true }).waitFor();
   assert.equal(page.url().split('#')[1], '/blueprints/new/details');
@@ -253,7 +236,7 @@ test('changes another client left in the workspace are shown as such and committ
     'content-type': 'application/json',
   });
   assert.equal(r.status, 200, r.text());
-  const page = await loggedIn('#/blueprints/new/details');
+  const page = await loggedInPage(rig, '#/blueprints/new/details');
   await page.getByText('This blueprint has changes in the workspace that are not committed.').waitFor();
   assert.equal(await page.locator('#bp-description').inputValue(), 'from the workspace');
   await page.getByRole('button', { name: 'Save', exact: true }).click();

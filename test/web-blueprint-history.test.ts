@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { parseDocument } from '@debian-forge/blueprint';
-import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
-import type { Page } from 'playwright-core';
+import { browserUnavailable, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
 
 const skip = browserUnavailable();
 const rig = webRig('web-history-', skip);
@@ -38,15 +37,6 @@ async function packagesOf(name: string): Promise<string[]> {
   ) as string[];
 }
 
-/** A logged-in page at the route given. */
-async function open(route: string): Promise<Page> {
-  const page = await laptopPage(rig.browser);
-  await page.goto(`${rig.serve.url}/${route}`);
-  await page.getByLabel('Access token').fill(rig.serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  return page;
-}
-
 test('history: what changed since a commit, undo to it after asking, and a tag', { skip }, async () => {
   await push('hist', ['curl']);
   await push('hist', ['curl', 'tmux']);
@@ -55,7 +45,7 @@ test('history: what changed since a commit, undo to it after asking, and a tag',
   assert.ok(first);
   const short = first.commit.slice(0, 7);
 
-  const page = await open('#/blueprints/hist/history');
+  const page = await loggedInPage(rig, '#/blueprints/hist/history');
   const table = page.getByRole('grid', { name: 'Changes of hist' });
   await table.getByText(short).waitFor();
   assert.equal(await table.locator('tbody tr').count(), 3);
@@ -103,7 +93,7 @@ test('TOML: export downloads the blueprint, import stores a file, broken TOML sh
   skip,
 }, async () => {
   await push('exported', ['curl']);
-  const page = await open('#/blueprints');
+  const page = await loggedInPage(rig, '#/blueprints');
   const list = page.getByRole('grid', { name: 'Blueprints' });
   await list.getByText('exported', { exact: true }).waitFor();
   const [download] = await Promise.all([
@@ -153,7 +143,7 @@ test('dependencies are resolved on demand and filtered', { skip }, async (t) => 
     errors: { msg: string }[];
   };
   const unreachable = answer.errors[0]?.msg;
-  const page = await open('#/blueprints/deps/dependencies');
+  const page = await loggedInPage(rig, '#/blueprints/deps/dependencies');
   await page.getByRole('button', { name: 'Resolve dependencies' }).click();
   if (unreachable) {
     // The UI says what the service said, and why it may be.
@@ -194,7 +184,7 @@ test('dependencies that cannot be resolved: the reason the service gave is shown
     'content-type': 'application/json',
   });
   assert.equal(r.status, 200, r.text());
-  const page = await open('#/blueprints/unreachable/dependencies');
+  const page = await loggedInPage(rig, '#/blueprints/unreachable/dependencies');
   await page.getByRole('button', { name: 'Resolve dependencies' }).click();
   const alert = page.getByText('The dependencies could not be resolved');
   await alert.waitFor({ timeout: 120_000 });
@@ -216,7 +206,7 @@ test('a name in the route that is no blueprint name is refused as a name, never 
     ['..%2Fhist', 'Invalid characters in API path (InvalidChars)'],
     ['a%20b', 'Invalid characters in API path (InvalidChars)'],
   ] as const) {
-    const page = await open(`#/blueprints/${route}/history`);
+    const page = await loggedInPage(rig, `#/blueprints/${route}/history`);
     await page.getByText(refusal).first().waitFor();
     await page.context().close();
   }

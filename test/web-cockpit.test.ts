@@ -7,15 +7,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
+import type { BrowserContext } from 'playwright-core';
 import { forge } from './engine.fixture.ts';
 
 const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
@@ -30,12 +28,18 @@ function cockpitUnavailable(): string | undefined {
 const skip = cockpitUnavailable();
 if (skip) process.stdout.write(`# web-cockpit: skipped, ${skip}\n`);
 
-let dir: string;
-let serve: Serve;
-let browser: Browser;
+// cockpit-ws stops before the rig does (after hooks run in the order they were added).
+after(async () => {
+  if (ws && ws.exitCode === null) {
+    ws.kill('SIGTERM');
+    await once(ws, 'exit');
+  }
+});
+const rig = webRig('web-cockpit-', skip);
+
 let ws: ChildProcess | undefined;
 let base: string;
-const xdg = () => join(dir, 'xdg');
+const xdg = () => join(rig.dir, 'xdg');
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -71,28 +75,10 @@ async function startCockpitWs(): Promise<string> {
   }
 }
 
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), 'web-cockpit-'));
-  serve = await startServe(join(dir, 'state'), ['--workers', '0']);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (skip) return;
-  await browser?.close();
-  if (ws && ws.exitCode === null) {
-    ws.kill('SIGTERM');
-    await once(ws, 'exit');
-  }
-  await serve?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 test('forge cockpit-page install writes the page and its socket, replaces its own install only', {
   skip,
 }, async () => {
-  const dest = join(dir, 'pages', 'debian-forge');
+  const dest = join(rig.dir, 'pages', 'debian-forge');
   const first = forge(['cockpit-page', 'install', '--dest', dest, '--socket', '/run/one.socket']);
   assert.equal(first.status, 0, first.stderr);
   for (const file of ['manifest.json', 'index.html', 'app.js', 'app.css'])
@@ -115,7 +101,7 @@ test('forge cockpit-page install writes the page and its socket, replaces its ow
   });
 
   // A directory that is not an installed page is never replaced.
-  const other = join(dir, 'pages', 'precious');
+  const other = join(rig.dir, 'pages', 'precious');
   mkdirSync(other);
   writeFileSync(join(other, 'keep'), 'mine');
   const refused = forge(['cockpit-page', 'install', '--dest', other, '--socket', '/run/x.socket']);
@@ -138,22 +124,22 @@ test('the Cockpit page lists the blueprints over the unix socket through cockpit
 }, async () => {
   for (const name of ['cockpit-one', 'cockpit-two']) {
     const body = JSON.stringify({ name, description: `made for ${name}`, version: '0.0.1', packages: [] });
-    const r = await call({ socket: serve.socket }, 'POST', '/api/v1/blueprints/new', body, {
+    const r = await call({ socket: rig.serve.socket }, 'POST', '/api/v1/blueprints/new', body, {
       'content-type': 'application/json',
     });
     assert.equal(r.status, 200, r.text());
   }
   const page = join(xdg(), 'cockpit', 'debian-forge');
-  const installed = forge(['cockpit-page', 'install', '--dest', page, '--socket', serve.socket]);
+  const installed = forge(['cockpit-page', 'install', '--dest', page, '--socket', rig.serve.socket]);
   assert.equal(installed.status, 0, installed.stderr);
   // A second page whose socket has no service behind it says so instead of an empty list.
   const lost = join(xdg(), 'cockpit', 'debian-forge-lost');
-  const broken = forge(['cockpit-page', 'install', '--dest', lost, '--socket', join(dir, 'no.socket')]);
+  const broken = forge(['cockpit-page', 'install', '--dest', lost, '--socket', join(rig.dir, 'no.socket')]);
   assert.equal(broken.status, 0, broken.stderr);
   base = await startCockpitWs();
 
   // One context for both pages: the local session ends when its last page closes.
-  const tab = await laptopPage(browser);
+  const tab = await laptopPage(rig.browser);
   const context: BrowserContext = tab.context();
   const errors: string[] = [];
   tab.on('pageerror', (e) => errors.push(e.message));
@@ -171,7 +157,7 @@ test('the Cockpit page lists the blueprints over the unix socket through cockpit
   await tab.getByRole('button', { name: 'Delete cockpit-two' }).click();
   await tab.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await table.getByText('made for cockpit-two').waitFor({ state: 'detached' });
-  const names = (await call({ socket: serve.socket }, 'GET', '/api/v1/blueprints/list')).json() as {
+  const names = (await call({ socket: rig.serve.socket }, 'GET', '/api/v1/blueprints/list')).json() as {
     blueprints: string[];
   };
   assert.deepEqual(names.blueprints, ['cockpit-one']);

@@ -8,19 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { debianRepositories } from '@debian-forge/apt';
-import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
-import { browserUnavailable, laptopPage, launchBrowser, screenshot } from '@debian-forge/web/testing';
-import type { Browser, Page } from 'playwright-core';
+import { browserUnavailable, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
+import type { Page } from 'playwright-core';
 import { ApiFailure } from '../apps/web/src/api/client.ts';
 import { type ComposeView, downloadName, fieldOfFailure, takesOstree } from '../apps/web/src/api/composes.ts';
 import { eventParser, type ServerEvent } from '../apps/web/src/api/sse.ts';
-import { sandboxUnavailable, sharedStateDir } from './engine.fixture.ts';
+import { sandboxUnavailable } from './engine.fixture.ts';
 
 const parse = (...pieces: string[]): ServerEvent[] => {
   const events: ServerEvent[] = [];
@@ -80,12 +78,6 @@ const json = { 'content-type': 'application/json' };
 const blueprint = (name: string) =>
   JSON.stringify({ name, description: 'for composes', version: '0.0.1', packages: [] });
 
-async function logIn(page: Page, serve: Serve, hash = ''): Promise<void> {
-  await page.goto(`${serve.url}/${hash}`);
-  await page.getByLabel('Access token').fill(serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
-
 /** Reads a downloaded file fully. */
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
@@ -96,29 +88,17 @@ async function downloaded(page: Page, click: () => Promise<void>): Promise<{ nam
 const browserSkip = browserUnavailable();
 
 describe('composes in the browser (no worker)', { skip: browserSkip, timeout: 10 * 60_000 }, () => {
-  let serve: Serve;
-  let browser: Browser;
-  let stateDir: string;
+  const rig = webRig('web-composes-', browserSkip);
   let auth: { url: string; token: string };
 
   before(async () => {
-    stateDir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), 'web-composes-'));
-    serve = await startServe(join(stateDir, 'state'), ['--workers', '0']);
-    auth = { url: serve.url, token: serve.token };
-    browser = await launchBrowser();
+    auth = { url: rig.serve.url, token: rig.serve.token };
     const r = await call(auth, 'POST', '/api/v1/blueprints/new', blueprint('web-compose'), json);
     assert.equal(r.status, 200, r.text());
   });
 
-  after(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-
   test('start from a blueprint row: the API’s error beside the OSTree ref, then a tar compose that waits', async () => {
-    const page = await laptopPage(browser);
-    await logIn(page, serve);
+    const page = await loggedInPage(rig);
     await page.getByRole('button', { name: 'Create image of web-compose' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Image type').selectOption('debian-atomic-commit');
@@ -152,8 +132,7 @@ describe('composes in the browser (no worker)', { skip: browserSkip, timeout: 10
     );
     assert.equal(started.status, 200, started.text());
     const uuid = (started.json() as { build_id: string }).build_id;
-    const page = await laptopPage(browser);
-    await logIn(page, serve, `#/composes/${uuid}`);
+    const page = await loggedInPage(rig, `#/composes/${uuid}`);
     await page.getByLabel('Compose state').getByText('FINISHED').waitFor();
     await screenshot(page, 'compose-finished');
 
@@ -191,8 +170,7 @@ describe('composes in the browser (no worker)', { skip: browserSkip, timeout: 10
       ids.push((r.json() as { id: string }).id);
     }
     const [first, second] = ids as [string, string];
-    const page = await laptopPage(browser);
-    await logIn(page, serve, '#/composes');
+    const page = await loggedInPage(rig, '#/composes');
     const table = page.getByRole('grid', { name: 'Composes' });
     await table.locator(`tr[data-compose="${first}"]`).waitFor();
     await screenshot(page, 'composes');
@@ -249,8 +227,7 @@ describe('composes in the browser (no worker)', { skip: browserSkip, timeout: 10
         }),
       );
     }
-    const page = await laptopPage(browser);
-    await logIn(page, serve, '#/blueprints');
+    const page = await loggedInPage(rig, '#/blueprints');
     await page.getByRole('heading', { name: 'Blueprints', exact: true }).waitFor();
     const requests: string[] = [];
     page.on('request', (r) => {
@@ -303,28 +280,16 @@ describe('a real tar compose through the UI, with a worker', {
   skip: buildSkip,
   timeout: 40 * 60_000,
 }, () => {
-  let serve: Serve;
-  let browser: Browser;
-  let dir: string;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'web-composes-build-'));
-    serve = await startServe(sharedStateDir(join(dir, 'state')), ['--workers', '1']);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const rig = webRig('web-composes-build-', buildSkip, {
+    args: ['--workers', '1'],
+    stateDir: process.env.FORGE_TEST_STATE_DIR || undefined,
   });
 
   test('started from the blueprint row, followed live to FINISHED, the downloaded tar holds the system', async () => {
-    const auth = { url: serve.url, token: serve.token };
+    const auth = { url: rig.serve.url, token: rig.serve.token };
     const r = await call(auth, 'POST', '/api/v1/blueprints/new', blueprint('web-tar'), json);
     assert.equal(r.status, 200, r.text());
-    const page = await laptopPage(browser);
-    await logIn(page, serve);
+    const page = await loggedInPage(rig);
     await page.getByRole('button', { name: 'Create image of web-tar' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Image type').selectOption('tar');
@@ -367,7 +332,7 @@ describe('a real tar compose through the UI, with a worker', {
     assert.equal(image.name, `${uuid}-root.tar`);
     assert.equal(image.bytes.length, artifact.size);
     assert.equal(createHash('sha256').update(image.bytes).digest('hex'), artifact.sha256);
-    const saved = join(dir, image.name);
+    const saved = join(rig.dir, image.name);
     writeFileSync(saved, image.bytes);
     const members = execFileSync('tar', ['-tf', saved], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
       .split('\n')

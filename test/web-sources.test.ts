@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
+import { browserUnavailable, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
 import type { Page } from 'playwright-core';
 
 const skip = browserUnavailable();
@@ -14,10 +14,7 @@ const web = webRig('web-sources-', skip);
 const auth = () => ({ url: web.serve.url, token: web.serve.token });
 
 async function sourcesPage(): Promise<Page> {
-  const page = await laptopPage(web.browser);
-  await page.goto(`${web.serve.url}/#/sources`);
-  await page.getByLabel('Access token').fill(web.serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const page = await loggedInPage(web, '#/sources');
   await page.getByRole('heading', { name: 'Sources', exact: true }).waitFor();
   return page;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
-import { browserUnavailable, laptopPage, screenshot, webRig } from '@debian-forge/web/testing';
+import { browserUnavailable, laptopPage, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
 
 const skip = browserUnavailable();
 const rig = webRig('web-ui-', skip);
@@ -88,10 +88,7 @@ test('the blueprint list searches by name, pages, and deletes after asking', { s
     });
     assert.equal(r.status, 200, r.text());
   }
-  const page = await laptopPage(rig.browser);
-  await page.goto(rig.serve.url);
-  await page.getByLabel('Access token').fill(rig.serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const page = await loggedInPage(rig);
   const table = page.getByRole('grid', { name: 'Blueprints' });
   await table.getByText('number 0', { exact: true }).waitFor();
   assert.equal(await table.locator('tbody tr').count(), 20, 'the first page holds 20');
@@ -113,10 +110,7 @@ test('the blueprint list searches by name, pages, and deletes after asking', { s
 });
 
 test('the system view shows the version, health and queue', { skip }, async () => {
-  const page = await laptopPage(rig.browser);
-  await page.goto(`${rig.serve.url}/#/system`);
-  await page.getByLabel('Access token').fill(rig.serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const page = await loggedInPage(rig, '#/system');
   await page.getByRole('heading', { name: 'System', exact: true }).waitFor();
   await page.getByText('ok', { exact: true }).waitFor();
   await page.getByText('0.1.0').first().waitFor();

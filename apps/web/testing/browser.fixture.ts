@@ -42,32 +42,40 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export interface WebRig {
   readonly serve: Serve;
   readonly browser: Browser;
+  /** The rig's own temporary directory (removed after the tests), for a test's other files. */
+  readonly dir: string;
+}
+
+export interface WebRigOptions {
+  /** What forge serve is started with after its state directory and listener; no workers by default. */
+  args?: string[];
+  /**
+   * A state directory to use instead of a fresh one, kept after the tests: the image tests' shared
+   * one (apt roots, object store) when the test script made one.
+   */
+  stateDir?: string;
 }
 
 /**
- * What a browser test file runs against, started before its tests and stopped after them: one
- * `forge serve` (its own state under FORGE_TEST_STATE_DIR or the temporary directory; no workers
- * unless `args` say otherwise) and one browser. Nothing is started when the file is skipped.
+ * What a browser test file (or describe block) runs against, started before its tests and stopped
+ * after them: one `forge serve` (its own state under FORGE_TEST_STATE_DIR or the temporary
+ * directory unless `stateDir` names one) and one browser. Nothing is started when it is skipped.
  */
-export function webRig(
-  prefix: string,
-  skip: string | undefined,
-  args: string[] = ['--workers', '0'],
-): WebRig {
-  let stateDir = '';
+export function webRig(prefix: string, skip: string | undefined, options: WebRigOptions = {}): WebRig {
+  let dir: string | undefined;
   let serve: Serve | undefined;
   let browser: Browser | undefined;
   before(async () => {
     if (skip) return;
-    stateDir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), prefix));
-    serve = await startServe(join(stateDir, 'state'), args);
+    dir = mkdtempSync(join(process.env.FORGE_TEST_STATE_DIR ?? tmpdir(), prefix));
+    serve = await startServe(options.stateDir ?? join(dir, 'state'), options.args ?? ['--workers', '0']);
     browser = await launchBrowser();
   });
   after(async () => {
     if (skip) return;
     await browser?.close();
     await serve?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('the web rig is used before its before() hook ran');
@@ -80,5 +88,22 @@ export function webRig(
     get browser() {
       return started(browser);
     },
+    get dir() {
+      return started(dir);
+    },
   };
+}
+
+/** Opens the UI at `route` (a hash route such as `#/sources`, or nothing) and logs in with the token. */
+export async function logIn(page: Page, serve: Serve, route = ''): Promise<void> {
+  await page.goto(`${serve.url}/${route}`);
+  await page.getByLabel('Access token').fill(serve.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** A new laptop-sized page of the rig's browser, logged in at `route`. */
+export async function loggedInPage(rig: WebRig, route = ''): Promise<Page> {
+  const page = await laptopPage(rig.browser);
+  await logIn(page, rig.serve, route);
+  return page;
 }
