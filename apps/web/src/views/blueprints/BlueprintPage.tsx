@@ -31,6 +31,7 @@ import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { blueprintInfo, distros, type StoredBlueprint, saveBlueprint } from '../../api/blueprints.ts';
 import { ApiFailure, messageOf } from '../../api/client.ts';
 import { useApi } from '../../app/context.tsx';
+import { type FieldErrors, FieldErrorsContext } from '../../app/fields.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
 import { BlueprintDeps } from './BlueprintDeps.tsx';
@@ -41,6 +42,7 @@ import {
   documentOf,
   type EditorForm,
   emptyForm,
+  fieldId,
   fieldKeys,
   formOf,
   type Issue,
@@ -48,7 +50,6 @@ import {
   keyOf,
   placeIssues,
 } from './editor-model.ts';
-import { type FieldErrors, FieldErrorsContext } from './fields.tsx';
 
 /** What a tab beside the editor's gets: the blueprint's name, and a way to show it afresh. */
 export interface BlueprintTabProps {
@@ -187,6 +188,7 @@ function Editor({
     () => ({
       errorsOf: (key) => (shownKey(key) ? (placed.byField.get(key) ?? []) : []),
       touch: (key) => setTouched((t) => (t.has(key) ? t : new Set([...t, key]))),
+      idOf: fieldId,
     }),
     [placed, shownKey],
   );

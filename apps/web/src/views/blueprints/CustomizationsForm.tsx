@@ -16,8 +16,8 @@ import {
 } from '@patternfly/react-core';
 import { PlusCircleIcon } from '@patternfly/react-icons';
 import type { ReactNode } from 'react';
+import { rowSetter, TextField } from '../../app/fields.tsx';
 import { type EditorForm, emptyUser, type UserRow } from './editor-model.ts';
-import { rowSetter, TextField } from './fields.tsx';
 
 export interface CustomizationsFormProps {
   form: EditorForm;

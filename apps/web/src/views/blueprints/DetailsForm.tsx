@@ -14,8 +14,8 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useContext } from 'react';
+import { FieldErrorsContext, rowSetter, TextField } from '../../app/fields.tsx';
 import { type EditorForm, fieldId, type PackageRow } from './editor-model.ts';
-import { FieldErrorsContext, rowSetter, TextField } from './fields.tsx';
 import { type PackageListName, PackageSearch } from './PackageSearch.tsx';
 
 export interface DetailsFormProps {

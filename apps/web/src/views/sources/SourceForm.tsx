@@ -2,23 +2,12 @@
  * Adding a package source: a form whose refusals come from the service itself (the rule the API
  * applies is the only rule), each shown under the field it names, the rest above the form.
  */
-import {
-  ActionGroup,
-  Alert,
-  Button,
-  Checkbox,
-  Form,
-  FormGroup,
-  FormHelperText,
-  HelperText,
-  HelperTextItem,
-  TextArea,
-  TextInput,
-} from '@patternfly/react-core';
-import { type ReactNode, useState } from 'react';
+import { ActionGroup, Alert, Button, Checkbox, Form, FormGroup } from '@patternfly/react-core';
+import { useMemo, useState } from 'react';
 import { messageOf } from '../../api/client.ts';
 import { addSource, type NewSource, type SourceField, sourceFieldOf } from '../../api/sources.ts';
 import { useApi } from '../../app/context.tsx';
+import { type FieldErrors, FieldErrorsContext, TextField } from '../../app/fields.tsx';
 
 /** Words split at spaces and commas: "bookworm bookworm-updates" → two suites. */
 const words = (text: string) => text.split(/[\s,]+/).filter((w) => w !== '');
@@ -64,79 +53,68 @@ export function SourceForm({ onAdded, onCancel }: { onAdded: (id: string) => voi
     }
   };
 
-  const errorOf = (field: SourceField) => (refusal?.field === field ? refusal.message : undefined);
-  const text = (field: keyof Texts, label: string, help: ReactNode, required = false) => {
-    const error = errorOf(field);
-    return (
-      <FormGroup label={label} fieldId={`source-${field}`} isRequired={required}>
-        <TextInput
-          id={`source-${field}`}
-          value={texts[field]}
-          isRequired={required}
-          validated={error ? 'error' : 'default'}
-          onChange={(_e, value) => setTexts((t) => ({ ...t, [field]: value }))}
-        />
-        <Helper error={error}>{help}</Helper>
-      </FormGroup>
-    );
-  };
-
-  return (
-    <Form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void submit();
-      }}
-    >
-      {refusal && refusal.field === undefined && <Alert variant="danger" isInline title={refusal.message} />}
-      {text('id', 'ID', 'The key of the source: letters, digits, ".", "_" and "-".', true)}
-      {text('name', 'Name', 'What people call it.', true)}
-      {text('url', 'URL', 'The repository: http, https or file.', true)}
-      {text('suites', 'Suites', "Separated by spaces (default: the distro's own suite).")}
-      {text('components', 'Components', 'Separated by spaces (default: main).')}
-      <FormGroup label="Keyrings (signed-by)" fieldId="source-signed_by">
-        <TextArea
-          id="source-signed_by"
-          value={texts.signed_by}
-          validated={errorOf('signed_by') ? 'error' : 'default'}
-          onChange={(_e, value) => setTexts((t) => ({ ...t, signed_by: value }))}
-          resizeOrientation="vertical"
-        />
-        <Helper error={errorOf('signed_by')}>One keyring file a line.</Helper>
-      </FormGroup>
-      {text('distros', 'Distros', 'Only for these distros, separated by spaces (default: all).')}
-      <FormGroup role="group" fieldId="source-checks" label="Checks">
-        <Checkbox
-          id="source-check_gpg"
-          label="Check signatures (GPG)"
-          isChecked={checkGpg}
-          onChange={(_e, on) => setCheckGpg(on)}
-        />
-        <Checkbox
-          id="source-check_ssl"
-          label="Check TLS certificates"
-          isChecked={checkSsl}
-          onChange={(_e, on) => setCheckSsl(on)}
-        />
-      </FormGroup>
-      <ActionGroup>
-        <Button type="submit" variant="primary" isLoading={busy} isDisabled={busy}>
-          Add source
-        </Button>
-        <Button variant="link" onClick={onCancel}>
-          Cancel
-        </Button>
-      </ActionGroup>
-    </Form>
+  // The service's refusal, under the field it names, until the next try.
+  const errors = useMemo<FieldErrors>(
+    () => ({
+      errorsOf: (key) => (refusal && refusal.field === key ? [refusal.message] : []),
+      touch: () => {},
+      idOf: (key) => `source-${key}`,
+    }),
+    [refusal],
   );
-}
+  const text = (field: keyof Texts, label: string, help: string, required = false, multiline = false) => (
+    <TextField
+      path={field}
+      label={label}
+      value={texts[field]}
+      onChange={(value) => setTexts((t) => ({ ...t, [field]: value }))}
+      help={help}
+      isRequired={required}
+      multiline={multiline}
+    />
+  );
 
-function Helper({ error, children }: { error: string | undefined; children: ReactNode }) {
   return (
-    <FormHelperText>
-      <HelperText>
-        <HelperTextItem variant={error ? 'error' : 'default'}>{error ?? children}</HelperTextItem>
-      </HelperText>
-    </FormHelperText>
+    <FieldErrorsContext.Provider value={errors}>
+      <Form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        {refusal && refusal.field === undefined && (
+          <Alert variant="danger" isInline title={refusal.message} />
+        )}
+        {text('id', 'ID', 'The key of the source: letters, digits, ".", "_" and "-".', true)}
+        {text('name', 'Name', 'What people call it.', true)}
+        {text('url', 'URL', 'The repository: http, https or file.', true)}
+        {text('suites', 'Suites', "Separated by spaces (default: the distro's own suite).")}
+        {text('components', 'Components', 'Separated by spaces (default: main).')}
+        {text('signed_by', 'Keyrings (signed-by)', 'One keyring file a line.', false, true)}
+        {text('distros', 'Distros', 'Only for these distros, separated by spaces (default: all).')}
+        <FormGroup role="group" fieldId="source-checks" label="Checks">
+          <Checkbox
+            id="source-check_gpg"
+            label="Check signatures (GPG)"
+            isChecked={checkGpg}
+            onChange={(_e, on) => setCheckGpg(on)}
+          />
+          <Checkbox
+            id="source-check_ssl"
+            label="Check TLS certificates"
+            isChecked={checkSsl}
+            onChange={(_e, on) => setCheckSsl(on)}
+          />
+        </FormGroup>
+        <ActionGroup>
+          <Button type="submit" variant="primary" isLoading={busy} isDisabled={busy}>
+            Add source
+          </Button>
+          <Button variant="link" onClick={onCancel}>
+            Cancel
+          </Button>
+        </ActionGroup>
+      </Form>
+    </FieldErrorsContext.Provider>
   );
 }

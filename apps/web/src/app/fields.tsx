@@ -1,6 +1,7 @@
 /**
- * The editor's inputs: each is a PatternFly FormGroup keyed by the JSON path it edits, showing the
- * problems found at that path under it (error helper text, `aria-invalid`, described by it).
+ * The inputs of the forms (blueprint editor, sources): each is a PatternFly FormGroup keyed by what
+ * it edits, showing the problems found there under it (error helper text, `aria-invalid`, described
+ * by it). The form says through FieldErrorsContext which problems a key has and the id of its input.
  */
 import {
   FormGroup,
@@ -11,19 +12,24 @@ import {
   TextInput,
 } from '@patternfly/react-core';
 import { createContext, type ReactNode, useContext } from 'react';
-import { fieldId } from './editor-model.ts';
 
 export interface FieldErrors {
   /** The problems shown at a field (none until it was changed or a save was tried). */
   errorsOf(key: string): string[];
   /** The field was changed: its problems show from now on. */
   touch(key: string): void;
+  /** The id of the field's input (the page's tests find it by it). */
+  idOf(key: string): string;
 }
 
-export const FieldErrorsContext = createContext<FieldErrors>({ errorsOf: () => [], touch: () => {} });
+export const FieldErrorsContext = createContext<FieldErrors>({
+  errorsOf: () => [],
+  touch: () => {},
+  idOf: (key) => key.replace(/[^A-Za-z0-9_-]/g, '-'),
+});
 
 export interface TextFieldProps {
-  /** The JSON path the field edits, dotted (`customizations.hostname`). */
+  /** What the field edits: in the blueprint editor its JSON path, dotted (`customizations.hostname`). */
   path: string;
   label: string;
   value: string;
@@ -40,8 +46,8 @@ export interface TextFieldProps {
 }
 
 export function TextField(props: TextFieldProps) {
-  const { errorsOf, touch } = useContext(FieldErrorsContext);
-  const id = fieldId(props.path);
+  const { errorsOf, touch, idOf } = useContext(FieldErrorsContext);
+  const id = idOf(props.path);
   const errors = errorsOf(props.path);
   const invalid = errors.length > 0;
   const helpId = `${id}-help`;
