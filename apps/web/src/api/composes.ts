@@ -2,7 +2,7 @@
  * The compose calls the UI makes (Weldr start, lists, cancel, delete, downloads; Forge view,
  * priority, events), typed as the service answers them.
  */
-import { ApiFailure, type Client, FORGE, WELDR } from './client.ts';
+import { ApiFailure, type Client, FORGE, segments, WELDR } from './client.ts';
 
 export type WeldrStatus = 'WAITING' | 'RUNNING' | 'FINISHED' | 'FAILED';
 
@@ -123,20 +123,20 @@ export function fieldOfFailure(failure: ApiFailure): StartField | undefined {
 }
 
 export const composeView = (api: Client, uuid: string) =>
-  api.get<ComposeView>(`${FORGE}/composes/${encodeURIComponent(uuid)}`);
+  api.get<ComposeView>(`${FORGE}/composes/${segments(uuid)}`);
 
 export const setPriority = (api: Client, uuid: string, priority: number) =>
-  api.send<ComposeView>('PUT', `${FORGE}/composes/${encodeURIComponent(uuid)}/priority`, { priority });
+  api.send<ComposeView>('PUT', `${FORGE}/composes/${segments(uuid)}/priority`, { priority });
 
 export async function cancelCompose(api: Client, uuid: string): Promise<void> {
-  await api.send('DELETE', `${WELDR}/compose/cancel/${encodeURIComponent(uuid)}`);
+  await api.send('DELETE', `${WELDR}/compose/cancel/${segments(uuid)}`);
 }
 
 /** compose/delete answers 200 with an error per compose it kept: that is a failure here. */
 export async function deleteCompose(api: Client, uuid: string): Promise<void> {
   const answer = await api.send<{ errors: { id: string; msg: string }[] }>(
     'DELETE',
-    `${WELDR}/compose/delete/${encodeURIComponent(uuid)}`,
+    `${WELDR}/compose/delete/${segments(uuid)}`,
   );
   const error = answer.errors[0];
   if (error) throw new ApiFailure(200, error.id, error.msg);
@@ -145,7 +145,7 @@ export async function deleteCompose(api: Client, uuid: string): Promise<void> {
 export type DownloadKind = 'image' | 'logs' | 'metadata';
 
 export const downloadPath = (uuid: string, kind: DownloadKind) =>
-  `${WELDR}/compose/${kind}/${encodeURIComponent(uuid)}`;
+  `${WELDR}/compose/${kind}/${segments(uuid)}`;
 
 /**
  * The name the service gives the file in its Content-Disposition: `<uuid>-<artifact>` for the
@@ -157,7 +157,6 @@ export function downloadName(view: ComposeView, kind: DownloadKind): string {
 }
 
 /** The text of an ended compose's log (Weldr compose/log). */
-export const composeLog = (api: Client, uuid: string) =>
-  api.text(`${WELDR}/compose/log/${encodeURIComponent(uuid)}`);
+export const composeLog = (api: Client, uuid: string) => api.text(`${WELDR}/compose/log/${segments(uuid)}`);
 
 export const eventsPath = (uuid: string) => `${FORGE}/events?compose=${encodeURIComponent(uuid)}`;

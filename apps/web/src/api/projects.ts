@@ -3,7 +3,7 @@
  * the names (paged, with the total), `projects/info/<names>` gives those packages' summaries and
  * the versions the index has. Two calls, each bounded by the page, however common the word.
  */
-import { ApiFailure, type Client, WELDR } from './client.ts';
+import { ApiFailure, type Client, segments, WELDR } from './client.ts';
 
 export interface FoundPackage {
   name: string;
@@ -42,7 +42,7 @@ export function searchGlob(term: string): string {
 
 /** Packages whose names match `term`, the first `limit` of them by name. */
 export async function searchPackages(api: Client, term: string, limit = 20): Promise<PackageSearch> {
-  const glob = encodeURIComponent(searchGlob(term));
+  const glob = segments(searchGlob(term));
   let found: { total: number; modules: { name: string }[] };
   try {
     found = await api.get(`${WELDR}/modules/list/${glob}?limit=${limit}`);
@@ -52,7 +52,7 @@ export async function searchPackages(api: Client, term: string, limit = 20): Pro
     throw err;
   }
   if (found.modules.length === 0) return { total: found.total, packages: [] };
-  const names = found.modules.map((m) => encodeURIComponent(m.name)).join(',');
+  const names = found.modules.map((m) => segments(m.name)).join(',');
   const info = await api.get<{ projects: ProjectInfo[] }>(`${WELDR}/projects/info/${names}`);
   return {
     total: found.total,

@@ -1,5 +1,5 @@
 /** Package sources over Weldr's projects/source routes (v1: sources keyed by id). */
-import { ApiFailure, type Client, WELDR } from './client.ts';
+import { ApiFailure, type Client, segments, WELDR } from './client.ts';
 
 export interface Source {
   id: string;
@@ -34,7 +34,7 @@ export interface NewSource {
 export async function sourceList(api: Client): Promise<Source[]> {
   const { sources: ids } = await api.get<{ sources: string[] }>(`${WELDR}/projects/source/list`);
   if (ids.length === 0) return [];
-  const path = `${WELDR}/projects/source/info/${ids.map(encodeURIComponent).join(',')}`;
+  const path = `${WELDR}/projects/source/info/${ids.map((id) => segments(id)).join(',')}`;
   const { sources } = await api.get<{ sources: Record<string, Source> }>(path);
   return ids.flatMap((id) => (sources[id] ? [sources[id]] : []));
 }
@@ -44,7 +44,7 @@ export async function addSource(api: Client, source: NewSource): Promise<void> {
 }
 
 export async function deleteSource(api: Client, id: string): Promise<void> {
-  await api.send('DELETE', `${WELDR}/projects/source/delete/${encodeURIComponent(id)}`);
+  await api.send('DELETE', `${WELDR}/projects/source/delete/${segments(id)}`);
 }
 
 /** The fields the form shows a refusal under. */

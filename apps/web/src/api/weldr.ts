@@ -26,7 +26,7 @@ export async function blueprintNames(api: Client): Promise<string[]> {
 /** The blueprints named, as stored (with uncommitted changes from the workspace). */
 export async function blueprintInfos(api: Client, names: readonly string[]): Promise<BlueprintSummary[]> {
   if (names.length === 0) return [];
-  const path = `${WELDR}/blueprints/info/${names.map(encodeURIComponent).join(',')}`;
+  const path = `${WELDR}/blueprints/info/${names.map((n) => segments(n)).join(',')}`;
   return (await api.get<{ blueprints: BlueprintSummary[] }>(path)).blueprints;
 }
 
