@@ -8,11 +8,20 @@ export interface ConfirmProps {
   /** The verb on the button and in the title: "Delete" asks "Delete web-server?". */
   action: string;
   children: ReactNode;
+  /** The button that leaves things as they are ("Keep it" where "Cancel" would read as the action). */
+  dismiss?: string;
   onConfirm(subject: string): void;
   onCancel(): void;
 }
 
-export function Confirm({ subject, action, children, onConfirm, onCancel }: ConfirmProps) {
+export function Confirm({
+  subject,
+  action,
+  children,
+  dismiss = 'Cancel',
+  onConfirm,
+  onCancel,
+}: ConfirmProps) {
   return (
     <Modal isOpen={subject !== null} onClose={onCancel} variant="small" aria-labelledby="confirm-title">
       <ModalHeader title={`${action} ${subject ?? ''}?`} labelId="confirm-title" titleIconVariant="warning" />
@@ -22,7 +31,7 @@ export function Confirm({ subject, action, children, onConfirm, onCancel }: Conf
           {action}
         </Button>
         <Button variant="link" onClick={onCancel}>
-          Cancel
+          {dismiss}
         </Button>
       </ModalFooter>
     </Modal>

@@ -5,6 +5,8 @@ import { useState } from 'react';
 export interface Paging<T> {
   shown: T[];
   control: React.ReactNode;
+  /** Back to the first page (the list was filtered anew). */
+  toFirst(): void;
 }
 
 export function usePaging<T>(items: readonly T[], perPageAtFirst = 20): Paging<T> {
@@ -28,5 +30,6 @@ export function usePaging<T>(items: readonly T[], perPageAtFirst = 20): Paging<T
         isCompact
       />
     ),
+    toFirst: () => setPage(1),
   };
 }

@@ -8,7 +8,6 @@ import {
   EmptyState,
   EmptyStateBody,
   PageSection,
-  Pagination,
   SearchInput,
   Title,
   Toolbar,
@@ -21,6 +20,7 @@ import { messageOf } from '../../api/client.ts';
 import { blueprintInfos, blueprintNames, deleteBlueprint } from '../../api/weldr.ts';
 import { Confirm } from '../../app/Confirm.tsx';
 import { useApi } from '../../app/context.tsx';
+import { usePaging } from '../../app/paging.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
 import { StartDialog } from '../composes/StartDialog.tsx';
@@ -31,8 +31,6 @@ export function BlueprintList() {
   const api = useApi();
   const names = useLoad(() => blueprintNames(api), [api]);
   const [search, setSearch] = useState('');
-  const [page, setPage] = useState(1);
-  const [perPage, setPerPage] = useState(20);
   const [deleting, setDeleting] = useState<string | null>(null);
   const [composing, setComposing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -42,7 +40,8 @@ export function BlueprintList() {
     const all = names.data ?? [];
     return needle === '' ? all : all.filter((n) => n.toLowerCase().includes(needle));
   }, [names.data, search]);
-  const shown = matching.slice((page - 1) * perPage, page * perPage);
+  const paging = usePaging(matching);
+  const shown = paging.shown;
   const infos = useLoad(() => blueprintInfos(api, shown), [api, shown.join(',')]);
   const byName = new Map((infos.data ?? []).map((b) => [b.name, b]));
 
@@ -70,7 +69,7 @@ export function BlueprintList() {
               value={search}
               onChange={(_e, value) => {
                 setSearch(value);
-                setPage(1);
+                paging.toFirst();
               }}
               onClear={() => setSearch('')}
             />
@@ -84,17 +83,7 @@ export function BlueprintList() {
             <ImportToml onImported={names.reload} />
           </ToolbarItem>
           <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
-            <Pagination
-              itemCount={matching.length}
-              page={page}
-              perPage={perPage}
-              onSetPage={(_e, p) => setPage(p)}
-              onPerPageSelect={(_e, pp) => {
-                setPerPage(pp);
-                setPage(1);
-              }}
-              isCompact
-            />
+            {paging.control}
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>

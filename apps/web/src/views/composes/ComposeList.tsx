@@ -37,6 +37,7 @@ import {
   MIN_PRIORITY,
   setPriority,
 } from '../../api/composes.ts';
+import { Confirm } from '../../app/Confirm.tsx';
 import { useApi } from '../../app/context.tsx';
 import { usePaging } from '../../app/paging.tsx';
 import { go, href } from '../../app/route.ts';
@@ -46,13 +47,13 @@ import { StatusLabel, timeOf } from './state.tsx';
 
 const RELOAD_MS = 5000;
 
-type Confirm = { action: 'cancel' | 'delete'; row: ComposeRow };
+type Asking = { action: 'cancel' | 'delete'; row: ComposeRow };
 
 export function ComposeList() {
   const api = useApi();
   const rows = useLoad(() => composeRows(api), [api]);
   const [starting, setStarting] = useState(false);
-  const [confirm, setConfirm] = useState<Confirm | null>(null);
+  const [confirm, setConfirm] = useState<Asking | null>(null);
   const [priorityOf, setPriorityOf] = useState<ComposeRow | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -66,7 +67,7 @@ export function ComposeList() {
   }, [active, reload]);
   const paging = usePaging(all);
 
-  const act = async ({ action, row }: Confirm) => {
+  const act = async ({ action, row }: Asking) => {
     setConfirm(null);
     try {
       if (action === 'cancel') await cancelCompose(api, row.id);
@@ -200,31 +201,19 @@ export function ComposeList() {
           }}
         />
       )}
-      <Modal
-        isOpen={confirm !== null}
-        onClose={() => setConfirm(null)}
-        variant="small"
-        aria-labelledby="compose-confirm-title"
+      <Confirm
+        subject={
+          confirm === null ? null : confirm.action === 'cancel' ? confirm.row.id : `compose ${confirm.row.id}`
+        }
+        action={confirm?.action === 'cancel' ? 'Cancel compose' : 'Delete'}
+        dismiss="Keep it"
+        onConfirm={() => confirm && act(confirm)}
+        onCancel={() => setConfirm(null)}
       >
-        <ModalHeader
-          title={`${confirm?.action === 'cancel' ? 'Cancel' : 'Delete'} compose ${confirm?.row.id ?? ''}?`}
-          labelId="compose-confirm-title"
-          titleIconVariant="warning"
-        />
-        <ModalBody>
-          {confirm?.action === 'cancel'
-            ? 'The compose stops (a running build is killed) and ends FAILED.'
-            : 'The compose, its image, log and metadata are removed.'}
-        </ModalBody>
-        <ModalFooter>
-          <Button variant="danger" onClick={() => confirm && act(confirm)}>
-            {confirm?.action === 'cancel' ? 'Cancel compose' : 'Delete'}
-          </Button>
-          <Button variant="link" onClick={() => setConfirm(null)}>
-            Keep it
-          </Button>
-        </ModalFooter>
-      </Modal>
+        {confirm?.action === 'cancel'
+          ? 'The compose stops (a running build is killed) and ends FAILED.'
+          : 'The compose, its image, log and metadata are removed.'}
+      </Confirm>
     </PageSection>
   );
 }
