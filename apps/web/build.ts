@@ -82,6 +82,8 @@ function entryOutputs(metafile: Metafile, outdir: string): { js: string; css: st
   return { js, css };
 }
 
+// An empty icon of its own (a data: URL, which the CSP's img-src allows): else the browser asks
+// forge serve for /favicon.ico, which only the API's routes answer, with a 401 the console shows.
 function page(title: string, head: string, js: string, css: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -89,6 +91,7 @@ function page(title: string, head: string, js: string, css: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 ${head}<link rel="stylesheet" href="${css}">
 <script type="module" src="${js}"></script>
 </head>

@@ -50,10 +50,16 @@ export function App({ transport, tokens }: AppProps) {
   }, [transport]);
 
   useEffect(() => {
+    // No token kept in this tab: the login, without a request the service could only refuse (a
+    // 401 the browser's console shows as an error).
+    if (tokens && tokens.get() === null) {
+      setAccess({ state: 'out' });
+      return;
+    }
     check().then(setAccess, (err: unknown) =>
       setAccess({ state: 'out', problem: `The service cannot be reached: ${String(err)}` }),
     );
-  }, [check]);
+  }, [check, tokens]);
 
   const login = async (token: string) => {
     tokens?.set(token);
