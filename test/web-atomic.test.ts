@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { debianRepositories } from '@debian-forge/apt';
 import { openStore } from '@debian-forge/store';
+import { browserUnavailable, loggedInPage, screenshot, webRig } from '@debian-forge/web/testing';
 import type { Page } from 'playwright-core';
-import { browserUnavailable, laptopPage, screenshot, webRig } from './web.fixture.ts';
 
 const skip = browserUnavailable();
 const web = webRig('web-atomic-', skip);
@@ -55,10 +55,7 @@ function writeCommits(): { v1: string; v2: string; other: string } {
 }
 
 async function atomicPage(): Promise<Page> {
-  const page = await laptopPage(web.browser);
-  await page.goto(`${web.serve.url}/#/atomic`);
-  await page.getByLabel('Access token').fill(web.serve.token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const page = await loggedInPage(web, '#/atomic');
   await page.getByRole('heading', { name: 'Atomic updates', exact: true }).waitFor();
   return page;
 }
