@@ -4,24 +4,19 @@
  * new compose opens. The service's refusal is shown under the field.
  */
 import {
-  Button,
-  Form,
   FormGroup,
   FormHelperText,
   FormSelect,
   FormSelectOption,
   HelperText,
   HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
 } from '@patternfly/react-core';
 import { useEffect, useState } from 'react';
 import { type OstreeRef, shortId, startNewVersion } from '../../api/atomic.ts';
 import { messageOf } from '../../api/client.ts';
 import { blueprintNames } from '../../api/weldr.ts';
 import { useApi } from '../../app/context.tsx';
+import { FormDialog } from '../../app/FormDialog.tsx';
 import { go } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
 
@@ -49,55 +44,38 @@ export function NewVersion({ ostreeRef, onClose }: { ostreeRef: OstreeRef; onClo
 
   const options = [...new Set([...(names.data ?? []), ...(blueprint ? [blueprint] : [])])];
   return (
-    <Modal isOpen onClose={onClose} variant="small" aria-labelledby="new-version-title">
-      <ModalHeader title={`New version of ${ostreeRef.ref}`} labelId="new-version-title" />
-      <ModalBody>
-        <Form
-          id="new-version-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void start();
-          }}
+    <FormDialog
+      id="new-version"
+      title={`New version of ${ostreeRef.ref}`}
+      submit="Start compose"
+      onSubmit={() => void start()}
+      onClose={onClose}
+      busy={busy}
+      canSubmit={!busy && blueprint !== ''}
+    >
+      <FormGroup label="Blueprint" fieldId="new-version-blueprint" isRequired>
+        <FormSelect
+          id="new-version-blueprint"
+          aria-label="Blueprint"
+          value={blueprint}
+          onChange={(_e, v) => setBlueprint(v)}
+          validated={problem ? 'error' : 'default'}
         >
-          <FormGroup label="Blueprint" fieldId="new-version-blueprint" isRequired>
-            <FormSelect
-              id="new-version-blueprint"
-              aria-label="Blueprint"
-              value={blueprint}
-              onChange={(_e, v) => setBlueprint(v)}
-              validated={problem ? 'error' : 'default'}
-            >
-              {options.map((n) => (
-                <FormSelectOption key={n} value={n} label={n} />
-              ))}
-            </FormSelect>
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem variant={problem ? 'error' : 'default'}>
-                  {problem ??
-                    (last
-                      ? `A debian-atomic-commit compose with parent ${shortId(last.commit)}, the newest commit of the ref.`
-                      : 'The first commit of the ref.')}
-                </HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button
-          variant="primary"
-          type="submit"
-          form="new-version-form"
-          isLoading={busy}
-          isDisabled={busy || blueprint === ''}
-        >
-          Start compose
-        </Button>
-        <Button variant="link" onClick={onClose}>
-          Cancel
-        </Button>
-      </ModalFooter>
-    </Modal>
+          {options.map((n) => (
+            <FormSelectOption key={n} value={n} label={n} />
+          ))}
+        </FormSelect>
+        <FormHelperText>
+          <HelperText>
+            <HelperTextItem variant={problem ? 'error' : 'default'}>
+              {problem ??
+                (last
+                  ? `A debian-atomic-commit compose with parent ${shortId(last.commit)}, the newest commit of the ref.`
+                  : 'The first commit of the ref.')}
+            </HelperTextItem>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+    </FormDialog>
   );
 }

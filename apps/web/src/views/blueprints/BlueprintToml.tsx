@@ -6,20 +6,16 @@
 import {
   Button,
   FileUpload,
-  Form,
   FormGroup,
   FormHelperText,
   HelperText,
   HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
 } from '@patternfly/react-core';
 import { useState } from 'react';
 import { blueprintToml, importToml } from '../../api/blueprint-toml.ts';
 import { messageOf } from '../../api/client.ts';
 import { useApi } from '../../app/context.tsx';
+import { FormDialog } from '../../app/FormDialog.tsx';
 
 /** Hands a Blob to the browser to save under a file name. */
 function save(blob: Blob, filename: string): void {
@@ -85,65 +81,50 @@ export function ImportToml({ onImported }: { onImported(): void }) {
       <Button variant="secondary" onClick={() => setOpen(true)}>
         Import TOML
       </Button>
-      <Modal isOpen={open} onClose={close} variant="medium" aria-labelledby="import-title">
-        <ModalHeader title="Import a blueprint" labelId="import-title" />
-        <ModalBody>
-          <Form
-            id="import-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              submit();
+      <FormDialog
+        id="import"
+        title="Import a blueprint"
+        submit="Import"
+        variant="medium"
+        isOpen={open}
+        onSubmit={submit}
+        onClose={close}
+        busy={busy}
+        canSubmit={!busy && text.trim() !== ''}
+      >
+        <FormGroup label="Blueprint in TOML" fieldId="import-toml">
+          <FileUpload
+            id="import-toml"
+            type="text"
+            aria-label="Blueprint in TOML"
+            value={text}
+            filename={filename}
+            filenamePlaceholder="Choose a .toml file, or paste the blueprint below"
+            browseButtonText="Choose a file"
+            onFileInputChange={(_e, file) => setFilename(file.name)}
+            onDataChange={(_e, data) => setText(data)}
+            onTextChange={(_e, value) => setText(value)}
+            onClearClick={() => {
+              setText('');
+              setFilename('');
             }}
-          >
-            <FormGroup label="Blueprint in TOML" fieldId="import-toml">
-              <FileUpload
-                id="import-toml"
-                type="text"
-                aria-label="Blueprint in TOML"
-                value={text}
-                filename={filename}
-                filenamePlaceholder="Choose a .toml file, or paste the blueprint below"
-                browseButtonText="Choose a file"
-                onFileInputChange={(_e, file) => setFilename(file.name)}
-                onDataChange={(_e, data) => setText(data)}
-                onTextChange={(_e, value) => setText(value)}
-                onClearClick={() => {
-                  setText('');
-                  setFilename('');
-                }}
-                allowEditingUploadedText
-                validated={problem ? 'error' : 'default'}
-              />
-              <FormHelperText>
-                <HelperText>
-                  {problem ? (
-                    <HelperTextItem variant="error">{problem}</HelperTextItem>
-                  ) : (
-                    <HelperTextItem>
-                      A blueprint as <code>composer-cli blueprints save</code> writes it. One of the same name
-                      is replaced, with the old one kept in its history.
-                    </HelperTextItem>
-                  )}
-                </HelperText>
-              </FormHelperText>
-            </FormGroup>
-          </Form>
-        </ModalBody>
-        <ModalFooter>
-          <Button
-            variant="primary"
-            type="submit"
-            form="import-form"
-            isDisabled={busy || text.trim() === ''}
-            isLoading={busy}
-          >
-            Import
-          </Button>
-          <Button variant="link" onClick={close}>
-            Cancel
-          </Button>
-        </ModalFooter>
-      </Modal>
+            allowEditingUploadedText
+            validated={problem ? 'error' : 'default'}
+          />
+          <FormHelperText>
+            <HelperText>
+              {problem ? (
+                <HelperTextItem variant="error">{problem}</HelperTextItem>
+              ) : (
+                <HelperTextItem>
+                  A blueprint as <code>composer-cli blueprints save</code> writes it. One of the same name is
+                  replaced, with the old one kept in its history.
+                </HelperTextItem>
+              )}
+            </HelperText>
+          </FormHelperText>
+        </FormGroup>
+      </FormDialog>
     </>
   );
 }

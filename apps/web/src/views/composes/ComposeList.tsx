@@ -9,15 +9,10 @@ import {
   Button,
   EmptyState,
   EmptyStateBody,
-  Form,
   FormGroup,
   FormHelperText,
   HelperText,
   HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   PageSection,
   TextInput,
   Title,
@@ -39,6 +34,7 @@ import {
 } from '../../api/composes.ts';
 import { Confirm } from '../../app/Confirm.tsx';
 import { useApi } from '../../app/context.tsx';
+import { FormDialog } from '../../app/FormDialog.tsx';
 import { usePaging } from '../../app/paging.tsx';
 import { go, href } from '../../app/route.ts';
 import { useLoad } from '../../app/use-load.ts';
@@ -232,42 +228,29 @@ function PriorityDialog(props: { row: ComposeRow; onClose(): void; onChanged(): 
     }
   };
   return (
-    <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby="priority-title">
-      <ModalHeader title={`Priority of ${props.row.id}`} labelId="priority-title" />
-      <ModalBody>
-        <Form
-          id="priority-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save();
-          }}
-        >
-          <FormGroup label="Priority" fieldId="compose-priority">
-            <TextInput
-              id="compose-priority"
-              type="number"
-              value={value}
-              validated={error ? 'error' : 'default'}
-              onChange={(_e, v) => setValue(v)}
-            />
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem variant={error ? 'error' : 'default'}>
-                  {error ?? `${MIN_PRIORITY} to ${MAX_PRIORITY}; higher runs first.`}
-                </HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button variant="primary" type="submit" form="priority-form">
-          Save
-        </Button>
-        <Button variant="link" onClick={props.onClose}>
-          Cancel
-        </Button>
-      </ModalFooter>
-    </Modal>
+    <FormDialog
+      id="priority"
+      title={`Priority of ${props.row.id}`}
+      submit="Save"
+      onSubmit={() => void save()}
+      onClose={props.onClose}
+    >
+      <FormGroup label="Priority" fieldId="compose-priority">
+        <TextInput
+          id="compose-priority"
+          type="number"
+          value={value}
+          validated={error ? 'error' : 'default'}
+          onChange={(_e, v) => setValue(v)}
+        />
+        <FormHelperText>
+          <HelperText>
+            <HelperTextItem variant={error ? 'error' : 'default'}>
+              {error ?? `${MIN_PRIORITY} to ${MAX_PRIORITY}; higher runs first.`}
+            </HelperTextItem>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+    </FormDialog>
   );
 }

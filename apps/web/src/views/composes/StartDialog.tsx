@@ -6,18 +6,12 @@
  */
 import {
   Alert,
-  Button,
-  Form,
   FormGroup,
   FormHelperText,
   FormSelect,
   FormSelectOption,
   HelperText,
   HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   TextInput,
 } from '@patternfly/react-core';
 import { type ReactNode, useEffect, useState } from 'react';
@@ -31,6 +25,7 @@ import {
 } from '../../api/composes.ts';
 import { blueprintInfos, blueprintNames } from '../../api/weldr.ts';
 import { useApi } from '../../app/context.tsx';
+import { FormDialog } from '../../app/FormDialog.tsx';
 import { useLoad } from '../../app/use-load.ts';
 
 const GiB = 1024 ** 3;
@@ -124,106 +119,96 @@ export function StartDialog(props: {
   );
 
   return (
-    <Modal isOpen onClose={props.onClose} variant="medium" aria-labelledby="start-compose-title">
-      <ModalHeader title="Create image" labelId="start-compose-title" />
-      <ModalBody>
-        {failure && failure.field === undefined && (
-          <Alert variant="danger" isInline title="The service refused the compose">
-            {failure.message}
-          </Alert>
-        )}
-        {names.error !== undefined && <Alert variant="danger" isInline title={messageOf(names.error)} />}
-        {types.error !== undefined && <Alert variant="danger" isInline title={messageOf(types.error)} />}
-        <Form
-          id="start-compose-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!busy && !sizeProblem) void start();
-          }}
-        >
-          <FormGroup label="Blueprint" fieldId="compose-blueprint" isRequired>
-            <FormSelect
-              id="compose-blueprint"
-              value={blueprint}
-              validated={validated('blueprint')}
-              isDisabled={props.blueprint !== undefined}
-              onChange={(_e, v) => setBlueprint(v)}
-            >
-              {(names.data ?? []).map((n) => (
-                <FormSelectOption key={n} value={n} label={n} />
-              ))}
-            </FormSelect>
-            {problemOf('blueprint')}
-          </FormGroup>
-          <FormGroup label="Distribution" fieldId="compose-distro">
-            <TextInput
-              id="compose-distro"
-              value={distro || 'the service’s default'}
-              validated={validated('distro')}
-              readOnlyVariant="default"
-            />
-            {problemOf('distro') ?? (
-              <FormHelperText>
-                <HelperText>
-                  <HelperTextItem>The blueprint’s distribution: change it in the blueprint.</HelperTextItem>
-                </HelperText>
-              </FormHelperText>
-            )}
-          </FormGroup>
-          <FormGroup label="Image type" fieldId="compose-type" isRequired>
-            <FormSelect
-              id="compose-type"
-              value={imageType}
-              validated={validated('compose_type')}
-              onChange={(_e, v) => setImageType(v)}
-            >
-              {(types.data ?? []).map((t) => (
-                <FormSelectOption key={t.name} value={t.name} label={t.name} isDisabled={!t.enabled} />
-              ))}
-            </FormSelect>
-            {problemOf('compose_type')}
-          </FormGroup>
-          <FormGroup label="Image size (GiB)" fieldId="compose-size">
-            <TextInput
-              id="compose-size"
-              type="number"
-              value={size}
-              validated={sizeProblem || failure?.field === 'size' ? 'error' : 'default'}
-              onChange={(_e, v) => setSize(v)}
-            />
-            {problemOf('size') ?? (
-              <FormHelperText>
-                <HelperText>
-                  <HelperTextItem variant={sizeProblem ? 'error' : 'default'}>
-                    {sizeProblem ?? 'Empty: the image type’s own size.'}
-                  </HelperTextItem>
-                </HelperText>
-              </FormHelperText>
-            )}
-          </FormGroup>
-          {atomic && (
-            <>
-              {ostreeField('ref', 'OSTree ref', 'Empty: the distribution’s default ref.')}
-              {ostreeField('parent', 'OSTree parent', 'The commit (or ref) the new commit follows.')}
-              {ostreeField('url', 'OSTree repository URL', 'Where the parent is fetched from.')}
-            </>
+    <FormDialog
+      id="start-compose"
+      title="Create image"
+      submit="Create"
+      variant="medium"
+      onSubmit={() => {
+        if (!busy && !sizeProblem) void start();
+      }}
+      onClose={props.onClose}
+      busy={busy}
+      canSubmit={!busy && blueprint !== '' && imageType !== '' && sizeProblem === undefined}
+      notice={
+        <>
+          {failure && failure.field === undefined && (
+            <Alert variant="danger" isInline title="The service refused the compose">
+              {failure.message}
+            </Alert>
           )}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button
-          variant="primary"
-          type="submit"
-          form="start-compose-form"
-          isLoading={busy}
-          isDisabled={busy || blueprint === '' || imageType === '' || sizeProblem !== undefined}
+          {names.error !== undefined && <Alert variant="danger" isInline title={messageOf(names.error)} />}
+          {types.error !== undefined && <Alert variant="danger" isInline title={messageOf(types.error)} />}
+        </>
+      }
+    >
+      <FormGroup label="Blueprint" fieldId="compose-blueprint" isRequired>
+        <FormSelect
+          id="compose-blueprint"
+          value={blueprint}
+          validated={validated('blueprint')}
+          isDisabled={props.blueprint !== undefined}
+          onChange={(_e, v) => setBlueprint(v)}
         >
-          Create
-        </Button>
-        <Button variant="link" onClick={props.onClose}>
-          Cancel
-        </Button>
-      </ModalFooter>
-    </Modal>
+          {(names.data ?? []).map((n) => (
+            <FormSelectOption key={n} value={n} label={n} />
+          ))}
+        </FormSelect>
+        {problemOf('blueprint')}
+      </FormGroup>
+      <FormGroup label="Distribution" fieldId="compose-distro">
+        <TextInput
+          id="compose-distro"
+          value={distro || 'the service’s default'}
+          validated={validated('distro')}
+          readOnlyVariant="default"
+        />
+        {problemOf('distro') ?? (
+          <FormHelperText>
+            <HelperText>
+              <HelperTextItem>The blueprint’s distribution: change it in the blueprint.</HelperTextItem>
+            </HelperText>
+          </FormHelperText>
+        )}
+      </FormGroup>
+      <FormGroup label="Image type" fieldId="compose-type" isRequired>
+        <FormSelect
+          id="compose-type"
+          value={imageType}
+          validated={validated('compose_type')}
+          onChange={(_e, v) => setImageType(v)}
+        >
+          {(types.data ?? []).map((t) => (
+            <FormSelectOption key={t.name} value={t.name} label={t.name} isDisabled={!t.enabled} />
+          ))}
+        </FormSelect>
+        {problemOf('compose_type')}
+      </FormGroup>
+      <FormGroup label="Image size (GiB)" fieldId="compose-size">
+        <TextInput
+          id="compose-size"
+          type="number"
+          value={size}
+          validated={sizeProblem || failure?.field === 'size' ? 'error' : 'default'}
+          onChange={(_e, v) => setSize(v)}
+        />
+        {problemOf('size') ?? (
+          <FormHelperText>
+            <HelperText>
+              <HelperTextItem variant={sizeProblem ? 'error' : 'default'}>
+                {sizeProblem ?? 'Empty: the image type’s own size.'}
+              </HelperTextItem>
+            </HelperText>
+          </FormHelperText>
+        )}
+      </FormGroup>
+      {atomic && (
+        <>
+          {ostreeField('ref', 'OSTree ref', 'Empty: the distribution’s default ref.')}
+          {ostreeField('parent', 'OSTree parent', 'The commit (or ref) the new commit follows.')}
+          {ostreeField('url', 'OSTree repository URL', 'Where the parent is fetched from.')}
+        </>
+      )}
+    </FormDialog>
   );
 }
