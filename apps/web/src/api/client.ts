@@ -6,6 +6,8 @@
 import type { Transport } from './transport.ts';
 
 export const WELDR = '/api/v1';
+/** Weldr's status, outside the versioned prefix as composer-cli asks for it. */
+export const WELDR_STATUS = '/api/status';
 export const CLOUD = '/api/image-builder-composer/v2';
 export const FORGE = '/api/forge/v1';
 

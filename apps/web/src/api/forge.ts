@@ -1,5 +1,5 @@
 /** The Forge and Weldr status calls the system view makes, typed as the service answers them. */
-import { type Client, FORGE, WELDR } from './client.ts';
+import { type Client, FORGE, WELDR_STATUS } from './client.ts';
 
 export interface ServiceStatus {
   api: string;
@@ -37,7 +37,7 @@ export interface QueueCounts {
   workers: number;
 }
 
-export const serviceStatus = (api: Client) => api.get<ServiceStatus>(`${WELDR.replace('/v1', '')}/status`);
+export const serviceStatus = (api: Client) => api.get<ServiceStatus>(WELDR_STATUS);
 
 /** The health answer, also when it says 503 (Redis away): that is what the view shows. */
 export async function health(api: Client): Promise<Health> {

@@ -19,6 +19,11 @@ export interface AppProps {
 
 type Access = { state: 'checking' } | { state: 'in' } | { state: 'out'; problem?: string };
 
+const unreachable = (err: unknown): Access => ({
+  state: 'out',
+  problem: `The service cannot be reached: ${String(err)}`,
+});
+
 export function App({ transport, tokens }: AppProps) {
   const [access, setAccess] = useState<Access>({ state: 'checking' });
 
@@ -39,12 +44,13 @@ export function App({ transport, tokens }: AppProps) {
   }, [transport, tokens]);
   const client = useMemo(() => createClient(guarded), [guarded]);
 
-  const check = useCallback(async (): Promise<Access> => {
+  /** Whether the service lets this transport in; throws when it cannot be reached. */
+  const admitted = useCallback(async (): Promise<boolean> => {
     try {
       await transport.request('GET', `${FORGE}/health`);
-      return { state: 'in' };
+      return true;
     } catch (err) {
-      if (err instanceof TransportError && err.status === 401) return { state: 'out' };
+      if (err instanceof TransportError && err.status === 401) return false;
       throw err;
     }
   }, [transport]);
@@ -56,21 +62,21 @@ export function App({ transport, tokens }: AppProps) {
       setAccess({ state: 'out' });
       return;
     }
-    check().then(setAccess, (err: unknown) =>
-      setAccess({ state: 'out', problem: `The service cannot be reached: ${String(err)}` }),
+    admitted().then(
+      (yes) => setAccess(yes ? { state: 'in' } : { state: 'out' }),
+      (err: unknown) => setAccess(unreachable(err)),
     );
-  }, [check, tokens]);
+  }, [admitted, tokens]);
 
   const login = async (token: string) => {
     tokens?.set(token);
-    const next = await check().catch((err: unknown) => ({
-      state: 'out' as const,
-      problem: `The service cannot be reached: ${String(err)}`,
-    }));
-    if (next.state === 'out' && !('problem' in next && next.problem)) {
+    try {
+      if (await admitted()) return setAccess({ state: 'in' });
       tokens?.set(null);
       setAccess({ state: 'out', problem: 'The service refused this token.' });
-    } else setAccess(next);
+    } catch (err) {
+      setAccess(unreachable(err));
+    }
   };
 
   if (access.state === 'checking') {
