@@ -213,12 +213,20 @@ function classify(stderr: string, explanation: string): AptErrorCode {
   return AptErrorCode.Unsatisfiable;
 }
 
+export interface PrintedUri {
+  url: string;
+  filename: string;
+  size: number;
+  /** apt's hash word ("SHA256:…" for source files; install prints "MD5Sum:…", which is never used). */
+  hash: string;
+}
+
 /** Parses apt's `--print-uris` lines: 'URL' FILENAME SIZE HASH. */
-export function parsePrintUris(stdout: string): { url: string; filename: string; size: number }[] {
-  const out: { url: string; filename: string; size: number }[] = [];
+export function parsePrintUris(stdout: string): PrintedUri[] {
+  const out: PrintedUri[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^'([^']+)' (\S+) (\d+)/.exec(line);
-    if (m?.[1] && m[2] && m[3]) out.push({ url: m[1], filename: m[2], size: Number(m[3]) });
+    const m = /^'([^']+)' (\S+) (\d+)(?: (\S+))?/.exec(line);
+    if (m?.[1] && m[2] && m[3]) out.push({ url: m[1], filename: m[2], size: Number(m[3]), hash: m[4] ?? '' });
   }
   return out;
 }

@@ -10,6 +10,10 @@ export const AptErrorCode = {
   NotFound: 'FORGE_ERR_APT_NOT_FOUND',
   /** The request cannot be satisfied: no such version, a constraint nothing meets, conflicts. */
   Unsatisfiable: 'FORGE_ERR_APT_UNSATISFIABLE',
+  /** No source package of that name, nor a binary package whose source could be taken (apt: "Unable to find a source package"). */
+  SourceNotFound: 'FORGE_ERR_APT_SOURCE_NOT_FOUND',
+  /** The source package exists, but not in the version asked for; the message names the known versions. */
+  SourceVersion: 'FORGE_ERR_APT_SOURCE_VERSION',
   /** A repository's InRelease could not be verified with its keyring (or is not signed). */
   Signature: 'FORGE_ERR_APT_SIGNATURE',
   /** `apt-get update` failed for another reason (network, missing suite, HTTP error). */

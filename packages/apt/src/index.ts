@@ -36,6 +36,15 @@ export {
   search,
 } from './search.ts';
 export {
+  BUILD_RELATION_FIELDS,
+  type BuildRelationField,
+  debianSourceRepositories,
+  type ResolvedSource,
+  resolveSource,
+  type SourceFile,
+  type SourceRequest,
+} from './source.ts';
+export {
   DEBIAN_ARCHIVE_KEYRING,
   DEBIAN_RELEASES,
   debianCodename,

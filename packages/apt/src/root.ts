@@ -212,9 +212,20 @@ export class AptRoot {
     return { APT_CONFIG: this.configPath };
   }
 
-  /** Runs apt-get or apt-cache in this root (no lock taken; callers hold one). */
-  apt(program: 'apt-get' | 'apt-cache', args: string[], timeoutMs = 600_000): Promise<RunResult> {
-    return run([program, ...this.aptOptions(), ...args], { env: this.aptEnv(), timeout: timeoutMs });
+  /**
+   * Runs apt-get or apt-cache in this root (no lock taken; callers hold one). `cwd` matters to
+   * `apt-get source`, which leaves out of its list the files the directory already holds.
+   */
+  apt(
+    program: 'apt-get' | 'apt-cache',
+    args: string[],
+    options: { timeoutMs?: number; cwd?: string } = {},
+  ): Promise<RunResult> {
+    return run([program, ...this.aptOptions(), ...args], {
+      env: this.aptEnv(),
+      timeout: options.timeoutMs ?? 600_000,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
   }
 
   /** Runs `fn` holding the root's lock (shared for readers, exclusive for writers). */
