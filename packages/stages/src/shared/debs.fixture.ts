@@ -234,35 +234,47 @@ export function debsFor(
   }
   return entries.map((e) => {
     const path = join(dir, 'debs', basename(e.filename));
-    if (existsSync(path) && statSync(path).size === e.size && sha256File(path) === e.sha256) {
-      return { ...e, path };
-    }
-    if (!mirror) throw new DebsUnavailable(`${basename(path)} is not cached and the host names no mirror`);
-    const tmp = `${path}.${process.pid}.part`;
-    const r = spawnSync('curl', ['-sSfL', '--retry', '3', '-o', tmp, `${mirror.uri}/${e.filename}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) {
-      rmSync(tmp, { force: true });
-      throw new DebsUnavailable(`download of ${basename(path)} failed: ${r.stderr.trim()}`);
-    }
-    const got = sha256File(tmp);
-    if (got !== e.sha256) {
-      rmSync(tmp, { force: true });
-      throw new Error(`${basename(path)}: SHA256 ${got}, the Packages index says ${e.sha256}`);
-    }
-    renameSync(tmp, path);
-    return { ...e, path };
+    return { ...e, path: cachedDownload(mirror && `${mirror.uri}/${e.filename}`, path, e) };
   });
 }
 
 /**
- * Lays `debs` out as the engine lays out an org.osbuild.files input: each file named
- * `sha256:<hex>` in `dir` (hard links into the cache where possible), with `data.files` listing
- * them.
+ * `path`, holding the file of `expected` size and SHA256: the one already there, or one downloaded
+ * from `url` (undefined: the host names no mirror) and verified before it is renamed into place.
  */
-export function debInput(dir: string, debs: CachedDeb[]): InputArgument {
+export function cachedDownload(
+  url: string | undefined,
+  path: string,
+  expected: { sha256: string; size: number },
+): string {
+  if (existsSync(path) && statSync(path).size === expected.size && sha256File(path) === expected.sha256) {
+    return path;
+  }
+  if (!url) throw new DebsUnavailable(`${basename(path)} is not cached and the host names no mirror`);
+  const tmp = `${path}.${process.pid}.part`;
+  const r = spawnSync('curl', ['-sSfL', '--retry', '3', '-o', tmp, url], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new DebsUnavailable(`download of ${basename(path)} failed: ${r.stderr.trim()}`);
+  }
+  const got = sha256File(tmp);
+  if (got !== expected.sha256) {
+    rmSync(tmp, { force: true });
+    throw new Error(`${basename(path)}: SHA256 ${got}, the index says ${expected.sha256}`);
+  }
+  renameSync(tmp, path);
+  return path;
+}
+
+/**
+ * Lays `debs` (or any files pinned by SHA256) out as the engine lays out an org.osbuild.files input:
+ * each file named `sha256:<hex>` in `dir` (hard links into the cache where possible), with
+ * `data.files` listing them.
+ */
+export function debInput(dir: string, debs: Pick<CachedDeb, 'sha256' | 'path'>[]): InputArgument {
   mkdirSync(dir, { recursive: true });
   const files: Record<string, Record<string, unknown>> = {};
   for (const deb of debs) {
