@@ -20,6 +20,7 @@ import { ComposeEvents } from './events.ts';
 import { createComposeService } from './services/compose-service.ts';
 import type { ComposeServiceForLifecycle, ComposeServiceOptions } from './services/composes.ts';
 import { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';
+import { createOstreeRepo } from './services/ostree-repo.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -68,13 +69,18 @@ export async function startTestApi(
   const overrides = typeof config === 'function' ? config(dir) : config;
   const cfg = defaultConfig(dir, { socket: undefined, ...overrides });
   const events = new ComposeEvents();
-  const composes = createComposeService({ config: cfg, store, queue, events }, options.composes);
-  const deps: AppDeps = { config: cfg, store, queue, events, composes };
+  const ostree = createOstreeRepo({
+    stateDir: dir,
+    store,
+    onError: (message) => process.stderr.write(`test api: ${message}\n`),
+  });
+  const composes = createComposeService({ config: cfg, store, queue, events, ostree }, options.composes);
+  const deps: AppDeps = { config: cfg, store, queue, events, ostree, composes };
   const app = await buildApp(deps);
   const lifecycle =
     options.lifecycle === false
       ? undefined
-      : await startComposeLifecycle({ store, queue, events, composes }, options.lifecycle);
+      : await startComposeLifecycle({ store, queue, events, composes, ostree }, options.lifecycle);
   let closed = false;
   const first: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -84,6 +90,7 @@ export async function startTestApi(
     await app.close();
     await composes.pending();
     await lifecycle?.stop();
+    await ostree.idle();
     await queue.close();
     store.close();
   };

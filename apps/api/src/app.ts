@@ -10,7 +10,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { cloudError, cloudPlugin } from './cloud/plugin.ts';
 import { CLOUD_PREFIX } from './cloud/prefix.ts';
 import type { AppDeps } from './deps.ts';
-import { FORGE_PREFIX, forgeError, forgePlugin } from './forge/plugin.ts';
+import { forgeError, forgePlugin } from './forge/plugin.ts';
+import { FORGE_PREFIX } from './forge/prefix.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { jsonDepthPlugin } from './plugins/json-depth.ts';
 import { webPlugin } from './plugins/web.ts';

@@ -9,6 +9,7 @@ import type { Store } from '@debian-forge/store';
 import type { ApiConfig } from './config.ts';
 import type { ComposeEvents } from './events.ts';
 import type { ComposeServiceForLifecycle } from './services/composes.ts';
+import type { OstreeRepo } from './services/ostree-repo.ts';
 import type { PackageService } from './services/packages.ts';
 
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
+  /** The OSTree repository the service keeps and serves (services/ostree-repo.ts). */
+  ostree: OstreeRepo;
   /** Creates, cancels and removes composes (services/composes.ts); the compose routes need it. */
   composes?: ComposeServiceForLifecycle;
   /** The package catalogue (projects, modules, depsolve); one over `config.stateDir` when left out. */

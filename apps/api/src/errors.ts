@@ -67,6 +67,12 @@ export const ArtifactStorageErrorCode = {
   Storage: 'FORGE_ERR_ARTIFACTS_STORAGE',
 } as const;
 
+/** Codes of the service's OSTree repository served over HTTP (forge/ostree-repo.ts). */
+export const OstreeRepoErrorCode = {
+  /** No such file in the repository, or a path an OSTree client does not fetch. */
+  NotFound: 'FORGE_ERR_OSTREE_NOT_FOUND',
+} as const;
+
 /** How the APIs answer one code. */
 export interface CodeAnswer {
   /**
@@ -107,6 +113,7 @@ export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
   [ArtifactStorageErrorCode.Unwritable]: { status: 500 },
   [ArtifactStorageErrorCode.Storage]: { status: 500 },
   [ApiErrorCode.Unavailable]: { status: 503 },
+  [OstreeRepoErrorCode.NotFound]: { status: 404 },
   [BlueprintErrorCode.Invalid]: { weldr: { id: 'BlueprintsError', status: 400 } },
   [ComposerErrorCode.Distro]: { weldr: { id: 'DistroError', status: 400 }, cloud: 'UnsupportedDistribution' },
   [ComposerErrorCode.ImageType]: {

@@ -12,3 +12,4 @@ export {
   DEFAULT_PLAN_WAIT_SECONDS,
 } from './services/composes.ts';
 export { type Lifecycle, type LifecycleOptions, startComposeLifecycle } from './services/lifecycle.ts';
+export { createOstreeRepo, type OstreeRepo } from './services/ostree-repo.ts';

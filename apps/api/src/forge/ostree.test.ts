@@ -59,7 +59,7 @@ test('GET /ostree/refs: each ref with the commits of its COMPLETED composes, new
       refs: { ref: string; commits: { commit: string; parent: string | null; compose: string }[] }[];
     };
   };
-  assert.deepEqual(await refs(), { refs: [] });
+  assert.deepEqual(await refs(), { repo: '/api/forge/v1/ostree/repo', refs: [] });
 
   const url = 'https://updates.example.org/repo';
   const v1 = await compose('base', 'debian-atomic-commit', { ref: 'example/stable', url });

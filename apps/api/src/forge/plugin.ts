@@ -1,6 +1,7 @@
 /**
  * The Forge API at /api/forge/v1: what Weldr and the Cloud API lack (raw manifests, priorities,
- * cancel, workers, queue statistics, the live event stream, the OSTree refs built; for workers, build plans and artifact
+ * cancel, workers, queue statistics, the live event stream, the OSTree refs built and the repository
+ * they are published in; for workers, build plans and artifact
  * uploads). Errors are `{code, message, details?}` with a stable `FORGE_ERR_*` or HTTP code.
  */
 import type { FastifyInstance } from 'fastify';
@@ -8,10 +9,9 @@ import type { AppDeps } from '../deps.ts';
 import { ApiErrorCode, errorHandler } from '../errors.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { ostreeRoutes } from './ostree.ts';
+import { ostreeRepoRoutes } from './ostree-repo.ts';
 import { planRoutes } from './plan.ts';
 import { forgeRoutes } from './routes.ts';
-
-export const FORGE_PREFIX = '/api/forge/v1';
 
 export function forgeError(code: string, message: string, details?: unknown) {
   return { code, message, ...(details === undefined ? {} : { details }) };
@@ -34,4 +34,5 @@ export async function forgePlugin(app: FastifyInstance, opts: AppDeps & { prefix
   await app.register(forgeRoutes, deps);
   await app.register(planRoutes, deps);
   await app.register(ostreeRoutes, deps);
+  await app.register(ostreeRepoRoutes, deps);
 }

@@ -26,12 +26,13 @@ export interface ComposeContext extends ComposeServiceDeps {
 }
 
 export function composeContext(deps: ComposeServiceDeps, options: ComposeServiceOptions): ComposeContext {
-  const { store, queue, config, events } = deps;
+  const { store, queue, config, events, ostree } = deps;
   return {
     store,
     queue,
     config,
     events,
+    ostree,
     planner: options.planner ?? aptPlanner(config.stateDir, store),
     resources: options.resources ?? defaultResources,
     manifestIndex: options.manifestIndex,

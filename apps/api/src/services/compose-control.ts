@@ -1,6 +1,6 @@
 /**
  * What a client asks of a compose it has started: cancel it, change a waiting compose's priority,
- * delete a finished one.
+ * delete a finished one (and withdraw its OSTree commit from the service's repository).
  */
 import { QueueErrorCode } from '@debian-forge/queue';
 import type { Compose } from '@debian-forge/store';
@@ -36,6 +36,8 @@ export async function deleteCompose(ctx: ComposeContext, id: string): Promise<vo
     throw ApiError.of(ComposeErrorCode.WrongState, `compose ${uuid} is ${compose.state}, not finished`);
   }
   removeCompose(ctx, uuid);
+  // Answered once the repository no longer serves its commit (the ref moved back, or gone).
+  if (compose.ostree.commit) await ctx.ostree.withdraw(compose);
 }
 
 /** `setPriority` of the service (see ComposeService in composes.ts). */

@@ -39,6 +39,7 @@ import type { Compose, Store } from '@debian-forge/store';
 import type { ApiConfig } from '../config.ts';
 import type { ComposeEvents } from '../events.ts';
 import type { ArtifactUpload } from './artifacts.ts';
+import type { OstreeRepo } from './ostree-repo.ts';
 import type { ComposePlanner } from './planner.ts';
 
 /**
@@ -137,6 +138,8 @@ export interface ComposeServiceDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
+  /** The OSTree repository a deleted compose's commit is withdrawn from. */
+  ostree: OstreeRepo;
 }
 
 /** The service with what the lifecycle needs beyond the routes' interface. */

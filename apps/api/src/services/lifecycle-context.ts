@@ -6,12 +6,15 @@ import { type ForgeQueue, isRedisUnavailable, type WorkerProcess } from '@debian
 import type { Store } from '@debian-forge/store';
 import type { ComposeEvents } from '../events.ts';
 import type { ComposeServiceForLifecycle } from './composes.ts';
+import type { OstreeRepo } from './ostree-repo.ts';
 
 export interface LifecycleDeps {
   store: Store;
   queue: ForgeQueue;
   events: ComposeEvents;
   composes: ComposeServiceForLifecycle;
+  /** Where the commit of a compose that ends COMPLETED with one is published. */
+  ostree: OstreeRepo;
 }
 
 export interface LifecycleContext extends LifecycleDeps {

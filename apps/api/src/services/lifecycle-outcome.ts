@@ -2,13 +2,16 @@
  * What the outcome of a compose's job does to the compose: `active` moves it to BUILDING; a
  * success with the artifact uploaded (the store has it, same sha256) ends it COMPLETED, without it
  * FAILED (`FORGE_ERR_ARTIFACT_MISSING`, or the worker's error), with the OSTree commit the build
- * made when it made one (the queue's contract let only a checksum through); a failure ends it FAILED with the
- * reason, or CANCELLED when the job was cancelled.
+ * made when it made one (the queue's contract let only a checksum through), which is then published
+ * in the service's OSTree repository (off this line: a publication that fails is reported there and
+ * leaves the compose COMPLETED); a failure ends it FAILED with the reason, or CANCELLED when the job
+ * was cancelled.
  */
 import { type BuildResult, type JobError, QueueErrorCode } from '@debian-forge/queue';
 import type { Compose, Store } from '@debian-forge/store';
 import type { ComposeEvents } from '../events.ts';
 import { failCompose, moveCompose } from './compose-rows.ts';
+import type { OstreeRepo } from './ostree-repo.ts';
 
 type Deps = { store: Store; events: ComposeEvents };
 
@@ -35,7 +38,7 @@ export function outcomeOf(info: JobOutcome): JobOutcome {
 }
 
 /** Ends a QUEUED or BUILDING compose as its job ended (see the top); another is left alone. */
-export function finish(deps: Deps, compose: Compose, outcome: JobOutcome): void {
+export function finish(deps: Deps & { ostree: OstreeRepo }, compose: Compose, outcome: JobOutcome): void {
   if (!isActive(compose)) return;
   const { uuid } = compose;
   if (outcome.error) {
@@ -64,5 +67,10 @@ export function finish(deps: Deps, compose: Compose, outcome: JobOutcome): void 
     });
     return;
   }
-  moveCompose(deps, uuid, 'COMPLETED', result.ostreeCommit ? { ostreeCommit: result.ostreeCommit } : {});
+  if (!result.ostreeCommit) {
+    moveCompose(deps, uuid, 'COMPLETED', {});
+    return;
+  }
+  const done = moveCompose(deps, uuid, 'COMPLETED', { ostreeCommit: result.ostreeCommit });
+  void deps.ostree.publish(done);
 }

@@ -18,6 +18,8 @@
  * is known to be dead are failed (`FORGE_ERR_WORKER_LOST`, "its worker <name> died"; see
  * ForgeQueue.failJobsOfDeadWorkers): a service restarted after SIGKILL fails the build its own
  * worker of before was running at once, instead of a minute later when the job's lock expires.
+ * The OSTree repository is brought in line with the store too (ostree-repo.ts `reconcile`), in
+ * its own line of work: the commits it lacks are pulled while the service already answers.
  *
  * Then every `checkIntervalMs` the BUILDING composes are looked at again (lifecycle-watch.ts): a job whose worker died
  * since is failed the same way, and a compose whose job ended without its outcome being stored
@@ -67,6 +69,8 @@ export async function startComposeLifecycle(
 ): Promise<Lifecycle> {
   const onError = options.onError ?? ((err) => process.stderr.write(`compose lifecycle: ${String(err)}\n`));
   const handler = new SerialHandler(onError);
+  // First in the repository's line, so a compose that completes meanwhile is published after it.
+  void deps.ostree.reconcile();
   const ctx: LifecycleContext = {
     ...deps,
     run: (fn) => handler.run(fn),
@@ -93,6 +97,7 @@ export async function startComposeLifecycle(
       await unwatch();
       unfollow();
       await handler.settled();
+      await deps.ostree.idle();
     },
   };
 }

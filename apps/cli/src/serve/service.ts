@@ -18,6 +18,7 @@ import {
   buildApp,
   ComposeEvents,
   createComposeService,
+  createOstreeRepo,
   DEFAULT_BODY_LIMIT,
   type Listening,
   listen,
@@ -204,8 +205,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const events = new ComposeEvents();
     // Raw manifests (Forge API) are checked against the stages of the libdir the workers run.
     const manifestIndex = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => options.logger?.warn(m)));
+    const ostree = createOstreeRepo({ stateDir, store, onError: warn });
     const composes = createComposeService(
-      { config, store, queue, events },
+      { config, store, queue, events, ostree },
       {
         manifestIndex,
         ...(options.planWaitSeconds === undefined ? {} : { planWaitSeconds: options.planWaitSeconds }),
@@ -213,11 +215,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
     );
     cleanup.push(() => composes.pending());
-    const deps: AppDeps = { config, store, queue, events, composes };
+    const deps: AppDeps = { config, store, queue, events, ostree, composes };
     const app = await buildApp(deps, { logger: options.logger ?? false });
     cleanup.push(() => app.close());
     const lifecycle = await startComposeLifecycle(
-      { store, queue, events, composes },
+      { store, queue, events, composes, ostree },
       // Without a logger the lifecycle reports to standard error itself.
       options.logger ? { onError: (err) => options.logger?.error({ err }, 'compose lifecycle') } : {},
     );
