@@ -2,8 +2,10 @@
  * The Atomic updates view against the real `forge serve` in chromium (no worker): the commits of a
  * ref are written into the service's database as a worker's results would leave them (COMPLETED
  * debian-atomic-commit composes with their commits, a chain of two), the view shows the chain,
- * where to point machines, and "New version" starts a compose whose parent is the newest commit
- * (checked over the API).
+ * where to point machines (the service's repository URL, with the token's placeholder), that these
+ * commits are not in the repository (written without artifacts, nothing published them; the
+ * publication itself is test/ostree-repo-serve.test.ts's), and "New version" starts a compose whose
+ * parent is the newest commit (checked over the API).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -105,14 +107,16 @@ test('each ref with its chain of commits, newest first, and where to point machi
   const headings = await page.getByRole('heading', { level: 3 }).allInnerTexts();
   assert.deepEqual(headings, [REF, 'example/kiosk']);
 
+  assert.equal(await newest.getByRole('gridcell').nth(6).textContent(), 'not published');
   await page.getByRole('button', { name: 'Point machines at it' }).first().click();
-  const url = `${web.serve.url}/api/v1/compose/image/${ids.v2}`;
-  assert.equal(await page.getByLabel('Commit download URL').first().inputValue(), url);
-  await page.getByText('The service does not serve OSTree repositories').first().waitFor();
+  const url = web.serve.url.replace('http://', 'http://forge:TOKEN@');
+  const repo = `${url}/api/forge/v1/ostree/repo`;
+  assert.equal(await page.getByLabel('Repository URL').first().inputValue(), repo);
+  await page.getByText(`${short('v2')} is not in the repository`).waitFor();
+  await page.getByText('It has not been published (yet). Machines find nothing yet.').first().waitFor();
   const commands = (await page.locator('pre').first().textContent()) ?? '';
-  assert.match(commands, /tar -xf commit\.tar/);
-  assert.match(commands, /ostree --repo=repo summary -u/);
-  assert.match(commands, new RegExp(`ostree remote add .* ${REF}`));
+  assert.ok(commands.includes(`ostree remote add --force --no-gpg-verify debian ${repo} ${REF}`), commands);
+  assert.ok(commands.includes(`ostree admin switch debian:${REF}`), commands);
   // The section fades in: the screenshot waits until it is shown in full (read through the
   // DevTools protocol, as the page's CSP allows no evaluated strings).
   const shown = page.locator('.pf-v6-c-expandable-section__content').first();

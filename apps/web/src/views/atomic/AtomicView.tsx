@@ -1,7 +1,7 @@
 /**
  * Atomic updates: every OSTree ref built, with its commits newest first (each with its parent, the
- * blueprint and version it was made from, when, and its compose), "New version" of a ref (the
- * newest commit as parent) and where to point machines.
+ * blueprint and version it was made from, when, its compose, and whether the service's repository
+ * holds it), "New version" of a ref (the newest commit as parent) and where to point machines.
  */
 import {
   Alert,
@@ -37,6 +37,7 @@ function CommitChain({ ostreeRef }: { ostreeRef: OstreeRef }) {
           <Th>Image type</Th>
           <Th>Built</Th>
           <Th>Compose</Th>
+          <Th>Repository</Th>
         </Tr>
       </Thead>
       <Tbody>
@@ -56,6 +57,15 @@ function CommitChain({ ostreeRef }: { ostreeRef: OstreeRef }) {
                 {c.compose.slice(0, 8)}
               </a>
             </Td>
+            <Td dataLabel="Repository">
+              {c.commit === ostreeRef.head
+                ? 'published (head)'
+                : c.published
+                  ? 'published'
+                  : c.publish_error
+                    ? `not published: ${c.publish_error}`
+                    : 'not published'}
+            </Td>
           </Tr>
         ))}
       </Tbody>
@@ -67,11 +77,12 @@ export function AtomicView() {
   const api = useApi();
   const refs = useLoad(() => ostreeRefs(api), [api]);
   const [newVersion, setNewVersion] = useState<OstreeRef | null>(null);
+  const { repo, refs: list } = refs.data ?? { repo: '', refs: undefined };
   return (
     <PageSection>
       <Title headingLevel="h2">Atomic updates</Title>
       {refs.error !== undefined && <Alert variant="danger" isInline title={messageOf(refs.error)} />}
-      {refs.data?.length === 0 && (
+      {list?.length === 0 && (
         <EmptyState titleText="No OSTree commits yet" headingLevel="h3">
           <EmptyStateBody>
             A debian-atomic-commit compose that completes makes the first commit of its ref (Composes, Start
@@ -79,7 +90,7 @@ export function AtomicView() {
           </EmptyStateBody>
         </EmptyState>
       )}
-      {(refs.data ?? []).map((r) => (
+      {(list ?? []).map((r) => (
         <Card key={r.ref} isPlain aria-label={`Ref ${r.ref}`}>
           <CardHeader
             actions={{
@@ -100,7 +111,7 @@ export function AtomicView() {
           </CardHeader>
           <CardBody>
             <CommitChain ostreeRef={r} />
-            {r.commits[0] && <PointMachines refName={r.ref} commit={r.commits[0]} />}
+            <PointMachines ostreeRef={r} repo={repo} />
           </CardBody>
         </Card>
       ))}
