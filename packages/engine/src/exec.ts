@@ -5,9 +5,12 @@
  * failure reports them.
  */
 import {
+  type GroupProcess,
+  type GroupStartOptions,
   HostError,
   run as hostRun,
   start as hostStart,
+  startGroup as hostStartGroup,
   type RunOptions,
   type RunResult,
   type Started,
@@ -39,4 +42,13 @@ export function start(argv: string[], options: StartOptions, onOutput: (chunk: s
     throw engineError(err, Code.Host);
   });
   return { child: started.child, done };
+}
+
+/** The host's `startGroup` (a helper the engine talks to), its failure to start an EngineError (Host). */
+export function startGroup(argv: string[], options: GroupStartOptions): GroupProcess {
+  const started = hostStartGroup(argv, options);
+  const done = started.done.catch((err: unknown) => {
+    throw engineError(err, Code.Host);
+  });
+  return { ...started, done };
 }

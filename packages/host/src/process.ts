@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { HostError, HostErrorCode } from './errors.ts';
 
 export interface RunOptions {
@@ -148,6 +148,11 @@ export interface GroupStartOptions {
   /** Extra output pipes of the child, as its file descriptors 3, 4, … */
   extraOutputs?: number;
   /**
+   * A two-way channel (a stream socket pair, which is what Node makes of a stdio 'pipe') as the
+   * child's next file descriptor after the extra outputs, for a helper that is asked and answers.
+   */
+  channel?: boolean;
+  /**
    * A signal the child gets when this process dies, even by SIGKILL (set with `setpriv --pdeathsig`,
    * which keeps it across exec), so nothing started here outlives its parent. Needs util-linux's
    * setpriv; without it the child is started plainly.
@@ -162,6 +167,8 @@ export interface GroupProcess {
   stderr: Readable;
   /** The readable ends of the extra pipes, fd 3 first. */
   extra: Readable[];
+  /** This end of the two-way channel, when one was asked for. */
+  channel?: Duplex;
   /** Resolves when the leader has exited and its output is drained. */
   done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
   /**
@@ -233,7 +240,12 @@ export function startGroup(argv: string[], options: GroupStartOptions = {}): Gro
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', ...Array.from({ length: extra }, () => 'pipe' as const)],
+    stdio: [
+      'ignore',
+      'pipe',
+      'pipe',
+      ...Array.from({ length: extra + (options.channel ? 1 : 0) }, () => 'pipe' as const),
+    ],
   });
   const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (e) =>
@@ -279,6 +291,7 @@ export function startGroup(argv: string[], options: GroupStartOptions = {}): Gro
     stdout: child.stdout as Readable,
     stderr: child.stderr as Readable,
     extra: Array.from({ length: extra }, (_, i) => child.stdio[3 + i] as Readable),
+    ...(options.channel ? { channel: child.stdio[3 + extra] as Duplex } : {}),
     done,
     terminate,
   };
