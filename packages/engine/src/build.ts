@@ -5,7 +5,18 @@
  * already stored; `--checkpoint` stages are committed to the cache; a failing stage stops the build.
  * Every device, mount and temporary directory is released on every way out.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   checkName,
@@ -17,6 +28,7 @@ import {
   runnerFor,
   type Stage,
 } from '@debian-forge/manifest';
+import { openStageApi } from './api/index.ts';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { ResourceRegistry } from './crash-registry.ts';
@@ -341,7 +353,7 @@ class PipelineBuilder {
     buildRoot: string,
     runner: string,
   ): Promise<StageResult> {
-    const { cmdline, ...dirs } = stageDirs(this.store.tempDir('buildroot-tmp-'));
+    const { cmdline, ...dirs } = stageDirs(this.store.tempDir('buildroot-tmp-'), buildRoot);
     const metaFile = join(obj.metaDir, `.${stage.id}.tmp.json`);
     writeFileSync(metaFile, '');
     const log = (line: string) => this.monitor.log(`${line}\n`, `stages/${stage.type}`);
@@ -367,7 +379,20 @@ class PipelineBuilder {
         log,
       });
       cleanup.defer(() => unmountAll(mounts, log));
-      const argumentsFile = join(dirs.api, 'arguments');
+      // After the mounts: a stage's own loop devices may back file systems it mounted in them.
+      const api = await openStageApi({
+        dir: dirs.api,
+        metaFile,
+        places: [
+          ['/run/osbuild/tree', obj.tree],
+          ['/var', dirs.var],
+          ['/run/osbuild/mounts', dirs.mounts],
+        ],
+        registry: this.registry,
+        log,
+      });
+      cleanup.defer(() => api.close());
+      const argumentsFile = join(dirs.tmp, 'arguments');
       writeFileSync(
         argumentsFile,
         pyDumps(stageArguments(p, stage, { inputs, devices, mounts }, dirs.mounts)),
@@ -389,10 +414,12 @@ class PipelineBuilder {
           inputsDir: dirs.inputs,
           mountsDir: dirs.mounts,
           varDir: dirs.var,
+          etcDir: dirs.etc,
           cmdlineFile: cmdline,
           capabilities,
           devices: [...devices.values()].map((d) => ({ path: d.path, relpath: d.relpath })),
           roBinds: inputs.binds,
+          apiBinds: api.binds,
         },
         stageEnvironment(p),
         {
@@ -400,7 +427,15 @@ class PipelineBuilder {
           onOutput: (chunk) => this.monitor.log(chunk, `stages/${stage.type}`),
         },
       );
-      return { name: stage.type, id: stage.id, success: r.exitCode === 0, output: r.output, error: null };
+      // The relay has read every message the stage sent once it is stopped: the error is final then.
+      await api.stop();
+      return {
+        name: stage.type,
+        id: stage.id,
+        success: r.exitCode === 0,
+        output: r.output,
+        error: api.error(),
+      };
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
       const output = `${err.message}\n`;
@@ -424,19 +459,27 @@ function relative(root: string, path: string): string {
   return path === root ? '.' : path.slice(root.length + 1);
 }
 
-/** The directories a stage's sandbox binds, made under `tmp`, and its kernel command line. */
-function stageDirs(tmp: string) {
+/**
+ * The directories a stage's sandbox binds, made under `tmp`, and its kernel command line. /etc
+ * starts with the build root's library cache, /var with a /var/tmp anyone may write (as OSBuild's).
+ */
+function stageDirs(tmp: string, buildRoot: string) {
   const dirs = {
     inputs: join(tmp, 'inputs'),
     mounts: join(tmp, 'mounts'),
     api: join(tmp, 'api'),
     var: join(tmp, 'var'),
     dev: join(tmp, 'dev'),
+    etc: join(tmp, 'etc'),
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  mkdirSync(join(dirs.var, 'tmp'));
+  chmodSync(join(dirs.var, 'tmp'), 0o1777);
+  const cache = join(buildRoot, 'etc/ld.so.cache');
+  if (existsSync(cache)) copyFileSync(cache, join(dirs.etc, 'ld.so.cache'), constants.COPYFILE_FICLONE);
   const cmdline = join(tmp, 'cmdline');
   writeFileSync(cmdline, 'root=/dev/osbuild\n');
-  return { ...dirs, cmdline };
+  return { ...dirs, tmp, cmdline };
 }
 
 /** What a stage reads from its arguments file: where its tree, devices, inputs and mounts are. */

@@ -2,8 +2,8 @@
  * Runs one stage in bubblewrap with OSBuild's sandbox (`osbuild/buildroot.py`): no network, new
  * pid/ipc namespaces and session, dies with the engine, capabilities dropped to OSBuild's default
  * set plus the stage's own, read-only `/usr` from the build root (the host or a build pipeline's
- * tree), an empty `/etc`, the tree, the arguments file, the meta file, inputs and mounts at
- * OSBuild's paths, and the runner that executes the stage.
+ * tree), a writable `/etc` of the stage's own, the tree, the arguments file, the meta file, inputs
+ * and mounts at OSBuild's paths, the API sockets, and the runner that executes the stage.
  *
  * One difference on purpose: capabilities missing from this process's bounding set are left out
  * of `--cap-add`. bwrap 0.8 otherwise keeps *all* capabilities when asked to add one it cannot
@@ -111,6 +111,12 @@ export interface SandboxSpec {
   mountsDir: string;
   /** Writable directory bound as /var. */
   varDir: string;
+  /**
+   * Writable directory bound as /etc (OSBuild's is an empty directory of the sandbox): it holds a
+   * copy of the build root's library cache, so forge's runners need not rebuild it, while
+   * OSBuild's runners, which run `ldconfig` anyway, can replace it.
+   */
+  etcDir: string;
   /** File with the kernel command line shown as /proc/cmdline. */
   cmdlineFile: string;
   capabilities: string[];
@@ -118,6 +124,8 @@ export interface SandboxSpec {
   devices: { path: string; relpath: string }[];
   /** More read-only binds (source on the host → path in the sandbox), applied last. */
   roBinds: [string, string][];
+  /** The API sockets (host socket → `/run/osbuild/api/<endpoint>`). */
+  apiBinds: [string, string][];
 }
 
 /** The bwrap command line for a stage, in OSBuild's order: one option with its values per row. */
@@ -142,15 +150,13 @@ export function bwrapArgv(s: SandboxSpec): string[] {
     ['--symlink', 'usr/bin', '/bin'],
     ['--symlink', 'usr/sbin', '/sbin'],
     ['--dev', '/dev'],
-    ['--dir', '/etc'],
+    ['--bind', s.etcDir, '/etc'],
     ['--tmpfs', '/run'],
     ['--tmpfs', '/tmp'],
     ['--bind', s.varDir, '/var'],
     ['--proc', '/proc'],
     ['--ro-bind', '/sys', '/sys'],
     ['--ro-bind-try', '/sys/fs/selinux', '/sys/fs/selinux'],
-    // The build root's own library cache, so the runner need not rebuild it for every stage.
-    ['--ro-bind-try', `${root}/etc/ld.so.cache`, '/etc/ld.so.cache'],
   );
   if (s.fromBuildPipeline) {
     rows.push(
@@ -170,6 +176,7 @@ export function bwrapArgv(s: SandboxSpec): string[] {
     ['--ro-bind', join(s.libdir, 'stages', s.stageType), `/run/osbuild/bin/${s.stageType}`],
     ['--ro-bind', s.inputsDir, '/run/osbuild/inputs'],
     ['--ro-bind', s.argumentsFile, '/run/osbuild/api/arguments'],
+    ...s.apiBinds.map(([src, dst]) => ['--bind', src, dst]),
     ['--ro-bind', join(s.libdir, 'runners', s.runner), `/run/osbuild/runner/${s.runner}`],
     ...s.roBinds.map(([src, dst]) => ['--ro-bind', src, dst]),
     ['--', `/run/osbuild/runner/${s.runner}`, `/run/osbuild/bin/${s.stageType}`],

@@ -1,0 +1,380 @@
+/**
+ * The stage side of OSBuild's API under `forge build`, as root with bubblewrap and the host's
+ * Python 3: stages and a runner written here against the protocol as OSBuild documents it (the
+ * arguments file, `jsoncomm` datagrams on /run/osbuild/api/osbuild and remoteloop, the meta file),
+ * with what `--json` and the JSONSeqMonitor report compared to what OSBuild reports
+ * (OSBUILD-CONTRACT.md, sections 2 and 5). With FORGE_OSBUILD_SOURCE naming a checkout of
+ * OSBuild's sources, its own Python mkdir, copy and tar stages build a manifest from that libdir.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readBuildOutput } from '@debian-forge/engine';
+import { forge, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
+
+const PYTHON = '/usr/bin/python3';
+const skip =
+  sandboxUnavailable() ?? (existsSync(PYTHON) ? undefined : `needs ${PYTHON} (stages and the API relay)`);
+if (skip) console.log(`# skipping OSBuild API tests: ${skip}`);
+
+/** What every test stage shares: a jsoncomm client as OSBuild's `osbuild.util.jsoncomm` speaks it. */
+const CLIENT = `#!/usr/bin/python3
+import array, json, os, socket, sys, traceback
+
+def arguments():
+    with open("/run/osbuild/api/arguments", encoding="utf8") as f:
+        return json.load(f)
+
+def client(endpoint):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.bind("")
+    s.connect("/run/osbuild/api/" + endpoint)
+    return s
+
+def send(s, msg, fds=()):
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    s.sendmsg([json.dumps(msg).encode()], anc)
+
+def recv(s):
+    return json.loads(s.recvmsg(65536)[0])
+
+def exception_and_die(e):
+    traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+    tb = "".join(traceback.format_tb(e.__traceback__))
+    with client("osbuild") as s:
+        send(s, {"method": "exception", "exception": {"type": type(e).__name__, "value": str(e), "traceback": tb}})
+    sys.exit(2)
+`;
+
+const STAGES: Record<string, string> = {
+  // Raises inside the exception handler: the message over the socket, then exit 2.
+  'org.forge.test.py-raise': `
+def main(options):
+    raise ValueError(options["message"])
+
+try:
+    main(arguments()["options"])
+except Exception as e:
+    exception_and_die(e)
+`,
+  // Metadata as OSBuild 191 writes it (the meta file), then as older versions sent it (add-metadata
+  // with a descriptor holding the JSON), which is merged.
+  'org.forge.test.py-metadata': `
+import tempfile
+args = arguments()
+with open("/run/osbuild/meta", "w", encoding="utf8") as f:
+    json.dump({"written": args["options"]["value"], "id": args["meta"]["id"], "runner": os.environ.get("RUNNER_DID"), "passwd": os.path.exists("/etc/passwd")}, f)
+with tempfile.TemporaryFile() as f:
+    f.write(json.dumps({"sent": [1, 2, 3]}).encode())
+    f.flush()
+    with client("osbuild") as s:
+        send(s, {"method": "add-metadata", "metadata": 0}, [f.fileno()])
+`,
+  // Asks remoteloop for a loop device over a slice of a file of the tree and reports the node it
+  // got (bwrap's /dev is mounted nodev, so the stage cannot open it yet: see api/remoteloop.ts); a
+  // file the host cannot reach (the sandbox's /tmp) is refused with an exception.
+  'org.forge.test.py-loop': `
+import stat
+args = arguments()
+tree = args["tree"]
+path = os.path.join(tree, "disk.img")
+with open(path, "wb") as f:
+    f.truncate(4 << 20)
+def loop(filename):
+    fd = os.open(filename, os.O_RDWR)
+    dir_fd = os.open("/dev", os.O_DIRECTORY)
+    with client("remoteloop") as s:
+        send(s, {"fd": 0, "dir_fd": 1, "offset": 1 << 20, "sizelimit": 1 << 20, "read_only": False, "partscan": False, "lock": False, "sector_size": 512}, [fd, dir_fd])
+        reply = recv(s)
+    os.close(fd)
+    os.close(dir_fd)
+    return reply
+reply = loop(path)
+dev = "/dev/" + reply["devname"]
+st = os.stat(dev)
+assert stat.S_ISBLK(st.st_mode), dev
+with open("/sys/dev/block/%d:%d/loop/offset" % (os.major(st.st_rdev), os.minor(st.st_rdev))) as f:
+    offset = int(f.read())
+with open("/sys/dev/block/%d:%d/size" % (os.major(st.st_rdev), os.minor(st.st_rdev))) as f:
+    sectors = int(f.read())
+os.unlink(dev)
+with open("/tmp/elsewhere", "wb") as f:
+    f.truncate(1 << 20)
+refused = loop("/tmp/elsewhere")
+with open("/run/osbuild/meta", "w", encoding="utf8") as f:
+    json.dump({"devname": reply["devname"], "offset": offset, "sectors": sectors, "refused": refused}, f)
+`,
+};
+
+/** A runner as OSBuild's (`osbuild.util.runners`): ldconfig, sysusers, tmpfiles, nsswitch, then the stage. */
+const RUNNER = `${CLIENT}
+import subprocess
+try:
+    subprocess.run(["touch", "/etc/ld.so.conf"], check=True)
+    subprocess.run(["ldconfig"], check=True)
+    subprocess.run(["systemd-sysusers"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
+    subprocess.run(["systemd-tmpfiles", "--create"], check=False, stderr=subprocess.DEVNULL)
+    try:
+        os.remove("/etc/nsswitch.conf")
+    except FileNotFoundError:
+        pass
+    os.makedirs("/etc/alternatives", exist_ok=True)
+    r = subprocess.run(sys.argv[1:], check=False, env={**os.environ, "RUNNER_DID": "ldconfig sysusers tmpfiles nsswitch"})
+    sys.exit(r.returncode)
+except Exception as e:
+    exception_and_die(e)
+`;
+
+function pythonLibdir(dir: string): string {
+  const libdir = join(dir, 'pylibdir');
+  mkdirSync(join(libdir, 'stages'), { recursive: true });
+  mkdirSync(join(libdir, 'runners'), { recursive: true });
+  for (const [type, body] of Object.entries(STAGES)) {
+    const path = join(libdir, 'stages', type);
+    writeFileSync(path, CLIENT + body);
+    chmodSync(path, 0o755);
+    writeJson(`${path}.meta.json`, {
+      summary: type,
+      description: ['A Python stage of the OSBuild API tests.'],
+      schema_2: { options: { type: 'object', additionalProperties: true } },
+    });
+  }
+  const runner = join(libdir, 'runners', 'org.osbuild.linux');
+  writeFileSync(runner, RUNNER);
+  chmodSync(runner, 0o755);
+  for (const name of ['org.osbuild.debian', 'org.osbuild.debian12', 'org.osbuild.debian13'])
+    symlinkSync('org.osbuild.linux', join(libdir, 'runners', name));
+  return libdir;
+}
+
+/** The records of a JSONSeqMonitor stream (RFC 7464). */
+function records(stream: string): Record<string, unknown>[] {
+  return stream
+    .split('\x1e')
+    .filter((r) => r.trim())
+    .map((r) => JSON.parse(r.split('\n')[0] as string) as Record<string, unknown>);
+}
+
+/** The loop devices bound to files under `dir`. */
+function loopsUnder(dir: string): string[] {
+  const list = spawnSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], {
+    encoding: 'utf8',
+  });
+  return list.stdout.split('\n').filter((line) => line.includes(dir));
+}
+
+describe('OSBuild API of a stage under forge build', { skip }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let libdir: string;
+  let n = 0;
+  const build = (pipeline: string, stages: unknown[], extra: string[] = []) => {
+    n++;
+    const manifest = writeJson(join(dir.path, `m${n}.json`), {
+      version: '2',
+      pipelines: [{ name: pipeline, stages }],
+    });
+    return forge([
+      'build',
+      manifest,
+      '--libdir',
+      libdir,
+      '--store',
+      join(dir.path, 'store'),
+      '--export',
+      pipeline,
+      '--output-directory',
+      join(dir.path, `out${n}`),
+      ...extra,
+    ]);
+  };
+  before(() => {
+    dir = tempDir('forge-osbuild-api-');
+    libdir = pythonLibdir(dir.path);
+  });
+  after(() => dir.cleanup());
+
+  it("turns an exception message into the stage's error, in --json and in the monitor", () => {
+    const stage = { type: 'org.forge.test.py-raise', options: { message: 'the tree is not right' } };
+    let r = build('raise', [stage], ['--json']);
+    assert.equal(r.status, 1, r.stderr);
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'error', r.stdout);
+    assert.equal(result.error.type, 'org.osbuild.error.stage');
+    const failed = result.error.details.stage;
+    assert.equal(failed.type, 'org.forge.test.py-raise');
+    // OSBuild's API: {"type": "exception", "data": <the message's exception>}.
+    const error = failed.error as { type: string; data: { type: string; value: string; traceback: string } };
+    assert.deepEqual(Object.keys(error).sort(), ['data', 'type']);
+    assert.equal(error.type, 'exception');
+    assert.deepEqual(Object.keys(error.data).sort(), ['traceback', 'type', 'value']);
+    assert.equal(error.data.type, 'ValueError');
+    assert.equal(error.data.value, 'the tree is not right');
+    assert.match(error.data.traceback, /in main\n {4}raise ValueError/);
+    // The traceback is printed too, so it is in the stage's output.
+    assert.match(failed.output, /ValueError: the tree is not right/);
+    assert.deepEqual(result.log.raise?.[0]?.error, error);
+    assert.equal(result.log.raise?.[0]?.success, false);
+
+    r = build('raise', [stage], ['--monitor', 'JSONSeqMonitor']);
+    assert.equal(r.status, 1);
+    const finished = records(r.stdout).find((x) => x.message === 'Finished module org.forge.test.py-raise');
+    assert.ok(finished, r.stdout);
+    assert.deepEqual((finished.result as { error: unknown }).error, error);
+  });
+
+  it("keeps a stage's metadata from the meta file and from add-metadata, in --json and the monitor", () => {
+    const stage = { type: 'org.forge.test.py-metadata', options: { value: 'forty-two' } };
+    const r = build('meta', [stage], ['--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'result', r.stdout);
+    const md = result.metadata.meta?.['org.forge.test.py-metadata'] as Record<string, unknown>;
+    assert.equal(md.written, 'forty-two');
+    assert.deepEqual(md.sent, [1, 2, 3]);
+    assert.match(String(md.id), /^[0-9a-f]{64}$/);
+
+    const again = build(
+      'meta2',
+      [{ ...stage, options: { value: 'seven' } }],
+      ['--monitor', 'JSONSeqMonitor'],
+    );
+    assert.equal(again.status, 0, again.stdout);
+    const finished = records(again.stdout).find(
+      (x) => x.message === 'Finished module org.forge.test.py-metadata',
+    );
+    assert.ok(finished, again.stdout);
+    const metadata = finished.metadata as Record<string, unknown>;
+    assert.deepEqual(metadata.sent, [1, 2, 3]);
+    assert.equal(metadata.written, 'seven');
+  });
+
+  it("runs a runner as OSBuild's: ldconfig replaces the library cache, sysusers writes /etc", () => {
+    // The runner stops the build with an exception if ldconfig or systemd-sysusers fail.
+    const r = build('runner', [{ type: 'org.forge.test.py-metadata', options: { value: 'x' } }], ['--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'result', r.stdout);
+    const md = result.metadata.runner?.['org.forge.test.py-metadata'] as Record<string, unknown>;
+    assert.equal(md.runner, 'ldconfig sysusers tmpfiles nsswitch');
+    assert.equal(md.passwd, true);
+  });
+
+  it('gives a stage a loop device through remoteloop, and releases it when the stage ends', () => {
+    const r = build('loop', [{ type: 'org.forge.test.py-loop' }], ['--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'result', r.stdout);
+    const md = result.metadata.loop?.['org.forge.test.py-loop'] as {
+      devname: string;
+      offset: number;
+      sectors: number;
+      refused: { method: string; exception: { value: string } };
+    };
+    assert.match(md.devname, /^loop\d+$/);
+    assert.equal(md.offset, 1 << 20);
+    assert.equal(md.sectors, (1 << 20) / 512);
+    assert.equal(md.refused.method, 'exception');
+    assert.match(md.refused.exception.value, /\/tmp\/elsewhere is not in \/run\/osbuild\/tree/);
+    assert.equal(readFileSync(join(dir.path, `out${n}`, 'loop', 'disk.img')).length, 4 << 20);
+    assert.deepEqual(loopsUnder(dir.path), []);
+  });
+});
+
+const OSBUILD = process.env.FORGE_OSBUILD_SOURCE;
+const osbuildSkip =
+  skip ??
+  (!OSBUILD
+    ? 'FORGE_OSBUILD_SOURCE names no checkout of OSBuild (its stages/, runners/ and osbuild/)'
+    : existsSync(join(OSBUILD, 'stages', 'org.osbuild.tar'))
+      ? undefined
+      : `${OSBUILD} has no stages/org.osbuild.tar`);
+if (osbuildSkip && !skip) console.log(`# skipping the build with OSBuild's stages: ${osbuildSkip}`);
+
+describe("OSBuild's own Python stages under forge build --libdir", { skip: osbuildSkip }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  before(() => {
+    dir = tempDir('forge-osbuild-libdir-');
+  });
+  after(() => dir.cleanup());
+
+  it("builds a tree with mkdir and copy and packs it with tar, through OSBuild's runner", () => {
+    const hello = Buffer.from('hello\n');
+    const sum = `sha256:${createHash('sha256').update(hello).digest('hex')}`;
+    const manifest = writeJson(join(dir.path, 'manifest.json'), {
+      version: '2',
+      pipelines: [
+        {
+          name: 'tree',
+          'source-epoch': 1700000000,
+          stages: [
+            {
+              type: 'org.osbuild.mkdir',
+              options: { paths: [{ path: '/etc/forge', mode: 0o755, parents: true }] },
+            },
+            {
+              type: 'org.osbuild.copy',
+              inputs: { src: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: [sum] } },
+              options: { paths: [{ from: `input://src/${sum}`, to: 'tree:///etc/forge/hello' }] },
+            },
+          ],
+        },
+        {
+          name: 'tar',
+          stages: [
+            {
+              type: 'org.osbuild.tar',
+              inputs: {
+                tree: { type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: ['name:tree'] },
+              },
+              options: { filename: 'root.tar' },
+            },
+          ],
+        },
+      ],
+      sources: {
+        'org.osbuild.inline': { items: { [sum]: { encoding: 'base64', data: hello.toString('base64') } } },
+      },
+    });
+    const out = join(dir.path, 'out');
+    const r = forge([
+      'build',
+      manifest,
+      '--libdir',
+      OSBUILD as string,
+      '--store',
+      join(dir.path, 'store'),
+      '--export',
+      'tar',
+      '--output-directory',
+      out,
+      '--json',
+    ]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const result = readBuildOutput(r.stdout);
+    assert.equal(result?.type, 'result', r.stdout);
+    assert.match(result.log.tree?.[1]?.output ?? '', /copying '\/run\/osbuild\/inputs\/src\/sha256:/);
+    const list = spawnSync(
+      'tar',
+      ['--list', '--verbose', '--numeric-owner', '--file', join(out, 'tar', 'root.tar')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const entries = list.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/));
+    assert.deepEqual(
+      entries.map((e) => [e[0], e[1], e[5]]),
+      [
+        ['drwxr-xr-x', '0/0', './'],
+        ['drwxr-xr-x', '0/0', './etc/'],
+        ['drwxr-xr-x', '0/0', './etc/forge/'],
+        ['-rw-r--r--', '0/0', './etc/forge/hello'],
+      ],
+    );
+  });
+});
