@@ -1,7 +1,8 @@
 /**
  * Manifests the composer generates are valid for the engine — every stage's options checked
  * against the schema in the built libdir — pin every package, are deterministic, and put a
- * blueprint's packages in the last layer only.
+ * blueprint's packages in the last layer only; they are built in a `build` pipeline holding the
+ * tools of their stages, unless asked to use the host's.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,6 +18,7 @@ import {
   packageSpec,
   type Repository,
   type ResolvedPackage,
+  STAGE_TOOLS,
 } from '@debian-forge/composer';
 import { EngineIndex } from '@debian-forge/engine';
 import { LibdirIndex, loadManifest, validateManifest } from '@debian-forge/manifest';
@@ -87,7 +89,7 @@ describe('composer manifests', () => {
     it(`${type}: valid for the engine's stages, every package pinned`, async () => {
       const imageType = getImageType(type);
       assert.ok(distro && imageType);
-      const { manifest, layers } = await makeManifest(
+      const { manifest, layers, buildPackages } = await makeManifest(
         { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 },
         catalogue,
       );
@@ -98,11 +100,83 @@ describe('composer manifests', () => {
       const curl = (manifest.sources as Record<string, { items: Record<string, string> }>)[
         'org.osbuild.curl'
       ];
-      const packages = layers.flat();
-      assert.equal(Object.keys(curl?.items ?? {}).length, packages.length);
+      const packages = [...layers.flat(), ...buildPackages.flat()];
+      assert.equal(Object.keys(curl?.items ?? {}).length, new Set(packages.map((p) => p.sha256)).size);
       for (const p of packages) assert.equal(curl?.items[`sha256:${p.sha256}`], p.url);
+
+      // The build root: first, built with the host's tools, named by every other pipeline.
+      const [build, ...others] = loaded.pipelines;
+      assert.equal(build?.name, 'build');
+      assert.equal(build?.build, null);
+      assert.equal(build?.runner, 'org.osbuild.debian12');
+      assert.deepEqual(
+        build?.stages.map((s) => s.type),
+        ['org.osbuild.debootstrap', 'org.osbuild.apt', 'org.osbuild.apt'],
+      );
+      for (const p of others) assert.equal(p.build, build?.id, p.name);
+      const tools = buildPackages.flat().map((p) => p.name);
+      for (const t of ['nodejs', 'mmdebstrap', 'apt-utils', 'bubblewrap', 'passwd'])
+        assert.ok(tools.includes(t), t);
+      const types = new Set(others.flatMap((p) => p.stages.map((s) => s.type)));
+      for (const [type, needs] of Object.entries(STAGE_TOOLS)) {
+        for (const t of needs) if (types.has(type)) assert.ok(tools.includes(t), `${type} needs ${t}`);
+      }
+      // Only the tools of its own stages: a tar is made without disk or OSTree tools.
+      assert.equal(tools.includes('qemu-utils'), types.has('org.osbuild.qemu'));
+      assert.equal(
+        tools.includes('ostree'),
+        [...types].some((t) => t.startsWith('org.osbuild.ostree.')),
+      );
+      // The image's package lists hold none of them unless the image asked for it.
+      const image = new Set(layers.flat().map((p) => p.name));
+      assert.ok(!image.has('mmdebstrap') && !image.has('nodejs'));
     });
   }
+
+  it("with the host's build root: no build pipeline, no build packages", async () => {
+    const imageType = getImageType('qcow2');
+    assert.ok(distro && imageType);
+    const req = { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 };
+    const host = await makeManifest({ ...req, hostBuildRoot: true }, catalogue);
+    assert.deepEqual(validateManifest(host.manifest, { index }).errors, []);
+    assert.deepEqual(host.buildPackages, []);
+    const pipelines = loadManifest(host.manifest, { index }).pipelines;
+    assert.deepEqual(
+      pipelines.map((p) => [p.name, p.build]),
+      [
+        ['os', null],
+        ['image', null],
+        ['qcow2', null],
+      ],
+    );
+    const curl = host.manifest.sources['org.osbuild.curl']?.items ?? {};
+    assert.equal(Object.keys(curl).length, host.layers.flat().length);
+    // The same stages as with the build root, which changes the ids only.
+    const own = loadManifest((await makeManifest(req, catalogue)).manifest, { index }).pipelines.slice(1);
+    assert.deepEqual(
+      own.map((p) => p.stages.map((s) => [s.type, s.options])),
+      pipelines.map((p) => p.stages.map((s) => [s.type, s.options])),
+    );
+    assert.notEqual(own[0]?.id, pipelines[0]?.id);
+  });
+
+  it("shares the build root's first layers between image types, and its tool layer per tool set", async () => {
+    assert.ok(distro);
+    const stages = async (type: string) => {
+      const imageType = getImageType(type);
+      assert.ok(imageType);
+      const { manifest } = await makeManifest(
+        { blueprint, distro, imageType, repositories, sourceEpoch: 1700000000 },
+        catalogue,
+      );
+      return loadManifest(manifest, { index }).pipelines[0]?.stages.map((s) => s.id) ?? [];
+    };
+    const [tar, qcow2, raw] = [await stages('tar'), await stages('qcow2'), await stages('raw')];
+    assert.deepEqual(tar.slice(0, 2), qcow2.slice(0, 2));
+    assert.deepEqual(raw.slice(0, 2), qcow2.slice(0, 2));
+    assert.notEqual(tar[2], raw[2]);
+    assert.notEqual(raw[2], qcow2[2], 'only qcow2 runs qemu-img');
+  });
 
   it('is deterministic, and a new blueprint package changes only the last package layer and after', async () => {
     const imageType = getImageType('qcow2');
@@ -203,7 +277,7 @@ describe('composer manifests', () => {
     const loaded = loadManifest(manifest, { index });
     assert.deepEqual(
       loaded.pipelines.map((p) => p.name),
-      ['os', 'ostree-commit', 'commit-archive'],
+      ['build', 'os', 'ostree-commit', 'commit-archive'],
     );
     assert.equal(ostreeRef, 'debian/12/x86_64/atomic');
     const names = packages.map((p) => p.name);
@@ -231,8 +305,8 @@ describe('composer manifests', () => {
     // Only the commit changes: the os tree is the same, so a store builds it once.
     const a = loadManifest(manifest, { index }).pipelines;
     const b = loadManifest(child.manifest, { index }).pipelines;
-    assert.equal(a[0]?.id, b[0]?.id);
-    assert.notEqual(a[1]?.id, b[1]?.id);
+    assert.equal(a[1]?.id, b[1]?.id);
+    assert.notEqual(a[2]?.id, b[2]?.id);
   });
 
   it('debian-atomic-qcow2: the commit of the same os tree, deployed with the remote, on the GPT disk', async () => {
@@ -245,15 +319,13 @@ describe('composer manifests', () => {
     const loaded = loadManifest(manifest, { index });
     assert.deepEqual(
       loaded.pipelines.map((p) => p.name),
-      ['os', 'ostree-commit', 'ostree-deployment', 'image', 'qcow2'],
+      ['build', 'os', 'ostree-commit', 'ostree-deployment', 'image', 'qcow2'],
     );
-    const commit = loadManifest((await makeManifest({ ...req, imageType: commitType }, catalogue)).manifest, {
-      index,
-    });
-    assert.deepEqual(
-      loaded.pipelines.slice(0, 2).map((p) => p.id),
-      commit.pipelines.slice(0, 2).map((p) => p.id),
-    );
+    const commit = (await makeManifest({ ...req, imageType: commitType }, catalogue)).manifest;
+    // The same os tree and commit, made in build roots of other tools (the disk's has GRUB, qemu-img…).
+    for (const name of ['os', 'ostree-commit'])
+      assert.deepEqual(stagesOf(manifest, name), stagesOf(commit, name));
+    assert.notDeepEqual(stagesOf(manifest, 'build'), stagesOf(commit, 'build'));
     const deployment = stagesOf(manifest, 'ostree-deployment');
     assert.deepEqual(
       deployment.map((s) => s.type),

@@ -1,5 +1,6 @@
 export { type AptResolver, aptResolver } from './apt-resolver.ts';
 export { ATOMIC_OSNAME, ATOMIC_REMOTE, defaultOstreeRef } from './atomic.ts';
+export { BUILD_PIPELINE, BUILD_ROOT_BASE, buildRootLayers, STAGE_TOOLS, stageTools } from './build-root.ts';
 export {
   customizationPackages,
   customizationStages,

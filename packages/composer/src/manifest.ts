@@ -7,12 +7,16 @@
  * (org.osbuild.apt). Adding a package to a blueprint changes only the last layer, so a warm store
  * rebuilds from there on. Then apt is configured for the running system, the blueprint's
  * customizations applied, and the image type's boot configuration written.
+ *
+ * Every other pipeline names the `build` pipeline (build-root.ts): the tools the stages run, pinned
+ * packages of the same distro installed the same way, unless the request asks for the host's.
  */
 import { createHash } from 'node:crypto';
 import { insecureHosts, onInsecureHost } from '@debian-forge/apt';
 import type { Blueprint } from '@debian-forge/blueprint';
 import type { ManifestV2 } from '@debian-forge/manifest';
 import { ostreeRef as checkOstree } from './atomic.ts';
+import { BUILD_PIPELINE, buildRootLayers } from './build-root.ts';
 import {
   customizationPackages,
   customizationStages,
@@ -37,12 +41,22 @@ export interface ManifestRequest {
   sourceEpoch: number;
   /** Ref, parent commit and update URL, for the image types that make an OSTree commit. */
   ostree?: OstreeOptions;
+  /**
+   * Run the stages with the host's tools (no `build` pipeline, as a manifest that names none);
+   * default false: a `build` pipeline of the distro's own packages.
+   */
+  hostBuildRoot?: boolean;
 }
 
 export interface ManifestResult {
   manifest: ManifestV2;
   /** The packages of each layer (0 base, 1 image type, 2 blueprint), each only what it adds. */
   layers: ResolvedPackage[][];
+  /**
+   * The packages of each layer of the build root (0 minbase, 1 the tools every build root has, 2
+   * those of this manifest's stages), none with the host's build root: not in the image.
+   */
+  buildPackages: ResolvedPackage[][];
   /** The ref of the OSTree commit the image holds, for the types that make one. */
   ostreeRef?: string;
 }
@@ -105,29 +119,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     ostree,
     inline,
   };
-  const osStages: StageDesc[] = [];
-  resolved.forEach((debs, i) => {
-    if (debs.length === 0) return;
-    const refs = debs.map((d) => `sha256:${d.sha256}`);
-    const inputs = {
-      packages: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: refs },
-    };
-    const names = layers[i]?.packages.map((p) => p.split(/[ =(]/)[0] as string) ?? [];
-    if (i === 0) {
-      osStages.push({
-        type: 'org.osbuild.debootstrap',
-        inputs,
-        options: { suite: req.distro.suite, variant: 'custom', arch: debArch, 'merged-usr': true },
-      });
-    } else {
-      const wanted = debs.filter((d) => names.includes(d.name)).map((d) => d.name);
-      osStages.push({
-        type: 'org.osbuild.apt',
-        inputs,
-        options: { packages: wanted.length > 0 ? wanted : debs.map((d) => d.name) },
-      });
-    }
-  });
+  const osStages: StageDesc[] = layerStages(resolved, layers, req.distro.suite, debArch);
   osStages.push(aptConfig(req.repositories));
   osStages.push(...customizationStages(c, inline));
   if (resolved.some((debs) => debs.some((d) => d.name === 'openssh-server'))) {
@@ -138,12 +130,24 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   osStages.push({ type: 'org.osbuild.machine-id', options: { 'first-boot': 'yes' } });
   osStages.push(...(req.imageType.osFinalStages?.(typeCtx) ?? []));
 
-  const pipelines: PipelineDesc[] = [
+  let pipelines: PipelineDesc[] = [
     { name: 'os', runner: req.distro.runner, stages: osStages },
     ...req.imageType.pipelines(typeCtx),
-  ].map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
+  ];
+  let buildPackages: ResolvedPackage[][] = [];
+  if (!req.hostBuildRoot) {
+    const buildLayers = buildRootLayers(pipelines);
+    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, buildLayers);
+    const build: PipelineDesc = {
+      name: BUILD_PIPELINE,
+      runner: req.distro.runner,
+      stages: layerStages(buildPackages, buildLayers, req.distro.suite, debArch),
+    };
+    pipelines = [build, ...pipelines.map((p) => ({ ...p, build: `name:${BUILD_PIPELINE}` }))];
+  }
+  pipelines = pipelines.map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
 
-  const all = resolved.flat();
+  const all = [...buildPackages.flat(), ...resolved.flat()];
   // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
   // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
   const hosts = insecureHosts(req.repositories);
@@ -160,7 +164,43 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     sources,
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
-  return { manifest, layers: resolved, ...(ostreeRef ? { ostreeRef } : {}) };
+  return { manifest, layers: resolved, buildPackages, ...(ostreeRef ? { ostreeRef } : {}) };
+}
+
+/**
+ * The stages that install resolved layers: the first bootstraps its (minbase) system, each later
+ * one installs with apt the names its layer asks for, pulling the rest of the layer in.
+ */
+function layerStages(
+  resolved: ResolvedPackage[][],
+  layers: LayerRequest[],
+  suite: string,
+  debArch: string,
+): StageDesc[] {
+  const stages: StageDesc[] = [];
+  resolved.forEach((debs, i) => {
+    if (debs.length === 0) return;
+    const refs = debs.map((d) => `sha256:${d.sha256}`);
+    const inputs = {
+      packages: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: refs },
+    };
+    const names = layers[i]?.packages.map((p) => p.split(/[ =(]/)[0] as string) ?? [];
+    if (i === 0) {
+      stages.push({
+        type: 'org.osbuild.debootstrap',
+        inputs,
+        options: { suite, variant: 'custom', arch: debArch, 'merged-usr': true },
+      });
+    } else {
+      const wanted = debs.filter((d) => names.includes(d.name)).map((d) => d.name);
+      stages.push({
+        type: 'org.osbuild.apt',
+        inputs,
+        options: { packages: wanted.length > 0 ? wanted : debs.map((d) => d.name) },
+      });
+    }
+  });
+  return stages;
 }
 
 /** Keys in OSBuild's order, so a manifest reads the way osbuild-composer writes them. */

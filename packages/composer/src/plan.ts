@@ -89,16 +89,20 @@ export interface PlanOptions {
   extraRepositories?: Repository[];
   /** The host's repositories to derive the Debian ones from (default: the host's apt sources). */
   hostRepositories?: Repository[];
+  /** Build with the host's tools instead of a `build` pipeline of the distro's (ManifestRequest). */
+  hostBuildRoot?: boolean;
 }
 
 /**
- * Stages worth keeping between composes: the package layers, the finished system and its OSTree
- * commit (which the commit and the disk of the same system share). `forge compose` and the
- * service's workers both build with them, so a warm store rebuilds from the first changed layer.
+ * Stages worth keeping between composes: the package layers, the build root, the finished system
+ * and its OSTree commit (which the commit and the disk of the same system share). `forge compose`
+ * and the service's workers both build with them, so a warm store rebuilds from the first changed
+ * layer, and the build root of a distro and tool set is built once.
  */
 export const CHECKPOINTS: readonly string[] = [
   'org.osbuild.debootstrap',
   'org.osbuild.apt',
+  'build',
   'os',
   'ostree-commit',
 ];
@@ -173,7 +177,17 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
   const debArch = distro.arches[arch] as string;
   const sourceEpoch = options.sourceEpoch ?? (await options.resolver.releaseEpoch(debArch, repositories));
   const { manifest, layers } = await makeManifest(
-    { blueprint, distro, imageType, arch, size, repositories, sourceEpoch, ostree },
+    {
+      blueprint,
+      distro,
+      imageType,
+      arch,
+      size,
+      repositories,
+      sourceEpoch,
+      ostree,
+      ...(options.hostBuildRoot ? { hostBuildRoot: true } : {}),
+    },
     options.resolver,
   );
   return {
