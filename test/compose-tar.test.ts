@@ -2,7 +2,8 @@
  * `forge compose` of tar images, end to end against the configured Debian mirror: the tree has what
  * the blueprint asked for (packages, hostname, users, enabled services) on debian-12 and debian-13;
  * the same manifest built in two empty stores gives byte-identical archives; one more blueprint
- * package rebuilds only from the last package layer on; bad requests fail with a clear cause.
+ * package rebuilds only from the last package layer on; `--host-buildroot` builds the same files
+ * with the host's tools; bad requests fail with a clear cause.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -122,6 +123,39 @@ describe('forge compose tar', { skip }, () => {
     assert.ok(!ran.includes('org.osbuild.debootstrap'), `debootstrap ran again: ${ran.join(', ')}`);
     assert.equal(ran.filter((t) => t === 'org.osbuild.apt').length, 1, `stages run: ${ran.join(', ')}`);
     assert.ok(members(join(dir.path, 'more', 'root.tar')).has('usr/bin/tree'));
+  });
+
+  it("--host-buildroot: no build pipeline, the same files made with the host's tools", () => {
+    const out = join(dir.path, 'host');
+    const r = compose(blueprint(), [
+      '--host-buildroot',
+      '--output',
+      out,
+      '--store',
+      join(dir.path, 'store-debian-12'),
+    ]);
+    assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
+    const manifest = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+        pipelines: { name: string; build?: string }[];
+      };
+    assert.deepEqual(
+      manifest(out).pipelines.map((p) => [p.name, p.build]),
+      [
+        ['os', undefined],
+        ['archive', undefined],
+      ],
+    );
+    const built = manifest(join(dir.path, 'debian-12')).pipelines;
+    assert.deepEqual(
+      built.map((p) => [p.name, p.build]),
+      [
+        ['build', undefined],
+        ['os', 'name:build'],
+        ['archive', 'name:build'],
+      ],
+    );
+    assert.deepEqual(members(join(out, 'root.tar')), members(join(dir.path, 'debian-12', 'root.tar')));
   });
 
   it('names the cause when a package does not exist or a version constraint is bad', () => {

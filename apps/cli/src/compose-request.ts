@@ -51,6 +51,10 @@ export const composeFlags: Record<string, Flag> = {
     metavar: 'URL',
     help: 'OSTree types: the repository a deployed machine updates from',
   },
+  'host-buildroot': {
+    type: 'boolean',
+    help: "no build pipeline: the stages run with the host's tools instead of the distro's pinned ones",
+  },
   'state-dir': {
     type: 'string',
     metavar: 'DIR',
@@ -122,7 +126,11 @@ export async function planCompose(ctx: CommandContext): Promise<PlannedCompose> 
     if (err instanceof ComposerError && USAGE_CODES.has(err.code)) throw new UsageError(err.message);
     throw err;
   }
-  const plan = await planComposeTarget(resolved, { resolver: aptResolver(stateDirOf(ctx)), sourceEpoch });
+  const plan = await planComposeTarget(resolved, {
+    resolver: aptResolver(stateDirOf(ctx)),
+    sourceEpoch,
+    hostBuildRoot: ctx.flags['host-buildroot'] === true,
+  });
   return { target: resolved, plan };
 }
 

@@ -33,7 +33,7 @@ export function composeContext(deps: ComposeServiceDeps, options: ComposeService
     config,
     events,
     ostree,
-    planner: options.planner ?? aptPlanner(config.stateDir, store),
+    planner: options.planner ?? aptPlanner(config.stateDir, store, { hostBuildRoot: options.hostBuildRoot }),
     resources: options.resources ?? defaultResources,
     manifestIndex: options.manifestIndex,
     planWaitMs: (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000,

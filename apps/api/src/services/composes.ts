@@ -121,8 +121,10 @@ export type ArtifactReport = (context: { err: unknown; compose: string }, messag
 export const DEFAULT_PLAN_WAIT_SECONDS = 180;
 
 export interface ComposeServiceOptions {
-  /** Makes manifests; `aptPlanner(config.stateDir, store)` by default. */
+  /** Makes manifests; `aptPlanner(config.stateDir, store, { hostBuildRoot })` by default. */
   planner?: ComposePlanner;
+  /** The default planner's manifests run on the workers' own tools (no build pipeline). */
+  hostBuildRoot?: boolean;
   /** Module schemas raw manifests are checked against (stages, sources …); schema only without. */
   manifestIndex?: ModuleIndex;
   /** What a build job asks of a worker; by default 1 CPU, 2 GiB and room for the image. */

@@ -27,8 +27,13 @@ export type ComposePlanner = (
  * The real planner: packages/composer's planCompose with apt roots under `stateDir`, the host's
  * Debian mirror plus the store's user sources for the compose's distro (as the package routes see
  * them); a stored source that breaks the source rule is left out, with a line in the compose's log.
+ * With `hostBuildRoot` its manifests name no build pipeline: the workers' host tools build them.
  */
-export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
+export function aptPlanner(
+  stateDir: string,
+  store: Store,
+  options: { hostBuildRoot?: boolean } = {},
+): ComposePlanner {
   return async (target, log) => {
     // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
     // kept for the life of the service would keep its first lists.
@@ -39,7 +44,11 @@ export function aptPlanner(stateDir: string, store: Store): ComposePlanner {
     )
       .filter((s) => !s.system)
       .map((s) => sourceRepository(storedSource(s), distro));
-    return planCompose(target, { resolver, extraRepositories });
+    return planCompose(target, {
+      resolver,
+      extraRepositories,
+      hostBuildRoot: options.hostBuildRoot === true,
+    });
   };
 }
 

@@ -78,6 +78,10 @@ export const serveCommand: Command = {
       metavar: 'SIZE',
       help: `the largest image a compose may ask for, in bytes or e.g. '1 TiB'; larger sizes are refused with a 400 (default ${DEFAULT_MAX_IMAGE_SIZE / 1024 ** 3} GiB: a build job asks a worker for twice the image size in free disk)`,
     },
+    'host-buildroot': {
+      type: 'boolean',
+      help: "make manifests without a build pipeline: the workers build with the host's tools instead of the distro's pinned ones (default $FORGE_HOST_BUILDROOT=1, else off)",
+    },
     'cache-max-size': {
       type: 'string',
       metavar: 'SIZE',
@@ -140,6 +144,9 @@ export const serveCommand: Command = {
         ...(planWaitSeconds === undefined ? {} : { planWaitSeconds }),
         ...(maxImageSize === undefined ? {} : { maxImageSize }),
         ...(cacheMaxSize === undefined ? {} : { cacheMaxSize }),
+        ...(ctx.flags['host-buildroot'] === true || process.env.FORGE_HOST_BUILDROOT === '1'
+          ? { hostBuildRoot: true }
+          : {}),
         version: VERSION,
         logger,
       });

@@ -73,6 +73,8 @@ export interface ServiceOptions {
   planWaitSeconds?: number;
   /** The largest image size in bytes a compose may ask for (the compose service's default without). */
   maxImageSize?: number;
+  /** Manifests without a build pipeline: the workers build with the host's tools. */
+  hostBuildRoot?: boolean;
   /** Bound of the workers' object store (the worker's default without: what it records, else 20 GiB). */
   cacheMaxSize?: CacheSize;
   /** The built web UI served at `/` (default: the web package's dist/web). */
@@ -212,6 +214,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         manifestIndex,
         ...(options.planWaitSeconds === undefined ? {} : { planWaitSeconds: options.planWaitSeconds }),
         ...(options.maxImageSize === undefined ? {} : { maxImageSize: options.maxImageSize }),
+        ...(options.hostBuildRoot ? { hostBuildRoot: true } : {}),
       },
     );
     cleanup.push(() => composes.pending());
