@@ -38,7 +38,8 @@ export async function buildLibdir(out: string = DEFAULT_LIBDIR): Promise<{ stage
         bundle: true,
         platform: 'node',
         format: 'cjs',
-        target: 'node20',
+        // The oldest Node.js a build root has: Debian 12's nodejs (18) runs the stages there.
+        target: 'node18',
         outfile: exe,
         banner: { js: '#!/usr/bin/env node' },
         legalComments: 'none',
