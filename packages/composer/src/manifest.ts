@@ -37,6 +37,12 @@ export interface ManifestRequest {
   size?: number;
   /** Repositories packages come from (and the image's apt sources point to). */
   repositories: Repository[];
+  /**
+   * Repositories the build root's packages come from; default `repositories`. The planner gives
+   * the distro's own: a blueprint's or a service's extra repository adds to the image, not to the
+   * tools that build it (and a build root of the same tools is then shared by those composes).
+   */
+  buildRepositories?: Repository[];
   /** SOURCE_DATE_EPOCH of every pipeline: file times in the image are clamped to it. */
   sourceEpoch: number;
   /** Ref, parent commit and update URL, for the image types that make an OSTree commit. */
@@ -137,7 +143,8 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   let buildPackages: ResolvedPackage[][] = [];
   if (!req.hostBuildRoot) {
     const buildLayers = buildRootLayers(pipelines);
-    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, buildLayers);
+    const repositories = req.buildRepositories ?? req.repositories;
+    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, repositories, buildLayers);
     const build: PipelineDesc = {
       name: BUILD_PIPELINE,
       runner: req.distro.runner,
@@ -150,7 +157,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   const all = [...buildPackages.flat(), ...resolved.flat()];
   // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
   // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
-  const hosts = insecureHosts(req.repositories);
+  const hosts = insecureHosts([...req.repositories, ...(req.buildRepositories ?? [])]);
   const curl: Record<string, string | { url: string; insecure: true }> = {};
   for (const d of all) {
     curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;

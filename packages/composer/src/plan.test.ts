@@ -40,7 +40,7 @@ test('resolveComposeTarget: defaults and each refusal with its code', () => {
   assert.deepEqual(tar.ostree, {}, 'empty OSTree options are none');
 });
 
-test("planCompose: host Debian repositories, then extra ones, then the blueprint's; the epoch from the resolver", async () => {
+test("planCompose: host Debian repositories, then extra ones, then the blueprint's (the build root's: Debian's only); the epoch from the resolver", async () => {
   const host: Repository[] = [
     {
       id: 'debian.sources#1',
@@ -99,6 +99,15 @@ test("planCompose: host Debian repositories, then extra ones, then the blueprint
     ['debian.sources#1', 'extra', 'blueprint-own'],
   );
   assert.deepEqual(repos[0]?.suites, ['trixie', 'trixie-updates']);
+  // The image's packages from all of them, the build root's from the distro's only.
+  assert.deepEqual(
+    seen.map((r) => r.map((x) => x.id)),
+    [
+      ['debian.sources#1', 'extra', 'blueprint-own'],
+      ['debian.sources#1', 'extra', 'blueprint-own'],
+      ['debian.sources#1'],
+    ],
+  );
   assert.equal(plan.manifest.version, '2');
   assert.match(JSON.stringify(plan.manifest), /1700000000/);
   assert.deepEqual(plan.exports, ['archive']);

@@ -167,10 +167,11 @@ export function planPackages(plan: Pick<ComposePlan, 'layers'>): PlannedPackage[
 /** Makes the plan of a compose (see the top of this file). */
 export async function planCompose(target: ComposeTargetResolved, options: PlanOptions): Promise<ComposePlan> {
   const { blueprint, imageType, distro, arch, size, ostree } = target;
+  const debian = options.hostRepositories
+    ? debianRepositories(distro.suite, options.hostRepositories)
+    : debianRepositories(distro.suite);
   const repositories = [
-    ...(options.hostRepositories
-      ? debianRepositories(distro.suite, options.hostRepositories)
-      : debianRepositories(distro.suite)),
+    ...debian,
     ...(options.extraRepositories ?? []),
     ...blueprintRepositories(blueprint.customizations?.repositories, distro),
   ];
@@ -184,6 +185,7 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
       arch,
       size,
       repositories,
+      buildRepositories: debian,
       sourceEpoch,
       ostree,
       ...(options.hostBuildRoot ? { hostBuildRoot: true } : {}),
