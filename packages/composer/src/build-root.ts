@@ -24,6 +24,7 @@ export const STAGE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   'org.osbuild.debootstrap': ['mmdebstrap', 'apt-utils', 'util-linux'],
   // apt-get, apt-ftparchive, and bwrap: dpkg and the kernel hooks run chrooted with /proc and /dev
   'org.osbuild.apt': ['apt', 'apt-utils', 'bubblewrap'],
+  'org.osbuild.debian.source': ['dpkg-dev'],
   'org.osbuild.copy': ['coreutils'],
   'org.osbuild.chmod': ['coreutils'],
   'org.osbuild.truncate': ['coreutils'],
