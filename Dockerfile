@@ -5,11 +5,13 @@ FROM node:20-bookworm
 
 WORKDIR /opt/debian-forge
 
-# The Debian packages of scripts/debian-packages (one name a line, '#' comments), as setup.sh installs
-# them. Packages are fetched from the mirror of the image's apt sources, which forge also builds from.
+# The [engine] section of scripts/debian-packages (one name a line, '#' comments), as setup.sh
+# installs it: the images forge makes carry their own build pipeline, so the tests' tools stay out.
+# Packages are fetched from the mirror of the image's apt sources, which forge also builds from.
 COPY scripts/debian-packages scripts/debian-packages
 RUN apt-get update \
- && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' scripts/debian-packages \
+ && awk '{ sub(/#.*/, ""); gsub(/[[:space:]]+/, "") } /^\[.*\]$/ { s = $0; next } $0 != "" && s == "[engine]"' \
+    scripts/debian-packages \
     | DEBIAN_FRONTEND=noninteractive xargs apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Debian Forge needs and is missing: npm packages (npm ci) and the Debian packages
-# listed in scripts/debian-packages. Idempotent, and quick when nothing is missing.
+# listed in scripts/debian-packages: its [engine] section, and with --tests its [tests] section too.
+# Idempotent, and quick when nothing is missing.
 set -euo pipefail
+sections=engine
+case "${1:-}" in
+  --tests) sections="engine tests" ;;
+  '') ;;
+  *) echo "usage: setup.sh [--tests]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 need_major=20
@@ -11,8 +18,11 @@ if [ "$have_major" -lt "$need_major" ]; then
   exit 1
 fi
 
-# Debian packages: one name per line, '#' starts a comment.
-mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' scripts/debian-packages)
+# Debian packages: one name per line, '#' starts a comment, '[name]' starts a section.
+mapfile -t wanted < <(awk -v want=" $sections " '
+  { sub(/#.*/, ""); gsub(/[[:space:]]+/, "") }
+  /^\[.*\]$/ { section = substr($0, 2, length($0) - 2); next }
+  $0 != "" && index(want, " " section " ") { print }' scripts/debian-packages)
 missing=()
 for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
