@@ -422,4 +422,48 @@ describe('depsolve details on bookworm', () => {
     for (const p of b[1] ?? [])
       assert.ok(!(a[0] ?? []).some((q) => q.name === p.name), `${p.name} not in layer 1`);
   });
+
+  it('resolves a build environment: Build-Depends relations on top of minbase, read by apt', async () => {
+    // hello's relations with what else their syntax allows: an arch restriction that excludes, a
+    // profile restriction, an alternative whose first member does not exist, :native.
+    const relations = [
+      'build-essential, fakeroot',
+      'debhelper-compat (= 13), help2man, texinfo, forge-no-such-package [arm64], libgpm-dev <!nocheck>, forge-no-such-package | m4:native',
+    ];
+    const [, env = []] = await depsolveLayers(root, [[], { packages: [], relations }], { base: 'minbase' });
+    const names = new Set(env.map((p) => p.name));
+    for (const n of ['build-essential', 'fakeroot', 'debhelper', 'help2man', 'texinfo', 'libgpm-dev', 'm4']) {
+      assert.ok(names.has(n), `${n} resolved`);
+    }
+    for (const p of env) assert.ok(!minbase.some((q) => q.name === p.name), `${p.name} not in minbase`);
+    const [, noCheck = []] = await depsolveLayers(
+      root,
+      [[], { packages: [], relations, profiles: ['nocheck'] }],
+      {
+        base: 'minbase',
+      },
+    );
+    assert.ok(!noCheck.some((p) => p.name === 'libgpm-dev'), 'the nocheck profile leaves out <!nocheck>');
+  });
+
+  it('names the build dependency nothing satisfies, and refuses what is not a relation', async () => {
+    await assert.rejects(
+      depsolveLayers(
+        root,
+        [[], { packages: [], relations: ['debhelper-compat (= 13), forge-no-such-package (>= 2)'] }],
+        {
+          base: 'minbase',
+        },
+      ),
+      isAptError(AptErrorCode.Unsatisfiable, /Depends: forge-no-such-package \(>= 2\)/),
+    );
+    await assert.rejects(
+      depsolve(root, { packages: [], relations: ['-oDir::Etc=/tmp'] }),
+      isAptError(AptErrorCode.Request, /not Debian relation syntax/),
+    );
+    await assert.rejects(
+      depsolve(root, { packages: [], relations: ['hello'], profiles: ['no check'] }),
+      isAptError(AptErrorCode.Request, /bad build profile/),
+    );
+  });
 });

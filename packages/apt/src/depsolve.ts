@@ -44,6 +44,17 @@ export interface DepsolveRequest {
   arch?: string;
   /** Refresh the root first when its lists are stale; default true. */
   update?: boolean;
+  /**
+   * Debian relations to satisfy besides `packages`, as a source package's Build-Depends writes them
+   * (alternatives `|`, `[arch]` and `<profile>` restrictions, `:native`/`:any`): apt itself reads
+   * them (`apt-get satisfy`), as sbuild's apt resolver does with its dummy package. With relations,
+   * `packages` must be plain names (`name`, `name:arch`, `name=version`) and the base set 'none'.
+   */
+  relations?: string[];
+  /** Relations nothing installed may satisfy (Build-Conflicts); only with `relations`. */
+  conflicts?: string[];
+  /** The build profiles that are active for `relations`' `<…>` restrictions (nocheck, nodoc …). */
+  profiles?: string[];
 }
 
 export interface ResolvedPackage {
@@ -239,6 +250,39 @@ function unquote(url: string): string {
   }
 }
 
+/** Characters a relation may hold: names, versions, operators, `|`, `[arch]`, `<profile>`, `!`. */
+const RELATION = /^[A-Za-z0-9][A-Za-z0-9 \t+.:~,|()<>=![\]_-]*$/;
+const PROFILE = /^[a-z0-9][a-z0-9.+-]*$/;
+
+/** The request's relations, checked: apt reads an argument starting with `-` as an option. */
+function relationArgs(request: DepsolveRequest): string[] {
+  const args: string[] = [];
+  for (const [list, prefix] of [
+    [request.relations ?? [], ''],
+    [request.conflicts ?? [], 'Conflicts: '],
+  ] as const) {
+    for (const r of list) {
+      if (!RELATION.test(r.trim())) {
+        fail(AptErrorCode.Request, `bad relation '${r}': not Debian relation syntax`);
+      }
+      if (r.trim() !== '') args.push(`${prefix}${r.trim()}`);
+    }
+  }
+  for (const p of request.profiles ?? []) {
+    if (!PROFILE.test(p)) fail(AptErrorCode.Request, `bad build profile '${p}'`);
+  }
+  return args;
+}
+
+/** A package argument of apt-get install (`name`, `name:arch`, `name=version`) as a relation. */
+function asRelation(argument: string, text: string): string {
+  const m = /^([a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?)(?:=(.+))?$/.exec(argument);
+  if (!m) {
+    fail(AptErrorCode.Request, `'${text}' cannot be combined with relations (only names and exact versions)`);
+  }
+  return m[2] ? `${m[1]} (= ${m[2]})` : (m[1] as string);
+}
+
 /** Builds apt's arguments from the request and runs it under the shared lock. */
 async function runApt(
   root: AptRoot,
@@ -265,12 +309,26 @@ async function runApt(
   const baseArgs = BASE_SETS[base].map((p) =>
     p.startsWith('?') && notThese.length > 0 ? `?and(${p},${notThese.join(',')})` : p,
   );
-  const args = [
-    ...baseArgs.filter((p) => !(p === 'apt' && excludes.includes('apt'))),
-    ...parsed.map(({ text, req }) => aptArgument(index, req, text)),
-    ...removals.map((x) => `${x}-`),
-  ];
+  const relations = relationArgs(request);
+  let command: string;
+  let args: string[];
+  if (relations.length > 0) {
+    if (base !== 'none' || excludes.length > 0) {
+      fail(AptErrorCode.Request, 'relations cannot be combined with a base set or excludes');
+    }
+    const pins = parsed.map(({ text, req }) => asRelation(aptArgument(index, req, text), text));
+    command = 'satisfy';
+    args = [...(pins.length > 0 ? [pins.join(', ')] : []), ...relations];
+  } else {
+    command = 'install';
+    args = [
+      ...baseArgs.filter((p) => !(p === 'apt' && excludes.includes('apt'))),
+      ...parsed.map(({ text, req }) => aptArgument(index, req, text)),
+      ...removals.map((x) => `${x}-`),
+    ];
+  }
   if (args.length === 0) return 'empty';
+  const profiles = request.profiles ?? [];
 
   return root.withLock('shared', async () => {
     if (root.lastUpdate()?.generation !== index.generation) return 'stale' as const;
@@ -282,7 +340,8 @@ async function runApt(
       `APT::Install-Recommends=${request.installRecommends ? 'true' : 'false'}`,
       '-o',
       'APT::Install-Suggests=false',
-      'install',
+      ...(profiles.length > 0 ? ['-o', `APT::Build-Profiles=${profiles.join(',')}`] : []),
+      command,
       ...args,
     ]);
   });
@@ -351,6 +410,11 @@ export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise
   return resolved.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : 1));
 }
 
+/** A layer that also names relations to satisfy (a build environment's build dependencies). */
+export type RelationLayer = Pick<DepsolveRequest, 'relations' | 'conflicts' | 'profiles'> & {
+  packages: string[];
+};
+
 /**
  * Resolves cumulative layers (layer 1; layers 1+2; …) and returns, per layer, only the packages it
  * adds. Each layer is resolved with everything before it pinned (name=version), so later layers
@@ -359,15 +423,17 @@ export async function depsolve(root: AptRoot, request: DepsolveRequest): Promise
  */
 export async function depsolveLayers(
   root: AptRoot,
-  layers: string[][],
+  layers: (string[] | RelationLayer)[],
   options: Omit<DepsolveRequest, 'packages'> = {},
 ): Promise<ResolvedPackage[][]> {
   const out: ResolvedPackage[][] = [];
   let previous: ResolvedPackage[] = [];
   for (let i = 0; i < layers.length; i++) {
+    const given = layers[i] ?? [];
+    const layer: RelationLayer = Array.isArray(given) ? { packages: given } : given;
     // A later layer that asks for nothing adds nothing: what is before it is a whole resolution
     // already, so apt (a second or more per run) would only give the pins back.
-    if (i > 0 && (layers[i] ?? []).length === 0) {
+    if (i > 0 && layer.packages.length === 0 && (layer.relations ?? []).length === 0) {
       out.push([]);
       continue;
     }
@@ -375,8 +441,11 @@ export async function depsolveLayers(
     const all = await depsolve(root, {
       ...options,
       base: i === 0 ? options.base : 'none',
-      packages: [...pins, ...(layers[i] ?? [])],
+      packages: [...pins, ...layer.packages],
       update: i === 0 ? options.update : false,
+      ...(layer.relations ? { relations: layer.relations } : {}),
+      ...(layer.conflicts ? { conflicts: layer.conflicts } : {}),
+      ...(layer.profiles ? { profiles: layer.profiles } : {}),
     });
     const before = new Map(previous.map((p) => [`${p.name}:${p.arch}`, p]));
     const now = new Set(all.map((p) => `${p.name}:${p.arch}=${p.version}`));

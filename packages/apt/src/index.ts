@@ -6,6 +6,7 @@ export {
   depsolveLayers,
   type PackageRequest,
   parsePackageRequest,
+  type RelationLayer,
   type ResolvedPackage,
 } from './depsolve.ts';
 export { AptError, AptErrorCode } from './errors.ts';

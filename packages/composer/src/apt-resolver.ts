@@ -34,7 +34,7 @@ export function aptResolver(stateDir: string): AptResolver {
       const base = layers[0]?.base;
       return depsolveLayers(
         root,
-        layers.map((l) => l.packages),
+        layers.map(({ base: _, ...layer }) => layer),
         { base: base ?? 'none', update: false },
       );
     },

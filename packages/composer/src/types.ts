@@ -10,6 +10,12 @@ export interface LayerRequest {
   packages: string[];
   /** A base set resolved with the layer (only for the first): `minbase` = essential + required. */
   base?: 'essential' | 'minbase' | 'important' | 'standard';
+  /** Debian relations (Build-Depends syntax) the layer must satisfy too: a build environment's. */
+  relations?: string[];
+  /** Relations the layer must not satisfy (Build-Conflicts). */
+  conflicts?: string[];
+  /** Build profiles active for the relations' `<…>` restrictions. */
+  profiles?: string[];
 }
 
 /**
