@@ -92,6 +92,25 @@ export function patternRecord<Value extends z.ZodType>(pattern: RegExp, value: V
   });
 }
 
+/** An absolute path with no empty, `.` or `..` component (and not `/` itself). */
+export const ABSOLUTE_PATH = /^(\/(?!\.\.?(\/|$))[^/]+)+$/;
+
+/** JSON Schema for `inputs` that must hold an `org.osbuild.tree` input under each of `names`. */
+export function treeInputs(...names: string[]): Record<string, unknown> {
+  const tree = {
+    type: 'object',
+    additionalProperties: true,
+    required: ['type'],
+    properties: { type: { enum: ['org.osbuild.tree'] } },
+  };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: names,
+    properties: Object.fromEntries(names.map((n) => [n, tree])),
+  };
+}
+
 /** OSBuild's pattern for an absolute path in the tree without `..` components. */
 const TREE_PATH = /^\/(?!\.\.)((?!\/\.\.\/).)+$/;
 

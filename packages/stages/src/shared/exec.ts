@@ -3,7 +3,8 @@
  * the stage's own output so it reaches the build log, and a failure turned into a `StageError`
  * naming the program and its exit status.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { StageError } from './errors.ts';
 
 export interface ExecOptions {
@@ -56,4 +57,40 @@ export function attempt(argv: string[]): Attempt {
   const r = spawnSync(program, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (r.error) throw new StageError(`${program}: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export interface Streamed {
+  status: number | null;
+  signal: string | null;
+  /** The last lines of the output (stdout and stderr as they came). */
+  tail: string[];
+}
+
+/**
+ * Runs a long program whose output is a log: passed through to the stage's output as it comes,
+ * written to `logFd` as well, and its last `tailLines` lines kept for the error that names a
+ * failure. Never throws for a non-zero exit status: the caller judges.
+ */
+export function execStreamed(argv: string[], logFd: number, tailLines = 40): Promise<Streamed> {
+  const [program, ...args] = argv;
+  if (!program) throw new StageError('exec: empty command');
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail: string[] = [];
+    let partial = '';
+    const take = (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      writeSync(logFd, chunk);
+      const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      tail = [...tail, ...lines].slice(-tailLines);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (err) => reject(new StageError(`${program}: ${err.message}`)));
+    child.on('close', (status, signal) => {
+      if (partial !== '') tail = [...tail, partial].slice(-tailLines);
+      resolve({ status, signal, tail });
+    });
+  });
 }

@@ -116,10 +116,3 @@ export function parseDsc(text: string): Dsc {
   }
   return { source, version, format, files };
 }
-
-/** The upstream part of a Debian version: no epoch, no Debian revision. */
-export function upstreamVersion(version: string): string {
-  const noEpoch = version.replace(/^\d+:/, '');
-  const dash = noEpoch.lastIndexOf('-');
-  return dash > 0 ? noEpoch.slice(0, dash) : noEpoch;
-}

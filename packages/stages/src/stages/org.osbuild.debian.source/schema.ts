@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { defineStage, filesInput } from '../../shared/define.ts';
-
-/** An absolute path with no empty, `.` or `..` component (and not `/` itself). */
-const ABSOLUTE_PATH = /^(\/(?!\.\.?(\/|$))[^/]+)+$/;
+import { ABSOLUTE_PATH, defineStage, filesInput } from '../../shared/define.ts';
 
 export const options = z.strictObject({
   dsc: z

@@ -16,11 +16,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { InputArgument, StageArguments } from '../../shared/arguments.ts';
+import { upstreamVersion } from '../../shared/debian-version.ts';
 import { StageError } from '../../shared/errors.ts';
 import { attempt, exec } from '../../shared/exec.ts';
 import { dearmour } from '../../shared/openpgp.ts';
 import { inRoot } from '../../shared/paths.ts';
-import { clearsignedText, type Dsc, parseDsc, upstreamVersion } from './dsc.ts';
+import { clearsignedText, type Dsc, parseDsc } from './dsc.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;
