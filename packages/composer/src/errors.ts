@@ -12,6 +12,8 @@ export const ComposerErrorCode = {
   ImageType: 'FORGE_ERR_COMPOSE_IMAGE_TYPE',
   /** No distro of that name. */
   Distro: 'FORGE_ERR_COMPOSE_DISTRO',
+  /** A source package's build dependencies cannot be satisfied from the repositories; apt's words name them. */
+  BuildDepends: 'FORGE_ERR_COMPOSE_BUILD_DEPENDS',
 } as const;
 
 export type ComposerErrorCode = CodeOf<typeof ComposerErrorCode>;

@@ -31,5 +31,15 @@ export {
   resolveComposeTarget,
 } from './plan.ts';
 export { blueprintRepositories } from './repositories.ts';
+export {
+  buildRelations,
+  makeSbuildManifest,
+  SBUILD_BASE,
+  SBUILD_PIPELINES,
+  type SbuildOptions,
+  type SbuildPipelines,
+  type SbuildRequest,
+  sbuildPipelines,
+} from './sbuild.ts';
 export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 export { seededUuid } from './uuids.ts';

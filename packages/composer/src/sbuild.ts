@@ -1,0 +1,201 @@
+/**
+ * A Debian source package built into binary packages, as pipelines of a manifest (issue "Debian
+ * packages built from source"):
+ *
+ *   sbuild-env  the build environment: minbase, then build-essential and fakeroot (with any extra
+ *               packages), then the source's build dependencies as apt resolves its relations on
+ *               top of them (`apt-get satisfy`, as sbuild's apt resolver installs its dummy package),
+ *               every package pinned; its id depends on those packages only, so a rebuild with the
+ *               same dependencies starts from the store;
+ *   source      the source package unpacked from its pinned .dsc and files (org.osbuild.debian.source);
+ *   debs        org.osbuild.sbuild with both trees as inputs: the .debs, .buildinfo, .changes, log.
+ *
+ * The environment is an input of the sbuild stage, not the build root of `debs`: a stage's build
+ * root lends the sandbox its /usr only, while a build needs the environment's whole tree (its /etc
+ * with the alternatives and dpkg's origins, its dpkg database for dpkg-checkbuilddeps and the
+ * .buildinfo). So it holds what sbuild's chroot holds and nothing of ours (no Node.js, no
+ * bubblewrap): the stages run in the manifest's build root, or the host's without one.
+ */
+import {
+  AptError,
+  AptErrorCode,
+  insecureHosts,
+  onInsecureHost,
+  type ResolvedSource,
+} from '@debian-forge/apt';
+import type { ManifestV2 } from '@debian-forge/manifest';
+import type { Distro } from './distros.ts';
+import { ComposerError, ComposerErrorCode } from './errors.ts';
+import type { PipelineDesc } from './image-type.ts';
+import { layerStages } from './manifest.ts';
+import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
+
+export const SBUILD_PIPELINES = { environment: 'sbuild-env', source: 'source', debs: 'debs' } as const;
+
+/** What every build environment has beyond minbase, as sbuild's: the build tool chain and fakeroot. */
+export const SBUILD_BASE: readonly string[] = ['build-essential', 'fakeroot'];
+
+/** The org.osbuild.sbuild options a request may set (the stage's schema checks them). */
+export interface SbuildOptions {
+  'arch-all'?: boolean;
+  'arch-any'?: boolean;
+  profiles?: string[];
+  'build-options'?: string[];
+  binnmu?: number;
+  'binnmu-message'?: string;
+  'append-to-version'?: string;
+  maintainer?: string;
+  'binnmu-timestamp'?: number;
+  distribution?: string;
+}
+
+export interface SbuildRequest {
+  distro: Distro;
+  /** Composer's architecture name; default x86_64. */
+  arch?: string;
+  /** The source package, as resolveSource pinned it. */
+  source: ResolvedSource;
+  /** Where the build environment's packages come from. */
+  repositories: Repository[];
+  sourceEpoch: number;
+  options?: SbuildOptions;
+  /** Packages the environment gets besides build-essential, fakeroot and the build dependencies. */
+  extraPackages?: string[];
+  /** The build pipeline the three pipelines name; none: they run with the host's tools. */
+  build?: string;
+}
+
+export interface SbuildPipelines {
+  /** sbuild-env, source, debs. */
+  pipelines: PipelineDesc[];
+  /** org.osbuild.curl items: the environment's .debs and the source's files. */
+  items: Record<string, string | { url: string; insecure: true }>;
+  /** The environment's packages per layer (minbase, tool chain, build dependencies). */
+  environment: ResolvedPackage[][];
+}
+
+/** The relation fields a build reads, as sbuild takes them: -Arch only for arch-any, -Indep for arch-all. */
+export function buildRelations(
+  source: ResolvedSource,
+  options: Pick<SbuildOptions, 'arch-all' | 'arch-any'> = {},
+): { depends: string[]; conflicts: string[] } {
+  const r = source.buildRelations;
+  const any = options['arch-any'] ?? true;
+  const all = options['arch-all'] ?? true;
+  const pick = (...fields: (string | undefined)[]) => fields.filter((f): f is string => !!f?.trim());
+  return {
+    depends: pick(
+      r['Build-Depends'],
+      any ? r['Build-Depends-Arch'] : undefined,
+      all ? r['Build-Depends-Indep'] : undefined,
+    ),
+    conflicts: pick(
+      r['Build-Conflicts'],
+      any ? r['Build-Conflicts-Arch'] : undefined,
+      all ? r['Build-Conflicts-Indep'] : undefined,
+    ),
+  };
+}
+
+/** The pipelines that build `req.source`, resolved and pinned. */
+export async function sbuildPipelines(
+  req: SbuildRequest,
+  resolver: PackageResolver,
+): Promise<SbuildPipelines> {
+  const arch = req.arch ?? 'x86_64';
+  const debArch = req.distro.arches[arch];
+  if (!debArch)
+    throw new ComposerError(ComposerErrorCode.Arch, `${req.distro.name} has no architecture ${arch}`);
+  const o = req.options ?? {};
+  const { depends, conflicts } = buildRelations(req.source, o);
+  const layers: LayerRequest[] = [
+    { packages: ['usr-is-merged'], base: 'minbase' },
+    { packages: [...SBUILD_BASE, ...(req.extraPackages ?? [])] },
+    { packages: [], relations: depends, conflicts, ...(o.profiles?.length ? { profiles: o.profiles } : {}) },
+  ];
+  let environment: ResolvedPackage[][];
+  try {
+    environment = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
+  } catch (err) {
+    if (
+      !(
+        err instanceof AptError &&
+        (err.code === AptErrorCode.Unsatisfiable || err.code === AptErrorCode.NotFound)
+      )
+    ) {
+      throw err;
+    }
+    throw new ComposerError(
+      ComposerErrorCode.BuildDepends,
+      `the build dependencies of ${req.source.name} ${req.source.version} cannot be satisfied on ${req.distro.name}:\n${err.message}`,
+      { cause: err },
+    );
+  }
+  const build = req.build ? { build: `name:${req.build}` } : {};
+  const common = { ...build, runner: req.distro.runner, 'source-epoch': req.sourceEpoch };
+  const files = [req.source.dsc, ...req.source.files];
+  const tree = (name: string) => ({
+    type: 'org.osbuild.tree',
+    origin: 'org.osbuild.pipeline',
+    references: [`name:${name}`],
+  });
+  const pipelines: PipelineDesc[] = [
+    {
+      name: SBUILD_PIPELINES.environment,
+      ...common,
+      stages: layerStages(environment, layers, req.distro.suite, debArch),
+    },
+    {
+      name: SBUILD_PIPELINES.source,
+      ...common,
+      stages: [
+        {
+          type: 'org.osbuild.debian.source',
+          inputs: {
+            sources: {
+              type: 'org.osbuild.files',
+              origin: 'org.osbuild.source',
+              references: files.map((f) => `sha256:${f.sha256}`),
+            },
+          },
+          options: { dsc: `sha256:${req.source.dsc.sha256}` },
+        },
+      ],
+    },
+    {
+      name: SBUILD_PIPELINES.debs,
+      ...common,
+      stages: [
+        {
+          type: 'org.osbuild.sbuild',
+          inputs: { environment: tree(SBUILD_PIPELINES.environment), source: tree(SBUILD_PIPELINES.source) },
+          options: { ...o },
+        },
+      ],
+    },
+  ];
+  const hosts = insecureHosts(req.repositories);
+  const items: SbuildPipelines['items'] = {};
+  for (const f of [...environment.flat(), ...files]) {
+    items[`sha256:${f.sha256}`] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
+  }
+  return { pipelines, items, environment };
+}
+
+/** A manifest of the sbuild pipelines alone (with the build pipeline `build` when given one). */
+export async function makeSbuildManifest(
+  req: SbuildRequest & { buildPipeline?: PipelineDesc; buildItems?: SbuildPipelines['items'] },
+  resolver: PackageResolver,
+): Promise<{ manifest: ManifestV2; environment: ResolvedPackage[][] }> {
+  const made = await sbuildPipelines(
+    { ...req, ...(req.buildPipeline ? { build: req.buildPipeline.name } : {}) },
+    resolver,
+  );
+  const manifest: ManifestV2 = {
+    version: '2',
+    pipelines: [...(req.buildPipeline ? [req.buildPipeline] : []), ...made.pipelines],
+    sources: { 'org.osbuild.curl': { items: { ...req.buildItems, ...made.items } } },
+    metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
+  };
+  return { manifest, environment: made.environment };
+}
