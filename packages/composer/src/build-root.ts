@@ -25,6 +25,8 @@ export const STAGE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   // apt-get, apt-ftparchive, and bwrap: dpkg and the kernel hooks run chrooted with /proc and /dev
   'org.osbuild.apt': ['apt', 'apt-utils', 'bubblewrap'],
   'org.osbuild.debian.source': ['dpkg-dev'],
+  // the nested sandbox of the build (bwrap), and setpriv (util-linux) to drop to the build user
+  'org.osbuild.sbuild': ['bubblewrap', 'util-linux', 'coreutils'],
   'org.osbuild.copy': ['coreutils'],
   'org.osbuild.chmod': ['coreutils'],
   'org.osbuild.truncate': ['coreutils'],
