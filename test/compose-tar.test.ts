@@ -4,14 +4,18 @@
  * the same manifest built in two empty stores gives byte-identical archives; one more blueprint
  * package rebuilds only from the last package layer on; `--host-buildroot` builds the same files
  * with the host's tools; bad requests fail with a clear cause.
+ *
+ * Each tar carries the marks of its build root's tools where bookworm's and trixie's differ, so a
+ * debian-13 tar built on a Debian 12 host is trixie's tar's and mmdebstrap's work.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { debianRepositories } from '@debian-forge/apt';
+import { buildRootPackage } from './build-root.fixture.ts';
 import { forge, sandboxUnavailable, tempDir } from './engine.fixture.ts';
 
 const skip = sandboxUnavailable();
@@ -47,6 +51,28 @@ function extract(archive: string, member: string): string {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
+}
+
+/** The devmajor and devminor fields of the archive's first header (its root directory's). */
+function deviceFields(archive: string): Buffer {
+  const header = Buffer.alloc(512);
+  const fd = openSync(archive, 'r');
+  try {
+    readSync(fd, header, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.subarray(329, 345);
+}
+
+/** Whether Debian version `a` is `b` or later (dpkg's ordering). */
+function atLeast(a: string, b: string): boolean {
+  try {
+    execFileSync('dpkg', ['--compare-versions', a, 'ge', b]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sha256(path: string): string {
@@ -92,6 +118,31 @@ describe('forge compose tar', { skip }, () => {
       const codename = distro === 'debian-12' ? 'bookworm' : 'trixie';
       // /etc/os-release is a link to ../usr/lib/os-release.
       assert.match(extract(archive, 'usr/lib/os-release'), new RegExp(`VERSION_CODENAME=${codename}`));
+
+      // The marks of the build root's tools, where bookworm's and trixie's differ.
+      const manifest = join(out, 'manifest.json');
+      const store = join(dir.path, `store-${distro}`);
+      // GNU tar 1.35 leaves devmajor and devminor empty for files that are not devices (its NEWS);
+      // 1.34 writes zeros.
+      const tar = buildRootPackage(manifest, store, 'tar');
+      const empty = atLeast(tar.version, '1.35');
+      assert.equal(
+        deviceFields(archive).equals(Buffer.alloc(16)),
+        empty,
+        `device fields of the root's header by tar ${tar.version}: ${JSON.stringify(deviceFields(archive).toString('latin1'))}`,
+      );
+      // bookworm's mmdebstrap links lib32 and libx32 into /usr in its merged-/usr setup hook on amd64,
+      // whatever the packages ship; trixie's links only what they ship (its extract hook). Only a
+      // trixie tree keeps the links: bookworm's usr-is-merged removes them again when no package owns
+      // them (its postinst).
+      if (distro === 'debian-13') {
+        const mmdebstrap = buildRootPackage(manifest, store, 'mmdebstrap');
+        const files = mmdebstrap.extract(join(dir.path, 'mmdebstrap'));
+        const hook = readFileSync(join(files, 'usr/share/mmdebstrap/hooks/merged-usr/setup00.sh'), 'utf8');
+        const linksLib32 = /\blib32\b/.test(hook);
+        assert.equal(names.has('lib32'), linksLib32, `/lib32 by mmdebstrap ${mmdebstrap.version}`);
+        assert.equal(names.has('usr/libx32/'), linksLib32, `/usr/libx32 by mmdebstrap ${mmdebstrap.version}`);
+      }
     });
   }
 
