@@ -6,17 +6,18 @@
  * with the host's tools; bad requests fail with a clear cause.
  *
  * Each tar carries the marks of its build root's tools where bookworm's and trixie's differ, so a
- * debian-13 tar built on a Debian 12 host is trixie's tar's and mmdebstrap's work.
+ * debian-13 tar built on a Debian 12 host is trixie's tar's and mmdebstrap's work; the bytes stay the
+ * same when the host's `tar` and `mmdebstrap` are broken, which a `--host-buildroot` build uses.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { debianRepositories } from '@debian-forge/apt';
 import { buildRootPackage } from './build-root.fixture.ts';
-import { forge, sandboxUnavailable, tempDir } from './engine.fixture.ts';
+import { forge, sandboxUnavailable, tempDir, withFakeTools } from './engine.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping compose tests: ${skip}`);
@@ -73,6 +74,18 @@ function atLeast(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The file a host command runs: the first `name` on PATH, its links resolved. */
+function onPath(name: string): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      return realpathSync(join(dir, name));
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`${name} is not on PATH`);
 }
 
 function sha256(path: string): string {
@@ -255,5 +268,43 @@ describe('forge compose tar', { skip }, () => {
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /FORGE_ERR_APT_SIGNATURE/);
     assert.match(r.stderr, /wrongkey/);
+  });
+
+  it("makes the same bytes with the host's tar and mmdebstrap broken, which --host-buildroot uses", () => {
+    // Both host programs replaced, for these builds' processes only, by a script that fails loudly.
+    const fake = join(dir.path, 'fake-tool');
+    writeFileSync(fake, '#!/bin/sh\necho "forge test: the fake $0 ran" >&2\nexit 97\n', { mode: 0o755 });
+    const under = withFakeTools(fake, [onPath('tar'), onPath('mmdebstrap')]);
+    const store = join(dir.path, 'store-debian-12');
+    // The store holds the os trees of the debian-12 composes above, with and without a build
+    // pipeline: each build runs the archive's tar stage again, and only that.
+    const build = (from: string, to: string) =>
+      forge(
+        [
+          'build',
+          join(dir.path, from, 'manifest.json'),
+          '--store',
+          store,
+          '--export',
+          'archive',
+          '--output-directory',
+          join(dir.path, to),
+        ],
+        { under },
+      );
+    const ran = (r: { stdout: string }) =>
+      [...r.stdout.matchAll(/^\[\d+\/\d+\] (\S+): [0-9a-f]{64}/gm)].map((m) => m[1]);
+
+    let r = build('debian-12', 'fake-tools');
+    assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
+    assert.deepEqual(ran(r), ['org.osbuild.tar']);
+    const archive = join(dir.path, 'fake-tools', 'archive', 'root.tar');
+    assert.equal(sha256(archive), sha256(join(dir.path, 'debian-12', 'root.tar')));
+
+    // Without a build pipeline, the tar stage runs the host's tar: the fake.
+    r = build('host', 'fake-tools-host');
+    assert.equal(r.status, 1, r.stdout.slice(-3000) + r.stderr);
+    assert.deepEqual(ran(r), ['org.osbuild.tar']);
+    assert.match(r.stdout + r.stderr, /forge test: the fake \S*\/tar ran/);
   });
 });

@@ -31,15 +31,46 @@ export interface ForgeRun {
   stderr: string;
 }
 
-/** Runs `forge ARGS` to completion. */
-export function forge(args: string[], options: { input?: string; cwd?: string } = {}): ForgeRun {
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [FORGE, ...args], {
+/**
+ * Runs `forge ARGS` to completion; `under` is a command that runs the argv it is given after its
+ * own (`forge` then runs as `UNDER… node forge.js ARGS`).
+ */
+export function forge(
+  args: string[],
+  options: { input?: string; cwd?: string; under?: string[] } = {},
+): ForgeRun {
+  const [cmd, ...argv] = [...(options.under ?? []), process.execPath, FORGE, ...args] as [
+    string,
+    ...string[],
+  ];
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, argv, {
     cwd: options.cwd ?? REPO,
     input: options.input,
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A command for `forge`'s `under` option: it runs its argv in a private mount namespace where each of
+ * `paths` (host programs such as /usr/bin/tar) is the file `fake` instead, bind-mounted over it. Only
+ * that process tree sees the change; other tests running at the same time keep the host's tools.
+ */
+export function withFakeTools(fake: string, paths: string[]): string[] {
+  const binds = paths.map((_, i) => `mount --bind "$0" "\${${i + 1}}" || exit 125`).join('; ');
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    `${binds}; shift ${paths.length}; exec "$@"`,
+    fake,
+    ...paths,
+  ];
 }
 
 export function writeJson(path: string, value: unknown): string {
