@@ -3,9 +3,15 @@
  * run (wall clock of each whole command, as a user waits for it):
  *
  *   forge (a blueprint with no packages and no customizations, image type tar)
- *     cold      empty state dir and store: apt update, depsolve, download, build;
+ *     cold      empty state dir and store: apt update, depsolve, download, build (the build root
+ *               first: the manifest's `build` pipeline of the suite's pinned tools);
+ *     cold --host-buildroot   the same with the host's tools (no build pipeline), what every
+ *               compose was before build roots;
  *     warm      a new store holding only the `sources/` (the .deb files) of a previous store, the
  *               apt state dir kept: depsolve and build, no downloads;
+ *     warm --host-buildroot   the same with the host's tools;
+ *     build root stored       warm, with the build root's tree in the store too (copied from the
+ *               cold store): what a compose pays once its distro's build root is built;
  *     cached    the same compose again on that store: the os tree comes from the store;
  *     add-one   the blueprint plus one small package (`less`) on a copy of the cached store;
  *   mmdebstrap --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr SUITE out.tar MIRRORS
@@ -17,6 +23,9 @@
  *     add-one   warm plus --include=less;
  *     warm +systemd-sysv   warm with what the tar image type adds to minbase, so that it installs
  *               the same packages as forge's tar (the package lists of the tars are compared).
+ *
+ * The cost of the build pipeline is the forge rows against their --host-buildroot ones (the ratios
+ * are printed beside forge / mmdebstrap).
  *
  * The mirrors are the host's apt sources, as `forge compose` reads them (`debianRepositories`), so
  * both tools fetch from the same place; they are never printed. forge and mmdebstrap runs are
@@ -36,8 +45,8 @@
  * node_modules) adds a cold compose of that forge after each cold one, for a before/after in one run.
  *
  * --reps (default 2) is the number of warm and add-one runs; cold runs are 2 (--cold-reps), cached runs 3. The
- * run takes 10 minutes on a quiet 2-CPU machine; on a busy one, repetitions after the first of each
- * kind are left out (and named) when they would end the run after --budget minutes (default 14).
+ * run takes 20 minutes on a quiet 2-CPU machine; on a busy one, repetitions after the first of each
+ * kind are left out (and named) when they would end the run after --budget minutes (default 25).
  * Needs root, bubblewrap and mmdebstrap; prints why and exits 0 otherwise.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -64,6 +73,10 @@ const EXTRA_PACKAGE = 'less';
 /** What the tar image type installs beyond minbase (`packages/composer/src/image-types.ts`). */
 const TAR_TYPE_PACKAGES = ['systemd-sysv'];
 const SAME_SET = `warm +${TAR_TYPE_PACKAGES.join(',')}`;
+const HOST = '--host-buildroot';
+const COLD_HOST = `cold ${HOST}`;
+const WARM_HOST = `warm ${HOST}`;
+const STORED_ROOT = 'build root stored';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -82,7 +95,7 @@ const BASELINE_ROW = 'cold (--baseline)';
 const COLD_ONLY = process.argv.includes('--cold-only');
 const CACHED_REPS = Math.max(3, REPS);
 /** Repetitions after the first of each kind are left out when they would end the run after this. */
-const BUDGET = Math.max(1, Number(flag('--budget') ?? 14) || 14) * 60;
+const BUDGET = Math.max(1, Number(flag('--budget') ?? 25) || 25) * 60;
 const began = process.hrtime.bigint();
 const elapsed = () => Number(process.hrtime.bigint() - began) / 1e9;
 
@@ -468,9 +481,15 @@ async function main(): Promise<void> {
     // What the kinds after this one need at least (one run each), from the cold runs measured so far.
     const PHASES = ['cold', 'warm', 'cached', 'add-one'] as const;
     const atLeast = (phase: (typeof PHASES)[number]) => {
-      const f = table.med('forge', 'cold') || 90;
+      const f = table.med('forge', 'cold') || 150;
+      const h = table.med('forge', COLD_HOST) || 90;
       const m = table.med('mmdebstrap', 'cold') || 60;
-      const need = { cold: f + m, warm: f + 2 * m + 10, cached: 0.25 * f + 15, 'add-one': 0.5 * f + m + 10 };
+      const need = {
+        cold: f + h + m,
+        warm: 1.5 * f + h + 2 * m + 10,
+        cached: 0.25 * f + 15,
+        'add-one': 0.5 * f + m + 10,
+      };
       return PHASES.slice(PHASES.indexOf(phase) + 1).reduce((sum, p) => sum + need[p], 0);
     };
     const repeat = async (
@@ -499,6 +518,8 @@ async function main(): Promise<void> {
       return d;
     };
 
+    /** The id of the build pipeline of the last cold compose with one, as its log names it. */
+    let buildRoot = '';
     const forge = async (
       rowName: string,
       bp: string,
@@ -506,6 +527,7 @@ async function main(): Promise<void> {
       store: string,
       note = '',
       command = FORGE,
+      flags: string[] = [],
     ) => {
       const out = fresh('out');
       settle();
@@ -525,9 +547,12 @@ async function main(): Promise<void> {
           stateDir,
           '--store',
           store,
+          ...flags,
         ],
         `forge compose (${rowName})`,
       );
+      const built = r.lines.map((l) => /^Pipeline build: ([0-9a-f]{64})$/.exec(l.text)?.[1]).find(Boolean);
+      if (built && rowName === 'cold') buildRoot = built;
       const { segments, stages } = forgeSegments(r);
       forgeStages.set(rowName, stages);
       const count = r.lines.find((l) => l.text.startsWith('Composing '))?.text;
@@ -582,13 +607,23 @@ async function main(): Promise<void> {
       remove(state);
       remove(store);
     };
+    // The same with the host's tools, in a state dir and store of its own, removed at once.
+    const coldHost = async () => {
+      const state = fresh('state');
+      const store = fresh('store');
+      await forge(COLD_HOST, blueprint, state, store, '', FORGE, [HOST]);
+      remove(state);
+      remove(store);
+    };
     await repeat(COLD_REPS, 'cold', async (rep) => {
       remove(coldState);
       remove(coldStore);
       coldState = fresh('state');
       coldStore = fresh('store');
       if (rep % 2 === 0) await baseline();
+      if (rep % 2 === 0) await coldHost();
       await forge('cold', blueprint, coldState, coldStore);
+      if (rep % 2 === 1) await coldHost();
       if (rep % 2 === 1) await baseline();
       remove(mmCache);
       mmCache = fresh('mm-cache');
@@ -602,14 +637,33 @@ async function main(): Promise<void> {
     );
 
     if (!COLD_ONLY) {
-      // 2. Warm source cache: forge on a new store with only the last cold store's sources/.
+      // 2. Warm source cache: forge on a new store with only the last cold store's sources/ (with
+      // the build root's tree too for STORED_ROOT).
       console.log(`\nwarm source cache (${REPS} runs each)`);
+      if (!buildRoot) throw new Error('the cold compose named no build pipeline');
+      const storeWith = (objects: string[]) => {
+        const store = fresh('store');
+        sh(['cp', '-a', sources, join(store, 'sources')], 'copying sources');
+        mkdirSync(join(store, 'objects'));
+        for (const id of objects) {
+          sh(
+            ['cp', '-a', join(coldStore, 'objects', id), join(store, 'objects', id)],
+            'copying the build root',
+          );
+        }
+        return store;
+      };
       let warmStore = '';
       await repeat(REPS, 'warm', async () => {
         remove(warmStore);
-        warmStore = fresh('store');
-        sh(['cp', '-a', sources, join(warmStore, 'sources')], 'copying sources');
+        warmStore = storeWith([]);
         await forge('warm', blueprint, coldState, warmStore);
+        const hostStore = storeWith([]);
+        await forge(WARM_HOST, blueprint, coldState, hostStore, '', FORGE, [HOST]);
+        remove(hostStore);
+        const rootStore = storeWith([buildRoot]);
+        await forge(STORED_ROOT, blueprint, coldState, rootStore);
+        remove(rootStore);
         await mmdebstrap('warm', { in: mmCache });
         // forge's tar has what the tar image type adds (systemd-sysv): the same work for mmdebstrap.
         await mmdebstrap(SAME_SET, { in: mmCache }, TAR_TYPE_PACKAGES);
@@ -697,8 +751,9 @@ async function main(): Promise<void> {
         `${cpus.length > 0 ? fmt(median(cpus)) : '-'}`,
     );
   }
-  const ratio = (label: string, f: string, m: string) => {
-    const r = table.med('forge', f) / table.med('mmdebstrap', m);
+  /** The median of forge's row `f` over that of `of`'s row `m`. */
+  const ratio = (label: string, f: string, m: string, of: Row['tool'] = 'mmdebstrap') => {
+    const r = table.med('forge', f) / table.med(of, m);
     if (!Number.isNaN(r)) console.log(`  ${label.padEnd(56)} ${r.toFixed(2).padStart(5)}`);
   };
   console.log('\nforge / mmdebstrap (medians; below 1 means forge is faster)');
@@ -708,7 +763,12 @@ async function main(): Promise<void> {
   ratio('cached (mmdebstrap has no tree cache: against its warm)', 'cached', 'warm');
   ratio(`add-one (+${EXTRA_PACKAGE}; mmdebstrap warm + --include)`, 'add-one', 'add-one');
   ratio(`warm, the same packages (mmdebstrap ${SAME_SET})`, 'warm', SAME_SET);
+  ratio(`cold ${HOST}`, COLD_HOST, 'cold');
   console.log(`  targets (issue 4): cold at most 1.0×, cached far less`);
+  console.log(`\nthe build pipeline's cost: forge / forge ${HOST} (medians)`);
+  ratio('cold', 'cold', COLD_HOST, 'forge');
+  ratio('warm (source cache)', 'warm', WARM_HOST, 'forge');
+  ratio(`${STORED_ROOT} (against warm ${HOST})`, STORED_ROOT, WARM_HOST, 'forge');
 
   const pkgs = (tool: Row['tool'], name: string) =>
     table.rows.find((r) => r.tool === tool && r.name === name)?.packages;
