@@ -144,10 +144,14 @@ describe('forge build killed with SIGKILL mid-stage', { skip }, () => {
     const deadPid = child.pid as number;
     await waitFor(child, /^sleeping$/m, 90_000);
 
-    // The stage is running: its loop device and its mount are live, and recorded.
+    // The stage is running: its loop device, its /dev and its mount are live, and recorded.
     const live = resourcesUnder(dir.path);
     assert.equal(live.loops.length, 1, `one loop device: ${JSON.stringify(live)}`);
-    assert.equal(live.mounts.length, 1, `one mount: ${JSON.stringify(live)}`);
+    assert.equal(live.mounts.length, 2, `the stage's /dev and its mount: ${JSON.stringify(live)}`);
+    assert.ok(
+      live.mounts.some((m) => m.endsWith('/dev')),
+      JSON.stringify(live),
+    );
     const records = readdirSync(join(rundir, 'forge-resources'));
     assert.equal(records.length, 1);
     assert.match(records[0] as string, new RegExp(`^${deadPid}-\\d+\\.json$`));

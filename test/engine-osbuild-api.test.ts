@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readBuildOutput } from '@debian-forge/engine';
 import { forge, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
+import { resourcesUnder } from './engine-host.fixture.ts';
 
 const PYTHON = '/usr/bin/python3';
 const skip =
@@ -73,9 +74,9 @@ with tempfile.TemporaryFile() as f:
     with client("osbuild") as s:
         send(s, {"method": "add-metadata", "metadata": 0}, [f.fileno()])
 `,
-  // Asks remoteloop for a loop device over a slice of a file of the tree and reports the node it
-  // got (bwrap's /dev is mounted nodev, so the stage cannot open it yet: see api/remoteloop.ts); a
-  // file the host cannot reach (the sandbox's /tmp) is refused with an exception.
+  // Asks remoteloop for a loop device over a slice of a file of the tree, writes a pattern through
+  // the node it got in its /dev and reports the node; a file the host cannot reach (the sandbox's
+  // /tmp) is refused with an exception.
   'org.forge.test.py-loop': `
 import stat
 args = arguments()
@@ -100,6 +101,10 @@ with open("/sys/dev/block/%d:%d/loop/offset" % (os.major(st.st_rdev), os.minor(s
     offset = int(f.read())
 with open("/sys/dev/block/%d:%d/size" % (os.major(st.st_rdev), os.minor(st.st_rdev))) as f:
     sectors = int(f.read())
+fd = os.open(dev, os.O_RDWR)
+os.write(fd, b"written through " + reply["devname"].encode())
+os.fsync(fd)
+os.close(fd)
 os.unlink(dev)
 with open("/tmp/elsewhere", "wb") as f:
     f.truncate(1 << 20)
@@ -156,14 +161,6 @@ function records(stream: string): Record<string, unknown>[] {
     .split('\x1e')
     .filter((r) => r.trim())
     .map((r) => JSON.parse(r.split('\n')[0] as string) as Record<string, unknown>);
-}
-
-/** The loop devices bound to files under `dir`. */
-function loopsUnder(dir: string): string[] {
-  const list = spawnSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], {
-    encoding: 'utf8',
-  });
-  return list.stdout.split('\n').filter((line) => line.includes(dir));
 }
 
 describe('OSBuild API of a stage under forge build', { skip }, () => {
@@ -223,6 +220,8 @@ describe('OSBuild API of a stage under forge build', { skip }, () => {
     const finished = records(r.stdout).find((x) => x.message === 'Finished module org.forge.test.py-raise');
     assert.ok(finished, r.stdout);
     assert.deepEqual((finished.result as { error: unknown }).error, error);
+    // A failed stage leaves no /dev mounted either.
+    assert.deepEqual(resourcesUnder(dir.path), { loops: [], mounts: [] });
   });
 
   it("keeps a stage's metadata from the meta file and from add-metadata, in --json and the monitor", () => {
@@ -278,8 +277,14 @@ describe('OSBuild API of a stage under forge build', { skip }, () => {
     assert.equal(md.sectors, (1 << 20) / 512);
     assert.equal(md.refused.method, 'exception');
     assert.match(md.refused.exception.value, /\/tmp\/elsewhere is not in \/run\/osbuild\/tree/);
-    assert.equal(readFileSync(join(dir.path, `out${n}`, 'loop', 'disk.img')).length, 4 << 20);
-    assert.deepEqual(loopsUnder(dir.path), []);
+    const image = readFileSync(join(dir.path, `out${n}`, 'loop', 'disk.img'));
+    assert.equal(image.length, 4 << 20);
+    // What the stage wrote at the device's start is 1 MiB into the file, and nothing before it.
+    const written = Buffer.from(`written through ${md.devname}`);
+    assert.deepEqual(image.subarray(1 << 20, (1 << 20) + written.length), written);
+    assert.ok(image.subarray(0, 1 << 20).every((b) => b === 0));
+    // Neither the loop device nor the stage's /dev is left.
+    assert.deepEqual(resourcesUnder(dir.path), { loops: [], mounts: [] });
   });
 });
 

@@ -32,6 +32,7 @@ import { openStageApi } from './api/index.ts';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { ResourceRegistry } from './crash-registry.ts';
+import { mountDevDir } from './dev-dir.ts';
 import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { mapInputs } from './inputs/index.ts';
@@ -365,6 +366,9 @@ class PipelineBuilder {
         sourcesDir: this.store.sourcesDir,
         pipeline: (id) => this.store.get(id),
       });
+      // The stage's /dev first: every device node of the stage is made in it.
+      const dev = await mountDevDir(dirs.dev, this.registry, log);
+      cleanup.defer(() => dev.close());
       const devices = await openDevices(stage.devices, {
         tree: obj.tree,
         devDir: dirs.dev,
@@ -415,9 +419,9 @@ class PipelineBuilder {
           mountsDir: dirs.mounts,
           varDir: dirs.var,
           etcDir: dirs.etc,
+          devDir: dirs.dev,
           cmdlineFile: cmdline,
           capabilities,
-          devices: [...devices.values()].map((d) => ({ path: d.path, relpath: d.relpath })),
           roBinds: inputs.binds,
           apiBinds: api.binds,
         },

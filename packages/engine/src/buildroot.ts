@@ -2,8 +2,9 @@
  * Runs one stage in bubblewrap with OSBuild's sandbox (`osbuild/buildroot.py`): no network, new
  * pid/ipc namespaces and session, dies with the engine, capabilities dropped to OSBuild's default
  * set plus the stage's own, read-only `/usr` from the build root (the host or a build pipeline's
- * tree), a writable `/etc` of the stage's own, the tree, the arguments file, the meta file, inputs
- * and mounts at OSBuild's paths, the API sockets, and the runner that executes the stage.
+ * tree), OSBuild's /dev (a host tmpfs where device nodes open), a writable `/etc` of the stage's
+ * own, the tree, the arguments file, the meta file, inputs and mounts at OSBuild's paths, the API
+ * sockets, and the runner that executes the stage.
  *
  * One difference on purpose: capabilities missing from this process's bounding set are left out
  * of `--cap-add`. bwrap 0.8 otherwise keeps *all* capabilities when asked to add one it cannot
@@ -120,8 +121,8 @@ export interface SandboxSpec {
   /** File with the kernel command line shown as /proc/cmdline. */
   cmdlineFile: string;
   capabilities: string[];
-  /** Host device nodes bound into the sandbox's /dev under their own names. */
-  devices: { path: string; relpath: string }[];
+  /** The stage's /dev (dev-dir.ts), where its device nodes are made. */
+  devDir: string;
   /** More read-only binds (source on the host → path in the sandbox), applied last. */
   roBinds: [string, string][];
   /** The API sockets (host socket → `/run/osbuild/api/<endpoint>`). */
@@ -149,7 +150,8 @@ export function bwrapArgv(s: SandboxSpec): string[] {
     ['--symlink', 'usr/lib64', '/lib64'],
     ['--symlink', 'usr/bin', '/bin'],
     ['--symlink', 'usr/sbin', '/sbin'],
-    ['--dev', '/dev'],
+    ['--dev-bind', s.devDir, '/dev'],
+    ['--tmpfs', '/dev/shm'],
     ['--bind', s.etcDir, '/etc'],
     ['--tmpfs', '/run'],
     ['--tmpfs', '/tmp'],
@@ -166,7 +168,6 @@ export function bwrapArgv(s: SandboxSpec): string[] {
       ['--ro-bind-try', `${root}/etc/selinux/`, '/etc/selinux/'],
     );
   }
-  for (const d of s.devices) rows.push(['--dev-bind', d.path, join('/dev', d.relpath)]);
   rows.push(
     ['--ro-bind', s.libdir, '/run/osbuild/lib'],
     ['--ro-bind', s.cmdlineFile, '/proc/cmdline'],

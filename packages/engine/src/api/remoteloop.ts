@@ -9,11 +9,8 @@
  * stage (the sandbox path the kernel shows for the descriptor, mapped back to the host and checked
  * to be the same inode). The loop device is then recorded in the resource registry like the
  * engine's own devices, so a killed build's devices are released by the next one; `close()`
- * releases them at the end of the stage.
- *
- * Not yet as OSBuild: its sandbox's /dev is a host tmpfs without `nodev`, where the node made here
- * opens; forge's is bwrap's `--dev`, mounted `nodev`, so the stage sees the node (and its numbers)
- * but cannot open it until the sandbox gets OSBuild's /dev.
+ * releases them at the end of the stage. The node is made in the stage's /dev (dev-dir.ts), a
+ * tmpfs that allows device nodes, where the stage opens it.
  */
 import { readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';

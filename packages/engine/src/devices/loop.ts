@@ -166,6 +166,10 @@ export function nodeNumbers(relpath: string, path: string): { major: number; min
   } catch {
     // fall back to the node
   }
-  const rdev = statSync(path).rdev;
+  return splitDeviceNumber(statSync(path).rdev);
+}
+
+/** Linux's split of a device number into major and minor (glibc's `major`/`minor`). */
+export function splitDeviceNumber(rdev: number): { major: number; minor: number } {
   return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
 }
