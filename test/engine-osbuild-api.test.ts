@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readBuildOutput } from '@debian-forge/engine';
-import { forge, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
+import { forge, LIBDIR, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
 import { resourcesUnder } from './engine-host.fixture.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -155,6 +155,26 @@ function pythonLibdir(dir: string): string {
   return libdir;
 }
 
+/** `forge build --json` of one export into `out`, from `libdirs` in order; it must succeed. */
+function buildOk(manifest: string, libdirs: string[], store: string, pipeline: string, out: string) {
+  const r = forge([
+    'build',
+    manifest,
+    ...libdirs.flatMap((l) => ['--libdir', l]),
+    '--store',
+    store,
+    '--export',
+    pipeline,
+    '--output-directory',
+    out,
+    '--json',
+  ]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const result = readBuildOutput(r.stdout);
+  assert.equal(result?.type, 'result', r.stdout);
+  return result;
+}
+
 /** The records of a JSONSeqMonitor stream (RFC 7464). */
 function records(stream: string): Record<string, unknown>[] {
   return stream
@@ -288,6 +308,102 @@ describe('OSBuild API of a stage under forge build', { skip }, () => {
   });
 });
 
+describe('forge build, validate and inspect with --libdir given twice', { skip }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let second: string;
+  before(() => {
+    dir = tempDir('forge-libdirs-');
+    second = pythonLibdir(dir.path);
+    // A stage that imports a module of its own libdir (OSBuild's stages import its osbuild/ so),
+    // with a schema that wants a word.
+    writeFileSync(join(second, 'forgelib.py'), 'WHERE = "the second libdir"\n');
+    const stage = join(second, 'stages', 'org.forge.test.py-lib');
+    writeFileSync(
+      stage,
+      `${CLIENT}
+import forgelib
+args = arguments()
+tree = args["tree"]
+with open(os.path.join(tree, "forge", "word"), "w", encoding="utf8") as f:
+    f.write(args["options"]["word"])
+with open("/run/osbuild/meta", "w", encoding="utf8") as f:
+    json.dump({"lib": forgelib.WHERE, "runner": os.environ.get("RUNNER_DID"), "mkdir": sorted(os.listdir(tree))}, f)
+`,
+    );
+    chmodSync(stage, 0o755);
+    writeJson(`${stage}.meta.json`, {
+      summary: 'Writes a word into /forge',
+      description: ['A Python stage of the libdir layering test.'],
+      schema_2: {
+        options: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['word'],
+          properties: { word: { type: 'string' } },
+        },
+      },
+    });
+    // The second libdir's own mkdir fails: forge's, in the first libdir, is the one that runs.
+    const mkdir = join(second, 'stages', 'org.osbuild.mkdir');
+    writeFileSync(mkdir, '#!/bin/sh\necho "the second libdir\'s mkdir ran" >&2\nexit 1\n');
+    chmodSync(mkdir, 0o755);
+    writeJson(`${mkdir}.meta.json`, {
+      summary: 'A mkdir that is never taken',
+      description: ['Shadowed by the first libdir.'],
+      schema_2: { options: { type: 'object', required: ['never'] } },
+    });
+  });
+  after(() => dir.cleanup());
+
+  const manifest = (word: unknown) =>
+    writeJson(join(dir.path, `m-${typeof word}.json`), {
+      version: '2',
+      pipelines: [
+        {
+          name: 'tree',
+          stages: [
+            { type: 'org.osbuild.mkdir', options: { paths: [{ path: '/forge', mode: 0o755 }] } },
+            { type: 'org.forge.test.py-lib', options: { word } },
+          ],
+        },
+      ],
+    });
+  const libdirs = () => ['--libdir', LIBDIR, '--libdir', second];
+
+  it("takes each stage from the first libdir that has it, with its libdir's lib and runner", () => {
+    const out = join(dir.path, 'out');
+    const result = buildOk(manifest('layered'), [LIBDIR, second], join(dir.path, 'store'), 'tree', out);
+    assert.deepEqual(result.metadata.tree?.['org.forge.test.py-lib'], {
+      lib: 'the second libdir',
+      runner: 'ldconfig sysusers tmpfiles nsswitch',
+      mkdir: ['forge'],
+    });
+    assert.equal(readFileSync(join(out, 'tree', 'forge', 'word'), 'utf8'), 'layered');
+  });
+
+  it('validates each stage against the schema of the libdir it is taken from', () => {
+    const good = forge(['validate', manifest('layered'), ...libdirs()]);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    const bad = forge(['validate', '--json', manifest(7), ...libdirs()]);
+    assert.equal(bad.status, 2, bad.stdout);
+    const errors = (JSON.parse(bad.stdout) as { errors: { message: string; path: unknown[] }[] }).errors;
+    assert.deepEqual(
+      errors.map((e) => e.path),
+      [['pipelines', 0, 'stages', 1, 'options', 'word']],
+    );
+    // Forge's libdir alone does not know the Python stage.
+    const alone = forge(['validate', '--json', manifest('layered'), '--libdir', LIBDIR]);
+    assert.equal(alone.status, 2);
+    assert.match(alone.stdout, /could not find schema information for 'org\.forge\.test\.py-lib'/);
+    const inspect = forge(['inspect', manifest('layered'), ...libdirs()]);
+    assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
+    assert.match(inspect.stdout, /"org\.forge\.test\.py-lib"/);
+    const missing = forge(['inspect', manifest('layered'), ...libdirs(), '--libdir', join(dir.path, 'none')]);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /--libdir .*none: not a directory/);
+  });
+});
+
 const OSBUILD = process.env.FORGE_OSBUILD_SOURCE;
 const osbuildSkip =
   skip ??
@@ -344,22 +460,7 @@ describe("OSBuild's own Python stages under forge build --libdir", { skip: osbui
       },
     });
     const out = join(dir.path, 'out');
-    const r = forge([
-      'build',
-      manifest,
-      '--libdir',
-      OSBUILD as string,
-      '--store',
-      join(dir.path, 'store'),
-      '--export',
-      'tar',
-      '--output-directory',
-      out,
-      '--json',
-    ]);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    const result = readBuildOutput(r.stdout);
-    assert.equal(result?.type, 'result', r.stdout);
+    const result = buildOk(manifest, [OSBUILD as string], join(dir.path, 'store'), 'tar', out);
     assert.match(result.log.tree?.[1]?.output ?? '', /copying '\/run\/osbuild\/inputs\/src\/sha256:/);
     const list = spawnSync(
       'tar',

@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { EngineIndex } from '@debian-forge/engine';
 import {
   DEFAULT_MAX_MANIFEST_BYTES,
@@ -22,8 +23,9 @@ export const manifestFlags: Record<string, Flag> = {
   libdir: {
     type: 'string',
     short: 'l',
+    multiple: true,
     metavar: 'DIR',
-    help: 'OSBuild-layout libdir whose .meta.json schemas validate stages (sources, inputs, devices and mounts: the engine’s)',
+    help: 'OSBuild-layout libdir whose .meta.json schemas validate stages (sources, inputs, devices and mounts: the engine’s); given more than once, a stage is taken from the first that has it',
   },
   'max-size': {
     type: 'string',
@@ -41,16 +43,29 @@ export function maxBytesOf(ctx: CommandContext): number {
   return n;
 }
 
-export function indexOf(ctx: CommandContext): ModuleIndex | undefined {
-  const libdir = ctx.flags.libdir;
-  if (typeof libdir !== 'string') return undefined;
-  try {
-    if (!statSync(libdir).isDirectory()) throw new Error('not a directory');
-  } catch {
-    throw new UsageError(`--libdir ${libdir}: not a directory`);
+/** The `--libdir` directories in the order given (absolute), or undefined when none is. */
+export function libdirsOf(ctx: CommandContext): string[] | undefined {
+  const given = ctx.flags.libdir;
+  const libdirs = Array.isArray(given) ? (given as string[]) : typeof given === 'string' ? [given] : [];
+  if (libdirs.length === 0) return undefined;
+  for (const libdir of libdirs) {
+    try {
+      if (!statSync(libdir).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new UsageError(`--libdir ${libdir}: not a directory`);
+    }
   }
-  // Stages from the libdir; sources, inputs, devices and mounts as the engine implements them.
-  return new EngineIndex(new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`)));
+  return libdirs.map((l) => resolve(l));
+}
+
+/** The index over `libdirs`: stages from them, the other modules as the engine implements them. */
+export function engineIndex(ctx: CommandContext, libdirs: string[]): EngineIndex {
+  return new EngineIndex(new LibdirIndex(libdirs, (m) => ctx.io.stderr.write(`${m}\n`)));
+}
+
+export function indexOf(ctx: CommandContext): ModuleIndex | undefined {
+  const libdirs = libdirsOf(ctx);
+  return libdirs ? engineIndex(ctx, libdirs) : undefined;
 }
 
 export function manifestPath(ctx: CommandContext): string {

@@ -39,14 +39,13 @@ import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
 import { inside } from './paths.ts';
-import { libdirRunner } from './runners.ts';
+import { libdirRunner, stageRunner } from './runners.ts';
 import { fetchSources, type SourceResult } from './sources/index.ts';
 import { type CacheSize, ObjectStore, type TreeObject, type WorkObject } from './store.ts';
 
 export interface BuildOptions {
   storeDir: string;
-  libdir: string;
-  /** Index over the libdir, for stage capabilities. */
+  /** Index over the libdirs: where each stage is taken from (the first that has it), its capabilities. */
   index: LibdirIndex;
   exports: string[];
   checkpoints: string[];
@@ -292,12 +291,12 @@ class PipelineBuilder {
   ) {}
 
   async build(p: Pipeline): Promise<PipelineRun> {
-    const runner = libdirRunner(this.opts.libdir, runnerFor(this.manifest, p, this.opts.hostRunner));
+    const runner = runnerFor(this.manifest, p, this.opts.hostRunner);
     this.monitor.begin({
       name: p.name,
       id: p.id,
       build: p.build,
-      runner,
+      runner: libdirRunner(this.opts.index.libdirs, runner).name,
       sourceEpoch: p.sourceEpoch,
       stageCount: p.stages.length,
     });
@@ -361,6 +360,14 @@ class PipelineBuilder {
     // Mounts are released before the devices under them, whatever the stage did.
     const cleanup = new CleanupStack();
     try {
+      // The stage's own libdir is /run/osbuild/lib in its sandbox: OSBuild's stages import from it.
+      const libdir = this.opts.index.libdirOf('Stage', stage.type);
+      if (!libdir)
+        throw new EngineError(
+          EngineErrorCode.NotFound,
+          `stage ${stage.type} is in none of the libdirs (${this.opts.index.libdirs.join(', ')})`,
+        );
+      const chosen = stageRunner(libdir, this.opts.index.libdirs, runner);
       const inputs = await mapInputs(stage.inputs, {
         inputsDir: dirs.inputs,
         sourcesDir: this.store.sourcesDir,
@@ -409,9 +416,10 @@ class PipelineBuilder {
         {
           buildRoot,
           fromBuildPipeline: buildRoot !== '/',
-          libdir: this.opts.libdir,
+          libdir,
           stageType: stage.type,
-          runner,
+          runner: chosen.name,
+          runnerLibdir: chosen.libdir,
           tree: obj.tree,
           metaFile,
           argumentsFile,

@@ -102,9 +102,12 @@ export interface SandboxSpec {
   buildRoot: string;
   /** Whether the build root is a build pipeline (then its /boot is bound too). */
   fromBuildPipeline: boolean;
+  /** The libdir the stage is taken from, bound as /run/osbuild/lib. */
   libdir: string;
   stageType: string;
   runner: string;
+  /** The libdir whose `runners/` holds the runner. */
+  runnerLibdir: string;
   tree: string;
   metaFile: string;
   argumentsFile: string;
@@ -178,7 +181,7 @@ export function bwrapArgv(s: SandboxSpec): string[] {
     ['--ro-bind', s.inputsDir, '/run/osbuild/inputs'],
     ['--ro-bind', s.argumentsFile, '/run/osbuild/api/arguments'],
     ...s.apiBinds.map(([src, dst]) => ['--bind', src, dst]),
-    ['--ro-bind', join(s.libdir, 'runners', s.runner), `/run/osbuild/runner/${s.runner}`],
+    ['--ro-bind', join(s.runnerLibdir, 'runners', s.runner), `/run/osbuild/runner/${s.runner}`],
     ...s.roBinds.map(([src, dst]) => ['--ro-bind', src, dst]),
     ['--', `/run/osbuild/runner/${s.runner}`, `/run/osbuild/bin/${s.stageType}`],
   );

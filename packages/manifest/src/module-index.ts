@@ -2,7 +2,8 @@
  * The hook through which validation learns the schemas of stages, devices, inputs, mounts and
  * sources. The manifest core depends only on the `ModuleIndex` interface; `LibdirIndex` reads an
  * OSBuild-layout libdir (`stages/<type>` + `stages/<type>.meta.json`, likewise for the other
- * classes), which is what the engine's registry and the real `osbuild --libdir` both read.
+ * classes), which is what the engine's registry and the real `osbuild --libdir` both read, or
+ * several of them layered.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,22 +36,35 @@ export function checkModuleMeta(meta: unknown): string[] {
 }
 
 export class LibdirIndex implements ModuleIndex {
-  readonly libdir: string;
+  /**
+   * The libdirs, in the order they are searched: a module is taken from the first that has its
+   * file, with that libdir's metadata (`--libdir` given more than once, forge's own first).
+   */
+  readonly libdirs: readonly string[];
   readonly #schemas = new Map<string, Schema | undefined>();
   readonly #warn: (message: string) => void;
 
-  constructor(libdir: string, warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`)) {
-    this.libdir = libdir;
+  constructor(
+    libdirs: string | readonly string[],
+    warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  ) {
+    this.libdirs = typeof libdirs === 'string' ? [libdirs] : [...libdirs];
     this.#warn = warn;
+  }
+
+  /** The first libdir that has the module's file, or `undefined`. */
+  libdirOf(klass: ModuleClass, name: string): string | undefined {
+    // A module is a file of its folder: `..` or `a/b` would read another one.
+    if (nameProblem(name) !== undefined) return undefined;
+    return this.libdirs.find((libdir) => existsSync(join(libdir, MODULE_FOLDERS[klass], name)));
   }
 
   /** The module's metadata, or `undefined` if it is missing or invalid (with a warning, as OSBuild). */
   meta(klass: ModuleClass, name: string): ModuleMeta | undefined {
-    const folder = join(this.libdir, MODULE_FOLDERS[klass]);
-    const metaPath = join(folder, `${name}.meta.json`);
-    // A module is a file of its folder: `..` or `a/b` would read another one.
-    if (nameProblem(name) !== undefined || !existsSync(join(folder, name)) || !existsSync(metaPath))
-      return undefined;
+    const libdir = this.libdirOf(klass, name);
+    if (libdir === undefined) return undefined;
+    const metaPath = join(libdir, MODULE_FOLDERS[klass], `${name}.meta.json`);
+    if (!existsSync(metaPath)) return undefined;
     let meta: unknown;
     try {
       meta = parseJson(readFileSync(metaPath, 'utf8'));

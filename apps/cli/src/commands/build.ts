@@ -3,7 +3,6 @@ import {
   type BuildResult,
   buildManifest,
   EngineError,
-  EngineIndex,
   jsonResult,
   makeMonitor,
   markCheckpoints,
@@ -13,7 +12,6 @@ import {
   describeManifest,
   getPipeline,
   hostRunnerName,
-  LibdirIndex,
   loadManifest,
   ManifestValidationError,
   pyDumps,
@@ -21,7 +19,14 @@ import {
 } from '@debian-forge/manifest';
 import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
 import { type Command, type CommandContext, UsageError } from '../command.ts';
-import { manifestFlags, manifestPath, osReleaseText, readManifest } from '../manifest-input.ts';
+import {
+  engineIndex,
+  libdirsOf,
+  manifestFlags,
+  manifestPath,
+  osReleaseText,
+  readManifest,
+} from '../manifest-input.ts';
 import { parseCacheSize } from '../serve/options.ts';
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
@@ -41,8 +46,9 @@ export const buildCommand: Command = {
     libdir: {
       type: 'string',
       short: 'l',
+      multiple: true,
       metavar: 'DIR',
-      help: 'stages and runners in OSBuild layout (default: the libdir built from packages/stages)',
+      help: 'stages and runners in OSBuild layout (default: the libdir built from packages/stages); given more than once, a stage is taken from the first that has it',
     },
     'output-directory': {
       type: 'string',
@@ -95,8 +101,7 @@ export const buildCommand: Command = {
     const exports = [...new Set(strings(ctx.flags.export))];
     // Each export is written to <output directory>/<NAME>: a bad NAME ends here, exit 2.
     for (const name of exports) checkName(name, 'export');
-    const libdir = resolve(typeof ctx.flags.libdir === 'string' ? ctx.flags.libdir : DEFAULT_LIBDIR);
-    const index = new EngineIndex(new LibdirIndex(libdir, (m) => ctx.io.stderr.write(`${m}\n`)));
+    const index = engineIndex(ctx, libdirsOf(ctx) ?? [DEFAULT_LIBDIR]);
     const desc = await readManifest(ctx, path);
     const validation = validateManifest(desc, { index });
     if (!validation.valid) throw new ManifestValidationError(validation);
@@ -156,7 +161,6 @@ export const buildCommand: Command = {
     try {
       result = await buildManifest(manifest, {
         storeDir,
-        libdir,
         index: index.libdir,
         exports,
         checkpoints: patterns,

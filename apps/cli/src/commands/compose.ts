@@ -74,7 +74,6 @@ export const composeCommand: Command = {
     try {
       const result = await buildManifest(manifest, {
         storeDir,
-        libdir: DEFAULT_LIBDIR,
         index: index.libdir,
         exports: plan.exports,
         checkpoints: plan.checkpoints,
