@@ -16,12 +16,11 @@
  * queued (the stage has exited, so nothing more comes), send it, answer `{stopped: true}` and exit.
  * Limits: a datagram over 16 MiB is dropped (reported as `{seq, endpoint, conn, dropped}`).
  */
+import { HELPER_PYTHON } from '../helper-python.ts';
+
 export const RELAY_PROGRAM = `
 import json, os, selectors, socket, sys
-
-LIMIT = 16 << 20
-MARKER = b"<args-via-fd>"
-chan = socket.socket(fileno=3)
+${HELPER_PYTHON}
 sel = selectors.DefaultSelector()
 paths = sys.argv[1:]
 for i, path in enumerate(paths):
@@ -34,18 +33,6 @@ sel.register(chan, selectors.EVENT_READ, ("chan", None))
 conns = {}
 held = {}
 counter = [0, 0]
-
-
-def emit(obj):
-    chan.sendall((json.dumps(obj) + "\\n").encode())
-
-
-def close_fds(fds):
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 def accept(server, endpoint):
@@ -62,47 +49,22 @@ def accept(server, endpoint):
 
 def receive(cid, endpoint):
     conn = conns[cid]
-    size = 4096
     try:
-        while True:
-            data, _, flags, _ = conn.recvmsg(size, 0, socket.MSG_PEEK)
-            if not data or not flags & socket.MSG_TRUNC or size > LIMIT:
-                break
-            size *= 2
-        if not data:
-            # end of the connection (or an empty datagram, which jsoncomm never sends)
-            conn.recvmsg(1)
-            sel.unregister(conn)
-            conn.close()
-            del conns[cid]
-            return False
-        data, anc, flags, _ = conn.recvmsg(size, socket.CMSG_LEN(253 * 4))
+        data, fds, dropped = recv_datagram(conn)
     except BlockingIOError:
         return False
     except OSError:
+        data, fds, dropped = None, [], None
+    if data is None and dropped is None:
         sel.unregister(conn)
         conn.close()
         del conns[cid]
         return False
-    fds = []
-    for level, kind, raw in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds += [int.from_bytes(raw[i : i + 4], sys.byteorder, signed=True) for i in range(0, len(raw) - len(raw) % 4, 4)]
     counter[1] += 1
     seq = counter[1]
-    if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
-        close_fds(fds)
-        emit({"seq": seq, "endpoint": endpoint, "conn": cid, "dropped": "truncated"})
+    if dropped:
+        emit({"seq": seq, "endpoint": endpoint, "conn": cid, "dropped": dropped})
         return True
-    if data == MARKER and fds:
-        payload = b""
-        with os.fdopen(fds.pop(0), "rb") as f:
-            payload = f.read(LIMIT + 1)
-        if len(payload) > LIMIT:
-            close_fds(fds)
-            emit({"seq": seq, "endpoint": endpoint, "conn": cid, "dropped": "too large"})
-            return True
-        data = payload
     held[seq] = (cid, fds)
     pid = os.getpid()
     emit({
@@ -140,7 +102,6 @@ def sweep():
 
 
 emit({"ready": os.getpid()})
-pending = b""
 while True:
     for key, _ in sel.select():
         kind, data = key.data
@@ -150,13 +111,10 @@ while True:
             if data[0] in conns:
                 receive(data[0], data[1])
         else:
-            chunk = chan.recv(65536)
-            if not chunk:
+            cmds = commands()
+            if cmds is None:
                 sys.exit(0)
-            pending += chunk
-            while b"\\n" in pending:
-                line, pending = pending.split(b"\\n", 1)
-                cmd = json.loads(line)
+            for cmd in cmds:
                 if cmd.get("stop"):
                     sweep()
                     emit({"stopped": True})

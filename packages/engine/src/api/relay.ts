@@ -4,10 +4,9 @@
  * The relay is a process group of its own that dies with the engine (SIGKILL included), so a
  * killed build leaves no listener behind.
  */
-import type { Duplex } from 'node:stream';
 import { which } from '@debian-forge/host';
 import { EngineError, EngineErrorCode } from '../errors.ts';
-import { startGroup } from '../exec.ts';
+import { startHelper } from '../helper.ts';
 import { RELAY_PROGRAM } from './relay-program.ts';
 
 /** One datagram a stage sent: its JSON text, and the descriptors that came with it as paths. */
@@ -51,12 +50,13 @@ export async function startRelay(
   endpoints: Endpoint[],
   log: (line: string) => void,
 ): Promise<Relay> {
-  const group = startGroup([python, '-I', '-c', RELAY_PROGRAM, ...endpoints.map((e) => e.name)], {
-    cwd: dir,
-    channel: true,
-    parentDeathSignal: 'SIGKILL',
-  });
-  const channel = group.channel as Duplex;
+  const helper = startHelper(
+    [python, '-I', '-c', RELAY_PROGRAM, ...endpoints.map((e) => e.name)],
+    { cwd: dir },
+    (line) => dispatch(line),
+    (err) => log(`api relay: unreadable event: ${err.message}`),
+  );
+  const { group, channel } = helper;
   let said = '';
   group.stderr.setEncoding('utf8');
   group.stderr.on('data', (chunk: string) => {
@@ -93,29 +93,10 @@ export async function startRelay(
         log(`api ${endpoint.name}: ${err instanceof Error ? err.message : String(err)}`);
         return undefined;
       })
-      .then((reply) => {
-        if (!channel.destroyed)
-          channel.write(`${JSON.stringify({ seq: event.seq, reply: reply ?? null })}\n`);
-      })
+      .then((reply) => helper.send({ seq: event.seq, reply: reply ?? null }))
       .finally(() => inFlight.delete(job));
     inFlight.add(job);
   };
-
-  let pending = '';
-  channel.setEncoding('utf8');
-  channel.on('data', (chunk: string) => {
-    pending += chunk;
-    for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n')) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      try {
-        dispatch(line);
-      } catch (err) {
-        log(`api relay: unreadable event: ${(err as Error).message}`);
-      }
-    }
-  });
-  channel.on('error', () => {});
 
   const exited = group.done.then(() => undefined);
   const failed = (why: string) =>
@@ -134,7 +115,7 @@ export async function startRelay(
       const stopped = new Promise<void>((resolve) => {
         onStopped = resolve;
       });
-      channel.write(`${JSON.stringify({ stop: true })}\n`);
+      helper.send({ stop: true });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         stopped,
