@@ -31,10 +31,12 @@ import {
 import { openStageApi } from './api/index.ts';
 import { boundingSet, runSandboxed, stageCapabilities } from './buildroot.ts';
 import { CleanupStack } from './cleanup-stack.ts';
-import { ResourceRegistry } from './crash-registry.ts';
+import { DEFAULT_RUNDIR, ResourceRegistry } from './crash-registry.ts';
 import { mountDevDir } from './dev-dir.ts';
 import { closeDevices, type DeviceHandle, openDevices } from './devices/index.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
+import { HostModules } from './host-modules/index.ts';
+import { ExternalInputs } from './inputs/external.ts';
 import { mapInputs } from './inputs/index.ts';
 import type { Monitor, StageResult } from './monitor.ts';
 import { type MountHandle, mountAll, unmountAll } from './mounts/index.ts';
@@ -170,6 +172,7 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
     else if (opts.defaultCacheMaxSize !== undefined && !store.hasMaximumSize)
       store.maximumSize = opts.defaultCacheMaxSize;
     const checkpoints = markCheckpoints(manifest, opts.checkpoints);
+    const hostModules = new HostModules(opts.index);
     const plan = await depsolve(manifest, store, opts.exports);
     const monitor = opts.monitor(manifest.sources.length + plan.length);
     const result: BuildResult = {
@@ -192,6 +195,8 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
         source: true,
       });
       const [res] = await fetchSources([source], store.sourcesDir, {
+        hostModules,
+        log: (line) => monitor.log(`${line}\n`, `sources/${source.type}`),
         onEvent: (e) =>
           monitor.log(
             `${e.cached ? 'cached' : e.error ? 'failed' : 'fetched'} ${e.checksum}\n`,
@@ -220,7 +225,7 @@ export async function buildManifest(manifest: Manifest, opts: BuildOptions): Pro
       monitor.log(`nothing to build: every exported pipeline is in the store\n`, 'osbuild.main_cli');
     }
 
-    const builder = new PipelineBuilder(manifest, store, registry, monitor, opts, checkpoints);
+    const builder = new PipelineBuilder(manifest, store, registry, monitor, opts, checkpoints, hostModules);
     for (const pipeline of plan) {
       const run = await builder.build(pipeline);
       result.pipelines.push(run);
@@ -288,6 +293,7 @@ class PipelineBuilder {
     readonly monitor: Monitor,
     readonly opts: BuildOptions,
     readonly checkpoints: Set<string>,
+    readonly hostModules: HostModules,
   ) {}
 
   async build(p: Pipeline): Promise<PipelineRun> {
@@ -368,10 +374,20 @@ class PipelineBuilder {
           `stage ${stage.type} is in none of the libdirs (${this.opts.index.libdirs.join(', ')})`,
         );
       const chosen = stageRunner(libdir, this.opts.index.libdirs, runner);
+      // A libdir's input modules hold what they mapped until the stage has ended.
+      const external = new ExternalInputs({
+        modules: this.hostModules,
+        rundir: this.opts.rundir ?? DEFAULT_RUNDIR,
+        tmpDir: dirs.tmp,
+        registry: this.registry,
+        log,
+      });
+      cleanup.defer(() => external.close());
       const inputs = await mapInputs(stage.inputs, {
         inputsDir: dirs.inputs,
         sourcesDir: this.store.sourcesDir,
         pipeline: (id) => this.store.get(id),
+        external,
       });
       // The stage's /dev first: every device node of the stage is made in it.
       const dev = await mountDevDir(dirs.dev, this.registry, log);
@@ -381,6 +397,7 @@ class PipelineBuilder {
         devDir: dirs.dev,
         registry: this.registry,
         log,
+        hostModules: this.hostModules,
       });
       cleanup.defer(() => closeDevices(devices, log));
       const mounts = await mountAll(stage.mounts, devices, {
@@ -388,6 +405,7 @@ class PipelineBuilder {
         tree: obj.tree,
         registry: this.registry,
         log,
+        hostModules: this.hostModules,
       });
       cleanup.defer(() => unmountAll(mounts, log));
       // After the mounts: a stage's own loop devices may back file systems it mounted in them.

@@ -10,13 +10,13 @@ export interface Closable {
 /** Opens each item in order; if one fails, closes those already open and rethrows. */
 export async function openInOrder<T, H extends Closable>(
   items: Map<string, T>,
-  open: (name: string, item: T) => Promise<H>,
+  open: (name: string, item: T, opened: ReadonlyMap<string, H>) => Promise<H>,
   log: (line: string) => void,
   what: string,
 ): Promise<Map<string, H>> {
   const opened = new Map<string, H>();
   try {
-    for (const [name, item] of items) opened.set(name, await open(name, item));
+    for (const [name, item] of items) opened.set(name, await open(name, item, opened));
   } catch (error) {
     await closeInReverse(opened, log, what);
     throw error;

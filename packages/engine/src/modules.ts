@@ -41,7 +41,7 @@ const MODULES: ModuleSchemas[] = [
 
 const BY_CLASS = new Map(MODULES.map((m) => [`${m.klass}/${m.name}`, m]));
 
-/** Stages from the libdir, everything else from the engine's own modules. */
+/** Stages from the libdirs, everything else from the engine's own modules first, then the libdirs'. */
 export class EngineIndex implements ModuleIndex {
   readonly libdir: LibdirIndex;
   readonly #compiled = new Map<string, Schema>();
@@ -54,7 +54,8 @@ export class EngineIndex implements ModuleIndex {
     if (klass === 'Stage') return this.libdir.schemaFor(klass, name);
     const key = `${klass}/${name}`;
     const mod = BY_CLASS.get(key);
-    if (!mod) return undefined;
+    // A type the engine has no module for runs as a libdir's host module, with its schema.
+    if (!mod) return this.libdir.schemaFor(klass, name);
     let schema = this.#compiled.get(key);
     if (!schema) {
       schema = new Schema(moduleSchema(klass, name, mod.schema, mod.schema2));

@@ -2,6 +2,7 @@
 import type { Device } from '@debian-forge/manifest';
 import type { ResourceRegistry } from '../crash-registry.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
+import type { HostModules } from '../host-modules/index.ts';
 
 export interface DeviceHandle {
   /** The device's name in the stage (the key under `devices`). */
@@ -22,6 +23,8 @@ export interface DeviceContext {
   devDir: string;
   registry: ResourceRegistry;
   log(line: string): void;
+  /** Device types of the libdirs, for a type the engine has no module for; none: only the engine's. */
+  hostModules?: HostModules;
   /** How long `close()` waits for a busy loop device to let go, in milliseconds (default 30 s, as OSBuild). */
   detachTimeoutMs?: number;
 }

@@ -17,6 +17,11 @@ export interface InputContext {
   sourcesDir: string;
   /** A built pipeline's object, by pipeline id. */
   pipeline(id: string): Promise<TreeObject | undefined>;
+  /** Input types of the libdirs, for a type the engine has no module for; none: only the engine's. */
+  external?: {
+    has(type: string): boolean;
+    map(input: Input, place: InputPlace, ctx: InputContext): Promise<InputArgument>;
+  };
 }
 
 /** An input's entry in the stage's arguments, its path as the sandbox sees it. */

@@ -1,7 +1,8 @@
 /**
  * Inputs, mapped for one stage as OSBuild's input services map them: each input gets a directory
  * `/run/osbuild/inputs/<name>` in the sandbox and an entry in the stage's arguments.
- * Each input type is one file here, named after the type, holding its schema and its code.
+ * Each input type is one file here, named after the type, holding its schema and its code; other
+ * types run as a libdir's host module (external.ts).
  * Trees and pipeline files are bound read-only into the sandbox by bwrap rather than mounted on
  * the host, so nothing is left mounted whatever happens to the engine.
  */
@@ -33,6 +34,10 @@ export async function mapInputs(inputs: Map<string, Input>, ctx: InputContext): 
     const sandboxDir = `${INPUTS_IN_SANDBOX}/${name}`;
     mkdirSync(hostDir, { recursive: true });
     const module = INPUT_TYPES.get(input.type);
+    if (!module && ctx.external?.has(input.type)) {
+      out.args[name] = await ctx.external.map(input, { hostDir, sandboxDir }, ctx);
+      continue;
+    }
     if (!module)
       throw new EngineError(EngineErrorCode.Input, `input '${name}': unsupported input type ${input.type}`);
     out.args[name] = await module.map(input, { hostDir, sandboxDir }, ctx, out.binds);

@@ -7,6 +7,7 @@ import type { Mount } from '@debian-forge/manifest';
 import type { ResourceRegistry } from '../crash-registry.ts';
 import type { DeviceHandle } from '../devices/index.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
+import type { HostModules } from '../host-modules/index.ts';
 import { inside } from '../paths.ts';
 
 export interface MountHandle {
@@ -27,6 +28,8 @@ export interface MountContext {
   tree: string;
   registry: ResourceRegistry;
   log(line: string): void;
+  /** Mount types of the libdirs, for a type the engine has no module for; none: only the engine's. */
+  hostModules?: HostModules;
 }
 
 /** A mount type: its OSBuild name, its `schema_2`, and how it mounts. */

@@ -4,7 +4,8 @@
  * directory the sandbox sees as /run/osbuild/mounts.
 
  *
- * Each mount type is one file here, named after the type, holding its schema and its code.
+ * Each mount type is one file here, named after the type, holding its schema and its code. Other
+ * types run as a libdir's host module (external.ts).
  *
  * Every mount point (and every such partition loop device) is recorded in the `ResourceRegistry`
  * before it is created, so a killed engine's mounts are released by the next one.
@@ -13,6 +14,7 @@ import type { Mount } from '@debian-forge/manifest';
 import type { DeviceHandle } from '../devices/index.ts';
 import { closeInReverse, openInOrder } from '../handles.ts';
 import { type MountContext, type MountHandle, type MountModule, mountError } from './common.ts';
+import { mountExternal } from './external.ts';
 import bind from './org.osbuild.bind.ts';
 import btrfs from './org.osbuild.btrfs.ts';
 import ext4 from './org.osbuild.ext4.ts';
@@ -52,6 +54,9 @@ async function mountOne(
   ctx: MountContext,
 ): Promise<MountHandle> {
   const module = MOUNT_TYPES.get(mount.type);
+  const external = module ? undefined : ctx.hostModules?.find('Mount', mount.type);
+  if (external && ctx.hostModules)
+    return mountExternal(name, mount, devices, { ...external, modules: ctx.hostModules }, ctx);
   if (!module) {
     const known = [...MOUNT_TYPES.keys()].join(', ');
     throw mountError(name, `unsupported mount type ${mount.type} (supported: ${known})`);

@@ -2,13 +2,14 @@
  * Sources: everything a manifest's `sources` section names is fetched into
  * `<sourcesDir>/<content type>/<checksum>` before any pipeline runs (OSBuild's `osbuild/sources.py`
  * and `sources/org.osbuild.*`). Each source type is one file here, named after the type, holding its
- * schema and its code. A file already there is not fetched again (`cached: true`); a new
+ * schema and its code (other types run as a libdir's host module, external.ts). A file already there is not fetched again (`cached: true`); a new
  * file is written under a temporary name in the same directory and renamed only once its checksum
  * matched, so a crash never leaves a bad file under a good name.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Source } from '@debian-forge/manifest';
+import type { HostModules } from '../host-modules/index.ts';
 import {
   CHECKSUM,
   type ItemContext,
@@ -17,6 +18,7 @@ import {
   type SourceItemResult,
   type SourceModule,
 } from './common.ts';
+import { fetchExternal } from './external.ts';
 import curl from './org.osbuild.curl.ts';
 import inline from './org.osbuild.inline.ts';
 import ostree from './org.osbuild.ostree.ts';
@@ -40,6 +42,10 @@ export interface FetchSourcesOptions {
   /** Delay before the second attempt, doubling after (default 500 ms). */
   backoffMs?: number;
   onEvent?: (e: SourceEvent) => void;
+  /** Source types of the libdirs, for a type the engine has no module for; none: only the engine's. */
+  hostModules?: HostModules;
+  /** Where a libdir's source module's output goes. */
+  log?: (line: string) => void;
 }
 
 /** The source types this engine fetches, by OSBuild name. */
@@ -68,6 +74,13 @@ async function fetchSource(
   const entries = Object.entries(source.items ?? {});
   const emit = (item: SourceItemResult) => opts.onEvent?.({ type: source.type, ...item });
   const fetcher = SOURCE_TYPES.get(source.type);
+  const external = fetcher ? undefined : opts.hostModules?.find('Source', source.type);
+  if (external && opts.hostModules) {
+    const modules = opts.hostModules;
+    const items = await fetchExternal(source, { ...external, modules }, sourcesDir, opts.log ?? (() => {}));
+    for (const item of items) emit(item);
+    return { type: source.type, success: items.every((i) => i.error === undefined), items };
+  }
   if (!fetcher) {
     const error = `unknown source type ${source.type} (supported: ${[...SOURCE_TYPES.keys()].join(', ')})`;
     const items = entries.map(([checksum]) => ({ checksum, cached: false, error }));
