@@ -8,11 +8,19 @@
  * source's URL is part of no id.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type StaticServer, serveStatic } from '@debian-forge/engine/testing/http-static';
-import { forge, REPO, sandboxUnavailable, tempDir, testLibdir, writeJson } from './engine.fixture.ts';
+import {
+  forge,
+  osbuildCheckout,
+  REPO,
+  sandboxUnavailable,
+  tempDir,
+  testLibdir,
+  writeJson,
+} from './engine.fixture.ts';
 import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.fixture.ts';
 
 const skip = sandboxUnavailable();
@@ -101,6 +109,91 @@ function listTree(dir: string, prefix = ''): string[] {
   }
   return out.sort();
 }
+
+/** What each example's exports hold, as the page shows them (the files, the tar, the images). */
+const expectOutput = {
+  1: (out) => {
+    assert.deepEqual(readdirSync(out), ['tree']);
+    assert.deepEqual(listTree(join(out, 'tree')), ['newfile']);
+    const st = statSync(join(out, 'tree/newfile'));
+    assert.ok(st.isFile());
+    assert.equal(st.size, GiB);
+    assert.equal(st.mode & 0o7777, 0o444);
+  },
+  2: (out) => {
+    assert.deepEqual(listTree(join(out, 'res')), [
+      'resources/',
+      'resources/curl-file',
+      'resources/inline-file',
+    ]);
+    const inline = readFileSync(join(out, 'res/resources/inline-file'));
+    const curl = readFileSync(join(out, 'res/resources/curl-file'));
+    assert.equal(sha256(inline), INLINE_SUM);
+    assert.equal(sha256(curl), CURL_SUM);
+    assert.deepEqual(inline, INLINE);
+    assert.deepEqual(curl, CURL);
+  },
+  3: (out) => {
+    assert.deepEqual(readdirSync(out).sort(), ['archive', 'files']);
+    assert.deepEqual(listTree(join(out, 'archive')), ['archive.tar']);
+    assert.deepEqual(listTree(join(out, 'files')), [
+      'newfile',
+      'resources/',
+      'resources/curl-file',
+      'resources/inline-file',
+    ]);
+    const tar = join(out, 'archive/archive.tar');
+    const members = sh(['tar', '-tf', tar]).split('\n').filter(Boolean);
+    assert.deepEqual(members.sort(), [
+      './',
+      './newfile',
+      './resources/',
+      './resources/curl-file',
+      './resources/inline-file',
+    ]);
+    const verbose = new Map(
+      sh(['tar', '--numeric-owner', '-tvf', tar])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const f = l.split(/\s+/);
+          return [f[5], { mode: f[0], owner: f[1], size: Number(f[2]) }];
+        }),
+    );
+    assert.deepEqual(verbose.get('./newfile'), { mode: '-r--r--r--', owner: '0/0', size: GiB });
+    assert.equal(sha256(sh(['tar', '-xOf', tar, './resources/curl-file'])), CURL_SUM);
+    assert.equal(sha256(sh(['tar', '-xOf', tar, './resources/inline-file'])), INLINE_SUM);
+  },
+  4: (out) => {
+    assert.deepEqual(listTree(join(out, 'disk')), ['disk.raw']);
+    const image = join(out, 'disk/disk.raw');
+    assert.equal(statSync(image).size, GiB);
+    // `file` on the page: "Linux rev 1.0 ext4 filesystem data, UUID=90f06397-…"
+    assert.match(sh(['file', image]), new RegExp(`ext4 filesystem data, UUID=${UUID}`));
+    const header = sh(['dumpe2fs', '-h', image]);
+    assert.match(header, new RegExp(`Filesystem UUID:\\s+${UUID}`));
+    assert.match(header, /Block count:\s+262144\n/);
+    assert.match(header, /Block size:\s+4096\n/);
+    const [root] = debugfs(image, ['ls -l /']);
+    assert.deepEqual(names(root ?? ''), ['.', '..', 'lost+found']);
+  },
+  5: (out) => {
+    assert.deepEqual(listTree(join(out, 'disk')), ['disk.raw']);
+    const image = join(out, 'disk/disk.raw');
+    assert.equal(statSync(image).size, GiB);
+    assert.match(sh(['dumpe2fs', '-h', image]), new RegExp(`Filesystem UUID:\\s+${UUID}`));
+    const [root, resources, curl, inline] = debugfs(image, [
+      'ls -l /',
+      'ls -l /resources',
+      'cat /resources/curl-file',
+      'cat /resources/inline-file',
+    ]);
+    assert.deepEqual(names(root ?? ''), ['.', '..', 'lost+found', 'resources']);
+    assert.deepEqual(names(resources ?? ''), ['.', '..', 'curl-file', 'inline-file']);
+    assert.equal(sha256(curl ?? ''), CURL_SUM);
+    assert.equal(sha256(inline ?? ''), INLINE_SUM);
+  },
+} satisfies Record<number, (out: string) => void>;
 
 describe("OSBuild's docs/manifest.md examples", () => {
   it('are valid and have the ids the page prints', () => {
@@ -202,27 +295,12 @@ describe("OSBuild's docs/manifest.md examples, built", { skip }, () => {
 
   it('example 1: a read-only 1 GiB newfile', async () => {
     const { out } = await build(1, ['tree']);
-    assert.deepEqual(readdirSync(out), ['tree']);
-    assert.deepEqual(listTree(join(out, 'tree')), ['newfile']);
-    const st = statSync(join(out, 'tree/newfile'));
-    assert.ok(st.isFile());
-    assert.equal(st.size, GiB);
-    assert.equal(st.mode & 0o7777, 0o444);
+    expectOutput[1](out);
   });
 
   it('example 2: the inline and the curl file, copied with their checksums', async () => {
     const { out } = await build(2, ['res']);
-    assert.deepEqual(listTree(join(out, 'res')), [
-      'resources/',
-      'resources/curl-file',
-      'resources/inline-file',
-    ]);
-    const inline = readFileSync(join(out, 'res/resources/inline-file'));
-    const curl = readFileSync(join(out, 'res/resources/curl-file'));
-    assert.equal(sha256(inline), INLINE_SUM);
-    assert.equal(sha256(curl), CURL_SUM);
-    assert.deepEqual(inline, INLINE);
-    assert.deepEqual(curl, CURL);
+    expectOutput[2](out);
     // Both sources are in the store by checksum, as the page's script mimics.
     for (const sum of [INLINE_SUM, CURL_SUM]) {
       const file = join(store, 'sources/org.osbuild.files', `sha256:${sum}`);
@@ -233,36 +311,8 @@ describe("OSBuild's docs/manifest.md examples, built", { skip }, () => {
 
   it('example 3: a tar of the files pipeline; exporting files alone runs no tar', async () => {
     const { out, stdout } = await build(3, ['files', 'archive']);
-    assert.deepEqual(readdirSync(out).sort(), ['archive', 'files']);
-    assert.deepEqual(listTree(join(out, 'archive')), ['archive.tar']);
-    assert.deepEqual(listTree(join(out, 'files')), [
-      'newfile',
-      'resources/',
-      'resources/curl-file',
-      'resources/inline-file',
-    ]);
     assert.match(stdout, /org\.osbuild\.tar: c33c828e/);
-    const tar = join(out, 'archive/archive.tar');
-    const members = sh(['tar', '-tf', tar]).split('\n').filter(Boolean);
-    assert.deepEqual(members.sort(), [
-      './',
-      './newfile',
-      './resources/',
-      './resources/curl-file',
-      './resources/inline-file',
-    ]);
-    const verbose = new Map(
-      sh(['tar', '--numeric-owner', '-tvf', tar])
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const f = l.split(/\s+/);
-          return [f[5], { mode: f[0], owner: f[1], size: Number(f[2]) }];
-        }),
-    );
-    assert.deepEqual(verbose.get('./newfile'), { mode: '-r--r--r--', owner: '0/0', size: GiB });
-    assert.equal(sha256(sh(['tar', '-xOf', tar, './resources/curl-file'])), CURL_SUM);
-    assert.equal(sha256(sh(['tar', '-xOf', tar, './resources/inline-file'])), INLINE_SUM);
+    expectOutput[3](out);
 
     // "Partial manifest builds": exporting only files never runs the tar stage.
     const only = await build(3, ['files']);
@@ -274,36 +324,13 @@ describe("OSBuild's docs/manifest.md examples, built", { skip }, () => {
   it('example 4: a 1 GiB ext4 image with the given UUID, made through a loop device', async () => {
     const { out, stdout } = await build(4, ['disk']);
     assert.match(stdout, /\/dev\/loop\d+ acquired for \/disk\.raw/);
-    assert.deepEqual(listTree(join(out, 'disk')), ['disk.raw']);
-    const image = join(out, 'disk/disk.raw');
-    assert.equal(statSync(image).size, GiB);
-    // `file` on the page: "Linux rev 1.0 ext4 filesystem data, UUID=90f06397-…"
-    assert.match(sh(['file', image]), new RegExp(`ext4 filesystem data, UUID=${UUID}`));
-    const header = sh(['dumpe2fs', '-h', image]);
-    assert.match(header, new RegExp(`Filesystem UUID:\\s+${UUID}`));
-    assert.match(header, /Block count:\s+262144\n/);
-    assert.match(header, /Block size:\s+4096\n/);
-    const [root] = debugfs(image, ['ls -l /']);
-    assert.deepEqual(names(root ?? ''), ['.', '..', 'lost+found']);
+    expectOutput[4](out);
   });
 
   it('example 5: the files pipeline copied into the image through an ext4 mount', async () => {
     const { out, stdout } = await build(5, ['disk']);
     assert.match(stdout, /mounting \/dev\/loop\d+ -> /);
-    assert.deepEqual(listTree(join(out, 'disk')), ['disk.raw']);
-    const image = join(out, 'disk/disk.raw');
-    assert.equal(statSync(image).size, GiB);
-    assert.match(sh(['dumpe2fs', '-h', image]), new RegExp(`Filesystem UUID:\\s+${UUID}`));
-    const [root, resources, curl, inline] = debugfs(image, [
-      'ls -l /',
-      'ls -l /resources',
-      'cat /resources/curl-file',
-      'cat /resources/inline-file',
-    ]);
-    assert.deepEqual(names(root ?? ''), ['.', '..', 'lost+found', 'resources']);
-    assert.deepEqual(names(resources ?? ''), ['.', '..', 'curl-file', 'inline-file']);
-    assert.equal(sha256(curl ?? ''), CURL_SUM);
-    assert.equal(sha256(inline ?? ''), INLINE_SUM);
+    expectOutput[5](out);
     // The curl file came from the store: one download for examples 2, 3 and 5.
     assert.equal(server.hits.get('/curl-source-file.txt'), 1);
   });
@@ -318,3 +345,111 @@ function names(listing: string): string[] {
     .map((f) => f.slice(8).join(' '))
     .sort();
 }
+
+const osbuild = osbuildCheckout('org.osbuild.mkfs.ext4');
+const OSBUILD = osbuild.path;
+const osbuildSkip = skip ?? osbuild.missing;
+if (osbuildSkip && !skip) console.log(`# skipping the examples with OSBuild's modules: ${osbuildSkip}`);
+
+/** OSBuild's host modules the examples use; the engine's own modules of these names come first. */
+const OSBUILD_MODULES = [
+  'sources/org.osbuild.inline',
+  'sources/org.osbuild.curl',
+  'inputs/org.osbuild.files',
+  'inputs/org.osbuild.tree',
+  'devices/org.osbuild.loopback',
+  'mounts/org.osbuild.ext4',
+];
+const alias = (type: string) => type.replace(/^org\.osbuild\./, 'org.forge.osbuild.');
+const ALIASED = new Set(OSBUILD_MODULES.map((m) => m.split('/')[1] as string));
+
+/**
+ * A libdir holding OSBuild's own host modules under other names (org.forge.osbuild.*), so that
+ * they, not the engine's modules of the same names, run; its osbuild/ is OSBuild's, which they
+ * import. The code is OSBuild's, linked; only the schemas are rewritten for the new names.
+ */
+function osbuildModules(dir: string, osbuild: string): string {
+  const libdir = join(dir, 'osbuild-modules');
+  for (const module of OSBUILD_MODULES) {
+    const [folder, type] = module.split('/') as [string, string];
+    mkdirSync(join(libdir, folder), { recursive: true });
+    symlinkSync(join(osbuild, module), join(libdir, folder, alias(type)));
+    // The schema names the type it accepts (an input's `type` enum): the alias, here.
+    const meta = readFileSync(join(osbuild, `${module}.meta.json`), 'utf8');
+    writeFileSync(
+      join(libdir, folder, `${alias(type)}.meta.json`),
+      meta.replaceAll(`"${type}"`, `"${alias(type)}"`),
+    );
+  }
+  symlinkSync(join(osbuild, 'osbuild'), join(libdir, 'osbuild'));
+  return libdir;
+}
+
+/** The example with its sources, inputs, devices and mounts renamed to the aliases. */
+function withAliases(manifest: Record<string, unknown>): Record<string, unknown> {
+  const rename = (o: Record<string, { type: string }> | { type: string }[] | undefined) => {
+    for (const m of Object.values(o ?? {})) if (ALIASED.has(m.type)) m.type = alias(m.type);
+  };
+  const pipelines = manifest.pipelines as { stages: Record<string, never>[] }[];
+  for (const stage of pipelines.flatMap((p) => p.stages)) {
+    rename(stage.inputs);
+    rename(stage.devices);
+    rename(stage.mounts);
+  }
+  const sources = (manifest.sources ?? {}) as Record<string, unknown>;
+  manifest.sources = Object.fromEntries(
+    Object.entries(sources).map(([type, items]) => [ALIASED.has(type) ? alias(type) : type, items]),
+  );
+  return manifest;
+}
+
+describe("OSBuild's docs/manifest.md examples with OSBuild's stages and host modules", {
+  skip: osbuildSkip,
+}, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let server: StaticServer;
+  let libdirs: string[];
+  before(async () => {
+    dir = tempDir('forge-docs-osbuild-');
+    server = await serveStatic({ '/curl-source-file.txt': CURL });
+    libdirs = [OSBUILD as string, osbuildModules(dir.path, OSBUILD as string)];
+  });
+  after(async () => {
+    await server?.close();
+    if (dir) {
+      releaseUnder(dir.path);
+      dir.cleanup();
+    }
+  });
+
+  const exportsOf: Record<number, string[]> = {
+    1: ['tree'],
+    2: ['res'],
+    3: ['files', 'archive'],
+    4: ['disk'],
+    5: ['disk'],
+  };
+  for (const n of [1, 2, 3, 4, 5]) {
+    it(`example ${n}: OSBuild's stages, and its sources, inputs, devices and mounts as host modules`, async () => {
+      const text = exampleText(n).replace(DOC_URL, `${server.url}/curl-source-file.txt`);
+      const manifest = writeJson(join(dir.path, `example-${n}.json`), withAliases(JSON.parse(text)));
+      const out = join(dir.path, `output-${n}`);
+      const r = await forgeAsync([
+        'build',
+        manifest,
+        ...libdirs.flatMap((l) => ['--libdir', l]),
+        '--store',
+        join(dir.path, 'store'),
+        '--rundir',
+        join(dir.path, 'run'),
+        ...(exportsOf[n] ?? []).flatMap((e) => ['--export', e]),
+        '--output-directory',
+        out,
+      ]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      // The aliased types are none of the engine's: only OSBuild's modules could have served them.
+      expectOutput[n as keyof typeof expectOutput](out);
+      assert.deepEqual(resourcesUnder(dir.path), { loops: [], mounts: [] }, 'loop devices or mounts left');
+    });
+  }
+});

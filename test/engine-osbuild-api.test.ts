@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readBuildOutput } from '@debian-forge/engine';
-import { forge, LIBDIR, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
+import { forge, LIBDIR, osbuildCheckout, sandboxUnavailable, tempDir, writeJson } from './engine.fixture.ts';
 import { resourcesUnder } from './engine-host.fixture.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -404,15 +404,52 @@ with open("/run/osbuild/meta", "w", encoding="utf8") as f:
   });
 });
 
-const OSBUILD = process.env.FORGE_OSBUILD_SOURCE;
-const osbuildSkip =
-  skip ??
-  (!OSBUILD
-    ? 'FORGE_OSBUILD_SOURCE names no checkout of OSBuild (its stages/, runners/ and osbuild/)'
-    : existsSync(join(OSBUILD, 'stages', 'org.osbuild.tar'))
-      ? undefined
-      : `${OSBUILD} has no stages/org.osbuild.tar`);
+const osbuild = osbuildCheckout('org.osbuild.tar');
+const OSBUILD = osbuild.path;
+const osbuildSkip = skip ?? osbuild.missing;
 if (osbuildSkip && !skip) console.log(`# skipping the build with OSBuild's stages: ${osbuildSkip}`);
+
+/** A tree made by mkdir and copy (`hello` from an inline source) and its tar, then `more` pipelines. */
+function helloTar(hello: Buffer, more: unknown[] = []) {
+  const sum = `sha256:${createHash('sha256').update(hello).digest('hex')}`;
+  return {
+    version: '2',
+    pipelines: [
+      {
+        name: 'tree',
+        'source-epoch': 1700000000,
+        stages: [
+          {
+            type: 'org.osbuild.mkdir',
+            options: { paths: [{ path: '/etc/forge', mode: 0o755, parents: true }] },
+          },
+          {
+            type: 'org.osbuild.copy',
+            inputs: { src: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: [sum] } },
+            options: { paths: [{ from: `input://src/${sum}`, to: 'tree:///etc/forge/hello' }] },
+          },
+        ],
+      },
+      {
+        name: 'tar',
+        'source-epoch': 1700000000,
+        stages: [
+          {
+            type: 'org.osbuild.tar',
+            inputs: {
+              tree: { type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: ['name:tree'] },
+            },
+            options: { filename: 'root.tar' },
+          },
+        ],
+      },
+      ...more,
+    ],
+    sources: {
+      'org.osbuild.inline': { items: { [sum]: { encoding: 'base64', data: hello.toString('base64') } } },
+    },
+  };
+}
 
 describe("OSBuild's own Python stages under forge build --libdir", { skip: osbuildSkip }, () => {
   let dir: ReturnType<typeof tempDir>;
@@ -422,43 +459,7 @@ describe("OSBuild's own Python stages under forge build --libdir", { skip: osbui
   after(() => dir.cleanup());
 
   it("builds a tree with mkdir and copy and packs it with tar, through OSBuild's runner", () => {
-    const hello = Buffer.from('hello\n');
-    const sum = `sha256:${createHash('sha256').update(hello).digest('hex')}`;
-    const manifest = writeJson(join(dir.path, 'manifest.json'), {
-      version: '2',
-      pipelines: [
-        {
-          name: 'tree',
-          'source-epoch': 1700000000,
-          stages: [
-            {
-              type: 'org.osbuild.mkdir',
-              options: { paths: [{ path: '/etc/forge', mode: 0o755, parents: true }] },
-            },
-            {
-              type: 'org.osbuild.copy',
-              inputs: { src: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: [sum] } },
-              options: { paths: [{ from: `input://src/${sum}`, to: 'tree:///etc/forge/hello' }] },
-            },
-          ],
-        },
-        {
-          name: 'tar',
-          stages: [
-            {
-              type: 'org.osbuild.tar',
-              inputs: {
-                tree: { type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: ['name:tree'] },
-              },
-              options: { filename: 'root.tar' },
-            },
-          ],
-        },
-      ],
-      sources: {
-        'org.osbuild.inline': { items: { [sum]: { encoding: 'base64', data: hello.toString('base64') } } },
-      },
-    });
+    const manifest = writeJson(join(dir.path, 'manifest.json'), helloTar(Buffer.from('hello\n')));
     const out = join(dir.path, 'out');
     const result = buildOk(manifest, [OSBUILD as string], join(dir.path, 'store'), 'tar', out);
     assert.match(result.log.tree?.[1]?.output ?? '', /copying '\/run\/osbuild\/inputs\/src\/sha256:/);
@@ -482,5 +483,43 @@ describe("OSBuild's own Python stages under forge build --libdir", { skip: osbui
         ['-rw-r--r--', '0/0', './etc/forge/hello'],
       ],
     );
+  });
+  it('builds mkdir, copy, tar and xz with --libdir given twice, either libdir first, to the same archive', () => {
+    const hello = Buffer.from('hello from both libdirs\n');
+    const xz = {
+      name: 'xz',
+      stages: [
+        {
+          type: 'org.osbuild.xz',
+          inputs: {
+            file: {
+              type: 'org.osbuild.files',
+              origin: 'org.osbuild.pipeline',
+              references: { 'name:tar': { file: '/root.tar' } },
+            },
+          },
+          options: { filename: 'root.tar.xz' },
+        },
+      ],
+    };
+    const manifest = writeJson(join(dir.path, 'xz.json'), helloTar(hello, [xz]));
+    const archive = (libdirs: string[], name: string) => {
+      const out = join(dir.path, name);
+      buildOk(manifest, libdirs, join(dir.path, `store-${name}`), 'xz', out);
+      const tar = spawnSync('xz', ['-dc', join(out, 'xz', 'root.tar.xz')], { maxBuffer: 64 << 20 }).stdout;
+      const listing = spawnSync('tar', ['--list', '--verbose', '--numeric-owner', '--full-time'], {
+        input: tar,
+        encoding: 'utf8',
+      });
+      const content = spawnSync('tar', ['-xO', './etc/forge/hello'], { input: tar }).stdout;
+      return { listing: listing.stdout, content };
+    };
+    // Forge's libdir first: forge's four stages; OSBuild's first: its Python ones (which libdir a
+    // stage comes from is shown by the layering test above).
+    const forgeFirst = archive([LIBDIR, OSBUILD as string], 'forge-first');
+    const osbuildFirst = archive([OSBUILD as string, LIBDIR], 'osbuild-first');
+    assert.deepEqual(osbuildFirst.content, hello);
+    assert.deepEqual(forgeFirst.content, hello);
+    assert.equal(osbuildFirst.listing, forgeFirst.listing);
   });
 });

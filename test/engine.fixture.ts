@@ -3,7 +3,7 @@
  * temporary directories, and a test libdir (the built one plus extra test stages).
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -130,4 +130,18 @@ if (o.connect) {
     },
   });
   return libdir;
+}
+
+/**
+ * The checkout of OSBuild's sources FORGE_OSBUILD_SOURCE names (its stages/, runners/, osbuild/),
+ * and why tests that need one skip when it names none, or one without `stages/<stage>`.
+ */
+export function osbuildCheckout(stage: string): { path?: string; missing?: string } {
+  const path = process.env.FORGE_OSBUILD_SOURCE;
+  if (!path)
+    return {
+      missing: 'FORGE_OSBUILD_SOURCE names no checkout of OSBuild (its stages/, runners/ and osbuild/)',
+    };
+  if (!existsSync(join(path, 'stages', stage))) return { missing: `${path} has no stages/${stage}` };
+  return { path };
 }
