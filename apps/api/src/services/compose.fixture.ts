@@ -168,7 +168,12 @@ export async function startTestWorker(
   return worker;
 }
 
-/** Resolves when the compose is in `state` (polling the store), or rejects after `timeoutMs`. */
+const END_STATES: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/**
+ * Resolves when the compose is in `state` (polling the store); rejects after `timeoutMs`, or at
+ * once when it ended in another state, with the error it ended with.
+ */
 export async function waitForState(
   api: TestApi,
   uuid: string,
@@ -177,10 +182,15 @@ export async function waitForState(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const now = api.store.composes.get(uuid)?.state;
-    if (now === state) return;
+    const compose = api.store.composes.get(uuid);
+    if (compose?.state === state) return;
+    if (compose && END_STATES.includes(compose.state)) {
+      throw new Error(
+        `compose ${uuid} ended ${compose.state}, not ${state}: ${JSON.stringify(compose.error)}`,
+      );
+    }
     if (Date.now() > deadline)
-      throw new Error(`compose ${uuid} is ${now}, not ${state}, after ${timeoutMs} ms`);
+      throw new Error(`compose ${uuid} is ${compose?.state}, not ${state}, after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
