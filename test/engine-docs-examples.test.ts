@@ -3,6 +3,10 @@
  * test/data/osbuild-docs/), built with the real `forge` as root: their ids are the ones the page
  * prints, and each export is what the page shows (`ls`, `tar tf`, `file`, the mounted disk).
  *
+ * With FORGE_OSBUILD_SOURCE naming a checkout of OSBuild, they build with its stages and host modules
+ * too, and real OSBuild of that checkout builds each: forge's exports are held against its own
+ * (osbuild-run.fixture.ts says what must be the same and what differs between any two builds).
+ *
  * The examples fetch one file with org.osbuild.curl from a web server on the author's machine. The
  * test serves that file itself on 127.0.0.1 and rewrites only the URL; the checksum stays, and a
  * source's URL is part of no id.
@@ -22,6 +26,13 @@ import {
   writeJson,
 } from './engine.fixture.ts';
 import { debugfs, forgeAsync, releaseUnder, resourcesUnder, sh, sha256 } from './engine-host.fixture.ts';
+import {
+  assertSameExt4,
+  assertSameTar,
+  assertSameTree,
+  osbuildAsync,
+  osbuildUnavailable,
+} from './osbuild-run.fixture.ts';
 
 const skip = sandboxUnavailable();
 if (skip) console.log(`# skipping the docs/manifest.md examples: ${skip}`);
@@ -350,6 +361,8 @@ const osbuild = osbuildCheckout('org.osbuild.mkfs.ext4');
 const OSBUILD = osbuild.path;
 const osbuildSkip = skip ?? osbuild.missing;
 if (osbuildSkip && !skip) console.log(`# skipping the examples with OSBuild's modules: ${osbuildSkip}`);
+const realSkip = osbuildSkip ?? osbuildUnavailable(OSBUILD as string);
+if (realSkip && !osbuildSkip) console.log(`# skipping the comparison with real OSBuild: ${realSkip}`);
 
 /** OSBuild's host modules the examples use; the engine's own modules of these names come first. */
 const OSBUILD_MODULES = [
@@ -429,10 +442,26 @@ describe("OSBuild's docs/manifest.md examples with OSBuild's stages and host mod
     4: ['disk'],
     5: ['disk'],
   };
+  /** The example as both builds read it: the page's, with the URL of the test's server. */
+  const served = (n: number) =>
+    JSON.parse(exampleText(n).replace(DOC_URL, `${server.url}/curl-source-file.txt`));
+  /** How forge's exports of example n are held against real OSBuild's (osbuild-run.fixture.ts). */
+  const sameAs: Record<number, (forge: string, osbuild: string, scratch: string) => void> = {
+    1: assertSameTree,
+    2: assertSameTree,
+    3: (forge, osbuild) => {
+      assertSameTree(join(forge, 'files'), join(osbuild, 'files'));
+      // No source epoch: each member's time is when its build made it.
+      assertSameTar(join(forge, 'archive/archive.tar'), join(osbuild, 'archive/archive.tar'), false);
+    },
+    4: (forge, osbuild, scratch) =>
+      assertSameExt4(join(forge, 'disk/disk.raw'), join(osbuild, 'disk/disk.raw'), scratch),
+    5: (forge, osbuild, scratch) =>
+      assertSameExt4(join(forge, 'disk/disk.raw'), join(osbuild, 'disk/disk.raw'), scratch),
+  };
   for (const n of [1, 2, 3, 4, 5]) {
     it(`example ${n}: OSBuild's stages, and its sources, inputs, devices and mounts as host modules`, async () => {
-      const text = exampleText(n).replace(DOC_URL, `${server.url}/curl-source-file.txt`);
-      const manifest = writeJson(join(dir.path, `example-${n}.json`), withAliases(JSON.parse(text)));
+      const manifest = writeJson(join(dir.path, `example-${n}.json`), withAliases(served(n)));
       const out = join(dir.path, `output-${n}`);
       const r = await forgeAsync([
         'build',
@@ -449,6 +478,20 @@ describe("OSBuild's docs/manifest.md examples with OSBuild's stages and host mod
       assert.equal(r.status, 0, r.stdout + r.stderr);
       // The aliased types are none of the engine's: only OSBuild's modules could have served them.
       expectOutput[n as keyof typeof expectOutput](out);
+      assert.deepEqual(resourcesUnder(dir.path), { loops: [], mounts: [] }, 'loop devices or mounts left');
+    });
+    it(`example ${n}: what real OSBuild builds of it`, { skip: realSkip }, async () => {
+      const manifest = writeJson(join(dir.path, `osbuild-example-${n}.json`), served(n));
+      const out = join(dir.path, `osbuild-output-${n}`);
+      const r = await osbuildAsync(OSBUILD as string, manifest, {
+        store: join(dir.path, 'osbuild-store'),
+        out,
+        exports: exportsOf[n] ?? [],
+        scratch: join(dir.path, `osbuild-scratch-${n}`),
+      });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      expectOutput[n as keyof typeof expectOutput](out);
+      sameAs[n]?.(join(dir.path, `output-${n}`), out, join(dir.path, `compare-${n}`));
       assert.deepEqual(resourcesUnder(dir.path), { loops: [], mounts: [] }, 'loop devices or mounts left');
     });
   }

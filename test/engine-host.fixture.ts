@@ -15,13 +15,22 @@ export function sha256(data: Buffer | string): string {
 
 /** Runs `forge ARGS` asynchronously to completion; `onStdout` sees its output as it comes. */
 export function forgeAsync(args: string[], onStdout?: (all: string) => void): Promise<ForgeRun> {
+  return runAsync([process.execPath, FORGE, ...args], { onStdout });
+}
+
+/** Runs `argv` asynchronously to completion in the repository, with `env` if given. */
+export function runAsync(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; onStdout?: (all: string) => void } = {},
+): Promise<ForgeRun> {
+  const [cmd, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FORGE, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: REPO, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      onStdout?.(stdout);
+      options.onStdout?.(stdout);
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;

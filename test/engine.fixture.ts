@@ -59,18 +59,15 @@ export function forge(
  */
 export function withFakeTools(fake: string, paths: string[]): string[] {
   const binds = paths.map((_, i) => `mount --bind "$0" "\${${i + 1}}" || exit 125`).join('; ');
-  return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'sh',
-    '-c',
-    `${binds}; shift ${paths.length}; exec "$@"`,
-    fake,
-    ...paths,
-  ];
+  return inPrivateMounts(`${binds}; shift ${paths.length}; exec "$@"`, [fake, ...paths]);
+}
+
+/**
+ * A command that runs the shell `script` with `args` ($0, $1…) in a private mount namespace: what
+ * it mounts only that process tree sees, and it goes with the namespace.
+ */
+export function inPrivateMounts(script: string, args: string[]): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, ...args];
 }
 
 export function writeJson(path: string, value: unknown): string {
