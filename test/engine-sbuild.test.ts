@@ -36,6 +36,7 @@ import {
   type PipelineDesc,
   sbuildPipelines,
 } from '@debian-forge/composer';
+import { DEFAULT_CACHE_MAX_SIZE } from '@debian-forge/engine';
 import type { ManifestV2 } from '@debian-forge/manifest';
 import { forge, LIBDIR, sandboxUnavailable, sharedStateDir, tempDir, writeJson } from './engine.fixture.ts';
 
@@ -141,8 +142,10 @@ describe('org.osbuild.sbuild builds Debian’s hello from the archive’s source
       '--store',
       store,
       ...exports.flatMap((e) => ['--export', e]),
-      // As a compose keeps its layers: the environment and the source stay in the store.
-      ...['--checkpoint', 'sbuild-env', '--checkpoint', 'source', '--cache-max-size', 'unlimited'],
+      // As a compose keeps its layers: the environment and the source stay in the store, with the
+      // bound a compose gives the shared store (another test finds that bound recorded there).
+      ...['--checkpoint', 'sbuild-env', '--checkpoint', 'source'],
+      ...['--cache-max-size', String(DEFAULT_CACHE_MAX_SIZE)],
       '--output-directory',
       out,
     ]);

@@ -104,10 +104,12 @@ test('cancelling a running compose frees its worker within seconds and leaves no
     filename: 'disk.img',
   });
   await asleep;
-  // The stage runs with its file system mounted from a loop device, in the worker's store.
+  // The stage runs with its file system mounted from a loop device, in the worker's store, and
+  // with its own /dev (a tmpfs, as OSBuild's).
   const live = resourcesUnder(stateDir);
   assert.equal(live.loops.length, 1, JSON.stringify(live));
-  assert.equal(live.mounts.length, 1, JSON.stringify(live));
+  assert.equal(live.mounts.length, 2, JSON.stringify(live));
+  assert.equal(live.mounts.filter((m) => m.endsWith('/dev')).length, 1, JSON.stringify(live));
   assert.ok(processesMentioning(stateDir).length > 0, 'the build runs');
 
   const t0 = Date.now();
