@@ -18,6 +18,7 @@ import {
 } from '@debian-forge/queue';
 import type { ComposeState } from '@debian-forge/store';
 import type { TestApi } from '../api.fixture.ts';
+import { TERMINAL } from './compose-rows.ts';
 import type { ComposePlanner } from './planner.ts';
 
 /** A manifest of one empty pipeline, valid for packages/manifest's schema. */
@@ -168,8 +169,6 @@ export async function startTestWorker(
   return worker;
 }
 
-const END_STATES: readonly ComposeState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
 /**
  * Resolves when the compose is in `state` (polling the store); rejects after `timeoutMs`, or at
  * once when it ended in another state, with the error it ended with.
@@ -184,7 +183,7 @@ export async function waitForState(
   for (;;) {
     const compose = api.store.composes.get(uuid);
     if (compose?.state === state) return;
-    if (compose && END_STATES.includes(compose.state)) {
+    if (compose && TERMINAL.includes(compose.state)) {
       throw new Error(
         `compose ${uuid} ended ${compose.state}, not ${state}: ${JSON.stringify(compose.error)}`,
       );
