@@ -70,7 +70,16 @@ describe('startGroup', () => {
     });
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
     const leader = Number(line.toString().trim());
-    assert.ok(pidAlive(leader));
+    // setpriv sets the signal and then execs sleep: killing the parent before that is a race
+    // setpriv loses (the signal is not set yet), so wait for the exec.
+    const comm = (): string => {
+      try {
+        return readFileSync(`/proc/${leader}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    assert.ok(await waitUntil(() => comm() === 'sleep', 5000), 'setpriv went on to sleep');
     parent.kill('SIGKILL');
     assert.ok(await waitUntil(() => !pidAlive(leader), 5000), 'the leader died with its parent');
   });

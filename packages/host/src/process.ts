@@ -155,7 +155,8 @@ export interface GroupStartOptions {
   /**
    * A signal the child gets when this process dies, even by SIGKILL (set with `setpriv --pdeathsig`,
    * which keeps it across exec), so nothing started here outlives its parent. Needs util-linux's
-   * setpriv; without it the child is started plainly.
+   * setpriv; without it the child is started plainly. A parent that dies between the fork and
+   * setpriv's exec of `argv` leaves the child without the signal.
    */
   parentDeathSignal?: NodeJS.Signals;
 }
