@@ -199,6 +199,12 @@ const ATOMIC_SYSTEM = {
   osStages: atomicOsStages,
   osFinalStages: () => [{ type: 'org.osbuild.ostree.preptree', options: {} }],
   defaultOstreeRef,
+  // The commit and the disk of one blueprint share the os tree and its commit: one build root for
+  // both. (A commit has no size; the disk's pipelines are asked for the tools of a disk of its own.)
+  siblingPipelines: (ctx: ImageTypeContext) => [
+    ...atomicCommit.pipelines(ctx),
+    ...atomicQcow2.pipelines({ ...ctx, size: ctx.size || atomicQcow2.defaultSize }),
+  ],
 };
 
 export const atomicCommit: ImageType = {

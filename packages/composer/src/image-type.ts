@@ -57,4 +57,10 @@ export interface ImageType {
   defaultOstreeRef?(distro: Distro, arch: string): string;
   /** Pipelines after `os`. */
   pipelines(ctx: ImageTypeContext): PipelineDesc[];
+  /**
+   * Pipelines whose stages' tools the build root holds beside this type's own: those of the other
+   * types that make the same `os` tree, so that they share one build root and with it the tree's
+   * id in the object store. Called with a context of its own (what it writes is thrown away).
+   */
+  siblingPipelines?(ctx: ImageTypeContext): PipelineDesc[];
 }

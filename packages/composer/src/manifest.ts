@@ -142,7 +142,8 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   ];
   let buildPackages: ResolvedPackage[][] = [];
   if (!req.hostBuildRoot) {
-    const buildLayers = buildRootLayers(pipelines);
+    const siblings = req.imageType.siblingPipelines?.({ ...typeCtx, inline: {} }) ?? [];
+    const buildLayers = buildRootLayers([...pipelines, ...siblings]);
     const repositories = req.buildRepositories ?? req.repositories;
     buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, repositories, buildLayers);
     const build: PipelineDesc = {
