@@ -9,12 +9,13 @@
  *      cached           the same again on that store: nothing to build, only the export;
  *  - per-stage overhead = (noop cold − empty) / 20.
  *
- * If OSBuild itself can run here (its source from the git directory or checkout that
- * $OSBUILD_MIRROR names, `git archive`d into a temporary directory and never kept; python3 with
- * jsonschema), the same empty and noop manifests are timed with
- * `python3 -m osbuild --libdir <source>` in the same run, and the ratios printed.
+ * If OSBuild itself can run here (its source from `--osbuild PATH` or $FORGE_OSBUILD_SOURCE, the
+ * variable the tests read: a checkout or an unpacked release tarball, used in place, or a bare git
+ * directory, `git archive`d into a temporary directory and never kept; python3 with jsonschema),
+ * the same empty and noop manifests are timed with `python3 -m osbuild --libdir <source>` in the
+ * same run, and the ratios printed. There is no default: without one the output says how to get it.
  *
- *   node --import tsx bench/engine-overhead.ts [--reps N]     (npm run bench:engine)
+ *   node --import tsx bench/engine-overhead.ts [--reps N] [--osbuild PATH]     (npm run bench:engine)
  *
  * Needs root and bubblewrap, like every build; prints why and exits 0 otherwise.
  */
@@ -27,11 +28,14 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');
 const LIBDIR = join(REPO, 'packages/stages/libdir');
-/** A git directory (or a checkout) of OSBuild to compare with; without it the peer is skipped. */
-const OSBUILD_MIRROR = process.env.OSBUILD_MIRROR;
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/** OSBuild's source to compare with (see above); without it the peer is skipped. */
+const OSBUILD_SOURCE = flag('--osbuild') ?? process.env.FORGE_OSBUILD_SOURCE;
 
-const repsFlag = process.argv.indexOf('--reps');
-const REPS = Math.max(1, Number(repsFlag >= 0 ? process.argv[repsFlag + 1] : (process.env.REPS ?? 5)) || 5);
+const REPS = Math.max(1, Number(flag('--reps') ?? process.env.REPS ?? 5) || 5);
 
 function why(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (bwrap with capabilities)';
@@ -181,19 +185,28 @@ interface OsbuildSetup {
   describe: string;
 }
 
-/** OSBuild from the mirror, or the reason it cannot run here. */
-function setUpOsbuild(work: string): OsbuildSetup | string {
-  if (!OSBUILD_MIRROR) return 'OSBUILD_MIRROR is not set (a git directory or checkout of OSBuild)';
-  let gitDir = OSBUILD_MIRROR;
-  const isGit = (d: string) => spawnSync('git', ['--git-dir', d, 'rev-parse', 'HEAD']).status === 0;
-  if (!isGit(gitDir)) gitDir = join(OSBUILD_MIRROR, '.git');
-  if (!isGit(gitDir)) return `no OSBuild git mirror at ${OSBUILD_MIRROR}`;
+const HOW_TO_GET_OSBUILD =
+  'give --osbuild PATH or FORGE_OSBUILD_SOURCE=PATH, PATH an OSBuild checkout (git clone of the osbuild ' +
+  'repository), an unpacked release tarball of it, or a bare git directory of it';
+
+/** OSBuild's source as a directory to run it from, and what to call it; or why there is none. */
+function osbuildSource(work: string): { src: string; describe: string } | string {
+  if (!OSBUILD_SOURCE) return `no OSBuild source: ${HOW_TO_GET_OSBUILD}`;
+  if (existsSync(join(OSBUILD_SOURCE, 'osbuild/__init__.py')) && existsSync(join(OSBUILD_SOURCE, 'stages'))) {
+    const head = spawnSync('git', ['-C', OSBUILD_SOURCE, 'rev-parse', '--short=8', 'HEAD'], {
+      encoding: 'utf8',
+    });
+    return { src: OSBUILD_SOURCE, describe: head.status === 0 ? head.stdout.trim() : OSBUILD_SOURCE };
+  }
+  const gitDir = OSBUILD_SOURCE;
+  if (spawnSync('git', ['--git-dir', gitDir, 'rev-parse', 'HEAD']).status !== 0)
+    return `${OSBUILD_SOURCE} is neither OSBuild's source (osbuild/, stages/) nor a git directory: ${HOW_TO_GET_OSBUILD}`;
   const commit = spawnSync('git', ['--git-dir', gitDir, 'rev-parse', '--short=8', 'HEAD'], {
     encoding: 'utf8',
   }).stdout.trim();
   const src = join(work, 'osbuild-src');
   mkdirSync(src);
-  // Only what a build needs: the mirror may lack the blobs of large test data.
+  // Only what a build needs: a mirror may lack the blobs of large test data.
   const archive = spawnSync(
     'sh',
     [
@@ -205,7 +218,15 @@ function setUpOsbuild(work: string): OsbuildSetup | string {
     ],
     { encoding: 'utf8' },
   );
-  if (archive.status !== 0) return `git archive of the OSBuild mirror failed: ${archive.stderr.trim()}`;
+  if (archive.status !== 0) return `git archive of ${gitDir} failed: ${archive.stderr.trim()}`;
+  return { src, describe: commit };
+}
+
+/** OSBuild from its source, or the reason it cannot run here. */
+function setUpOsbuild(work: string): OsbuildSetup | string {
+  const source = osbuildSource(work);
+  if (typeof source === 'string') return source;
+  const { src, describe: commit } = source;
 
   const python = findPython();
   if (typeof python !== 'string') return python.reason;
