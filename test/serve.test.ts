@@ -1,7 +1,7 @@
 /**
  * `forge serve` as a user runs it (the real CLI, a child process): where it listens, the sockets'
  * and the token file's modes, tokens on TCP and none on the sockets, the Cloud API socket serving
- * that API only, Swagger UI, a second serve on
+ * that API only, Swagger UI, raw manifests checked against --libdir, a second serve on
  * the same state directory refused, `forge worker` joining it and leaving, a clean stop on SIGTERM
  * (its redis-server gone), and a restart after SIGKILL that replaces the redis-server the killed
  * one left behind.
@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { call } from '@debian-forge/api/testing/http-client';
 import { forgeChild, type Serve, serveStatePaths, startServe } from '@debian-forge/cli/testing/serve';
 import { pidAlive } from '@debian-forge/host';
-import { forge, tempDir } from './engine.fixture.ts';
+import { forge, tempDir, testLibdir } from './engine.fixture.ts';
+import { probeManifest } from './worker.fixture.ts';
 
 const redisMissing = !existsSync('/usr/bin/redis-server');
 const skip = redisMissing ? 'needs redis-server (scripts/debian-packages)' : undefined;
@@ -79,6 +80,25 @@ describe('forge serve', { skip }, () => {
     const json = await call({ url: serve.url, token: serve.token }, 'GET', '/docs/json');
     assert.equal(json.status, 200);
     assert.match((json.json() as { openapi: string }).openapi, /^3\./);
+  });
+
+  it("--libdir: raw manifests are checked against the workers' stages, not forge's own", async () => {
+    const libdir = testLibdir(dir.path);
+    const body = JSON.stringify({ manifest: probeManifest({}), exports: ['tree'], filename: 'none' });
+    const submit = (s: Serve) =>
+      call({ socket: s.socket }, 'POST', '/api/forge/v1/manifests', body, {
+        'content-type': 'application/json',
+      });
+    const refused = await submit(serve);
+    assert.equal(refused.status, 400);
+    assert.match(refused.text(), /org\.forge\.test\.probe/);
+    const other = await startServe(join(dir.path, 'libdir-state'), ['--workers', '0', '--libdir', libdir]);
+    try {
+      const accepted = await submit(other);
+      assert.equal(accepted.status, 201, accepted.text());
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses a second serve on the same state directory', () => {

@@ -87,6 +87,11 @@ export const serveCommand: Command = {
       metavar: 'SIZE',
       help: "bound of the workers' object store (STATE-DIR/store, shared with forge compose), as forge build --cache-max-size: bytes, N GiB …, or unlimited; least recently used layers go first (default what the store records, else 20 GiB)",
     },
+    libdir: {
+      type: 'string',
+      metavar: 'DIR',
+      help: "stages and runners the workers build with, in OSBuild layout: raw manifests are checked against it and the workers of this process use it; give workers elsewhere the same (forge worker's FORGE_LIBDIR) (default $FORGE_LIBDIR, else forge's)",
+    },
     redis: {
       type: 'string',
       metavar: 'URL',
@@ -109,6 +114,7 @@ export const serveCommand: Command = {
     const maxImageSize = maxSize === undefined ? undefined : parseSize('max-image-size', maxSize);
     const cacheSize = flag('cache-max-size');
     const cacheMaxSize = cacheSize === undefined ? undefined : parseCacheSize('cache-max-size', cacheSize);
+    const libdir = flag('libdir') ?? (process.env.FORGE_LIBDIR || undefined);
     const given = [
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
@@ -144,6 +150,7 @@ export const serveCommand: Command = {
         ...(planWaitSeconds === undefined ? {} : { planWaitSeconds }),
         ...(maxImageSize === undefined ? {} : { maxImageSize }),
         ...(cacheMaxSize === undefined ? {} : { cacheMaxSize }),
+        ...(libdir === undefined ? {} : { libdir }),
         ...(ctx.flags['host-buildroot'] === true || process.env.FORGE_HOST_BUILDROOT === '1'
           ? { hostBuildRoot: true }
           : {}),

@@ -79,6 +79,11 @@ export interface ServiceOptions {
   cacheMaxSize?: CacheSize;
   /** The built web UI served at `/` (default: the web package's dist/web). */
   webRoot?: string;
+  /**
+   * Stages and runners the workers build with (default forge's): raw manifests are checked against
+   * it, and this process's workers use it, as `forge worker` does with FORGE_LIBDIR.
+   */
+  libdir?: string;
 }
 
 export interface Service {
@@ -206,7 +211,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     mkdirSync(config.artifactsDir, { recursive: true, mode: 0o700 });
     const events = new ComposeEvents();
     // Raw manifests (Forge API) are checked against the stages of the libdir the workers run.
-    const manifestIndex = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => options.logger?.warn(m)));
+    const libdir = options.libdir ?? DEFAULT_LIBDIR;
+    const manifestIndex = new EngineIndex(new LibdirIndex(libdir, (m) => options.logger?.warn(m)));
     const ostree = createOstreeRepo({ stateDir, store, onError: warn });
     const composes = createComposeService(
       { config, store, queue, events, ostree },
@@ -243,6 +249,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         api: target,
         stateDir,
         maxJobs: options.workers,
+        ...(options.libdir === undefined ? {} : { libdir: options.libdir }),
         ...(options.cacheMaxSize === undefined ? {} : { cacheMaxSize: options.cacheMaxSize }),
         forgeCommand: FORGE_SELF,
         reportRedis: false, // the queue's report above speaks for this process
