@@ -13,9 +13,15 @@ const [NODE, FORGE] = FORGE_SELF as [string, string];
 /** The repository's root, where the tests run forge from. */
 const REPO = resolve(import.meta.dirname, '../../..');
 
-/** Starts `forge ARGS` and returns the child, for tests that kill it. */
-export function forgeChild(args: string[], env?: NodeJS.ProcessEnv) {
-  return spawn(NODE, [FORGE, ...args], {
+/** The command line of `forge ARGS`, in the network namespace `netns` when one is named. */
+export function forgeArgv(args: string[], netns?: string): string[] {
+  return [...(netns ? ['ip', 'netns', 'exec', netns] : []), NODE, FORGE, ...args];
+}
+
+/** Starts `forge ARGS` (in `netns`) and returns the child, for tests that kill it. */
+export function forgeChild(args: string[], env?: NodeJS.ProcessEnv, netns?: string) {
+  const [program, ...rest] = forgeArgv(args, netns) as [string, ...string[]];
+  return spawn(program, rest, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(env ? { env } : {}),
@@ -35,9 +41,26 @@ export interface Serve {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Where `startServe` runs the service: its TCP listener, and a network namespace. */
+export interface ServeWhere {
+  /** HOST:PORT (default 127.0.0.1:0). */
+  listen?: string;
+  netns?: string;
+}
+
 /** Starts `forge serve --state-dir DIR --listen 127.0.0.1:0 ARGS` and waits until it is ready. */
-export async function startServe(stateDir: string, args: string[] = [], timeoutMs = 60_000): Promise<Serve> {
-  const child = forgeChild(['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', ...args]);
+export async function startServe(
+  stateDir: string,
+  args: string[] = [],
+  timeoutMs = 60_000,
+  where: ServeWhere = {},
+): Promise<Serve> {
+  const listen = where.listen ?? '127.0.0.1:0';
+  const child = forgeChild(
+    ['serve', '--state-dir', stateDir, '--listen', listen, ...args],
+    undefined,
+    where.netns,
+  );
   let out = '';
   child.stdout?.on('data', (b: Buffer) => {
     out += b.toString();

@@ -1,5 +1,5 @@
 export { checkRedisAccess } from './access.ts';
-export { redisAclRules } from './acl.ts';
+export { redisAclRules, redisAclUser } from './acl.ts';
 export {
   type BuildJob,
   type BuildPlan,

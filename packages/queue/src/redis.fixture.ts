@@ -5,7 +5,7 @@
  * (`randomQueueName()`), as BullMQ's own tests do. Tests of Redis going away signal its `pid`
  * (SIGSTOP, SIGKILL) and `restart()` it on the same socket. It can ask for a password
  * (`requirepass`), run under ACL users (`aclUsers`, lines of an ACL file) and listen on TCP, plain
- * or with TLS, as well.
+ * or with TLS, as well, and run in a network namespace (`netns`, for tests of several "hosts").
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +32,7 @@ export interface TestRedis extends AsyncDisposable {
   readonly pid: number;
   /** Kills the server (SIGKILL) if it runs and starts a new one on the same socket (empty). */
   restart(): Promise<void>;
-  /** The plain TCP port on 127.0.0.1, when asked for. */
+  /** The plain TCP port (on 127.0.0.1 unless `tcp` named an address), when asked for. */
   port?: number;
   /** The TCP port of TLS on 127.0.0.1, when asked for. */
   tlsPort?: number;
@@ -44,8 +44,12 @@ export interface TestRedisOptions {
   requirepass?: string;
   /** Lines of an ACL file (`user NAME on #SHA256 RULES`); `options` carry no user. */
   aclUsers?: string[];
-  /** A plain TCP port on 127.0.0.1 too (a later `--port` wins over the first `--port 0`). */
-  tcp?: boolean;
+  /** A plain TCP port on 127.0.0.1 too (a later `--port` wins over the first `--port 0`), or on
+   *  the address and port given (in `netns`, where nothing else listens). */
+  tcp?: boolean | { host: string; port: number };
+  /** The network namespace (`ip netns` name) to run the server in; the unix socket is reached
+   *  from anywhere on the machine, namespaces do not separate file system paths. */
+  netns?: string;
   /** TLS on a TCP port of 127.0.0.1 (PEM file paths); the unix socket stays plain. */
   tls?: { cert: string; key: string; ca: string; authClients: boolean };
 }
@@ -53,17 +57,21 @@ export interface TestRedisOptions {
 export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'forge-redis-'));
   const socket = path.join(dir, 'redis.sock');
-  const argv = redisServerArgv({ socket, dir, appendOnly: false });
+  const argv = [
+    ...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []),
+    ...redisServerArgv({ socket, dir, appendOnly: false }),
+  ];
   if (opts.requirepass !== undefined) argv.push('--requirepass', opts.requirepass);
   if (opts.aclUsers) {
     const file = path.join(dir, 'users.acl');
     await writeFile(file, `${opts.aclUsers.join('\n')}\n`, { mode: 0o600 });
     argv.push('--aclfile', file);
   }
-  const port = opts.tcp ? await freePort() : undefined;
+  const bind = typeof opts.tcp === 'object' ? opts.tcp : undefined;
+  const port = bind ? bind.port : opts.tcp ? await freePort() : undefined;
   if (port !== undefined) argv.push('--port', String(port));
   let tlsPort: number | undefined;
-  if (port !== undefined || opts.tls) argv.push('--bind', '127.0.0.1');
+  if (port !== undefined || opts.tls) argv.push('--bind', bind?.host ?? '127.0.0.1');
   if (opts.tls) {
     tlsPort = await freePort();
     argv.push(
