@@ -1,8 +1,9 @@
 /**
  * docker-compose.yml and the Dockerfile, checked for their shape (no Docker daemon is needed, none
- * runs here): the services and what each needs — Redis, the API as `forge serve --workers 0`, two
- * privileged workers with the host's /dev that reach the API over HTTP with the token — and every
- * named volume declared. The Dockerfile installs scripts/debian-packages on node:20-bookworm.
+ * runs here): the services and what each needs — Redis, the API as `forge serve --workers 0`,
+ * privileged workers with the host's /dev that reach the API over HTTP with the token, two by
+ * default and scalable (`--scale worker=N`: a state directory per replica) — and every named volume
+ * declared. The Dockerfile installs scripts/debian-packages on node:20-bookworm.
  * Redis: every client's URL has a user and a password from .env (required, documented in
  * .env.example, written nowhere), and the Redis service's own command, run here with a real
  * redis-server as Compose would run it, lets those users and nobody else in.
@@ -34,6 +35,9 @@ interface Service {
   volumes?: string[];
   depends_on?: string[];
   ports?: string[];
+  deploy?: { replicas?: number };
+  container_name?: string;
+  hostname?: string;
 }
 
 const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -41,9 +45,9 @@ const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'), { 
   volumes: Record<string, unknown>;
 };
 
-test('docker-compose.yml: Redis, the API without workers, two privileged workers, declared volumes', () => {
+test('docker-compose.yml: Redis, the API without workers, privileged workers (two, scalable), declared volumes', () => {
   const { services } = compose;
-  assert.deepEqual(Object.keys(services).sort(), ['api', 'redis', 'worker-1', 'worker-2']);
+  assert.deepEqual(Object.keys(services).sort(), ['api', 'redis', 'worker']);
   assert.match(services.redis?.image ?? '', /^redis:/);
 
   const api = services.api as Service;
@@ -60,23 +64,28 @@ test('docker-compose.yml: Redis, the API without workers, two privileged workers
   assert.ok(api.depends_on?.includes('redis'));
   assert.ok(api.ports?.some((p) => p.endsWith(':8700')));
 
-  for (const name of ['worker-1', 'worker-2']) {
-    const w = services[name] as Service;
-    assert.equal(w.image, api.image, `${name} runs the api's image`);
-    assert.deepEqual(w.command, ['worker']);
-    assert.equal(w.privileged, true, `${name} is privileged (loop devices, mounts)`);
-    assert.ok(w.volumes?.includes('/dev:/dev'), `${name} has the host's /dev`);
-    assert.match(
-      w.environment?.REDIS_URL ?? '',
-      /^redis:\/\/forge-worker:\$\{REDIS_WORKER_PASSWORD:\?[^}]+\}@redis:6379$/,
-    );
-    assert.equal(w.environment?.FORGE_API_URL, 'http://api:8700');
-    assert.equal(w.environment?.FORGE_API_TOKEN, api.environment?.FORGE_API_TOKENS);
-    assert.ok(w.depends_on?.includes('api') && w.depends_on.includes('redis'));
-  }
-  // Each worker has its own object store.
-  const storeOf = (s: Service) => s.volumes?.find((v) => v.endsWith(':/var/lib/forge-worker'));
-  assert.notEqual(storeOf(services['worker-1'] as Service), storeOf(services['worker-2'] as Service));
+  const w = services.worker as Service;
+  assert.equal(w.image, api.image, "the worker runs the api's image");
+  assert.deepEqual(w.command, ['worker']);
+  assert.equal(w.privileged, true, 'the worker is privileged (loop devices, mounts)');
+  assert.ok(w.volumes?.includes('/dev:/dev'), "the worker has the host's /dev");
+  assert.match(
+    w.environment?.REDIS_URL ?? '',
+    /^redis:\/\/forge-worker:\$\{REDIS_WORKER_PASSWORD:\?[^}]+\}@redis:6379$/,
+  );
+  assert.equal(w.environment?.FORGE_API_URL, 'http://api:8700');
+  assert.equal(w.environment?.FORGE_API_TOKEN, api.environment?.FORGE_API_TOKENS);
+  assert.ok(w.depends_on?.includes('api') && w.depends_on.includes('redis'));
+  // Two by default; `--scale worker=N` makes N replicas, which nothing fixed may keep apart: no
+  // container or host name (each replica's name is its own container's), no published port, and
+  // the state directory an anonymous volume (one per replica), never a named one they would share.
+  assert.equal(w.deploy?.replicas, 2);
+  assert.equal(w.container_name, undefined);
+  assert.equal(w.hostname, undefined);
+  assert.equal(w.ports, undefined);
+  assert.equal(w.environment?.FORGE_WORKER_NAME, undefined);
+  const stateDir = w.environment?.FORGE_WORK_DIR;
+  assert.ok(w.volumes?.includes(stateDir as string), `${stateDir} is an anonymous volume`);
 
   // Every named volume a service mounts is declared at the top.
   for (const [name, s] of Object.entries(services)) {
@@ -137,7 +146,7 @@ test('docker-compose.yml: no Redis client without a password, every secret from 
   }
   // Every service that talks to Redis does so as a user with a password from .env.
   const clients = Object.entries(compose.services).filter(([, s]) => s.environment?.REDIS_URL);
-  assert.deepEqual(clients.map(([n]) => n).sort(), ['api', 'worker-1', 'worker-2']);
+  assert.deepEqual(clients.map(([n]) => n).sort(), ['api', 'worker']);
   for (const [name, s] of clients) {
     const url = new URL(interpolate(s.environment?.REDIS_URL as string, SECRETS));
     assert.ok(url.username && url.password, `${name}: a user and a password`);
@@ -225,7 +234,7 @@ test('docker-compose.yml: its Redis (run here with redis-server 7) lets forge-ap
   clients.push(queue);
   await queue.ready();
   const worker = await ForgeWorker.start({
-    redis: as('worker-1'),
+    redis: as('worker'),
     queueName,
     resources: { cpus: 1, memoryMiB: 512, diskGiB: 1 },
     pollIntervalMs: 50,
@@ -242,11 +251,7 @@ test('docker-compose.yml: its Redis (run here with redis-server 7) lets forge-ap
   for (const [who, options, pattern] of [
     ['no user', { path: socket }, /wants a password/],
     ['the default user', { path: socket, password: SECRETS.REDIS_PASSWORD }, /WRONGPASS/],
-    [
-      'the worker with the API password',
-      { ...as('worker-1'), password: SECRETS.REDIS_PASSWORD },
-      /WRONGPASS/,
-    ],
+    ['the worker with the API password', { ...as('worker'), password: SECRETS.REDIS_PASSWORD }, /WRONGPASS/],
   ] as const) {
     await assert.rejects(
       checkRedisAccess(options),
