@@ -6,8 +6,8 @@
  *
  * osbuild-composer reports only packages; lorax-composer, whose format composer kept, also reports
  * name, description, version, modules, groups and customizations. This reports all of them, in
- * lorax's order: name, description, version, modules, packages, groups, then customizations by key;
- * within a list, added items, then removed ones, then changed ones, each sorted by name ignoring case.
+ * lorax's order: name, description, version, modules, packages, groups, then (ours alone) source
+ * packages, then customizations by key; within a list, added items, then removed ones, then changed ones, each sorted by name ignoring case.
  */
 import type { Blueprint } from './schema.ts';
 
@@ -47,14 +47,15 @@ function plain<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
-/** Differences of two lists of objects, matched by the string in `field`. */
+/** Differences of two lists of objects, matched by the string in `field` (or the one it returns). */
 export function diffLists(
   title: string,
-  field: string,
+  field: string | ((item: Record<string, unknown>) => string),
   oldItems: readonly Record<string, unknown>[],
   newItems: readonly Record<string, unknown>[],
 ): DiffEntry[] {
-  const key = (item: Record<string, unknown>) => String(item[field]);
+  const key = (item: Record<string, unknown>) =>
+    typeof field === 'function' ? field(item) : String(item[field]);
   const find = (items: readonly Record<string, unknown>[], k: string) => items.find((i) => key(i) === k);
   const oldKeys = new Set(oldItems.map(key));
   const newKeys = new Set(newItems.map(key));
@@ -121,6 +122,11 @@ export function diffBlueprints(oldBp: Blueprint, newBp: Blueprint): DiffEntry[] 
   diffs.push(...diffLists('Module', 'name', oldBp.modules, newBp.modules));
   diffs.push(...diffLists('Package', 'name', oldBp.packages, newBp.packages));
   diffs.push(...diffLists('Group', 'name', oldBp.groups, newBp.groups));
+  // A source package is one of the archive's by name or a local one by path, never both.
+  const sourceKey = (s: Record<string, unknown>) => String(s.name ?? s.path);
+  diffs.push(
+    ...diffLists('SourcePackage', sourceKey, oldBp.source_packages ?? [], newBp.source_packages ?? []),
+  );
   diffs.push(...customizationsDiff(oldBp.customizations ?? {}, newBp.customizations ?? {}));
   return diffs;
 }

@@ -73,6 +73,7 @@ export {
   packageNameProblem,
   type RepositoryCustomization,
   repositoryUriProblem,
+  type SourcePackageSpec,
   suiteProblem,
   type UserCustomization,
   validateBlueprint,

@@ -7,6 +7,7 @@
  * TOML) in composer's order. Unknown keys are rejected. Sizes ("2 GiB") become byte counts and an
  * empty package version disappears, as they do when composer reads a blueprint.
  */
+import { isValidDebianVersion } from '@debian-forge/debian-version';
 import { z } from 'zod';
 import { BlueprintError, type BlueprintIssue, type JsonPath } from './errors.ts';
 import { constraintProblem } from './package-versions.ts';
@@ -306,6 +307,65 @@ const container = z.strictObject({
   'tls-verify': optBool(),
   'local-storage': optBool(),
 });
+
+/** A Debian package name exactly (no globs, no `:arch`): what a source package and its binaries are named. */
+const DEBIAN_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** A path on the planning machine: absolute, canonical and printable (no control characters). */
+function sourcePathProblem(p: string): string | undefined {
+  if (!p.startsWith('/')) return `"${p}" is not an absolute path`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(p)) return `${JSON.stringify(p)} holds a control character`;
+  if (
+    p === '/' ||
+    p
+      .split('/')
+      .slice(1)
+      .some((s) => s === '' || s === '.' || s === '..')
+  ) {
+    return `"${p}" must be canonical (no "//", "." or "..", not "/" itself)`;
+  }
+  return undefined;
+}
+
+/**
+ * A Debian source package built into the image (after the archive's packages): `name` (and an
+ * exact `version`) from the distro's archive, or `path`, a source tree with debian/ or a .dsc on
+ * the machine that plans; `install` the binary packages to install (default: all it builds for
+ * the image's architecture). Each problem names the entry, since a blueprint may list several.
+ */
+const sourcePackage = z
+  .strictObject({
+    name: z.string().optional(),
+    version: z.string().optional(),
+    path: z.string().optional(),
+    install: z.array(z.string()).optional(),
+  })
+  .superRefine((e, ctx) => {
+    const entry = e.name !== undefined ? `source package "${e.name}"` : `source package at "${e.path}"`;
+    const issue = (path: PropertyKey[], message: string, input: unknown) =>
+      ctx.addIssue({ code: 'custom', path, message: `${entry}: ${message}`, input });
+    if ((e.name === undefined) === (e.path === undefined)) {
+      issue([], 'give exactly one of "name" (from the archive) or "path" (on the planning machine)', e);
+      return;
+    }
+    if (e.name !== undefined && !DEBIAN_NAME.test(e.name)) {
+      issue(['name'], 'not a Debian source package name (lower-case letters, digits, "+", "-", ".")', e.name);
+    }
+    if (e.path !== undefined) {
+      const problem = sourcePathProblem(e.path);
+      if (problem) issue(['path'], problem, e.path);
+      if (e.version !== undefined) {
+        issue(['version'], 'a local source has the version of its debian/changelog', e.version);
+      }
+    } else if (e.version !== undefined && !isValidDebianVersion(e.version)) {
+      issue(['version'], `"${e.version}" is not a Debian version (an exact one, e.g. "2.10-3")`, e.version);
+    }
+    for (const [i, b] of (e.install ?? []).entries()) {
+      if (!DEBIAN_NAME.test(b)) issue(['install', i], `"${b}" is not a Debian binary package name`, b);
+    }
+    if (e.install?.length === 0) issue(['install'], '"install" must name a package when given', e.install);
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Customizations
@@ -817,6 +877,7 @@ export const BlueprintSchema = z.strictObject({
   enabled_modules: z.array(enabledModule).default([]),
   groups: z.array(packageGroup).default([]),
   containers: z.array(container).optional(),
+  source_packages: z.array(sourcePackage).optional(),
   customizations: CustomizationsSchema.optional(),
   distro: text((d) =>
     d === '' || /^[a-z][a-z0-9._-]*$/.test(d) ? undefined : `invalid distribution "${d}" (e.g. "debian-12")`,
@@ -831,6 +892,7 @@ export type Blueprint = z.output<typeof BlueprintSchema>;
 export type BlueprintInput = z.input<typeof BlueprintSchema>;
 export type Customizations = z.output<typeof CustomizationsSchema>;
 export type PackageSpec = Blueprint['packages'][number];
+export type SourcePackageSpec = NonNullable<Blueprint['source_packages']>[number];
 export type UserCustomization = NonNullable<Customizations['user']>[number];
 export type GroupCustomization = NonNullable<Customizations['group']>[number];
 export type RepositoryCustomization = NonNullable<Customizations['repositories']>[number];
