@@ -51,10 +51,14 @@ export interface Attempt {
 }
 
 /** Runs a program whose failure the caller judges: never throws for a non-zero exit status. */
-export function attempt(argv: string[]): Attempt {
+export function attempt(argv: string[], env?: NodeJS.ProcessEnv): Attempt {
   const [program, ...args] = argv;
   if (!program) throw new StageError('exec: empty command');
-  const r = spawnSync(program, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(program, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    ...(env ? { env } : {}),
+  });
   if (r.error) throw new StageError(`${program}: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStage, filesInput } from '../../shared/define.ts';
+import { defineStage } from '../../shared/define.ts';
 import { PACKAGE_SPEC } from '../../shared/local-repo.ts';
 
 /** A Debian package name, optionally `:arch` and `=version`, as apt's command line takes it. */
@@ -36,6 +36,11 @@ export default defineStage({
     'that exist keep their content (--force-confdef, --force-confold); dpkg skips fsync',
     '(--force-unsafe-io).',
     'Recommended packages are left out unless `recommends` is true.',
+    'Any other input is an org.osbuild.tree (such as the tree of an org.osbuild.sbuild pipeline):',
+    'the `.deb` files at its top join the flat repository, so packages built in the same manifest',
+    'install with their dependencies from `packages` (which may then be absent). Before anything is',
+    'installed apt simulates the installation: a dependency found neither in the inputs nor in the',
+    "tree fails the stage with apt's words naming it.",
     'Afterwards no apt lists, downloaded packages or apt caches are left in the tree. The logs that',
     'record times (dpkg.log, alternatives.log, apt history) are as before the stage, ldconfig aux-cache',
     'is removed and an /etc/machine-id written by a package is emptied. With a source epoch',
@@ -45,5 +50,14 @@ export default defineStage({
     'Build root commands used: `apt-get`, `apt-ftparchive` (apt-utils), `bwrap` (bubblewrap), `chroot`.',
   ],
   options,
-  inputs: filesInput('packages'),
+  inputs: {
+    type: 'object',
+    properties: { packages: { type: 'object', additionalProperties: true } },
+    additionalProperties: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['type'],
+      properties: { type: { enum: ['org.osbuild.tree'] } },
+    },
+  },
 });

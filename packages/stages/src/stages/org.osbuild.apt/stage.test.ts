@@ -45,6 +45,26 @@ function copyOfBase(name: string): string {
   return tree;
 }
 
+/**
+ * A tree holding one .deb built here (forge-built, architecture all, with `relation` as its control
+ * field) and the files an sbuild build leaves beside it.
+ */
+function builtTree(name: string, relation: string): string {
+  const src = join(root.dir, `src-${name}`);
+  mkdirSync(join(src, 'DEBIAN'), { recursive: true });
+  mkdirSync(join(src, 'usr/share/forge-built'), { recursive: true });
+  writeFileSync(join(src, 'usr/share/forge-built/hello'), 'built here\n');
+  writeFileSync(
+    join(src, 'DEBIAN/control'),
+    `Package: forge-built\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Forge Test <forge@example.org>\n${relation}\nDescription: a package built by the test\n`,
+  );
+  const tree = join(root.dir, `tree-${name}`);
+  mkdirSync(tree, { recursive: true });
+  execFileSync('dpkg-deb', ['--root-owner-group', '--build', src, join(tree, 'forge-built_1.0-1_all.deb')]);
+  writeFileSync(join(tree, 'forge-built_1.0-1_amd64.buildinfo'), 'Format: 1.0\n');
+  return tree;
+}
+
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -147,6 +167,54 @@ describe('org.osbuild.apt', { timeout: 15 * 60 * 1000 }, () => {
     assert.ok(existsSync(join(tree, 'etc/ssl/certs/ca-certificates.crt')), 'ca-certificates was configured');
   });
 
+  it('installs a package of a tree input (as an sbuild pipeline’s) with its dependencies from packages', (t) => {
+    if (!ready(t)) return;
+    const built = builtTree('built', 'Depends: less (>= 1)');
+    const tree = copyOfBase('from-tree');
+    const input = debInput(join(root.dir, 'inputs/extra'), extra);
+    const { packages } = main(
+      root.args(
+        { packages: ['forge-built'] },
+        { tree, inputs: { packages: input, 'debs-built': { path: built, data: {} } } },
+      ),
+    );
+    const names = packages.map((p) => p.name);
+    assert.ok(names.includes('forge-built') && names.includes('less'));
+    assert.ok(!names.includes('wget'), 'only what the built package needs');
+    assert.equal(readFileSync(join(tree, 'usr/share/forge-built/hello'), 'utf8'), 'built here\n');
+
+    // Alone, without the packages input, when the tree has what it depends on.
+    const alone = copyOfBase('tree-alone');
+    const plain = builtTree('plain', 'Depends: bash');
+    main(
+      root.args({ packages: ['forge-built'] }, { tree: alone, inputs: { plain: { path: plain, data: {} } } }),
+    );
+    assert.ok(existsSync(join(alone, 'usr/share/forge-built/hello')));
+  });
+
+  it('names a dependency of a built package found neither in the inputs nor in the tree', (t) => {
+    if (!ready(t)) return;
+    const built = builtTree('needy', 'Pre-Depends: forge-absent-dependency (>= 2)');
+    const tree = copyOfBase('needy');
+    assert.throws(
+      () =>
+        main(
+          root.args({ packages: ['forge-built'] }, { tree, inputs: { needy: { path: built, data: {} } } }),
+        ),
+      (e: Error) =>
+        e instanceof StageError &&
+        /forge-built : PreDepends: forge-absent-dependency \(>= 2\) but it is not installable/.test(
+          e.message,
+        ),
+    );
+    const none = join(root.dir, 'no-debs');
+    mkdirSync(none, { recursive: true });
+    assert.throws(
+      () => main(root.args({ packages: ['less'] }, { tree, inputs: { none: { path: none, data: {} } } })),
+      (e: Error) => e instanceof StageError && /the input 'none' holds no \.deb files/.test(e.message),
+    );
+  });
+
   it('fails with a clear error, leaving the tree as it was', (t) => {
     if (!ready(t)) return;
     const tree = copyOfBase('failing');
@@ -169,7 +237,9 @@ describe('org.osbuild.apt', { timeout: 15 * 60 * 1000 }, () => {
     );
     assert.throws(
       () => main(root.args({ packages: ['wget'] }, { tree, inputs: { packages: partial } })),
-      (e: Error) => e instanceof StageError && /apt-get/.test(e.message),
+      (e: Error) =>
+        e instanceof StageError &&
+        /wget cannot be installed from the inputs and the tree:\n(.*\n)*.*Depends: libpsl5/.test(e.message),
     );
     assert.equal(listing(), before);
     assert.deepEqual(mountsUnder(root.dir), []);

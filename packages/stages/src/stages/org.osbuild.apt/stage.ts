@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { StageArguments } from '../../shared/arguments.ts';
 import { StageError } from '../../shared/errors.ts';
-import { exec } from '../../shared/exec.ts';
+import { attempt, exec } from '../../shared/exec.ts';
 import {
   clampMtimes,
   cleanAptState,
@@ -28,6 +28,7 @@ import {
   specName,
   writeExecutable,
 } from '../../shared/local-repo.ts';
+import { inRoot } from '../../shared/paths.ts';
 import type { options } from './schema.ts';
 
 type Options = z.input<typeof options>;
@@ -121,6 +122,39 @@ function treeArchitectures(tree: string): string[] {
   return [native, ...listed.filter((a) => a !== native)];
 }
 
+/**
+ * The .deb files of the stage's inputs: those of `packages` (org.osbuild.files), then those at the
+ * top of each other input (an org.osbuild.tree, such as an sbuild pipeline's), by input name.
+ */
+function inputDebs(args: StageArguments<Options>): string[] {
+  const names = Object.keys(args.inputs).sort();
+  const files = args.inputs.packages ? inputFiles(args) : [];
+  for (const name of names.filter((n) => n !== 'packages')) {
+    const input = args.inputs[name] as { path: string };
+    const debs = readdirSync(input.path).filter((f) => f.endsWith('.deb'));
+    if (debs.length === 0) throw new StageError(`the input '${name}' holds no .deb files`);
+    files.push(...debs.sort().map((f) => inRoot(input.path, f)));
+  }
+  if (files.length === 0) throw new StageError('no input holds packages to install');
+  return files;
+}
+
+/**
+ * apt's verdict on installing `packages` before anything is installed: a dependency neither in the
+ * repository nor in the tree fails here with apt's lines naming it, instead of a bare exit status.
+ */
+function simulate(extra: string[], packages: string[], env: NodeJS.ProcessEnv): void {
+  const r = attempt(['apt-get', '-q', ...extra, '--simulate', 'install', ...packages], env);
+  if (r.status === 0) return;
+  const said = `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .filter((l) => /Depends:|Conflicts:|Breaks:|^E: /.test(l.trim()))
+    .map((l) => l.trim());
+  throw new StageError(
+    `${packages.join(', ')} cannot be installed from the inputs and the tree:\n${said.join('\n') || r.stderr.trim()}`,
+  );
+}
+
 export function main(args: StageArguments<Options>): { packages: DebPackage[] } {
   const o = args.options;
   const tree = args.tree;
@@ -134,7 +168,7 @@ export function main(args: StageArguments<Options>): { packages: DebPackage[] } 
   const archs = treeArchitectures(tree);
   const installed = new Set(installedPackages(tree).map((p) => p.name));
 
-  const repo = makeRepository(inputFiles(args), 'forge');
+  const repo = makeRepository(inputDebs(args), 'forge');
   const policy = join(tree, POLICY_RC_D);
   const saved = join(tree, POLICY_SAVED);
   let policyWritten = false;
@@ -198,6 +232,7 @@ export function main(args: StageArguments<Options>): { packages: DebPackage[] } 
     const extra = (o['apt-options'] ?? []).flatMap((v) => ['-o', v]);
 
     exec(['apt-get', '-q', ...extra, 'update'], { env });
+    simulate(extra, o.packages, env);
 
     if (lstatSync(policy, { throwIfNoEntry: false })) renameSync(policy, saved);
     writeExecutable(policy, '#!/bin/sh\n# written by org.osbuild.apt while it installs packages\nexit 101\n');
