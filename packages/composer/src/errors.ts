@@ -14,6 +14,10 @@ export const ComposerErrorCode = {
   Distro: 'FORGE_ERR_COMPOSE_DISTRO',
   /** A source package's build dependencies cannot be satisfied from the repositories; apt's words name them. */
   BuildDepends: 'FORGE_ERR_COMPOSE_BUILD_DEPENDS',
+  /** A blueprint's source package builds none of the binary packages its `install` names for the architecture. */
+  SourceInstall: 'FORGE_ERR_COMPOSE_SOURCE_INSTALL',
+  /** A blueprint's source package at a path cannot be used. */
+  SourcePath: 'FORGE_ERR_COMPOSE_SOURCE_PATH',
 } as const;
 
 export type ComposerErrorCode = CodeOf<typeof ComposerErrorCode>;

@@ -39,7 +39,16 @@ export {
   type SbuildOptions,
   type SbuildPipelines,
   type SbuildRequest,
+  sbuildPipelineNames,
   sbuildPipelines,
 } from './sbuild.ts';
+export {
+  type BuiltPackage,
+  installBuiltStage,
+  resolveSourceBuilds,
+  type SourceBuild,
+  sourceBuildPipelines,
+  sourceCheckpoints,
+} from './source-packages.ts';
 export type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 export { seededUuid } from './uuids.ts';

@@ -26,6 +26,8 @@ import {
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-type.ts';
+import { layerStages } from './layer-stages.ts';
+import { installBuiltStage, type SourceBuild, sourceBuildPipelines } from './source-packages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export interface ManifestRequest {
@@ -52,11 +54,19 @@ export interface ManifestRequest {
    * default false: a `build` pipeline of the distro's own packages.
    */
   hostBuildRoot?: boolean;
+  /**
+   * The blueprint's source packages, pinned (resolveSourceBuilds): built by sbuild pipelines of
+   * this manifest and installed into `os` after the archive's packages.
+   */
+  sourceBuilds?: SourceBuild[];
 }
 
 export interface ManifestResult {
   manifest: ManifestV2;
-  /** The packages of each layer (0 base, 1 image type, 2 blueprint), each only what it adds. */
+  /**
+   * The packages of each layer (0 base, 1 image type, 2 blueprint, 3 when there are source builds:
+   * the built packages' runtime dependencies), each only what it adds.
+   */
   layers: ResolvedPackage[][];
   /**
    * The packages of each layer of the build root (0 minbase, 1 the tools every build root has, 2
@@ -108,6 +118,13 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     { packages: [...req.imageType.packages] },
     { packages: [...blueprintPackages, ...customizationPackages(c)] },
   ];
+  const builds = req.sourceBuilds ?? [];
+  const relations = builds.flatMap((b) => b.relations);
+  if (relations.length > 0) {
+    // apt-get satisfy, which resolves relations, would meet init-system-helpers' "usrmerge |
+    // usr-is-merged" with usrmerge (and perl) though the base has usr-is-merged pinned.
+    layers.push({ packages: [], relations: [...new Set(relations)], conflicts: ['usrmerge'] });
+  }
   const resolved = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
   const size = req.size ?? req.imageType.defaultSize;
   const seed = createHash('sha256')
@@ -125,7 +142,8 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     ostree,
     inline,
   };
-  const osStages: StageDesc[] = layerStages(resolved, layers, req.distro.suite, debArch);
+  const osStages: StageDesc[] = layerStages(resolved.slice(0, 3), layers, req.distro.suite, debArch);
+  if (builds.length > 0) osStages.push(installBuiltStage(builds, resolved[3] ?? []));
   osStages.push(aptConfig(req.repositories));
   osStages.push(...customizationStages(c, inline));
   if (resolved.some((debs) => debs.some((d) => d.name === 'openssh-server'))) {
@@ -136,7 +154,19 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   osStages.push({ type: 'org.osbuild.machine-id', options: { 'first-boot': 'yes' } });
   osStages.push(...(req.imageType.osFinalStages?.(typeCtx) ?? []));
 
+  // The environments come from the distro's own repositories, as the build root's packages do.
+  const sbuild = await sourceBuildPipelines(
+    builds,
+    {
+      distro: req.distro,
+      arch,
+      repositories: req.buildRepositories ?? req.repositories,
+      sourceEpoch: req.sourceEpoch,
+    },
+    resolver,
+  );
   let pipelines: PipelineDesc[] = [
+    ...sbuild.pipelines,
     { name: 'os', runner: req.distro.runner, stages: osStages },
     ...req.imageType.pipelines(typeCtx),
   ];
@@ -159,7 +189,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
   // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
   const hosts = insecureHosts([...req.repositories, ...(req.buildRepositories ?? [])]);
-  const curl: Record<string, string | { url: string; insecure: true }> = {};
+  const curl: Record<string, string | { url: string; insecure: true }> = { ...sbuild.items };
   for (const d of all) {
     curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;
   }
@@ -173,42 +203,6 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
   return { manifest, layers: resolved, buildPackages, ...(ostreeRef ? { ostreeRef } : {}) };
-}
-
-/**
- * The stages that install resolved layers: the first bootstraps its (minbase) system, each later
- * one installs with apt the names its layer asks for, pulling the rest of the layer in.
- */
-export function layerStages(
-  resolved: ResolvedPackage[][],
-  layers: LayerRequest[],
-  suite: string,
-  debArch: string,
-): StageDesc[] {
-  const stages: StageDesc[] = [];
-  resolved.forEach((debs, i) => {
-    if (debs.length === 0) return;
-    const refs = debs.map((d) => `sha256:${d.sha256}`);
-    const inputs = {
-      packages: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: refs },
-    };
-    const names = layers[i]?.packages.map((p) => p.split(/[ =(]/)[0] as string) ?? [];
-    if (i === 0) {
-      stages.push({
-        type: 'org.osbuild.debootstrap',
-        inputs,
-        options: { suite, variant: 'custom', arch: debArch, 'merged-usr': true },
-      });
-    } else {
-      const wanted = debs.filter((d) => names.includes(d.name)).map((d) => d.name);
-      stages.push({
-        type: 'org.osbuild.apt',
-        inputs,
-        options: { packages: wanted.length > 0 ? wanted : debs.map((d) => d.name) },
-      });
-    }
-  });
-  return stages;
 }
 
 /** Keys in OSBuild's order, so a manifest reads the way osbuild-composer writes them. */

@@ -83,6 +83,8 @@ test("planCompose: host Debian repositories, then extra ones, then the blueprint
       seen.push(repositories);
       return 1_700_000_000;
     },
+    resolveSource: () => assert.fail('the blueprint has no source packages'),
+    sourceBinaries: () => assert.fail('the blueprint has no source packages'),
   };
   const target = resolveComposeTarget({
     blueprint: validateBlueprint({

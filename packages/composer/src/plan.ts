@@ -10,13 +10,14 @@ import { debianRepositories, type Repository, type ResolvedPackage } from '@debi
 import type { Blueprint } from '@debian-forge/blueprint';
 import { debianEvr } from '@debian-forge/debian-version';
 import type { ManifestV2 } from '@debian-forge/manifest';
+import type { AptResolver } from './apt-resolver.ts';
 import { DEFAULT_DISTRO, DISTROS, type Distro, getDistro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, OstreeOptions } from './image-type.ts';
 import { getImageType, IMAGE_TYPES } from './image-types.ts';
 import { makeManifest, ostreeOptions } from './manifest.ts';
 import { blueprintRepositories } from './repositories.ts';
-import type { PackageResolver } from './types.ts';
+import { type BuiltPackage, resolveSourceBuilds, sourceCheckpoints } from './source-packages.ts';
 
 export interface ComposeTarget {
   /** A blueprint (its `distro` is the default distro; its repositories are added). */
@@ -76,10 +77,11 @@ export function resolveComposeTarget(target: ComposeTarget): ComposeTargetResolv
   return { blueprint: target.blueprint, imageType, distro, arch, ...(size ? { size } : {}), ostree };
 }
 
-export interface PlanResolver extends PackageResolver {
-  /** Seconds since the epoch of the newest release file among the repositories. */
-  releaseEpoch(arch: string, repositories: Repository[]): Promise<number>;
-}
+/**
+ * What planning asks apt: packages resolved in layers, the source epoch, and the blueprint's source
+ * packages pinned with the archive's binaries of them (aptResolver).
+ */
+export type PlanResolver = AptResolver;
 
 export interface PlanOptions {
   resolver: PlanResolver;
@@ -106,6 +108,8 @@ export const CHECKPOINTS: readonly string[] = [
   'os',
   'ostree-commit',
 ];
+// The sbuild pipelines of a blueprint's source packages are kept too (sourceCheckpoints), so a
+// compose with the same sources runs no build.
 
 /** A package of the image as apt resolved it, its Debian version in the words Weldr uses. */
 export interface PlannedPackage {
@@ -157,6 +161,11 @@ export interface ComposePlan {
    * blueprint's), each holding only what it adds to the layers before it.
    */
   layers: PlannedPackage[][];
+  /**
+   * The packages built from the blueprint's source packages and installed into the image (in no
+   * layer). Plans stored before source packages existed lack it.
+   */
+  built?: BuiltPackage[];
 }
 
 /** Every package of a plan's layers, by name. */
@@ -177,6 +186,13 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
   ];
   const debArch = distro.arches[arch] as string;
   const sourceEpoch = options.sourceEpoch ?? (await options.resolver.releaseEpoch(debArch, repositories));
+  const sourceBuilds = await resolveSourceBuilds(blueprint, {
+    distro,
+    debArch,
+    repositories,
+    resolver: options.resolver,
+    ...(options.hostRepositories ? { hostRepositories: options.hostRepositories } : {}),
+  });
   const { manifest, layers } = await makeManifest(
     {
       blueprint,
@@ -189,6 +205,7 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
       sourceEpoch,
       ostree,
       ...(options.hostBuildRoot ? { hostBuildRoot: true } : {}),
+      ...(sourceBuilds.length > 0 ? { sourceBuilds } : {}),
     },
     options.resolver,
   );
@@ -196,7 +213,8 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
     manifest,
     exports: [imageType.exportPipeline],
     artifact: { filename: imageType.filename, mimeType: imageType.mimeType },
-    checkpoints: [...CHECKPOINTS],
+    checkpoints: [...CHECKPOINTS, ...sourceCheckpoints(sourceBuilds)],
     layers: layers.map((l) => l.map(plannedPackage)),
+    ...(sourceBuilds.length > 0 ? { built: sourceBuilds.flatMap((b) => b.install) } : {}),
   };
 }

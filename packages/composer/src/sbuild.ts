@@ -27,7 +27,7 @@ import type { ManifestV2 } from '@debian-forge/manifest';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
-import { layerStages } from './manifest.ts';
+import { layerStages } from './layer-stages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export const SBUILD_PIPELINES = { environment: 'sbuild-env', source: 'source', debs: 'debs' } as const;
@@ -63,6 +63,20 @@ export interface SbuildRequest {
   extraPackages?: string[];
   /** The build pipeline the three pipelines name; none: they run with the host's tools. */
   build?: string;
+  /**
+   * Appended to the three pipelines' names (`-hello`: sbuild-env-hello, source-hello, debs-hello),
+   * so several sources fit one manifest; none: the names of SBUILD_PIPELINES.
+   */
+  suffix?: string;
+}
+
+/** The names of the three pipelines of a request with `suffix`. */
+export function sbuildPipelineNames(suffix = ''): { environment: string; source: string; debs: string } {
+  return {
+    environment: `${SBUILD_PIPELINES.environment}${suffix}`,
+    source: `${SBUILD_PIPELINES.source}${suffix}`,
+    debs: `${SBUILD_PIPELINES.debs}${suffix}`,
+  };
 }
 
 export interface SbuildPipelines {
@@ -131,6 +145,7 @@ export async function sbuildPipelines(
       { cause: err },
     );
   }
+  const names = sbuildPipelineNames(req.suffix);
   const build = req.build ? { build: `name:${req.build}` } : {};
   const common = { ...build, runner: req.distro.runner, 'source-epoch': req.sourceEpoch };
   const files = [req.source.dsc, ...req.source.files];
@@ -141,12 +156,12 @@ export async function sbuildPipelines(
   });
   const pipelines: PipelineDesc[] = [
     {
-      name: SBUILD_PIPELINES.environment,
+      name: names.environment,
       ...common,
       stages: layerStages(environment, layers, req.distro.suite, debArch),
     },
     {
-      name: SBUILD_PIPELINES.source,
+      name: names.source,
       ...common,
       stages: [
         {
@@ -163,12 +178,12 @@ export async function sbuildPipelines(
       ],
     },
     {
-      name: SBUILD_PIPELINES.debs,
+      name: names.debs,
       ...common,
       stages: [
         {
           type: 'org.osbuild.sbuild',
-          inputs: { environment: tree(SBUILD_PIPELINES.environment), source: tree(SBUILD_PIPELINES.source) },
+          inputs: { environment: tree(names.environment), source: tree(names.source) },
           options: { ...o },
         },
       ],

@@ -50,7 +50,8 @@ const PLACEHOLDER_HOST: Repository[] = [
 /**
  * packages/composer's planCompose (so its real refusals: OSTree options, a disk too small …) with a
  * resolver over a made-up catalogue in which every package exists except those named `missing-*`,
- * for which it throws apt's own error (FORGE_ERR_APT_NOT_FOUND, "Unable to locate package").
+ * for which it throws apt's own error (FORGE_ERR_APT_NOT_FOUND, "Unable to locate package"), and
+ * no source package exists (FORGE_ERR_APT_SOURCE_NOT_FOUND).
  */
 export const catalogPlanner: ComposePlanner = async (target) => {
   const deb = (spec: string): ResolvedPackage => {
@@ -77,6 +78,14 @@ export const catalogPlanner: ComposePlanner = async (target) => {
       layers: { packages: string[] }[],
     ) => layers.map((l) => l.packages.map(deb)),
     releaseEpoch: async () => 1_700_000_000,
+    // The catalogue has binary packages only: a source package is unknown, as apt says.
+    resolveSource: async (_arch: string, _repos: Repository[], request: { name: string }) => {
+      throw new AptError(
+        AptErrorCode.SourceNotFound,
+        `no source package '${request.name}', nor a binary package of that name, in the root's deb-src repositories`,
+      );
+    },
+    sourceBinaries: async () => [],
   };
   return planCompose(target, { resolver, hostRepositories: PLACEHOLDER_HOST });
 };
