@@ -91,6 +91,7 @@ export interface CodeAnswer {
 const PUSH_ERRORED = { id: 'ComposePushErrored', status: 500 };
 /** Every failure to depsolve is one answer of composer's: 500, whoever is at fault. */
 const DEPSOLVE_ERROR = { id: 'DepsolveError', status: 500 };
+const SOURCE_PACKAGE_ERROR = { id: 'SourcePackageError', status: 400 };
 
 /**
  * Each code's answers, once. A code without a row has no status of its own (a route gives it, or
@@ -123,6 +124,18 @@ export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
   [ComposerErrorCode.Arch]: { cloud: 'UnsupportedArchitecture' },
   [ComposerErrorCode.Ostree]: { weldr: { id: 'OSTreeOptionsError', status: 400 } },
   ...Object.fromEntries(Object.values(AptErrorCode).map((code) => [code, { weldr: DEPSOLVE_ERROR }])),
+  // A blueprint's source package the archive lacks (or lacks in that version), whose build
+  // dependencies cannot be met, or that builds no package `install` names: composer has no source
+  // packages, so the answer is ours, and the request is at fault.
+  ...Object.fromEntries(
+    [
+      AptErrorCode.SourceNotFound,
+      AptErrorCode.SourceVersion,
+      ComposerErrorCode.BuildDepends,
+      ComposerErrorCode.SourceInstall,
+      ComposerErrorCode.SourcePath,
+    ].map((code) => [code, { weldr: SOURCE_PACKAGE_ERROR, cloud: 'SourcePackageError' }]),
+  ),
 };
 
 /** A Weldr error: HTTP status, Weldr error id (e.g. `UnknownBlueprint`) and message. */

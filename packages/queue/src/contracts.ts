@@ -58,6 +58,14 @@ export const plannedPackageSchema = z.strictObject({
  * ComposePlan) as the API stored it — the OSBuild manifest, the pipelines to export, the artifact
  * in the first export, the pipelines to keep in the object store, and the packages of each layer.
  */
+/** A package built from one of the blueprint's source packages (packages/composer's BuiltPackage). */
+export const builtPackageSchema = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  arch: z.string().min(1),
+  source: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
+});
+
 export const buildPlanSchema = z.strictObject({
   compose_id: composeIdSchema,
   job_id: z.string().min(1).describe('the job the plan is for'),
@@ -73,6 +81,10 @@ export const buildPlanSchema = z.strictObject({
   layers: z
     .array(z.array(plannedPackageSchema))
     .describe('the packages of each layer as apt resolved them (none for a raw manifest)'),
+  built: z
+    .array(builtPackageSchema)
+    .optional()
+    .describe("the packages built from the blueprint's source packages and installed into the image"),
 });
 export type BuildPlan = z.infer<typeof buildPlanSchema>;
 

@@ -19,7 +19,7 @@ import { ImageMissingError, imageOf, sendImage } from '../compose-image.ts';
 import { type AppDeps, composeService } from '../deps.ts';
 import { ApiError, ComposeErrorCode, ERROR_ANSWERS } from '../errors.ts';
 import type { ComposeRequest } from '../services/composes.ts';
-import { composePackages } from '../weldr/packages-view.ts';
+import { builtPkgSpec, composeBuilt, composePackages } from '../weldr/packages-view.ts';
 import { type CloudBlueprint, cloudBlueprint, invalidBlueprint } from './blueprint.ts';
 import { CLOUD_PREFIX } from './prefix.ts';
 
@@ -333,16 +333,23 @@ export async function cloudComposeRoutes(app: FastifyInstance, deps: AppDeps): P
         kind: 'ComposeMetadata',
         href: href(compose.uuid, '/metadata'),
         request: compose.request,
-        packages: composePackages(compose).map((p) => ({
-          type: 'deb',
-          name: p.name,
-          version: p.version,
-          release: p.release,
-          epoch: p.epoch,
-          arch: p.arch,
-          sigmd5: '',
-          checksum: `sha256:${p.sha256}`,
-        })),
+        packages: [
+          ...composePackages(compose).map((p) => ({
+            type: 'deb',
+            name: p.name,
+            version: p.version,
+            release: p.release,
+            epoch: p.epoch,
+            arch: p.arch,
+            sigmd5: '',
+            checksum: `sha256:${p.sha256}`,
+          })),
+          // Built in the compose from the blueprint's source packages: from no repository, no checksum.
+          ...composeBuilt(compose).map((p) => {
+            const { remote_location: _, ...spec } = builtPkgSpec(p);
+            return { type: 'deb', ...spec, sigmd5: '' };
+          }),
+        ],
       };
     },
   );

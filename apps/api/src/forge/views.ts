@@ -9,6 +9,7 @@ import { getDistro, getImageType } from '@debian-forge/composer';
 import { COMPOSE_STATES, type Compose, type Store } from '@debian-forge/store';
 import { z } from 'zod';
 import { ApiErrorCode } from '../errors.ts';
+import { composeBuilt } from '../weldr/packages-view.ts';
 import type { Progress } from './progress.ts';
 
 const stateTimes = z.object(
@@ -35,6 +36,16 @@ export const composeView = z.object({
     .nullable()
     .describe('latest progress of a building compose: stage `done` of `total` of the pipeline being built'),
   artifacts: z.array(z.object({ filename: z.string(), size: z.number().int(), sha256: z.string() })),
+  built: z
+    .array(
+      z.object({
+        name: z.string(),
+        version: z.string(),
+        arch: z.string(),
+        source: z.object({ name: z.string(), version: z.string() }),
+      }),
+    )
+    .describe("the packages built from the blueprint's source packages and installed into the image"),
   ostree: z
     .object({
       ref: z.string(),
@@ -86,6 +97,7 @@ export function viewOf(compose: Compose, store: Store, progress: Progress | unde
     artifacts: store.artifacts
       .list(compose.uuid)
       .map((a) => ({ filename: a.filename, size: a.size, sha256: a.sha256 })),
+    built: composeBuilt(compose),
     ostree: ostreeOf(compose),
   };
 }

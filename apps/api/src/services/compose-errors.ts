@@ -25,6 +25,9 @@ const REQUEST_APT_ERRORS: readonly string[] = [
   AptErrorCode.NotFound,
   AptErrorCode.Unsatisfiable,
   AptErrorCode.Request,
+  // A blueprint's source package that the archive does not have, or not in that version.
+  AptErrorCode.SourceNotFound,
+  AptErrorCode.SourceVersion,
 ];
 
 function requestAtFault(err: unknown): boolean {

@@ -18,7 +18,7 @@ import { composeEntry } from './compose-entry.ts';
 import { composeStatusRoute, listRoutes } from './compose-lists.ts';
 import { startRoute } from './compose-start.ts';
 import { doc } from './openapi.ts';
-import { composePackages, pkgSpec } from './packages-view.ts';
+import { builtPkgSpec, composeBuilt, composePackages, pkgSpec } from './packages-view.ts';
 import { composeParam, isV1, queryTarget, UUID_RE } from './params.ts';
 import type { WeldrRouter } from './router.ts';
 
@@ -80,7 +80,13 @@ function infoRoute(router: WeldrRouter, deps: AppDeps): void {
         config: '',
         blueprint: compose.blueprint ?? noBlueprint(compose),
         commit: '',
-        deps: { packages: composePackages(compose).map(pkgSpec) },
+        // The archive's packages and those built from the blueprint's sources, by name.
+        deps: {
+          packages: [
+            ...composePackages(compose).map(pkgSpec),
+            ...composeBuilt(compose).map(builtPkgSpec),
+          ].sort((a, b) => a.name.localeCompare(b.name)),
+        },
         compose_type: compose.imageType,
         queue_status: entry.queue_status,
         image_size: entry.image_size,

@@ -3,8 +3,8 @@
  * failures in one line. The Cloud API shows packages as PkgSpecs too.
  */
 import { AptError, type PackageInfo as AptPackageInfo, type ResolvedPackage } from '@debian-forge/apt';
-import { type PlannedPackage, plannedPackage, planPackages } from '@debian-forge/composer';
-import { parseDebianVersion } from '@debian-forge/debian-version';
+import { type BuiltPackage, type PlannedPackage, plannedPackage, planPackages } from '@debian-forge/composer';
+import { debianEvr, parseDebianVersion } from '@debian-forge/debian-version';
 import type { Compose } from '@debian-forge/store';
 
 /** Why a package operation failed, in one line (apt's own words where apt said something). */
@@ -20,6 +20,20 @@ export function aptMessage(err: unknown): string {
  */
 export function composePackages(compose: Compose): PlannedPackage[] {
   return compose.build ? planPackages(compose.build) : [];
+}
+
+/** The packages of a compose's image built from its blueprint's source packages, by name. */
+export function composeBuilt(compose: Compose): BuiltPackage[] {
+  return [...(compose.build?.built ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Weldr's PkgSpec of a package built in the compose: its version as a resolved one's, and no
+ * location or checksum, since it comes from the build and not from a repository.
+ */
+export function builtPkgSpec(p: BuiltPackage) {
+  const v = debianEvr(p.version);
+  return { name: p.name, ...v, arch: p.arch, remote_location: '', checksum: '' };
 }
 
 /**
