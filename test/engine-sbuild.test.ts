@@ -9,7 +9,9 @@
  * environment lacks is named before the build, and one the archive lacks when the manifest is made.
  *
  * Slow (the environment is ~130 packages; the build a minute): run with
- * FORGE_TEST_STATE_DIR=/var/tmp/forge-… to keep apt roots and the store between runs.
+ * FORGE_TEST_STATE_DIR=/var/tmp/forge-… to keep apt roots and the store between runs. The source
+ * epoch is the one a compose takes (the newest release file's date), so a compose of hello with the
+ * host's tools (test/compose-source-packages.test.ts) finds this environment in the same store.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -42,7 +44,6 @@ import { forge, LIBDIR, sandboxUnavailable, sharedStateDir, tempDir, writeJson }
 
 let skip = sandboxUnavailable() ?? hostDebianProblem();
 const distro = getDistro('debian-12') ?? assert.fail('debian-12');
-const SOURCE_EPOCH = 1700000000;
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -109,6 +110,7 @@ describe('org.osbuild.sbuild builds Debian’s hello from the archive’s source
   let state: string;
   let hello: ResolvedSource;
   let manifest: ManifestV2;
+  let sourceEpoch: number;
   const resolver = () => aptResolver(state);
 
   before(async () => {
@@ -118,9 +120,10 @@ describe('org.osbuild.sbuild builds Debian’s hello from the archive’s source
     try {
       const root = await openRoot({ stateDir: state, repositories: debianSourceRepositories(distro.suite) });
       hello = await resolveSource(root, { name: 'hello' });
+      sourceEpoch = await resolver().releaseEpoch('amd64', debianRepositories(distro.suite));
       const t0 = performance.now();
       ({ manifest } = await makeSbuildManifest(
-        { distro, source: hello, repositories: debianRepositories(distro.suite), sourceEpoch: SOURCE_EPOCH },
+        { distro, source: hello, repositories: debianRepositories(distro.suite), sourceEpoch },
         resolver(),
       ));
       process.stdout.write(`# manifest made in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -202,7 +205,7 @@ describe('org.osbuild.sbuild builds Debian’s hello from the archive’s source
     if (skip || !deb) return t.skip(skip ?? 'no first build');
     // Another source epoch makes another pipeline id (the stage takes its epoch from the changelog).
     const again = structuredClone(manifest);
-    for (const p of again.pipelines) if (p.name === 'debs') p['source-epoch'] = SOURCE_EPOCH + 1;
+    for (const p of again.pipelines) if (p.name === 'debs') p['source-epoch'] = sourceEpoch + 1;
     const r = build(again, ['debs'], join(dir.path, 'again'));
     assert.equal(r.status, 0, r.stdout.slice(-6000) + r.stderr);
     assert.match(r.stdout, /\] org\.osbuild\.sbuild: /, 'the build stage ran');
@@ -262,7 +265,7 @@ describe('org.osbuild.sbuild builds Debian’s hello from the archive’s source
       distro,
       source: needy,
       repositories: debianRepositories(distro.suite),
-      sourceEpoch: SOURCE_EPOCH,
+      sourceEpoch,
     };
     await assert.rejects(sbuildPipelines(request, resolver()), (err: unknown) => {
       assert.ok(err instanceof ComposerError, String(err));

@@ -71,6 +71,11 @@ export const composeCommand: Command = {
     ctx.io.stdout.write(
       `Composing ${target.imageType.name} for ${target.distro.name}: ${planPackages(plan).length} packages\n`,
     );
+    for (const b of plan.built ?? []) {
+      ctx.io.stdout.write(
+        `Built from source: ${b.name} ${b.version} ${b.arch} (${b.source.name} ${b.source.version})\n`,
+      );
+    }
     try {
       const result = await buildManifest(manifest, {
         storeDir,
