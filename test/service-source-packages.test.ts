@@ -1,0 +1,110 @@
+/**
+ * A blueprint with `[[source_packages]]` through the service: `forge serve` (a child process with a
+ * private Redis and one real worker, the host's tools as build root), the blueprint pushed as TOML
+ * over Weldr, a tar compose built by the worker with hello compiled from the archive's source; Weldr's
+ * compose info lists hello among its packages with the version built, the Forge API's compose
+ * lists it under `built` with its source; a source package the archive lacks is refused at start
+ * with 400 SourcePackageError and nothing is kept.
+ *
+ * hello's build environment is test/engine-sbuild.test.ts's (same tools, epoch and repositories):
+ * with FORGE_TEST_STATE_DIR the worker finds it in the shared store.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { call, followEvents } from '@debian-forge/api/testing/http-client';
+import { hostDebianProblem } from '@debian-forge/apt';
+import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
+import { sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
+
+const skip = sandboxUnavailable() ?? hostDebianProblem();
+if (skip) console.log(`# skipping the source package service test: ${skip}`);
+
+const blueprint = (name: string, source: string) => `name = "${name}"
+version = "0.0.1"
+
+[[source_packages]]
+name = "${source}"
+`;
+
+interface PkgSpec {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  checksum: string;
+}
+
+describe('source packages through the service', { skip, timeout: 40 * 60_000 }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let serve: Serve;
+  before(async () => {
+    dir = tempDir('forge-service-source-');
+    serve = await startServe(sharedStateDir(join(dir.path, 'state')), [
+      ...['--workers', '1', '--host-buildroot'],
+    ]);
+  });
+  after(async () => {
+    await serve?.stop();
+    dir.cleanup();
+  });
+
+  const push = async (toml: string) => {
+    const pushed = await call({ socket: serve.socket }, 'POST', '/api/v1/blueprints/new', toml, {
+      'content-type': 'text/x-toml',
+    });
+    assert.equal(pushed.status, 200, pushed.text());
+  };
+  const start = (name: string) =>
+    call(
+      { url: serve.url, token: serve.token },
+      'POST',
+      '/api/v1/compose',
+      JSON.stringify({ blueprint_name: name, compose_type: 'tar', branch: 'master' }),
+      { 'content-type': 'application/json' },
+    );
+
+  it('builds hello from source into a tar and lists it, with its version, in compose info', async () => {
+    await push(blueprint('hello-src', 'hello'));
+    const started = await start('hello-src');
+    assert.equal(started.status, 200, started.text());
+    const id = (started.json() as { build_id: string }).build_id;
+    const tcp = { url: serve.url, token: serve.token };
+    const events = await followEvents(tcp, `/api/forge/v1/events?compose=${id}`);
+    const states = events.filter((e) => e.event === 'state').map((e) => JSON.parse(e.data).state as string);
+    const logs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).line as string);
+    assert.equal(states.at(-1), 'COMPLETED', `${states.join(' → ')}; log:\n${logs.slice(-40).join('\n')}`);
+
+    const forgeView = await call(tcp, 'GET', `/api/forge/v1/composes/${id}`);
+    const built = (forgeView.json() as { built: { name: string; version: string; source: unknown }[] }).built;
+    assert.equal(built.length, 1, forgeView.text());
+    const hello = built[0] as { name: string; version: string; arch: string; source: unknown };
+    assert.equal(hello.name, 'hello');
+    assert.deepEqual(hello.source, { name: 'hello', version: hello.version });
+
+    const info = await call(tcp, 'GET', `/api/v1/compose/info/${id}`);
+    assert.equal(info.status, 200, info.text());
+    const packages = (info.json() as { deps: { packages: PkgSpec[] } }).deps.packages;
+    const listed = packages.find((p) => p.name === 'hello');
+    assert.ok(listed, `hello in compose info: ${packages.map((p) => p.name).join(', ')}`);
+    const [upstream, revision] = hello.version.split('-');
+    assert.deepEqual(
+      { version: listed.version, release: listed.release, arch: listed.arch, checksum: listed.checksum },
+      { version: upstream, release: revision, arch: 'amd64', checksum: '' },
+    );
+    assert.ok(packages.some((p) => p.name === 'libc6' && p.checksum.startsWith('sha256:')));
+  });
+
+  it('refuses a source package the archive lacks at start: 400 SourcePackageError, nothing kept', async () => {
+    await push(blueprint('no-such-src', 'forge-no-such-source'));
+    const started = await start('no-such-src');
+    assert.equal(started.status, 400, started.text());
+    const body = started.json() as { status: boolean; errors: { id: string; msg: string }[] };
+    assert.equal(body.errors[0]?.id, 'SourcePackageError');
+    assert.match(body.errors[0]?.msg ?? '', /no source package 'forge-no-such-source'/);
+    const queue = await call({ socket: serve.socket }, 'GET', '/api/v1/compose/queue');
+    const all = queue.json() as { new: unknown[]; run: { blueprint: string }[] };
+    assert.ok(!all.run.some((c) => c.blueprint === 'no-such-src'));
+  });
+});
