@@ -5,7 +5,8 @@
  * The `os` pipeline installs packages in three layers, each resolved on top of the ones before:
  * the minbase system (org.osbuild.debootstrap), the image type's packages, then the blueprint's
  * (org.osbuild.apt). Adding a package to a blueprint changes only the last layer, so a warm store
- * rebuilds from there on. Then apt is configured for the running system, the blueprint's
+ * rebuilds from there on. A blueprint's source packages are built by sbuild pipelines of the same
+ * manifest and installed by one more apt stage, with their dependencies (source-packages.ts). Then apt is configured for the running system, the blueprint's
  * customizations applied, and the image type's boot configuration written.
  *
  * Every other pipeline names the `build` pipeline (build-root.ts): the tools the stages run, pinned
