@@ -1,0 +1,159 @@
+/**
+ * How a blueprint's source packages are planned, over a made-up archive: what is installed (the
+ * `install` names, else every binary for the architecture but -dbgsym), which runtime relations
+ * are left to apt (none naming a binary built here), pipeline names that stay apart for two
+ * entries of one source, and the install stage that takes the built trees.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PackageRecord, Repository, ResolvedSource } from '@debian-forge/apt';
+import { validateBlueprint } from '@debian-forge/blueprint';
+import { getDistro } from './distros.ts';
+import { ComposerError, ComposerErrorCode } from './errors.ts';
+import {
+  installBuiltStage,
+  resolveSourceBuilds,
+  type SourceResolver,
+  sourceCheckpoints,
+} from './source-packages.ts';
+
+const distro = getDistro('debian-12') ?? assert.fail('debian-12');
+const HOST: Repository[] = [
+  {
+    id: 'host',
+    types: ['deb'],
+    uris: ['http://mirror.invalid/debian'],
+    suites: ['bookworm'],
+    components: ['main'],
+  },
+];
+
+function source(name: string, binaries: string[]): ResolvedSource {
+  const file = {
+    filename: `${name}_1.0-1.dsc`,
+    url: 'http://mirror.invalid/x.dsc',
+    sha256: 'a'.repeat(64),
+    size: 1,
+  };
+  return {
+    name,
+    version: '1.0-1',
+    format: '3.0 (quilt)',
+    dsc: file,
+    files: [],
+    binaries,
+    architecture: 'any all',
+    buildRelations: {},
+    repository: 'host',
+  };
+}
+
+function record(name: string, fields: Partial<PackageRecord>): PackageRecord {
+  return {
+    name,
+    version: '1.0-1',
+    architecture: 'amd64',
+    depends: '',
+    preDepends: '',
+    ...fields,
+  } as PackageRecord;
+}
+
+/** libfoo: libfoo1 (needs libc6 and zlib1g), libfoo-dev (needs libfoo1 and the other source's tool), foo-dbgsym. */
+const ARCHIVE: Record<string, { source: ResolvedSource; records: PackageRecord[] }> = {
+  libfoo: {
+    source: source('libfoo', ['libfoo1', 'libfoo-dev', 'libfoo1-dbgsym']),
+    records: [
+      record('libfoo1', { depends: 'libc6 (>= 2.34), zlib1g (>= 1:1.2)' }),
+      record('libfoo-dev', {
+        depends: 'libfoo1 (= 1.0-1), footool | other-tool',
+        preDepends: 'dpkg (>= 1.17)',
+        architecture: 'all',
+      }),
+      record('libfoo1-dbgsym', { depends: 'libfoo1 (= 1.0-1)' }),
+    ],
+  },
+  footool: {
+    source: source('footool', ['footool']),
+    records: [record('footool', { depends: 'libc6, libfoo1' })],
+  },
+};
+
+const resolver: SourceResolver = {
+  async resolveSource(arch, repositories, request) {
+    assert.equal(arch, 'amd64');
+    assert.deepEqual(
+      repositories.map((r) => r.types),
+      [['deb-src']],
+      'sources come from the deb-src entries of the host’s mirror',
+    );
+    return (ARCHIVE[request.name] ?? assert.fail(`no ${request.name}`)).source;
+  },
+  async sourceBinaries(_arch, _repositories, s) {
+    return (ARCHIVE[s.name] ?? assert.fail(`no ${s.name}`)).records;
+  },
+};
+
+const plan = (entries: Record<string, unknown>[]) =>
+  resolveSourceBuilds(validateBlueprint({ name: 'x', source_packages: entries }), {
+    distro,
+    debArch: 'amd64',
+    repositories: HOST,
+    hostRepositories: HOST,
+    resolver,
+  });
+
+describe('source packages planned', () => {
+  it('installs every binary but -dbgsym, and leaves relations on binaries built here to the trees', async () => {
+    const builds = await plan([{ name: 'libfoo' }, { name: 'footool' }]);
+    assert.deepEqual(
+      builds.map((b) => [b.suffix, b.install.map((p) => `${p.name} ${p.arch}`), b.relations]),
+      [
+        [
+          '-libfoo',
+          ['libfoo1 amd64', 'libfoo-dev all'],
+          ['libc6 (>= 2.34)', 'zlib1g (>= 1:1.2)', 'dpkg (>= 1.17)'],
+        ],
+        ['-footool', ['footool amd64'], ['libc6']],
+      ],
+    );
+    assert.deepEqual(builds[0]?.install[0]?.source, { name: 'libfoo', version: '1.0-1' });
+    assert.deepEqual(sourceCheckpoints(builds), [
+      'sbuild-env-libfoo',
+      'source-libfoo',
+      'debs-libfoo',
+      'sbuild-env-footool',
+      'source-footool',
+      'debs-footool',
+    ]);
+  });
+
+  it('takes the install names given, and two entries of one source get pipelines of their own', async () => {
+    const builds = await plan([{ name: 'libfoo', install: ['libfoo1'] }, { name: 'libfoo' }]);
+    assert.deepEqual(
+      builds.map((b) => [b.suffix, b.install.map((p) => p.name)]),
+      [
+        ['-libfoo', ['libfoo1']],
+        ['-libfoo-2', ['libfoo1', 'libfoo-dev']],
+      ],
+    );
+    const stage = installBuiltStage(builds, []);
+    assert.deepEqual(Object.keys(stage.inputs ?? {}), ['debs-libfoo', 'debs-libfoo-2'], 'no files input');
+    assert.deepEqual(stage.options, {
+      packages: ['libfoo1=1.0-1', 'libfoo1=1.0-1', 'libfoo-dev=1.0-1'],
+    });
+  });
+
+  it('refuses an install name the source does not build for the architecture, and a path for now', async () => {
+    await assert.rejects(plan([{ name: 'libfoo', install: ['libfoo2', 'libfoo1'] }]), (err: unknown) => {
+      assert.ok(err instanceof ComposerError);
+      assert.equal(err.code, ComposerErrorCode.SourceInstall);
+      assert.match(
+        err.message,
+        /libfoo 1\.0-1 builds no libfoo2 for amd64 \(it builds: libfoo1, libfoo-dev, libfoo1-dbgsym\)/,
+      );
+      return true;
+    });
+    await assert.rejects(plan([{ path: '/srv/src/mytool' }]), { code: ComposerErrorCode.SourcePath });
+  });
+});
