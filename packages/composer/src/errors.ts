@@ -18,6 +18,12 @@ export const ComposerErrorCode = {
   SourceInstall: 'FORGE_ERR_COMPOSE_SOURCE_INSTALL',
   /** A blueprint's source package at a path cannot be used. */
   SourcePath: 'FORGE_ERR_COMPOSE_SOURCE_PATH',
+  /** A local path is not a source package (a tree with debian/, or a .dsc), or dpkg-source cannot build one from it. */
+  LocalSource: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE',
+  /** A file a local .dsc lists is missing beside it, or its size or SHA256 is not the one listed. */
+  LocalSourceFile: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE_FILE',
+  /** A local source package is larger than a manifest may carry. */
+  LocalSourceSize: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE_SIZE',
 } as const;
 
 export type ComposerErrorCode = CodeOf<typeof ComposerErrorCode>;

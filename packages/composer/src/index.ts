@@ -12,6 +12,13 @@ export { ComposerError, ComposerErrorCode } from './errors.ts';
 export type { ImageType, OstreeOptions, PipelineDesc } from './image-type.ts';
 export { getImageType, IMAGE_TYPES, type ImageTypeInfo, listImageTypes } from './image-types.ts';
 export {
+  LOCAL_REPOSITORY,
+  LOCAL_SOURCE_MAX_BYTES,
+  type LocalSource,
+  type LocalSourceOptions,
+  localSource,
+} from './local-source.ts';
+export {
   type ManifestRequest,
   type ManifestResult,
   makeManifest,

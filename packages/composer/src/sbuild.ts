@@ -24,6 +24,7 @@ import {
   type ResolvedSource,
 } from '@debian-forge/apt';
 import type { ManifestV2 } from '@debian-forge/manifest';
+import type { InlineItems } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
@@ -64,6 +65,11 @@ export interface SbuildRequest {
   /** The build pipeline the three pipelines name; none: they run with the host's tools. */
   build?: string;
   /**
+   * The source's files carried in the manifest (a local source, see local-source.ts): those it
+   * holds are org.osbuild.inline items instead of org.osbuild.curl ones.
+   */
+  inline?: InlineItems;
+  /**
    * Appended to the three pipelines' names (`-hello`: sbuild-env-hello, source-hello, debs-hello),
    * so several sources fit one manifest; none: the names of SBUILD_PIPELINES.
    */
@@ -82,8 +88,10 @@ export function sbuildPipelineNames(suffix = ''): { environment: string; source:
 export interface SbuildPipelines {
   /** sbuild-env, source, debs. */
   pipelines: PipelineDesc[];
-  /** org.osbuild.curl items: the environment's .debs and the source's files. */
+  /** org.osbuild.curl items: the environment's .debs and the source's files not in `inline`. */
   items: Record<string, string | { url: string; insecure: true }>;
+  /** org.osbuild.inline items: the request's `inline`. */
+  inline: InlineItems;
   /** The environment's packages per layer (minbase, tool chain, build dependencies). */
   environment: ResolvedPackage[][];
 }
@@ -190,11 +198,14 @@ export async function sbuildPipelines(
     },
   ];
   const hosts = insecureHosts(req.repositories);
+  const inline = req.inline ?? {};
   const items: SbuildPipelines['items'] = {};
   for (const f of [...environment.flat(), ...files]) {
-    items[`sha256:${f.sha256}`] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
+    const ref = `sha256:${f.sha256}`;
+    if (inline[ref]) continue;
+    items[ref] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
   }
-  return { pipelines, items, environment };
+  return { pipelines, items, inline, environment };
 }
 
 /** A manifest of the sbuild pipelines alone (with the build pipeline `build` when given one). */
@@ -209,7 +220,10 @@ export async function makeSbuildManifest(
   const manifest: ManifestV2 = {
     version: '2',
     pipelines: [...(req.buildPipeline ? [req.buildPipeline] : []), ...made.pipelines],
-    sources: { 'org.osbuild.curl': { items: { ...req.buildItems, ...made.items } } },
+    sources: {
+      'org.osbuild.curl': { items: { ...req.buildItems, ...made.items } },
+      ...(Object.keys(made.inline).length > 0 ? { 'org.osbuild.inline': { items: made.inline } } : {}),
+    },
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
   return { manifest, environment: made.environment };

@@ -21,6 +21,8 @@ export interface Dsc {
   format: string;
   /** Every file of Checksums-Sha256, in its order. */
   files: DscFile[];
+  /** Every field of the paragraph as written (continuation lines joined by `\n`). */
+  fields: Record<string, string>;
 }
 
 const SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
@@ -114,5 +116,5 @@ export function parseDsc(text: string): Dsc {
   if (md5.length !== seen.size || md5.some((n) => !seen.has(n))) {
     throw new StageError("the .dsc's Files and Checksums-Sha256 fields list different files");
   }
-  return { source, version, format, files };
+  return { source, version, format, files, fields: f };
 }
