@@ -69,6 +69,17 @@ export function stateDirOf(ctx: CommandContext): string {
   return process.getuid?.() === 0 ? '/var/lib/debian-forge' : join(homedir(), '.cache', 'debian-forge');
 }
 
+/** --source-epoch, checked; undefined without it. */
+export function sourceEpochOf(ctx: CommandContext): number | undefined {
+  const flag = ctx.flags['source-epoch'];
+  if (typeof flag !== 'string') return undefined;
+  const epoch = Number(flag);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) {
+    throw new UsageError(`--source-epoch takes whole seconds, not '${flag}'`);
+  }
+  return epoch;
+}
+
 /** A compose's target, resolved once, and its plan. */
 export interface PlannedCompose {
   target: ComposeTargetResolved;
@@ -102,11 +113,7 @@ export async function planCompose(ctx: CommandContext): Promise<PlannedCompose> 
   } catch (err) {
     throw new UsageError(`--size: ${(err as Error).message}`);
   }
-  const epochFlag = flag('source-epoch');
-  const sourceEpoch = epochFlag === undefined ? undefined : Number(epochFlag);
-  if (sourceEpoch !== undefined && (!Number.isSafeInteger(sourceEpoch) || sourceEpoch < 0)) {
-    throw new UsageError(`--source-epoch takes whole seconds, not '${epochFlag}'`);
-  }
+  const sourceEpoch = sourceEpochOf(ctx);
   const request = {
     // Validated as the API validates a pushed blueprint, and plain-text passwords hashed as it
     // hashes them, so the manifest it prints or builds holds none.

@@ -39,6 +39,11 @@ const commands: { name: string; summary: string; load(): Promise<Command> }[] = 
     load: async () => (await import('./commands/manifest.ts')).manifestCommand,
   },
   {
+    name: 'sbuild',
+    summary: 'Build Debian binary packages from a source package, as sbuild does',
+    load: async () => (await import('./commands/sbuild.ts')).sbuildCommand,
+  },
+  {
     name: 'serve',
     summary: 'Run the compose service: Weldr, Cloud and Forge APIs, Redis, SQLite and build workers',
     load: async () => (await import('./commands/serve.ts')).serveCommand,

@@ -42,6 +42,7 @@ export {
   buildRelations,
   makeSbuildManifest,
   SBUILD_BASE,
+  SBUILD_CHECKPOINTS,
   SBUILD_PIPELINES,
   type SbuildOptions,
   type SbuildPipelines,

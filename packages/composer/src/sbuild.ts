@@ -24,6 +24,7 @@ import {
   type ResolvedSource,
 } from '@debian-forge/apt';
 import type { ManifestV2 } from '@debian-forge/manifest';
+import { BUILD_PIPELINE, buildRootLayers } from './build-root.ts';
 import type { InlineItems } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
@@ -32,6 +33,20 @@ import { layerStages } from './layer-stages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export const SBUILD_PIPELINES = { environment: 'sbuild-env', source: 'source', debs: 'debs' } as const;
+
+/**
+ * What a build keeps in the object store: the environment's package layers, the build root, the
+ * environment, the unpacked source and the built packages, so a build with the same dependencies
+ * starts from the store and a second build of the same source runs no stage.
+ */
+export const SBUILD_CHECKPOINTS: readonly string[] = [
+  'org.osbuild.debootstrap',
+  'org.osbuild.apt',
+  BUILD_PIPELINE,
+  SBUILD_PIPELINES.environment,
+  SBUILD_PIPELINES.source,
+  SBUILD_PIPELINES.debs,
+];
 
 /** What every build environment has beyond minbase, as sbuild's: the build tool chain and fakeroot. */
 export const SBUILD_BASE: readonly string[] = ['build-essential', 'fakeroot'];
@@ -197,34 +212,59 @@ export async function sbuildPipelines(
       ],
     },
   ];
-  const hosts = insecureHosts(req.repositories);
   const inline = req.inline ?? {};
-  const items: SbuildPipelines['items'] = {};
-  for (const f of [...environment.flat(), ...files]) {
-    const ref = `sha256:${f.sha256}`;
-    if (inline[ref]) continue;
-    items[ref] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
-  }
-  return { pipelines, items, inline, environment };
+  const fetched = [...environment.flat(), ...files].filter((f) => !inline[`sha256:${f.sha256}`]);
+  return { pipelines, items: curlItems(fetched, req.repositories), inline, environment };
 }
 
-/** A manifest of the sbuild pipelines alone (with the build pipeline `build` when given one). */
+/** org.osbuild.curl items of files from `repositories`, `insecure` where apt fetched them so. */
+function curlItems(
+  files: { url: string; sha256: string }[],
+  repositories: Repository[],
+): SbuildPipelines['items'] {
+  const hosts = insecureHosts(repositories);
+  const items: SbuildPipelines['items'] = {};
+  for (const f of files) {
+    items[`sha256:${f.sha256}`] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
+  }
+  return items;
+}
+
+/**
+ * A manifest of the sbuild pipelines alone; with `buildRoot`, after a `build` pipeline of the
+ * distro's packages holding the tools of their stages, which they all name (as a compose's build root).
+ */
 export async function makeSbuildManifest(
-  req: SbuildRequest & { buildPipeline?: PipelineDesc; buildItems?: SbuildPipelines['items'] },
+  req: SbuildRequest & { buildRoot?: boolean },
   resolver: PackageResolver,
-): Promise<{ manifest: ManifestV2; environment: ResolvedPackage[][] }> {
+): Promise<{ manifest: ManifestV2; environment: ResolvedPackage[][]; buildPackages: ResolvedPackage[][] }> {
   const made = await sbuildPipelines(
-    { ...req, ...(req.buildPipeline ? { build: req.buildPipeline.name } : {}) },
+    { ...req, ...(req.buildRoot ? { build: BUILD_PIPELINE } : {}) },
     resolver,
   );
+  const build: PipelineDesc[] = [];
+  let buildPackages: ResolvedPackage[][] = [];
+  if (req.buildRoot) {
+    const debArch = req.distro.arches[req.arch ?? 'x86_64'] as string;
+    const layers = buildRootLayers(made.pipelines);
+    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
+    build.push({
+      name: BUILD_PIPELINE,
+      runner: req.distro.runner,
+      'source-epoch': req.sourceEpoch,
+      stages: layerStages(buildPackages, layers, req.distro.suite, debArch),
+    });
+  }
   const manifest: ManifestV2 = {
     version: '2',
-    pipelines: [...(req.buildPipeline ? [req.buildPipeline] : []), ...made.pipelines],
+    pipelines: [...build, ...made.pipelines],
     sources: {
-      'org.osbuild.curl': { items: { ...req.buildItems, ...made.items } },
+      'org.osbuild.curl': {
+        items: { ...curlItems(buildPackages.flat(), req.repositories), ...made.items },
+      },
       ...(Object.keys(made.inline).length > 0 ? { 'org.osbuild.inline': { items: made.inline } } : {}),
     },
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
-  return { manifest, environment: made.environment };
+  return { manifest, environment: made.environment, buildPackages };
 }

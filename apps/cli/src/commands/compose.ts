@@ -1,26 +1,10 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { planPackages } from '@debian-forge/composer';
-import {
-  buildManifest,
-  DEFAULT_CACHE_MAX_SIZE,
-  EngineError,
-  EngineIndex,
-  makeMonitor,
-  ostreeCommitOf,
-} from '@debian-forge/engine';
-import {
-  hostRunnerName,
-  LibdirIndex,
-  loadManifest,
-  ManifestValidationError,
-  validateManifest,
-} from '@debian-forge/manifest';
-import { DEFAULT_LIBDIR } from '@debian-forge/stages/location';
+import { EngineError, ostreeCommitOf } from '@debian-forge/engine';
+import { buildFlags, buildPlan } from '../build-plan.ts';
 import { type Command, UsageError } from '../command.ts';
-import { composeErrorMessage, composeFlags, planCompose, stateDirOf } from '../compose-request.ts';
-import { osReleaseText } from '../manifest-input.ts';
-import { parseCacheSize } from '../serve/options.ts';
+import { composeErrorMessage, composeFlags, planCompose } from '../compose-request.ts';
 
 export const composeCommand: Command = {
   name: 'compose',
@@ -30,18 +14,7 @@ export const composeCommand: Command = {
   flags: {
     ...composeFlags,
     output: { type: 'string', metavar: 'DIR', help: 'where the image (and manifest.json) are written' },
-    store: { type: 'string', metavar: 'DIR', help: 'object store (default STATE-DIR/store)' },
-    'cache-max-size': {
-      type: 'string',
-      metavar: 'SIZE',
-      help: "bound of the store's cache (default: what the store has, else 20 GiB)",
-    },
-    monitor: { type: 'string', metavar: 'NAME', help: 'LogMonitor (default), JSONSeqMonitor or NullMonitor' },
-    'monitor-fd': {
-      type: 'string',
-      metavar: 'FD',
-      help: 'file descriptor the monitor writes to (default 1)',
-    },
+    ...buildFlags,
   },
   async run(ctx) {
     const output = ctx.flags.output;
@@ -59,13 +32,6 @@ export const composeCommand: Command = {
     const outDir = resolve(output);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(plan.manifest, null, 2)}\n`);
-    const index = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR, (m) => ctx.io.stderr.write(`${m}\n`)));
-    const validation = validateManifest(plan.manifest, { index });
-    if (!validation.valid) throw new ManifestValidationError(validation);
-    const manifest = loadManifest(plan.manifest, { index });
-    const stateDir = stateDirOf(ctx);
-    const storeDir = resolve(typeof ctx.flags.store === 'string' ? ctx.flags.store : join(stateDir, 'store'));
-    const sizeFlag = ctx.flags['cache-max-size'];
     const exportDir = join(outDir, `.export-${process.pid}`);
     const { filename } = plan.artifact;
     ctx.io.stdout.write(
@@ -77,22 +43,7 @@ export const composeCommand: Command = {
       );
     }
     try {
-      const result = await buildManifest(manifest, {
-        storeDir,
-        index: index.libdir,
-        exports: plan.exports,
-        checkpoints: plan.checkpoints,
-        cacheMaxSize: typeof sizeFlag === 'string' ? parseCacheSize('cache-max-size', sizeFlag) : undefined,
-        defaultCacheMaxSize: DEFAULT_CACHE_MAX_SIZE,
-        outputDirectory: exportDir,
-        hostRunner: hostRunnerName(osReleaseText()),
-        monitor: (total) =>
-          makeMonitor(
-            typeof ctx.flags.monitor === 'string' ? ctx.flags.monitor : 'LogMonitor',
-            typeof ctx.flags['monitor-fd'] === 'string' ? Number(ctx.flags['monitor-fd']) : 1,
-            total,
-          ),
-      });
+      const result = await buildPlan(ctx, plan, exportDir);
       if (!result.success) {
         ctx.io.stdout.write('Compose failed\n');
         return 1;
