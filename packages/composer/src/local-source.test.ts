@@ -209,7 +209,9 @@ test('a .dsc with a tampered file, a file of another size, a missing file: each 
   );
 });
 
-test('a path that is no source, and a tree whose changelog is malformed, are refused', { skip }, async () => {
+test('a path that is no source, a tree whose changelog is malformed, a tree too large: refused', {
+  skip,
+}, async () => {
   const work = { workDir: join(dir, 'work') };
   const plain = join(dir, 'plain');
   mkdirSync(plain);
@@ -221,6 +223,13 @@ test('a path that is no source, and a tree whose changelog is malformed, are ref
   );
   await refused(localSource(join(plain, 'README'), work), ComposerErrorCode.LocalSource, /neither/);
   await refused(localSource(join(dir, 'absent'), work), ComposerErrorCode.LocalSource, /does not exist/);
+  const big = makeTree(join(dir, 'big'), 'big', '1.0', '1.0', '3.0 (native)');
+  writeFileSync(join(big, 'data.bin'), Buffer.alloc(4096));
+  await refused(
+    localSource(big, { ...work, maxBytes: 256 }),
+    ComposerErrorCode.LocalSourceSize,
+    /the source tree .*big-1\.0 has \d+ bytes, more than the 2048/,
+  );
   const tree = makeTree(join(dir, 'bad-changelog'), 'broken', '1.0', '1.0', '3.0 (native)');
   writeFileSync(join(tree, 'debian/changelog'), 'broken (1.0) unstable; urgency=medium\n\n  * no trailer\n');
   await refused(

@@ -199,8 +199,9 @@ function copyTree(from: string, to: string, max: number): void {
     recursive: true,
     verbatimSymlinks: true,
     filter: (src) => {
-      if (VCS_DIRS.has(basename(src)) && lstatSync(src).isDirectory()) return false;
-      bytes += lstatSync(src).size;
+      const st = lstatSync(src);
+      if (st.isDirectory()) return !VCS_DIRS.has(basename(src));
+      bytes += st.size;
       if (bytes > max) throw tooLarge(`the source tree ${from}`, bytes, max);
       return true;
     },
