@@ -63,8 +63,9 @@ import {
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { debianRepositories, depsolveLayers, loadIndex, openRoot, type Repository } from '@debian-forge/apt';
+import { debianRepositories, depsolveLayers, loadIndex, openRoot } from '@debian-forge/apt';
 import { DISTROS } from '@debian-forge/composer';
+import { mirrorLines } from './mirrors.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FORGE = join(REPO, 'apps/cli/bin/forge.js');
@@ -417,18 +418,6 @@ function printBreakdown(row: Row): void {
     console.log(
       `    ${other.toFixed(2).padStart(7)} s  ${((100 * other) / total).toFixed(0).padStart(3)}%  (parts under 0.15 s)`,
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// mmdebstrap's mirrors: the host's Debian repositories, as sources.list lines
-
-function mirrorLines(repos: Repository[]): string[] {
-  const out: string[] = [];
-  for (const r of repos) {
-    const key = r.signedBy && !r.signedBy.includes('BEGIN PGP') ? ` [signed-by=${r.signedBy}]` : '';
-    for (const uri of r.uris) out.push(`deb${key} ${uri} ${r.suites.join(' ')} ${r.components.join(' ')}`);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
