@@ -15,8 +15,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hostDebianProblem } from '@debian-forge/apt';
-import type { ManifestV2 } from '@debian-forge/manifest';
+import { debianRepositories, debianSourceRepositories, hostDebianProblem } from '@debian-forge/apt';
+import { aptResolver, getDistro, makeSbuildManifest, SBUILD_BUILD_PIPELINE } from '@debian-forge/composer';
+import { EngineIndex } from '@debian-forge/engine';
+import { LibdirIndex, loadManifest, type ManifestV2 } from '@debian-forge/manifest';
+import { DEFAULT_LIBDIR } from '@debian-forge/stages';
 import { forge, sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
 
 const skip = sandboxUnavailable() ?? hostDebianProblem();
@@ -59,6 +62,66 @@ describe('forge compose with [[source_packages]]', { skip, timeout: 40 * 60_000 
   };
   const hello = blueprint('[[source_packages]]\nname = "hello"\n');
   let version = '';
+
+  it('plans hello’s build with one id in a tar, an atomic commit and forge sbuild’s manifest', async () => {
+    // Planning only: the source's pipelines name a build root of the sbuild tools alone, so the
+    // image's tools do not change their ids and one build in the store serves all three.
+    const file = join(dir.path, 'plan.toml');
+    writeFileSync(file, hello);
+    const index = new EngineIndex(new LibdirIndex(DEFAULT_LIBDIR));
+    const ids = (m: ManifestV2) => new Map(loadManifest(m, { index }).pipelines.map((p) => [p.name, p.id]));
+    const planned = (type: string) => {
+      const out = join(dir.path, `plan-${type}.json`);
+      const r = forge([
+        'manifest',
+        file,
+        '--type',
+        type,
+        '--distro',
+        'debian-12',
+        '--state-dir',
+        state,
+        '-o',
+        out,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(readFileSync(out, 'utf8')) as ManifestV2;
+    };
+    const tar = planned('tar');
+    assert.deepEqual(
+      tar.pipelines.map((p) => [p.name, p.build]),
+      [
+        ['build', undefined],
+        [SBUILD_BUILD_PIPELINE, undefined],
+        ['sbuild-env-hello', `name:${SBUILD_BUILD_PIPELINE}`],
+        ['source-hello', `name:${SBUILD_BUILD_PIPELINE}`],
+        ['debs-hello', `name:${SBUILD_BUILD_PIPELINE}`],
+        ['os', 'name:build'],
+        ['archive', 'name:build'],
+      ],
+    );
+    const [inTar, inCommit] = [ids(tar), ids(planned('debian-atomic-commit'))];
+    const distro = getDistro('debian-12') ?? assert.fail('debian-12');
+    const resolver = aptResolver(state);
+    const source = await resolver.resolveSource('amd64', debianSourceRepositories(distro.suite), {
+      name: 'hello',
+    });
+    const sourceEpoch = tar.pipelines[0]?.['source-epoch'] ?? assert.fail('no source epoch');
+    const { manifest } = await makeSbuildManifest(
+      { distro, source, repositories: debianRepositories(distro.suite), sourceEpoch, buildRoot: true },
+      resolver,
+    );
+    const alone = ids(manifest);
+    for (const [name, own] of [
+      ['sbuild-env-hello', 'sbuild-env'],
+      ['source-hello', 'source'],
+      ['debs-hello', 'debs'],
+    ] as const) {
+      assert.equal(inTar.get(name), inCommit.get(name), `${name}: tar and atomic commit`);
+      assert.equal(inTar.get(name), alone.get(own), `${name}: tar and forge sbuild`);
+    }
+    assert.notEqual(inTar.get('build'), inTar.get(SBUILD_BUILD_PIPELINE));
+  });
 
   it('builds hello from the archive’s source into the tar, where it runs', (t) => {
     const r = compose(hello, 'first');

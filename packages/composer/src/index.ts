@@ -42,6 +42,7 @@ export {
   buildRelations,
   makeSbuildManifest,
   SBUILD_BASE,
+  SBUILD_BUILD_PIPELINE,
   SBUILD_CHECKPOINTS,
   SBUILD_PIPELINES,
   type SbuildOptions,

@@ -28,6 +28,7 @@ import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-type.ts';
 import { layerStages } from './layer-stages.ts';
+import { SBUILD_BUILD_PIPELINE, sbuildBuildRoot } from './sbuild.ts';
 import { installBuiltStage, type SourceBuild, sourceBuildPipelines } from './source-packages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
@@ -156,41 +157,57 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   osStages.push(...(req.imageType.osFinalStages?.(typeCtx) ?? []));
 
   // The environments come from the distro's own repositories, as the build root's packages do.
+  const buildRepositories = req.buildRepositories ?? req.repositories;
+  const sbuildCtx = {
+    distro: req.distro,
+    arch,
+    repositories: buildRepositories,
+    sourceEpoch: req.sourceEpoch,
+  };
+  // Source builds have a build root of their own (sbuildBuildRoot), so the image's tools do not
+  // change their ids: a source built once serves every image type and `forge sbuild`.
   const sbuild = await sourceBuildPipelines(
     builds,
-    {
-      distro: req.distro,
-      arch,
-      repositories: req.buildRepositories ?? req.repositories,
-      sourceEpoch: req.sourceEpoch,
-    },
+    { ...sbuildCtx, ...(req.hostBuildRoot ? {} : { build: SBUILD_BUILD_PIPELINE }) },
     resolver,
   );
   let pipelines: PipelineDesc[] = [
-    ...sbuild.pipelines,
     { name: 'os', runner: req.distro.runner, stages: osStages },
     ...req.imageType.pipelines(typeCtx),
   ];
   let buildPackages: ResolvedPackage[][] = [];
+  const buildPipelines: PipelineDesc[] = [];
+  let buildItems: Record<string, string | { url: string; insecure: true }> = {};
   if (!req.hostBuildRoot) {
     const siblings = req.imageType.siblingPipelines?.({ ...typeCtx, inline: {} }) ?? [];
     const buildLayers = buildRootLayers([...pipelines, ...siblings]);
-    const repositories = req.buildRepositories ?? req.repositories;
-    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, repositories, buildLayers);
-    const build: PipelineDesc = {
+    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, buildRepositories, buildLayers);
+    buildPipelines.push({
       name: BUILD_PIPELINE,
       runner: req.distro.runner,
       stages: layerStages(buildPackages, buildLayers, req.distro.suite, debArch),
-    };
-    pipelines = [build, ...pipelines.map((p) => ({ ...p, build: `name:${BUILD_PIPELINE}` }))];
+    });
+    pipelines = pipelines.map((p) => ({ ...p, build: `name:${BUILD_PIPELINE}` }));
+    if (sbuild.pipelines.length > 0) {
+      const root = await sbuildBuildRoot(
+        { ...sbuildCtx, name: SBUILD_BUILD_PIPELINE },
+        sbuild.pipelines,
+        resolver,
+      );
+      buildPipelines.push(root.pipeline);
+      buildItems = root.items;
+    }
   }
-  pipelines = pipelines.map((p) => ({ ...p, 'source-epoch': req.sourceEpoch }));
+  pipelines = [...buildPipelines, ...sbuild.pipelines, ...pipelines].map((p) => ({
+    ...p,
+    'source-epoch': req.sourceEpoch,
+  }));
 
   const all = [...buildPackages.flat(), ...resolved.flat()];
   // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
   // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
   const hosts = insecureHosts([...req.repositories, ...(req.buildRepositories ?? [])]);
-  const curl: Record<string, string | { url: string; insecure: true }> = { ...sbuild.items };
+  const curl: Record<string, string | { url: string; insecure: true }> = { ...buildItems, ...sbuild.items };
   for (const d of all) {
     curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;
   }

@@ -230,9 +230,37 @@ function curlItems(
   return items;
 }
 
+/** The build root the sbuild pipelines of a compose's manifest name (forge sbuild's is `build`). */
+export const SBUILD_BUILD_PIPELINE = 'build-sbuild';
+
+/**
+ * The build root of sbuild pipelines: the distro's packages holding the tools of their stages and
+ * nothing for the image's, so a source's environment, unpacked source and built packages have one
+ * id wherever they are built (`forge sbuild`, a compose of any image type) and the store keeps them once.
+ */
+export async function sbuildBuildRoot(
+  req: Pick<SbuildRequest, 'distro' | 'arch' | 'repositories' | 'sourceEpoch'> & { name: string },
+  pipelines: PipelineDesc[],
+  resolver: PackageResolver,
+): Promise<{ pipeline: PipelineDesc; packages: ResolvedPackage[][]; items: SbuildPipelines['items'] }> {
+  const debArch = req.distro.arches[req.arch ?? 'x86_64'] as string;
+  const layers = buildRootLayers(pipelines);
+  const packages = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
+  return {
+    pipeline: {
+      name: req.name,
+      runner: req.distro.runner,
+      'source-epoch': req.sourceEpoch,
+      stages: layerStages(packages, layers, req.distro.suite, debArch),
+    },
+    packages,
+    items: curlItems(packages.flat(), req.repositories),
+  };
+}
+
 /**
  * A manifest of the sbuild pipelines alone; with `buildRoot`, after a `build` pipeline of the
- * distro's packages holding the tools of their stages, which they all name (as a compose's build root).
+ * distro's packages holding the tools of their stages (sbuildBuildRoot), which they all name.
  */
 export async function makeSbuildManifest(
   req: SbuildRequest & { buildRoot?: boolean },
@@ -242,29 +270,19 @@ export async function makeSbuildManifest(
     { ...req, ...(req.buildRoot ? { build: BUILD_PIPELINE } : {}) },
     resolver,
   );
-  const build: PipelineDesc[] = [];
-  let buildPackages: ResolvedPackage[][] = [];
-  if (req.buildRoot) {
-    const debArch = req.distro.arches[req.arch ?? 'x86_64'] as string;
-    const layers = buildRootLayers(made.pipelines);
-    buildPackages = await resolver.resolveLayers(req.distro.suite, debArch, req.repositories, layers);
-    build.push({
-      name: BUILD_PIPELINE,
-      runner: req.distro.runner,
-      'source-epoch': req.sourceEpoch,
-      stages: layerStages(buildPackages, layers, req.distro.suite, debArch),
-    });
-  }
+  const root = req.buildRoot
+    ? await sbuildBuildRoot({ ...req, name: BUILD_PIPELINE }, made.pipelines, resolver)
+    : undefined;
   const manifest: ManifestV2 = {
     version: '2',
-    pipelines: [...build, ...made.pipelines],
+    pipelines: [...(root ? [root.pipeline] : []), ...made.pipelines],
     sources: {
       'org.osbuild.curl': {
-        items: { ...curlItems(buildPackages.flat(), req.repositories), ...made.items },
+        items: { ...root?.items, ...made.items },
       },
       ...(Object.keys(made.inline).length > 0 ? { 'org.osbuild.inline': { items: made.inline } } : {}),
     },
     metadata: { generators: [{ name: 'debian-forge', version: '0.1.0' }] },
   };
-  return { manifest, environment: made.environment, buildPackages };
+  return { manifest, environment: made.environment, buildPackages: root?.packages ?? [] };
 }

@@ -119,6 +119,7 @@ describe('source packages planned', () => {
     );
     assert.deepEqual(builds[0]?.install[0]?.source, { name: 'libfoo', version: '1.0-1' });
     assert.deepEqual(sourceCheckpoints(builds), [
+      'build-sbuild',
       'sbuild-env-libfoo',
       'source-libfoo',
       'debs-libfoo',

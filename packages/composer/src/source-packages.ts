@@ -17,7 +17,7 @@ import type { StageDesc } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
-import { sbuildPipelineNames, sbuildPipelines } from './sbuild.ts';
+import { SBUILD_BUILD_PIPELINE, sbuildPipelineNames, sbuildPipelines } from './sbuild.ts';
 import type { PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 /** A package built from source and installed into the image, as the plan lists it. */
@@ -134,7 +134,7 @@ export async function resolveSourceBuilds(
 /** The sbuild pipelines of every source build, and the org.osbuild.curl items they fetch. */
 export async function sourceBuildPipelines(
   builds: SourceBuild[],
-  ctx: { distro: Distro; arch: string; repositories: Repository[]; sourceEpoch: number },
+  ctx: { distro: Distro; arch: string; repositories: Repository[]; sourceEpoch: number; build?: string },
   resolver: PackageResolver,
 ): Promise<{ pipelines: PipelineDesc[]; items: Record<string, string | { url: string; insecure: true }> }> {
   const pipelines: PipelineDesc[] = [];
@@ -173,5 +173,6 @@ export function installBuiltStage(builds: SourceBuild[], dependencies: ResolvedP
 
 /** The pipelines a compose keeps in the store for its source builds (so a rebuild runs no sbuild). */
 export function sourceCheckpoints(builds: SourceBuild[]): string[] {
-  return builds.flatMap((b) => Object.values(sbuildPipelineNames(b.suffix)));
+  if (builds.length === 0) return [];
+  return [SBUILD_BUILD_PIPELINE, ...builds.flatMap((b) => Object.values(sbuildPipelineNames(b.suffix)))];
 }
