@@ -125,7 +125,8 @@ export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
   [ComposerErrorCode.Ostree]: { weldr: { id: 'OSTreeOptionsError', status: 400 } },
   ...Object.fromEntries(Object.values(AptErrorCode).map((code) => [code, { weldr: DEPSOLVE_ERROR }])),
   // A blueprint's source package the archive lacks (or lacks in that version), whose build
-  // dependencies cannot be met, or that builds no package `install` names: composer has no source
+  // dependencies cannot be met, that builds no package `install` names, or a local path that is no
+  // (or too large a) source package: composer has no source
   // packages, so the answer is ours, and the request is at fault.
   ...Object.fromEntries(
     [
@@ -133,7 +134,9 @@ export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
       AptErrorCode.SourceVersion,
       ComposerErrorCode.BuildDepends,
       ComposerErrorCode.SourceInstall,
-      ComposerErrorCode.SourcePath,
+      ComposerErrorCode.LocalSource,
+      ComposerErrorCode.LocalSourceFile,
+      ComposerErrorCode.LocalSourceSize,
     ].map((code) => [code, { weldr: SOURCE_PACKAGE_ERROR, cloud: 'SourcePackageError' }]),
   ),
 };

@@ -16,8 +16,6 @@ export const ComposerErrorCode = {
   BuildDepends: 'FORGE_ERR_COMPOSE_BUILD_DEPENDS',
   /** A blueprint's source package builds none of the binary packages its `install` names for the architecture. */
   SourceInstall: 'FORGE_ERR_COMPOSE_SOURCE_INSTALL',
-  /** A blueprint's source package at a path cannot be used. */
-  SourcePath: 'FORGE_ERR_COMPOSE_SOURCE_PATH',
   /** A local path is not a source package (a tree with debian/, or a .dsc), or dpkg-source cannot build one from it. */
   LocalSource: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE',
   /** A file a local .dsc lists is missing beside it, or its size or SHA256 is not the one listed. */

@@ -171,6 +171,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     { ...sbuildCtx, ...(req.hostBuildRoot ? {} : { build: SBUILD_BUILD_PIPELINE }) },
     resolver,
   );
+  Object.assign(inline, sbuild.inline);
   let pipelines: PipelineDesc[] = [
     { name: 'os', runner: req.distro.runner, stages: osStages },
     ...req.imageType.pipelines(typeCtx),

@@ -2,12 +2,17 @@
  * How a blueprint's source packages are planned, over a made-up archive: what is installed (the
  * `install` names, else every binary for the architecture but -dbgsym), which runtime relations
  * are left to apt (none naming a binary built here), pipeline names that stay apart for two
- * entries of one source, and the install stage that takes the built trees.
+ * entries of one source, and the install stage that takes the built trees. Local sources (`path`)
+ * are real trees and .dscs made by dpkg-source, their binaries read from their own files.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import type { PackageRecord, Repository, ResolvedSource } from '@debian-forge/apt';
 import { validateBlueprint } from '@debian-forge/blueprint';
+import { run, which } from '@debian-forge/host';
 import { getDistro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import {
@@ -94,6 +99,9 @@ const resolver: SourceResolver = {
   },
 };
 
+const work = mkdtempSync(join(tmpdir(), 'forge-source-packages-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
 const plan = (entries: Record<string, unknown>[]) =>
   resolveSourceBuilds(validateBlueprint({ name: 'x', source_packages: entries }), {
     distro,
@@ -101,7 +109,54 @@ const plan = (entries: Record<string, unknown>[]) =>
     repositories: HOST,
     hostRepositories: HOST,
     resolver,
+    workDir: work,
   });
+
+/**
+ * A native source tree `mytool` 2.0: mytool (any; substvars, a relation on libfoo1 of the archive
+ * source and on its own mytool-data), mytool-data (all), mytool-arm (arm64 only), and a comment.
+ */
+function mytoolTree(): string {
+  const tree = join(work, 'mytool-2.0');
+  mkdirSync(join(tree, 'debian/source'), { recursive: true });
+  writeFileSync(
+    join(tree, 'debian/changelog'),
+    'mytool (2.0) unstable; urgency=medium\n\n  * Test.\n\n -- Forge Test <test@example.org>  Mon, 07 Dec 2026 12:00:00 +0000\n',
+  );
+  writeFileSync(join(tree, 'debian/source/format'), '3.0 (native)\n');
+  writeFileSync(
+    join(tree, 'debian/control'),
+    `Source: mytool
+Maintainer: Forge Test <test@example.org>
+Build-Depends: debhelper-compat (= 13)
+
+# Depends: not-a-field
+Package: mytool
+Architecture: any
+Pre-Depends: \${misc:Pre-Depends}, dpkg (>= 1.17)
+Depends: \${shlibs:Depends}, \${misc:Depends},
+ mytool-data (= \${source:Version}), libfoo1, python3 (>= 3.11) | python3-minimal
+Description: a tool
+ A tool.
+
+Package: mytool-data
+Architecture: all
+Depends: \${misc:Depends}, tzdata
+Description: its data
+ Data.
+
+Package: mytool-arm
+Architecture: arm64
+Description: arm only
+ Arm.
+
+`,
+  );
+  writeFileSync(join(tree, 'debian/rules'), '#!/usr/bin/make -f\n%:\n\tdh $@\n', { mode: 0o755 });
+  return tree;
+}
+
+const noDpkgSource = which('dpkg-source') ? false : 'dpkg-source (dpkg-dev) is not installed';
 
 describe('source packages planned', () => {
   it('installs every binary but -dbgsym, and leaves relations on binaries built here to the trees', async () => {
@@ -145,7 +200,7 @@ describe('source packages planned', () => {
     });
   });
 
-  it('refuses an install name the source does not build for the architecture, and a path for now', async () => {
+  it('refuses an install name the source does not build for the architecture', async () => {
     await assert.rejects(plan([{ name: 'libfoo', install: ['libfoo2', 'libfoo1'] }]), (err: unknown) => {
       assert.ok(err instanceof ComposerError);
       assert.equal(err.code, ComposerErrorCode.SourceInstall);
@@ -155,6 +210,47 @@ describe('source packages planned', () => {
       );
       return true;
     });
-    await assert.rejects(plan([{ path: '/srv/src/mytool' }]), { code: ComposerErrorCode.SourcePath });
+  });
+
+  it('reads a local tree’s binaries and relations from its debian/control, substvars dropped', {
+    skip: noDpkgSource,
+  }, async () => {
+    const tree = mytoolTree();
+    const builds = await plan([{ path: tree }, { name: 'libfoo', install: ['libfoo1'] }]);
+    const mytool = builds[0] ?? assert.fail('no build');
+    assert.equal(mytool.suffix, '-mytool');
+    assert.deepEqual(
+      mytool.install.map((p) => `${p.name} ${p.version} ${p.arch}`),
+      ['mytool 2.0 amd64', 'mytool-data 2.0 all'],
+      'the arm64-only binary is not built for amd64',
+    );
+    assert.deepEqual(mytool.install[0]?.source, { name: 'mytool', version: '2.0' });
+    assert.deepEqual(mytool.relations, ['dpkg (>= 1.17)', 'python3 (>= 3.11) | python3-minimal', 'tzdata']);
+    const inline = mytool.inline ?? assert.fail('no inline items');
+    assert.deepEqual(
+      Object.keys(inline).sort(),
+      [mytool.source.dsc, ...mytool.source.files].map((f) => `sha256:${f.sha256}`).sort(),
+    );
+    assert.deepEqual(readdirSync(work).sort(), ['mytool-2.0'], 'the planning directory is gone');
+    await assert.rejects(plan([{ path: tree, install: ['mytool-arm'] }]), {
+      code: ComposerErrorCode.SourceInstall,
+      message: /mytool 2\.0 builds no mytool-arm for amd64 \(it builds: mytool, mytool-data\)/,
+    });
+  });
+
+  it('takes a local .dsc’s binaries from its Package-List, with no relations', {
+    skip: noDpkgSource,
+  }, async () => {
+    const tree = mytoolTree();
+    await run(['dpkg-source', '--build', 'mytool-2.0'], { cwd: work, env: { LC_ALL: 'C' } });
+    const builds = await plan([{ path: join(work, 'mytool_2.0.dsc'), install: ['mytool'] }]);
+    assert.deepEqual(
+      builds.map((b) => [b.install.map((p) => `${p.name} ${p.arch}`), b.relations]),
+      [[['mytool amd64'], []]],
+    );
+    rmSync(tree, { recursive: true });
+    await assert.rejects(plan([{ path: join(work, 'nothing-here') }]), {
+      code: ComposerErrorCode.LocalSource,
+    });
   });
 });

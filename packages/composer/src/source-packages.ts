@@ -8,15 +8,21 @@
  * of the archive's binaries of the same version (its Packages index). Relations naming a binary of
  * the sources built here are left to the built trees; the rest is resolved by apt as one more layer
  * on top of the image's, so every file the install needs is pinned. A dependency the build brings
- * that the archive's binaries lacked fails the stage, which names it.
+ * that the archive's binaries lacked fails the stage, which names it. For a local source (`path`),
+ * its own debian/control's (local-binaries.ts); its files travel in the manifest as inline items.
  */
-import { debianSourceRepositories, type PackageRecord, type ResolvedSource } from '@debian-forge/apt';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { debianSourceRepositories, type ResolvedSource } from '@debian-forge/apt';
 import type { Blueprint } from '@debian-forge/blueprint';
 import type { AptResolver } from './apt-resolver.ts';
-import type { StageDesc } from './customizations.ts';
+import type { InlineItems, StageDesc } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
+import { type BinaryRecord, localBinaries } from './local-binaries.ts';
+import { localSource } from './local-source.ts';
 import { SBUILD_BUILD_PIPELINE, sbuildPipelineNames, sbuildPipelines } from './sbuild.ts';
 import type { PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
@@ -40,16 +46,22 @@ export interface SourceBuild {
   install: BuiltPackage[];
   /** Their runtime relations (Depends, Pre-Depends) that no package built here satisfies. */
   relations: string[];
+  /** A local source's files (org.osbuild.inline items). */
+  inline?: InlineItems;
 }
 
 export type SourceResolver = Pick<AptResolver, 'resolveSource' | 'sourceBinaries'>;
 
-/** One clause per relation of a Depends-like field (`a (>= 1) | b`), empty ones dropped. */
+/**
+ * One clause per relation of a Depends-like field (`a (>= 1) | b`), empty ones dropped, and those
+ * holding a substitution variable of a local debian/control (`${shlibs:Depends}`), which only the
+ * build fills.
+ */
 function clauses(field: string): string[] {
   return field
     .split(',')
     .map((c) => c.replace(/\s+/g, ' ').trim())
-    .filter(Boolean);
+    .filter((c) => c && !c.includes('${'));
 }
 
 /** The package names a relation clause names (`a (>= 1) | b:any` → a, b). */
@@ -61,9 +73,9 @@ function clauseNames(clause: string): string[] {
 function chooseInstall(
   entry: { install?: string[] },
   source: ResolvedSource,
-  built: PackageRecord[],
+  built: BinaryRecord[],
   debArch: string,
-): PackageRecord[] {
+): BinaryRecord[] {
   if (!entry.install) return built.filter((r) => !r.name.endsWith('-dbgsym'));
   const missing = entry.install.filter((n) => !built.some((r) => r.name === n));
   if (missing.length > 0) {
@@ -77,7 +89,9 @@ function chooseInstall(
 
 /**
  * Pins every source package of the blueprint and what of it is installed. Archive sources come
- * from the deb-src entries of the distro's repositories of the host (`hostRepositories`).
+ * from the deb-src entries of the distro's repositories of the host (`hostRepositories`); local
+ * ones are made in a directory of `workDir` (default the system's temporary directory) removed
+ * before this returns, since their files are kept as inline items.
  */
 export async function resolveSourceBuilds(
   blueprint: Blueprint,
@@ -87,30 +101,38 @@ export async function resolveSourceBuilds(
     repositories: Repository[];
     hostRepositories?: Repository[];
     resolver: SourceResolver;
+    workDir?: string;
   },
 ): Promise<SourceBuild[]> {
   const entries = blueprint.source_packages ?? [];
   if (entries.length === 0) return [];
   const srcRepositories = debianSourceRepositories(ctx.distro.suite, ctx.hostRepositories);
-  const pinned: { source: ResolvedSource; install: PackageRecord[] }[] = [];
-  for (const entry of entries) {
-    if (entry.name === undefined) {
-      throw new ComposerError(
-        ComposerErrorCode.SourcePath,
-        `source package at ${entry.path}: local source trees are not supported yet`,
-      );
+  const pinned: { source: ResolvedSource; install: BinaryRecord[]; inline?: InlineItems }[] = [];
+  const work = mkdtempSync(join(ctx.workDir ?? tmpdir(), 'forge-sources-'));
+  try {
+    for (const entry of entries) {
+      if (entry.path !== undefined) {
+        const local = await localSource(entry.path, { workDir: work });
+        const tree = statSync(resolve(entry.path)).isDirectory() ? resolve(entry.path) : undefined;
+        const built = localBinaries(local, ctx.debArch, tree);
+        const install = chooseInstall(entry, local.source, built, ctx.debArch);
+        pinned.push({ source: local.source, install, inline: local.inline });
+        continue;
+      }
+      const source = await ctx.resolver.resolveSource(ctx.debArch, srcRepositories, {
+        name: entry.name as string,
+        ...(entry.version !== undefined ? { version: entry.version } : {}),
+      });
+      const built = await ctx.resolver.sourceBinaries(ctx.debArch, ctx.repositories, source);
+      pinned.push({ source, install: chooseInstall(entry, source, built, ctx.debArch) });
     }
-    const source = await ctx.resolver.resolveSource(ctx.debArch, srcRepositories, {
-      name: entry.name,
-      ...(entry.version !== undefined ? { version: entry.version } : {}),
-    });
-    const built = await ctx.resolver.sourceBinaries(ctx.debArch, ctx.repositories, source);
-    pinned.push({ source, install: chooseInstall(entry, source, built, ctx.debArch) });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
   // A relation on any binary built here is met by the built trees, not by the archive.
   const builtNames = new Set(pinned.flatMap((p) => p.source.binaries));
   const used = new Set<string>();
-  return pinned.map(({ source, install }) => {
+  return pinned.map(({ source, install, inline }) => {
     let suffix = `-${source.name}`;
     for (let i = 2; used.has(suffix); i++) suffix = `-${source.name}-${i}`;
     used.add(suffix);
@@ -127,24 +149,37 @@ export async function resolveSourceBuilds(
         source: { name: source.name, version: source.version },
       })),
       relations: [...new Set(relations)],
+      ...(inline ? { inline } : {}),
     };
   });
 }
 
-/** The sbuild pipelines of every source build, and the org.osbuild.curl items they fetch. */
+/**
+ * The sbuild pipelines of every source build, the org.osbuild.curl items they fetch, and the
+ * org.osbuild.inline items of local sources.
+ */
 export async function sourceBuildPipelines(
   builds: SourceBuild[],
   ctx: { distro: Distro; arch: string; repositories: Repository[]; sourceEpoch: number; build?: string },
   resolver: PackageResolver,
-): Promise<{ pipelines: PipelineDesc[]; items: Record<string, string | { url: string; insecure: true }> }> {
+): Promise<{
+  pipelines: PipelineDesc[];
+  items: Record<string, string | { url: string; insecure: true }>;
+  inline: InlineItems;
+}> {
   const pipelines: PipelineDesc[] = [];
   let items: Record<string, string | { url: string; insecure: true }> = {};
+  let inline: InlineItems = {};
   for (const b of builds) {
-    const made = await sbuildPipelines({ ...ctx, source: b.source, suffix: b.suffix }, resolver);
+    const made = await sbuildPipelines(
+      { ...ctx, source: b.source, suffix: b.suffix, ...(b.inline ? { inline: b.inline } : {}) },
+      resolver,
+    );
     pipelines.push(...made.pipelines);
     items = { ...items, ...made.items };
+    inline = { ...inline, ...made.inline };
   }
-  return { pipelines, items };
+  return { pipelines, items, inline };
 }
 
 /**
