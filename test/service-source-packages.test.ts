@@ -4,18 +4,24 @@
  * over Weldr, a tar compose built by the worker with hello compiled from the archive's source; Weldr's
  * compose info lists hello among its packages with the version built, the Forge API's compose
  * lists it under `built` with its source; a source package the archive lacks is refused at start
- * with 400 SourcePackageError and nothing is kept.
+ * with 400 SourcePackageError and nothing is kept. A local 3.0 (quilt) tree made here, with a
+ * patch, is built and installed through a blueprint's `path` (the tar holds the patched file); a
+ * local tree whose debian/rules fails ends its compose FAILED with the build log's tail as reason.
+ * The local trees have hello's build dependencies, so they build in hello's stored environment.
  *
  * hello's build environment is test/engine-sbuild.test.ts's (same tools, epoch and repositories):
  * with FORGE_TEST_STATE_DIR the worker finds it in the shared store.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, followEvents } from '@debian-forge/api/testing/http-client';
 import { hostDebianProblem } from '@debian-forge/apt';
 import { type Serve, startServe } from '@debian-forge/cli/testing/serve';
 import { sandboxUnavailable, sharedStateDir, tempDir } from './engine.fixture.ts';
+import { greetSource } from './greet-source.fixture.ts';
 
 const skip = sandboxUnavailable() ?? hostDebianProblem();
 if (skip) console.log(`# skipping the source package service test: ${skip}`);
@@ -25,6 +31,13 @@ version = "0.0.1"
 
 [[source_packages]]
 name = "${source}"
+`;
+
+const localBlueprint = (name: string, path: string) => `name = "${name}"
+version = "0.0.1"
+
+[[source_packages]]
+path = ${JSON.stringify(path)}
 `;
 
 interface PkgSpec {
@@ -65,16 +78,23 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
       { 'content-type': 'application/json' },
     );
 
-  it('builds hello from source into a tar and lists it, with its version, in compose info', async () => {
-    await push(blueprint('hello-src', 'hello'));
-    const started = await start('hello-src');
+  /** Starts a compose of blueprint `name` and follows it to its end: its id, last state and log. */
+  const compose = async (name: string) => {
+    const started = await start(name);
     assert.equal(started.status, 200, started.text());
     const id = (started.json() as { build_id: string }).build_id;
-    const tcp = { url: serve.url, token: serve.token };
-    const events = await followEvents(tcp, `/api/forge/v1/events?compose=${id}`);
+    const events = await followEvents(tcp(), `/api/forge/v1/events?compose=${id}`);
     const states = events.filter((e) => e.event === 'state').map((e) => JSON.parse(e.data).state as string);
     const logs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).line as string);
-    assert.equal(states.at(-1), 'COMPLETED', `${states.join(' → ')}; log:\n${logs.slice(-40).join('\n')}`);
+    return { id, state: states.at(-1), trace: `${states.join(' → ')}; log:\n${logs.slice(-40).join('\n')}` };
+  };
+  const tcp = () => ({ url: serve.url, token: serve.token });
+
+  it('builds hello from source into a tar and lists it, with its version, in compose info', async () => {
+    await push(blueprint('hello-src', 'hello'));
+    const { id, state, trace } = await compose('hello-src');
+    assert.equal(state, 'COMPLETED', trace);
+    const tcp = { url: serve.url, token: serve.token };
 
     const forgeView = await call(tcp, 'GET', `/api/forge/v1/composes/${id}`);
     const built = (forgeView.json() as { built: { name: string; version: string; source: unknown }[] }).built;
@@ -94,6 +114,57 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
       { version: upstream, release: revision, arch: 'amd64', checksum: '' },
     );
     assert.ok(packages.some((p) => p.name === 'libc6' && p.checksum.startsWith('sha256:')));
+  });
+
+  it('builds a local tree with a quilt patch through a blueprint path; the tar holds the patched file', async () => {
+    const tree = greetSource(join(dir.path, 'greet'));
+    await push(localBlueprint('greet-local', tree));
+    const { id, state, trace } = await compose('greet-local');
+    assert.equal(state, 'COMPLETED', trace);
+
+    const forgeView = await call(tcp(), 'GET', `/api/forge/v1/composes/${id}`);
+    assert.deepEqual((forgeView.json() as { built: unknown }).built, [
+      {
+        name: 'forge-greet',
+        version: '1.0-1',
+        arch: 'all',
+        source: { name: 'forge-greet', version: '1.0-1' },
+      },
+    ]);
+    const info = await call(tcp(), 'GET', `/api/v1/compose/info/${id}`);
+    const packages = (info.json() as { deps: { packages: PkgSpec[] } }).deps.packages;
+    const listed = packages.find((p) => p.name === 'forge-greet');
+    assert.deepEqual(
+      listed && { version: listed.version, release: listed.release, arch: listed.arch },
+      { version: '1.0', release: '1', arch: 'all' },
+      `forge-greet in compose info: ${packages.map((p) => p.name).join(', ')}`,
+    );
+
+    const image = await fetch(`${serve.url}/api/v1/compose/image/${id}`, {
+      headers: { authorization: `Bearer ${serve.token}` },
+    });
+    assert.equal(image.status, 200);
+    const tar = join(dir.path, 'greet.tar');
+    writeFileSync(tar, Buffer.from(await image.arrayBuffer()));
+    const greet = spawnSync('tar', ['-xOf', tar, '--wildcards', '*usr/bin/greet'], { encoding: 'utf8' });
+    assert.equal(greet.status, 0, greet.stderr);
+    assert.match(greet.stdout, /echo "hello, patched"/);
+  });
+
+  it('ends a compose of a local tree whose debian/rules fails FAILED, with the build log’s tail', async () => {
+    const tree = greetSource(join(dir.path, 'failing'), {
+      rules: '#!/usr/bin/make -f\n%:\n\t@echo "forge test: this build fails on purpose"; exit 1\n',
+    });
+    await push(localBlueprint('greet-failing', tree));
+    const { id, state, trace } = await compose('greet-failing');
+    assert.equal(state, 'FAILED', trace);
+    const view = await call(tcp(), 'GET', `/api/forge/v1/composes/${id}`);
+    const error = (view.json() as { error: { code: string; message: string } | null }).error;
+    assert.equal(error?.code, 'FORGE_ERR_BUILD_FAILED', view.text());
+    assert.match(
+      error?.message ?? '',
+      /stage org\.osbuild\.sbuild failed:\n(.*\n)*.*forge test: this build fails on purpose/,
+    );
   });
 
   it('refuses a source package the archive lacks at start: 400 SourcePackageError, nothing kept', async () => {
