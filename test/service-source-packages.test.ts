@@ -4,7 +4,7 @@
  * over Weldr, a tar compose built by the worker with hello compiled from the archive's source; Weldr's
  * compose info lists hello among its packages with the version built, the Forge API's compose
  * lists it under `built` with its source; a source package the archive lacks is refused at start
- * with 400 SourcePackageError and nothing is kept. A local 3.0 (quilt) tree made here, with a
+ * with 400 SourcePackageError and nothing is kept, as is a path that is no source package. A local 3.0 (quilt) tree made here, with a
  * patch, is built and installed through a blueprint's `path` (the tar holds the patched file); a
  * local tree whose debian/rules fails ends its compose FAILED with the build log's tail as reason.
  * The local trees have hello's build dependencies, so they build in hello's stored environment.
@@ -167,15 +167,24 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
     );
   });
 
-  it('refuses a source package the archive lacks at start: 400 SourcePackageError, nothing kept', async () => {
+  it('refuses a source package the archive lacks, and a path that is no source, at start: 400 SourcePackageError, nothing kept', async () => {
     await push(blueprint('no-such-src', 'forge-no-such-source'));
     const started = await start('no-such-src');
     assert.equal(started.status, 400, started.text());
     const body = started.json() as { status: boolean; errors: { id: string; msg: string }[] };
     assert.equal(body.errors[0]?.id, 'SourcePackageError');
     assert.match(body.errors[0]?.msg ?? '', /no source package 'forge-no-such-source'/);
+    await push(localBlueprint('no-source-path', join(dir.path, 'nothing-here')));
+    const notSource = await start('no-source-path');
+    assert.equal(notSource.status, 400, notSource.text());
+    const refused = (notSource.json() as { errors: { id: string; msg: string }[] }).errors[0];
+    assert.equal(refused?.id, 'SourcePackageError');
+    assert.match(
+      refused?.msg ?? '',
+      /nothing-here does not exist: a local source is a tree with debian\/ or a \.dsc/,
+    );
     const queue = await call({ socket: serve.socket }, 'GET', '/api/v1/compose/queue');
     const all = queue.json() as { new: unknown[]; run: { blueprint: string }[] };
-    assert.ok(!all.run.some((c) => c.blueprint === 'no-such-src'));
+    assert.ok(!all.run.some((c) => ['no-such-src', 'no-source-path'].includes(c.blueprint)));
   });
 });
