@@ -7,6 +7,8 @@
  * with 400 SourcePackageError and nothing is kept, as is a path that is no source package. A local 3.0 (quilt) tree made here, with a
  * patch, is built and installed through a blueprint's `path` (the tar holds the patched file); a
  * local tree whose debian/rules fails ends its compose FAILED with the build log's tail as reason.
+ * Paths are read only inside the service's `--source-dir`: one outside it, or a symbolic link in it
+ * that leads out, is refused at start (400, FORGE_ERR_COMPOSE_LOCAL_SOURCE_DENIED) before it is read.
  * The local trees have hello's build dependencies, so they build in hello's stored environment.
  *
  * hello's build environment is test/engine-sbuild.test.ts's (same tools, epoch and repositories):
@@ -14,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, followEvents } from '@debian-forge/api/testing/http-client';
@@ -52,10 +54,13 @@ interface PkgSpec {
 describe('source packages through the service', { skip, timeout: 40 * 60_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let serve: Serve;
+  let sources: string;
   before(async () => {
     dir = tempDir('forge-service-source-');
+    sources = join(dir.path, 'sources');
+    mkdirSync(sources);
     serve = await startServe(sharedStateDir(join(dir.path, 'state')), [
-      ...['--workers', '1', '--host-buildroot'],
+      ...['--workers', '1', '--host-buildroot', '--source-dir', sources],
     ]);
   });
   after(async () => {
@@ -117,7 +122,7 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
   });
 
   it('builds a local tree with a quilt patch through a blueprint path; the tar holds the patched file', async () => {
-    const tree = greetSource(join(dir.path, 'greet'));
+    const tree = greetSource(join(sources, 'greet'));
     await push(localBlueprint('greet-local', tree));
     const { id, state, trace } = await compose('greet-local');
     assert.equal(state, 'COMPLETED', trace);
@@ -152,7 +157,7 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
   });
 
   it('ends a compose of a local tree whose debian/rules fails FAILED, with the build log’s tail', async () => {
-    const tree = greetSource(join(dir.path, 'failing'), {
+    const tree = greetSource(join(sources, 'failing'), {
       rules: '#!/usr/bin/make -f\n%:\n\t@echo "forge test: this build fails on purpose"; exit 1\n',
     });
     await push(localBlueprint('greet-failing', tree));
@@ -174,7 +179,7 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
     const body = started.json() as { status: boolean; errors: { id: string; msg: string }[] };
     assert.equal(body.errors[0]?.id, 'SourcePackageError');
     assert.match(body.errors[0]?.msg ?? '', /no source package 'forge-no-such-source'/);
-    await push(localBlueprint('no-source-path', join(dir.path, 'nothing-here')));
+    await push(localBlueprint('no-source-path', join(sources, 'nothing-here')));
     const notSource = await start('no-source-path');
     assert.equal(notSource.status, 400, notSource.text());
     const refused = (notSource.json() as { errors: { id: string; msg: string }[] }).errors[0];
@@ -186,5 +191,23 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
     const queue = await call({ socket: serve.socket }, 'GET', '/api/v1/compose/queue');
     const all = queue.json() as { new: unknown[]; run: { blueprint: string }[] };
     assert.ok(!all.run.some((c) => ['no-such-src', 'no-source-path'].includes(c.blueprint)));
+  });
+
+  it('reads no path outside --source-dir: a path outside, or a link in it that leads out, is refused at start', async () => {
+    // The service's state directory (its token) is what a path entry would be after.
+    symlinkSync(serve.stateDir, join(sources, 'escape'));
+    for (const [name, path] of [
+      ['outside', serve.stateDir],
+      ['outside-missing', join(dir.path, 'no-such-dir')],
+      ['dot-dot-free-prefix', `${sources}-evil/tree`],
+      ['link-out', join(sources, 'escape')],
+    ] as const) {
+      await push(localBlueprint(name, path));
+      const started = await start(name);
+      assert.equal(started.status, 400, `${name}: ${started.text()}`);
+      const refused = (started.json() as { errors: { id: string; msg: string }[] }).errors[0];
+      assert.equal(refused?.id, 'SourcePackageError', name);
+      assert.match(refused?.msg ?? '', /not inside the directories this service reads sources from/, name);
+    }
   });
 });

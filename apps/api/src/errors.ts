@@ -137,6 +137,7 @@ export const ERROR_ANSWERS: Readonly<Record<string, CodeAnswer>> = {
       ComposerErrorCode.LocalSource,
       ComposerErrorCode.LocalSourceFile,
       ComposerErrorCode.LocalSourceSize,
+      ComposerErrorCode.LocalSourceDenied,
     ].map((code) => [code, { weldr: SOURCE_PACKAGE_ERROR, cloud: 'SourcePackageError' }]),
   ),
 };

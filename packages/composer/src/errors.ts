@@ -22,6 +22,8 @@ export const ComposerErrorCode = {
   LocalSourceFile: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE_FILE',
   /** A local source package is larger than a manifest may carry. */
   LocalSourceSize: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE_SIZE',
+  /** A source package path outside the directories the planner may read sources from. */
+  LocalSourceDenied: 'FORGE_ERR_COMPOSE_LOCAL_SOURCE_DENIED',
 } as const;
 
 export type ComposerErrorCode = CodeOf<typeof ComposerErrorCode>;

@@ -93,6 +93,12 @@ export interface PlanOptions {
   hostRepositories?: Repository[];
   /** Build with the host's tools instead of a `build` pipeline of the distro's (ManifestRequest). */
   hostBuildRoot?: boolean;
+  /**
+   * Canonical directories a blueprint's source package paths must lie in: a service gives its
+   * configured ones (none: no paths), since its callers are not the machine's users. Without it
+   * any path is read (`forge compose`, whose caller is).
+   */
+  localSourceDirs?: readonly string[];
 }
 
 /**
@@ -192,6 +198,7 @@ export async function planCompose(target: ComposeTargetResolved, options: PlanOp
     repositories,
     resolver: options.resolver,
     ...(options.hostRepositories ? { hostRepositories: options.hostRepositories } : {}),
+    ...(options.localSourceDirs ? { localSourceDirs: options.localSourceDirs } : {}),
   });
   const { manifest, layers } = await makeManifest(
     {

@@ -6,7 +6,7 @@
  * are real trees and .dscs made by dpkg-source, their binaries read from their own files.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -102,7 +102,7 @@ const resolver: SourceResolver = {
 const work = mkdtempSync(join(tmpdir(), 'forge-source-packages-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const plan = (entries: Record<string, unknown>[]) =>
+const plan = (entries: Record<string, unknown>[], localSourceDirs?: string[]) =>
   resolveSourceBuilds(validateBlueprint({ name: 'x', source_packages: entries }), {
     distro,
     debArch: 'amd64',
@@ -110,6 +110,7 @@ const plan = (entries: Record<string, unknown>[]) =>
     hostRepositories: HOST,
     resolver,
     workDir: work,
+    ...(localSourceDirs ? { localSourceDirs } : {}),
   });
 
 /**
@@ -250,6 +251,31 @@ describe('source packages planned', () => {
     );
     rmSync(tree, { recursive: true });
     await assert.rejects(plan([{ path: join(work, 'nothing-here') }]), {
+      code: ComposerErrorCode.LocalSource,
+    });
+  });
+
+  it('reads paths only inside localSourceDirs, when given: none, outside, a link leading out', async () => {
+    const inside = join(work, 'allowed');
+    mkdirSync(inside, { recursive: true });
+    symlinkSync('/etc', join(inside, 'etc'));
+    const planIn = (dirs: string[], path: string) => plan([{ path }], dirs);
+    for (const [dirs, path, why] of [
+      [[], join(inside, 'tree'), /builds no source packages from paths/],
+      [[inside], '/etc/ssl', /not inside the directories/],
+      [[inside], inside, /not inside the directories/],
+      [[inside], `${inside}-other/tree`, /not inside the directories/],
+      [[inside], join(inside, 'etc'), /not inside the directories/],
+    ] as const) {
+      await assert.rejects(planIn([...dirs], path), (err: unknown) => {
+        assert.ok(err instanceof ComposerError, String(err));
+        assert.equal(err.code, ComposerErrorCode.LocalSourceDenied, path);
+        assert.match(err.message, why, path);
+        return true;
+      });
+    }
+    // Inside: read, and refused only for what it is.
+    await assert.rejects(planIn([inside], join(inside, 'nothing-here')), {
       code: ComposerErrorCode.LocalSource,
     });
   });

@@ -11,7 +11,7 @@
  * that the archive's binaries lacked fails the stage, which names it. For a local source (`path`),
  * its own debian/control's (local-binaries.ts); its files travel in the manifest as inline items.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { debianSourceRepositories, type ResolvedSource } from '@debian-forge/apt';
@@ -88,6 +88,32 @@ function chooseInstall(
 }
 
 /**
+ * Refuses a source path that does not lie inside one of `dirs` (canonical directories). The
+ * blueprint's path is canonical (its schema), so the first test reads nothing outside them, and
+ * the answer is the same whether the path exists or not; the second follows symbolic links inside
+ * them. A path must be below a directory, not the directory itself, since a tree's orig tarballs
+ * are read from its parent.
+ */
+function checkLocalPath(path: string, dirs: readonly string[]): void {
+  const inside = (p: string) => dirs.some((d) => p.startsWith(d.endsWith('/') ? d : `${d}/`));
+  const denied = () =>
+    new ComposerError(
+      ComposerErrorCode.LocalSourceDenied,
+      dirs.length === 0
+        ? `source package at ${path}: this service builds no source packages from paths (forge serve --source-dir)`
+        : `source package at ${path}: not inside the directories this service reads sources from (${dirs.join(', ')})`,
+    );
+  if (!inside(path)) throw denied();
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return; // localSource names what is missing
+  }
+  if (!inside(real)) throw denied();
+}
+
+/**
  * Pins every source package of the blueprint and what of it is installed. Archive sources come
  * from the deb-src entries of the distro's repositories of the host (`hostRepositories`); local
  * ones are made in a directory of `workDir` (default the system's temporary directory) removed
@@ -102,10 +128,16 @@ export async function resolveSourceBuilds(
     hostRepositories?: Repository[];
     resolver: SourceResolver;
     workDir?: string;
+    /** See PlanOptions.localSourceDirs. */
+    localSourceDirs?: readonly string[];
   },
 ): Promise<SourceBuild[]> {
   const entries = blueprint.source_packages ?? [];
   if (entries.length === 0) return [];
+  // Every path is checked before any is read, so a refused compose reads nothing.
+  for (const entry of entries) {
+    if (entry.path !== undefined && ctx.localSourceDirs) checkLocalPath(entry.path, ctx.localSourceDirs);
+  }
   const srcRepositories = debianSourceRepositories(ctx.distro.suite, ctx.hostRepositories);
   const pinned: { source: ResolvedSource; install: BinaryRecord[]; inline?: InlineItems }[] = [];
   const work = mkdtempSync(join(ctx.workDir ?? tmpdir(), 'forge-sources-'));

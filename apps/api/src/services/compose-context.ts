@@ -33,7 +33,12 @@ export function composeContext(deps: ComposeServiceDeps, options: ComposeService
     config,
     events,
     ostree,
-    planner: options.planner ?? aptPlanner(config.stateDir, store, { hostBuildRoot: options.hostBuildRoot }),
+    planner:
+      options.planner ??
+      aptPlanner(config.stateDir, store, {
+        hostBuildRoot: options.hostBuildRoot,
+        ...(options.sourceDirs ? { sourceDirs: options.sourceDirs } : {}),
+      }),
     resources: options.resources ?? defaultResources,
     manifestIndex: options.manifestIndex,
     planWaitMs: (options.planWaitSeconds ?? DEFAULT_PLAN_WAIT_SECONDS) * 1000,

@@ -125,6 +125,8 @@ export interface ComposeServiceOptions {
   planner?: ComposePlanner;
   /** The default planner's manifests run on the workers' own tools (no build pipeline). */
   hostBuildRoot?: boolean;
+  /** Canonical directories the default planner reads blueprints' source package paths from (none without). */
+  sourceDirs?: readonly string[];
   /** Module schemas raw manifests are checked against (stages, sources …); schema only without. */
   manifestIndex?: ModuleIndex;
   /** What a build job asks of a worker; by default 1 CPU, 2 GiB and room for the image. */

@@ -28,11 +28,12 @@ export type ComposePlanner = (
  * Debian mirror plus the store's user sources for the compose's distro (as the package routes see
  * them); a stored source that breaks the source rule is left out, with a line in the compose's log.
  * With `hostBuildRoot` its manifests name no build pipeline: the workers' host tools build them.
+ * A blueprint's source package paths must lie in `sourceDirs` (none by default: no paths).
  */
 export function aptPlanner(
   stateDir: string,
   store: Store,
-  options: { hostBuildRoot?: boolean } = {},
+  options: { hostBuildRoot?: boolean; sourceDirs?: readonly string[] } = {},
 ): ComposePlanner {
   return async (target, log) => {
     // A resolver per compose: it updates the apt lists once they are stale (an hour), where one
@@ -48,6 +49,7 @@ export function aptPlanner(
       resolver,
       extraRepositories,
       hostBuildRoot: options.hostBuildRoot === true,
+      localSourceDirs: options.sourceDirs ?? [],
     });
   };
 }

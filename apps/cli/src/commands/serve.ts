@@ -12,6 +12,7 @@ import {
   parseListen,
   parseSeconds,
   parseSize,
+  parseSourceDirs,
   REDIS_TLS_ENV,
   REDIS_TLS_FLAGS,
   REDIS_URL_HELP,
@@ -87,6 +88,12 @@ export const serveCommand: Command = {
       metavar: 'SIZE',
       help: "bound of the workers' object store (STATE-DIR/store, shared with forge compose), as forge build --cache-max-size: bytes, N GiB …, or unlimited; least recently used layers go first (default what the store records, else 20 GiB)",
     },
+    'source-dir': {
+      type: 'string',
+      metavar: 'DIR',
+      multiple: true,
+      help: "a directory whose source trees and .dsc files blueprints' [[source_packages]] path entries may name (default $FORGE_SOURCE_DIRS, colon-separated; else none: the service's callers cannot make it read its machine's files)",
+    },
     libdir: {
       type: 'string',
       metavar: 'DIR',
@@ -115,6 +122,10 @@ export const serveCommand: Command = {
     const cacheSize = flag('cache-max-size');
     const cacheMaxSize = cacheSize === undefined ? undefined : parseCacheSize('cache-max-size', cacheSize);
     const libdir = flag('libdir') ?? (process.env.FORGE_LIBDIR || undefined);
+    const sourceDirs = parseSourceDirs(
+      (ctx.flags['source-dir'] as string[] | undefined) ??
+        (process.env.FORGE_SOURCE_DIRS ?? '').split(':').filter(Boolean),
+    );
     const given = [
       ...((ctx.flags.token as string[] | undefined) ?? []),
       ...splitTokens(process.env.FORGE_API_TOKENS),
@@ -151,6 +162,7 @@ export const serveCommand: Command = {
         ...(maxImageSize === undefined ? {} : { maxImageSize }),
         ...(cacheMaxSize === undefined ? {} : { cacheMaxSize }),
         ...(libdir === undefined ? {} : { libdir }),
+        sourceDirs,
         ...(ctx.flags['host-buildroot'] === true || process.env.FORGE_HOST_BUILDROOT === '1'
           ? { hostBuildRoot: true }
           : {}),

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../command.ts';
-import { parseCacheSize, parseCount, parseListen, parseSeconds, parseSize } from './options.ts';
+import {
+  parseCacheSize,
+  parseCount,
+  parseListen,
+  parseSeconds,
+  parseSize,
+  parseSourceDirs,
+} from './options.ts';
 
 test('--listen takes HOST:PORT, [IPV6]:PORT, :PORT and none', () => {
   assert.deepEqual(parseListen('127.0.0.1:8700'), { host: '127.0.0.1', port: 8700 });
@@ -47,5 +57,19 @@ test("--cache-max-size takes OSBuild's sizes, 0 (cache nothing) and unlimited", 
       /^UsageError: --cache-max-size: invalid size value/,
       bad,
     );
+  }
+});
+
+test('--source-dir takes existing absolute directories, made canonical', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-source-dirs-'));
+  try {
+    symlinkSync(dir, join(dir, 'link'));
+    writeFileSync(join(dir, 'file'), '');
+    assert.deepEqual(parseSourceDirs([dir, join(dir, 'link')]), [dir, dir]);
+    for (const bad of [join(dir, 'missing'), join(dir, 'file'), 'relative']) {
+      assert.throws(() => parseSourceDirs([bad]), UsageError, bad);
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });

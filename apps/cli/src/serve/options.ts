@@ -1,8 +1,9 @@
 /**
  * Command-line values of `forge serve` and `forge worker` that need parsing: the TCP address, the
  * worker count, a number of seconds, a size and a cache bound (which `forge build` and `forge
- * compose` take too); and the flags both have for TLS to Redis.
+ * compose` take too), the source directories; and the flags both have for TLS to Redis.
  */
+import { realpathSync, statSync } from 'node:fs';
 import { parseDataSize } from '@debian-forge/blueprint';
 import { type CacheSize, parseSize as parseEngineSize } from '@debian-forge/engine';
 import { type Flag, UsageError } from '../command.ts';
@@ -34,6 +35,24 @@ export function parseSeconds(flag: string, value: string, max = 3600): number {
     throw new UsageError(`--${flag} takes a whole number of seconds from 0 to ${max}, not '${value}'`);
   }
   return Number(value);
+}
+
+/**
+ * `--source-dir` values: existing directories, made canonical (symbolic links resolved), since
+ * the planner compares blueprints' canonical paths with them.
+ */
+export function parseSourceDirs(values: string[]): string[] {
+  return values.map((value) => {
+    let real: string;
+    try {
+      real = realpathSync(value);
+    } catch {
+      throw new UsageError(`--source-dir ${value}: no such directory`);
+    }
+    if (!value.startsWith('/') || !statSync(real).isDirectory())
+      throw new UsageError(`--source-dir takes an absolute path of a directory, not '${value}'`);
+    return real;
+  });
 }
 
 /** A size above 0: bytes, or with a unit as blueprints write sizes ("512 GiB", "1TB"). */

@@ -75,6 +75,8 @@ export interface ServiceOptions {
   maxImageSize?: number;
   /** Manifests without a build pipeline: the workers build with the host's tools. */
   hostBuildRoot?: boolean;
+  /** Directories blueprints' source package paths may lie in (none without: no paths). */
+  sourceDirs?: string[];
   /** Bound of the workers' object store (the worker's default without: what it records, else 20 GiB). */
   cacheMaxSize?: CacheSize;
   /** The built web UI served at `/` (default: the web package's dist/web). */
@@ -221,6 +223,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ...(options.planWaitSeconds === undefined ? {} : { planWaitSeconds: options.planWaitSeconds }),
         ...(options.maxImageSize === undefined ? {} : { maxImageSize: options.maxImageSize }),
         ...(options.hostBuildRoot ? { hostBuildRoot: true } : {}),
+        ...(options.sourceDirs ? { sourceDirs: options.sourceDirs } : {}),
       },
     );
     cleanup.push(() => composes.pending());
