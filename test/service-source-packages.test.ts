@@ -7,6 +7,7 @@
  * with 400 SourcePackageError and nothing is kept, as is a path that is no source package. A local 3.0 (quilt) tree made here, with a
  * patch, is built and installed through a blueprint's `path` (the tar holds the patched file); a
  * local tree whose debian/rules fails ends its compose FAILED with the build log's tail as reason.
+ * The Cloud API takes the same section in its request's blueprint (hello in the compose's metadata).
  * Paths are read only inside the service's `--source-dir`: one outside it, or a symbolic link in it
  * that leads out, is refused at start (400, FORGE_ERR_COMPOSE_LOCAL_SOURCE_DENIED) before it is read.
  * The local trees have hello's build dependencies, so they build in hello's stored environment.
@@ -119,6 +120,45 @@ describe('source packages through the service', { skip, timeout: 40 * 60_000 }, 
       { version: upstream, release: revision, arch: 'amd64', checksum: '' },
     );
     assert.ok(packages.some((p) => p.name === 'libc6' && p.checksum.startsWith('sha256:')));
+  });
+
+  it('takes source packages in a Cloud API request’s blueprint, lists hello in its metadata; a path outside fails the compose', async () => {
+    const cloud = (blueprint: Record<string, unknown>) =>
+      call(
+        tcp(),
+        'POST',
+        '/api/image-builder-composer/v2/compose',
+        JSON.stringify({
+          distribution: 'debian-12',
+          image_request: { architecture: 'x86_64', image_type: 'tar', repositories: [] },
+          blueprint,
+        }),
+        { 'content-type': 'application/json' },
+      );
+    const started = await cloud({ name: 'cloud-hello', source_packages: [{ name: 'hello' }] });
+    assert.equal(started.status, 201, started.text());
+    const { id } = started.json() as { id: string };
+    const events = await followEvents(tcp(), `/api/forge/v1/events?compose=${id}`);
+    const states = events.filter((e) => e.event === 'state').map((e) => JSON.parse(e.data).state as string);
+    assert.equal(states.at(-1), 'COMPLETED', states.join(' → '));
+    const meta = await call(tcp(), 'GET', `/api/image-builder-composer/v2/composes/${id}/metadata`);
+    assert.equal(meta.status, 200, meta.text());
+    const packages = (meta.json() as { packages: { name: string; version: string }[] }).packages;
+    assert.ok(
+      packages.some((p) => p.name === 'hello'),
+      packages.map((p) => p.name).join(', '),
+    );
+    // The Cloud API plans after it answers (as composer's does): the compose fails, naming why.
+    const refused = await cloud({ name: 'cloud-etc', source_packages: [{ path: '/etc' }] });
+    assert.equal(refused.status, 201, refused.text());
+    const failed = (refused.json() as { id: string }).id;
+    await followEvents(tcp(), `/api/forge/v1/events?compose=${failed}`);
+    const status = await call(tcp(), 'GET', `/api/image-builder-composer/v2/composes/${failed}`);
+    const image = (status.json() as { image_status: { status: string; error?: Record<string, unknown> } })
+      .image_status;
+    assert.equal(image.status, 'failure', status.text());
+    assert.match(JSON.stringify(image.error), /FORGE_ERR_COMPOSE_LOCAL_SOURCE_DENIED/);
+    assert.match(JSON.stringify(image.error), /not inside the directories this service reads sources from/);
   });
 
   it('builds a local tree with a quilt patch through a blueprint path; the tar holds the patched file', async () => {
