@@ -4,7 +4,7 @@ export type { AppDeps } from './deps.ts';
 export { ApiError, WeldrError } from './errors.ts';
 export { type ComposeEvent, ComposeEvents } from './events.ts';
 export { groupId, type Listening, listen } from './server.ts';
-export { DEFAULT_MAX_IMAGE_SIZE } from './services/compose-requests.ts';
+export { DEFAULT_MAX_IMAGE_SIZE, defaultResources } from './services/compose-requests.ts';
 export { createComposeService } from './services/compose-service.ts';
 export {
   type ComposeServiceForLifecycle,

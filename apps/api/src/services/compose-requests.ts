@@ -33,7 +33,7 @@ const GiB = 1024 ** 3;
 export const DEFAULT_MAX_IMAGE_SIZE = 256 * GiB;
 
 /** What a build job asks of a worker by default: 1 CPU, 2 GiB and room for the image. */
-export function defaultResources(compose: Compose): Resources {
+export function defaultResources(compose: Pick<Compose, 'size'>): Resources {
   const imageGiB = Math.ceil((compose.size || 0) / GiB);
   return { cpus: 1, memoryMiB: 2048, diskGiB: Math.max(10, 2 * imageGiB + 5) };
 }
