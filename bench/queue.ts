@@ -8,7 +8,8 @@
  *       next ones come in priority order (first come, first served within one priority)?
  *   (b) dequeue latency with the queue that full: a worker holding its jobs asks for the next one
  *       the moment it took one, so the time between two jobs' starts is one take (peek, resource
- *       match, BullMQ's move to active, the processor called); alone and with workers contending;
+ *       match, BullMQ's move to active, the processor called); alone and with four workers
+ *       contending, each worker in a thread of its own (bench/queue-worker.ts);
  *       and a worker running one job at a time: from a job's end to the next job's start;
  *   (c) enqueue rate, one at a time and with submissions in flight together;
  *   (d) Redis memory per queued compose (INFO used_memory before and after, over the count);
@@ -28,17 +29,15 @@ import {
   DEFAULT_PRIORITY,
   encodeJobName,
   ForgeQueue,
-  ForgeWorker,
-  type ForgeWorkerOptions,
   fits,
   MAX_PRIORITY,
-  type Resources,
   resolveLocation,
   toBullPriority,
 } from '@debian-forge/queue';
 import { startRedis, type TestRedis } from '@debian-forge/queue/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { heldTakesInThreads, MACHINE, recordingWorker, until } from './queue-worker.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +57,6 @@ for (const [name, n] of [
 const IN_FLIGHT = 32;
 /** How many of the first submissions go one at a time. */
 const ONE_BY_ONE = Math.min(1000, Math.floor(COMPOSES / 10));
-/** A modest build machine: composes of a 64 GiB image (133 GiB of disk) fit it not. */
-const MACHINE: Resources = { cpus: 4, memoryMiB: 8192, diskGiB: 100 };
 /** worker.ts's PEEK_DEPTH: how far down the queue a worker looks for a job that fits it. */
 const PEEK_DEPTH = 100;
 const GiB = 1024 ** 3;
@@ -164,72 +161,6 @@ async function enqueueAll(jobs: BuildJob[], add: (job: BuildJob) => Promise<unkn
   };
 }
 
-async function until(what: string, ms: number, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** A forge worker whose processor records each start and ends when `release` resolves. */
-async function recordingWorker(
-  redis: TestRedis,
-  queueName: string,
-  opts: Partial<ForgeWorkerOptions>,
-  release: Promise<void> = Promise.resolve(),
-) {
-  const starts: { id: string; at: number; ended?: number }[] = [];
-  const worker = await ForgeWorker.start({
-    redis: redis.options,
-    queueName,
-    resources: MACHINE,
-    // Timers that would only add Redis traffic of their own to what is measured.
-    cancelPollMs: 3_600_000,
-    lockDurationMs: 600_000,
-    stalledIntervalMs: 600_000,
-    ...opts,
-    processors: {
-      build: async (ctx) => {
-        const start: { id: string; at: number; ended?: number } = {
-          id: ctx.payload.composeId,
-          at: performance.now(),
-        };
-        starts.push(start);
-        await release;
-        start.ended = performance.now();
-        return { success: true };
-      },
-    },
-  });
-  return { worker, starts };
-}
-
-/** `workers` forge workers at once, each holding up to `each` jobs: the time between two starts
- *  of one worker is one take. */
-async function heldTakes(redis: TestRedis, queueName: string, workers: number, each: number) {
-  let release = () => {};
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  // Room for `each` jobs of any size at once, so no job waits for resources here.
-  const big: Resources = {
-    cpus: MACHINE.cpus * each,
-    memoryMiB: MACHINE.memoryMiB * each,
-    diskGiB: 1000 * each,
-  };
-  const started = await Promise.all(
-    Array.from({ length: workers }, (_, w) =>
-      recordingWorker(redis, queueName, { name: `held-${w}`, maxJobs: each, resources: big }, released),
-    ),
-  );
-  await until('held takes', 120_000, () => started.every((s) => s.starts.length >= each));
-  const closing = started.map((s) => s.worker.close());
-  release();
-  await Promise.all(closing);
-  return started.flatMap((s) => s.starts.slice(1, each).map((x, i) => x.at - (s.starts[i]?.at ?? 0)));
-}
-
 /** BullMQ alone: Worker.getNextJob on `queueName`, `count` times one after another. */
 async function bullTakes(redis: TestRedis, queueName: string, count: number): Promise<number[]> {
   const { connection } = resolveLocation({ redis: redis.options });
@@ -306,7 +237,7 @@ try {
   // (a) and (b), one job at a time on a modest machine: the first job taken, the order of the
   // next ones, and the time from a job's end to the next one's start.
   const order = new Map([...jobs, urgent].map((j, i) => [j.composeId, { ...j, index: i }]));
-  const single = await recordingWorker(redis, queueName, { name: 'single', maxJobs: 1 });
+  const single = await recordingWorker(redis.options, queueName, { name: 'single', maxJobs: 1 });
   await until('one at a time', 120_000, () => single.starts.length >= SAMPLES);
   await single.worker.close();
   const taken = single.starts.map((s) => order.get(s.id));
@@ -326,8 +257,8 @@ try {
 
   // (b) with the queue still that full: one worker taking alone, then four contending.
   const perRound = Math.max(2, Math.floor(SAMPLES / 4));
-  const alone = latency(await heldTakes(redis, queueName, 1, SAMPLES));
-  const contended = latency(await heldTakes(redis, queueName, 4, perRound));
+  const alone = latency(await heldTakesInThreads(redis.options, queueName, 1, SAMPLES));
+  const contended = latency(await heldTakesInThreads(redis.options, queueName, 4, perRound));
   const bull = latency(await bullTakes(redis, peerName, SAMPLES));
   const queuedAfter = (await queue.counts()).queued;
 
@@ -342,7 +273,7 @@ try {
   const blocked: number[] = [];
   for (const more of [0, 1]) {
     await timedAdds(tooBig(more), 1, (j) => blockedQueue.add(j));
-    const w = await recordingWorker(redis, 'bench-blocked', { name: `behind-${more}`, maxJobs: 1 });
+    const w = await recordingWorker(redis.options, 'bench-blocked', { name: `behind-${more}`, maxJobs: 1 });
     await new Promise((r) => setTimeout(r, 3000));
     await w.worker.close();
     blocked.push(w.starts.length);
@@ -389,7 +320,7 @@ try {
       `${ms(contended.p50)} / ${ms(contended.p99)}`,
       `${ms(bull.p50)} / ${ms(bull.p99)}`,
       `${ratio(contended.p50, bull.p50)} / ${ratio(contended.p99, bull.p99)}`,
-      `in one process (one event loop); ${queuedAfter} still queued after`,
+      `each in a thread of its own; ${queuedAfter} still queued after`,
     ],
     [
       `(b) job end → next start, 1 job at a time (${turnaround.n}), p50 / p99`,
