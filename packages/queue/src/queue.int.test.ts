@@ -194,6 +194,33 @@ test('each job goes to a worker it fits; a job that fits no worker stays queued 
   assert.equal(ranBy.has('huge'), false);
 });
 
+test('behind more jobs than a round reads that fit no worker, a worker still finds the one that fits it', async (t) => {
+  const { queue, startWorker, close } = await setup();
+  t.after(close);
+  // 1,200 more urgent jobs too big for the worker: more than the first peek and the first slice
+  // below it, so the fitting job is found only as the search goes on over rounds.
+  const huge = { cpus: 64, memoryMiB: 65536, diskGiB: 10 };
+  for (let i = 0; i < 1200; i += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) =>
+        queue.add(build(`huge-${i + j}`, { priority: 900, resources: huge })),
+      ),
+    );
+  }
+  await queue.add(build('small', { priority: 100, resources: SMALL }));
+  const ran: string[] = [];
+  await startWorker({
+    build: async ({ payload }) => {
+      ran.push(payload.composeId);
+      return OK;
+    },
+  });
+  assert.deepEqual(await queue.waitForOutcome('build-small', 20_000), { status: 'completed', result: OK });
+  assert.deepEqual(ran, ['small']);
+  assert.equal((await queue.getJob('build-huge-0'))?.status, 'queued');
+  assert.equal((await queue.getJob('build-huge-1199'))?.status, 'queued');
+});
+
 test('a worker with room for two runs two jobs at once, within its resources', async (t) => {
   const { queue, startWorker, close } = await setup();
   t.after(close);

@@ -8,6 +8,8 @@
  * worker big enough (or forever, if none is). So each round the worker
  *   1. peeks at the first PEEK_DEPTH waiting job ids in the order BullMQ would hand them out and
  *      reads their resource requests from the job names (`build 4c 8192m 20g`, no payloads);
+ *      when none of them fits, it reads SCAN_DEPTH more further down, from where the last such
+ *      search stopped, so a long queue is searched a slice per round, never whole in one;
  *   2. picks the first one that fits what it has free; none → sleeps `pollIntervalMs`, peeks again;
  *   3. if that job is not at the head, moves it to the head (BullMQ priority 0, which BullMQ takes
  *      before any prioritised job; the Forge priority stays in the payload), so jobs ahead of it
@@ -18,14 +20,13 @@
  *      starts over;
  *   5. runs it through `Worker.processJob`, so BullMQ's lock renewal (the heartbeat), completion,
  *      failure and the stalled-job check stay BullMQ's.
- * Workers only take the head when the head fits them, so nobody takes a job it cannot run, and a
- * job that fits no worker does not block the jobs behind it while fewer than PEEK_DEPTH such jobs
- * are ahead of them. The cost: a job beyond PEEK_DEPTH is not seen until the jobs ahead of it move,
- * so PEEK_DEPTH jobs too big for a worker, ahead of all others, leave it idle however much it could
- * run behind them (`npm run bench:queue` shows it: with 3 % of composes too big for a 100 GiB
- * worker, it stops after about a third of a 10,000-compose queue); and between two workers
- * choosing at the same moment the order among their chosen jobs can differ from strict priority
- * order.
+ * Workers only take the head when the head fits them, so nobody takes a job it cannot run, and
+ * jobs that fit no worker, however many, do not block the jobs behind them (`npm run bench:queue`
+ * row (e)). The costs: behind many such jobs a fitting one is found after a few rounds (SCAN_DEPTH
+ * jobs a round); the slices below the head are read from the `wait` list (jobs moved to the head,
+ * few) and the priority set at the same offsets, so deep in a queue the first fitting job found
+ * may not be the most urgent one that fits; and between two workers choosing at the same moment
+ * the order among their chosen jobs can differ from strict priority order.
  *
  * While Redis is away the peek fails at once (a producer connection, see options.ts) and the loop
  * sleeps; BullMQ's own connection (locks, progress, results) waits for Redis to come back. The
@@ -54,6 +55,8 @@ import { STALL_POLICY } from './queue.ts';
 import { decodeJobName, fits, machineResources, subtract } from './resources.ts';
 
 const PEEK_DEPTH = 100;
+/** How many more job names a round reads below the first PEEK_DEPTH when none of those fits. */
+const SCAN_DEPTH = 1000;
 
 /** What a processor gets: the validated payload, a signal that fires on cancel, and reporting. */
 export interface JobContext<P extends JobPayload = JobPayload> {
@@ -124,6 +127,13 @@ export class ForgeWorker {
   private readonly running = new Map<string, { resources: Resources; done: Promise<void> }>();
   private closing = false;
   private wake: (() => void) | undefined;
+  /**
+   * Where the next search below the head starts, and what was free when it last started over: it
+   * starts over at the end of the queue, and when more is free than then (a job that did not fit
+   * may fit now); otherwise the jobs above it are known not to fit.
+   */
+  private scanFrom = PEEK_DEPTH;
+  private scanFree: Resources | undefined;
   private loop: Promise<void> | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
 
@@ -299,24 +309,51 @@ export class ForgeWorker {
     });
   }
 
-  /** One round of the choice described at the top; true when a job was taken. */
-  private async takeOne(): Promise<boolean> {
-    const free = this.free();
+  /** Waiting job ids from `start` (both lists at that offset, as described at the top) with their names. */
+  private async peek(start: number, count: number): Promise<{ ids: string[]; names: (string | null)[] }> {
+    const end = start + count - 1;
     const ids = [
-      ...(await this.peekQueue.getRanges(['wait'], 0, PEEK_DEPTH - 1, true)),
-      ...(await this.peekQueue.getRanges(['prioritized'], 0, PEEK_DEPTH - 1, true)),
+      ...(await this.peekQueue.getRanges(['wait'], start, end, true)),
+      ...(await this.peekQueue.getRanges(['prioritized'], start, end, true)),
     ];
-    if (ids.length === 0) return false;
+    if (ids.length === 0) return { ids, names: [] };
     const pipeline = this.client.pipeline();
     for (const id of ids) pipeline.hget(this.peekQueue.toKey(id), 'name');
     const names = ((await pipeline.exec()) ?? []).map(([, name]) => name as string | null);
-    const index = names.findIndex((name) => {
-      const decoded = name ? decodeJobName(name) : undefined;
-      return decoded ? fits(decoded.resources, free) : name !== null; // unknown shape: take it, check the payload
-    });
-    if (index < 0) return false;
-    if (index > 0) {
-      const chosen = await this.peekQueue.getJob(ids[index] as string);
+    return { ids, names };
+  }
+
+  /** The first waiting job that fits `free`, and whether it is at the head; see the top. */
+  private async findFitting(free: Resources): Promise<{ id: string; head: boolean } | undefined> {
+    const fitting = (names: (string | null)[]) =>
+      names.findIndex((name) => {
+        const decoded = name ? decodeJobName(name) : undefined;
+        return decoded ? fits(decoded.resources, free) : name !== null; // unknown shape: take it, check the payload
+      });
+    const top = await this.peek(0, PEEK_DEPTH);
+    const index = fitting(top.names);
+    if (index >= 0) return { id: top.ids[index] as string, head: index === 0 };
+    if (top.ids.length < PEEK_DEPTH) return undefined; // both lists end within the peek
+    if (!this.scanFree || !fits(free, this.scanFree)) {
+      this.scanFrom = PEEK_DEPTH;
+      this.scanFree = free;
+    }
+    const deeper = await this.peek(this.scanFrom, SCAN_DEPTH);
+    const found = fitting(deeper.names);
+    if (found >= 0) return { id: deeper.ids[found] as string, head: false };
+    if (deeper.ids.length < SCAN_DEPTH)
+      this.scanFree = undefined; // the end: next time from the top
+    else this.scanFrom += SCAN_DEPTH;
+    return undefined;
+  }
+
+  /** One round of the choice described at the top; true when a job was taken. */
+  private async takeOne(): Promise<boolean> {
+    const free = this.free();
+    const found = await this.findFitting(free);
+    if (!found) return false;
+    if (!found.head) {
+      const chosen = await this.peekQueue.getJob(found.id);
       if (!chosen) return false;
       try {
         await chosen.changePriority({ priority: 0, lifo: true });
