@@ -1,10 +1,27 @@
 /**
  * Package layers as stages: the first (minbase) bootstrapped by org.osbuild.debootstrap, each later
- * one installed by org.osbuild.apt. Shared by the image's `os` pipeline, its build root and the
- * build environments of source packages.
+ * one installed by org.osbuild.apt, and the curl items that fetch their files. Shared by the image's
+ * `os` pipeline, its build root and the build environments of source packages.
  */
+import { insecureHosts, onInsecureHost } from '@debian-forge/apt';
 import type { StageDesc } from './customizations.ts';
-import type { LayerRequest, ResolvedPackage } from './types.ts';
+import type { LayerRequest, Repository, ResolvedPackage } from './types.ts';
+
+/** org.osbuild.curl items by reference: a URL, or OSBuild's `insecure` item for a host without TLS checks. */
+export type CurlItems = Record<string, string | { url: string; insecure: true }>;
+
+/**
+ * The org.osbuild.curl items of files from `repositories`: fetched the way apt fetched them, with
+ * curl's `insecure` (OSBuild's item option) on a host whose TLS checks a repository turned off.
+ */
+export function curlItems(files: { url: string; sha256: string }[], repositories: Repository[]): CurlItems {
+  const hosts = insecureHosts(repositories);
+  const items: CurlItems = {};
+  for (const f of files) {
+    items[`sha256:${f.sha256}`] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
+  }
+  return items;
+}
 
 /**
  * The stages that install resolved layers: the first bootstraps its (minbase) system, each later

@@ -13,7 +13,7 @@
  * packages of the same distro installed the same way, unless the request asks for the host's.
  */
 import { createHash } from 'node:crypto';
-import { insecureHosts, onInsecureHost } from '@debian-forge/apt';
+import { insecureHosts } from '@debian-forge/apt';
 import type { Blueprint } from '@debian-forge/blueprint';
 import type { ManifestV2 } from '@debian-forge/manifest';
 import { ostreeRef as checkOstree } from './atomic.ts';
@@ -27,7 +27,7 @@ import {
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { ImageType, ImageTypeContext, OstreeOptions, PipelineDesc } from './image-type.ts';
-import { layerStages } from './layer-stages.ts';
+import { type CurlItems, curlItems, layerStages } from './layer-stages.ts';
 import { SBUILD_BUILD_PIPELINE, sbuildBuildRoot } from './sbuild.ts';
 import { installBuiltStage, type SourceBuild, sourceBuildPipelines } from './source-packages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
@@ -178,7 +178,7 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
   ];
   let buildPackages: ResolvedPackage[][] = [];
   const buildPipelines: PipelineDesc[] = [];
-  let buildItems: Record<string, string | { url: string; insecure: true }> = {};
+  let buildItems: CurlItems = {};
   if (!req.hostBuildRoot) {
     const siblings = req.imageType.siblingPipelines?.({ ...typeCtx, inline: {} }) ?? [];
     const buildLayers = buildRootLayers([...pipelines, ...siblings]);
@@ -204,14 +204,14 @@ export async function makeManifest(req: ManifestRequest, resolver: PackageResolv
     'source-epoch': req.sourceEpoch,
   }));
 
-  const all = [...buildPackages.flat(), ...resolved.flat()];
-  // Packages on a host whose TLS checks a repository turned off are fetched the way apt fetched
-  // them: curl's `insecure` (OSBuild's item option) instead of a plain URL.
-  const hosts = insecureHosts([...req.repositories, ...(req.buildRepositories ?? [])]);
-  const curl: Record<string, string | { url: string; insecure: true }> = { ...buildItems, ...sbuild.items };
-  for (const d of all) {
-    curl[`sha256:${d.sha256}`] = onInsecureHost(d.url, hosts) ? { url: d.url, insecure: true } : d.url;
-  }
+  const curl: CurlItems = {
+    ...buildItems,
+    ...sbuild.items,
+    ...curlItems(
+      [...buildPackages.flat(), ...resolved.flat()],
+      [...req.repositories, ...(req.buildRepositories ?? [])],
+    ),
+  };
   const sources: ManifestV2['sources'] = { 'org.osbuild.curl': { items: curl } };
   if (Object.keys(inline).length > 0) sources['org.osbuild.inline'] = { items: inline };
 

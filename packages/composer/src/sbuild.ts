@@ -16,20 +16,14 @@
  * .buildinfo). So it holds what sbuild's chroot holds and nothing of ours (no Node.js, no
  * bubblewrap): the stages run in the manifest's build root, or the host's without one.
  */
-import {
-  AptError,
-  AptErrorCode,
-  insecureHosts,
-  onInsecureHost,
-  type ResolvedSource,
-} from '@debian-forge/apt';
+import { AptError, AptErrorCode, type ResolvedSource } from '@debian-forge/apt';
 import type { ManifestV2 } from '@debian-forge/manifest';
 import { BUILD_PIPELINE, buildRootLayers } from './build-root.ts';
 import type { InlineItems } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
-import { layerStages } from './layer-stages.ts';
+import { type CurlItems, curlItems, layerStages } from './layer-stages.ts';
 import type { LayerRequest, PackageResolver, Repository, ResolvedPackage } from './types.ts';
 
 export const SBUILD_PIPELINES = { environment: 'sbuild-env', source: 'source', debs: 'debs' } as const;
@@ -104,7 +98,7 @@ export interface SbuildPipelines {
   /** sbuild-env, source, debs. */
   pipelines: PipelineDesc[];
   /** org.osbuild.curl items: the environment's .debs and the source's files not in `inline`. */
-  items: Record<string, string | { url: string; insecure: true }>;
+  items: CurlItems;
   /** org.osbuild.inline items: the request's `inline`. */
   inline: InlineItems;
   /** The environment's packages per layer (minbase, tool chain, build dependencies). */
@@ -215,19 +209,6 @@ export async function sbuildPipelines(
   const inline = req.inline ?? {};
   const fetched = [...environment.flat(), ...files].filter((f) => !inline[`sha256:${f.sha256}`]);
   return { pipelines, items: curlItems(fetched, req.repositories), inline, environment };
-}
-
-/** org.osbuild.curl items of files from `repositories`, `insecure` where apt fetched them so. */
-function curlItems(
-  files: { url: string; sha256: string }[],
-  repositories: Repository[],
-): SbuildPipelines['items'] {
-  const hosts = insecureHosts(repositories);
-  const items: SbuildPipelines['items'] = {};
-  for (const f of files) {
-    items[`sha256:${f.sha256}`] = onInsecureHost(f.url, hosts) ? { url: f.url, insecure: true } : f.url;
-  }
-  return items;
 }
 
 /** The build root the sbuild pipelines of a compose's manifest name (forge sbuild's is `build`). */

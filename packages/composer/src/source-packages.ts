@@ -21,6 +21,7 @@ import type { InlineItems, StageDesc } from './customizations.ts';
 import type { Distro } from './distros.ts';
 import { ComposerError, ComposerErrorCode } from './errors.ts';
 import type { PipelineDesc } from './image-type.ts';
+import type { CurlItems } from './layer-stages.ts';
 import { type BinaryRecord, localBinaries } from './local-binaries.ts';
 import { localSource } from './local-source.ts';
 import { SBUILD_BUILD_PIPELINE, sbuildPipelineNames, sbuildPipelines } from './sbuild.ts';
@@ -200,7 +201,7 @@ export async function sourceBuildPipelines(
   inline: InlineItems;
 }> {
   const pipelines: PipelineDesc[] = [];
-  let items: Record<string, string | { url: string; insecure: true }> = {};
+  let items: CurlItems = {};
   let inline: InlineItems = {};
   for (const b of builds) {
     const made = await sbuildPipelines(
